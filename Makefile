@@ -1,0 +1,51 @@
+# ancestryd build and entry points.
+#   make          build everything (BPF object, native helpers, TypeScript)
+#   make run      install what is missing, build, run the daemon (root)
+#   make test     install what is missing, build, start Kafka, run every test (root)
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+ARCH    := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+BUILD   := build
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall -Werror
+NATIVE_CFLAGS := -O2 -g -Wall -Wextra -Werror
+
+BPF_OBJ := $(BUILD)/exec_trace.bpf.o
+NATIVE  := $(BUILD)/layout-dump
+
+.PHONY: all bpf native ts deps run test clean
+all: bpf native ts
+
+bpf: $(BPF_OBJ)
+native: $(NATIVE)
+
+# CO-RE: vmlinux.h comes from the running kernel's BTF at build time.
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(BUILD)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BPF_OBJ): bpf/exec_trace.bpf.c bpf/exec_trace.h $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/layout-dump: test/collector/layout-dump.c bpf/exec_trace.h
+	@mkdir -p $(BUILD)
+	$(CC) $(NATIVE_CFLAGS) -Ibpf -o $@ $<
+
+ts: node_modules/.package-lock.json
+	npx tsc -p .
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# System packages and mounts; idempotent and quiet when all is present.
+deps:
+	./scripts/install-deps.sh
+
+run: deps all
+	node dist/src/daemon/main.js run $(ARGS)
+
+test: deps all
+	./scripts/run-tests.sh
+
+clean:
+	rm -rf $(BUILD) dist

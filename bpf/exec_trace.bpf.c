@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * ancestryd kernel side: fork, exec, failed exec and exit of thread groups
+ * into one BPF ring buffer, plus a task iterator that snapshots the live
+ * processes at start. The record layouts are in exec_trace.h.
+ *
+ * Hooks and why:
+ *  - tp_btf/sched_process_{fork,exec,exit}: BTF raw tracepoints hand us the
+ *    task pointers (the child at fork, bprm at exec), cost less than classic
+ *    tracepoints and need no tracefs.
+ *  - tracepoint/syscalls/sys_exit_execve{,at}: the only hook left that sees
+ *    a *failed* exec with its return value. fentry/fexit and LSM programs
+ *    (trampolines) are refused with EPERM on our target kernels and kprobes
+ *    may be compiled out. Needs tracefs; costs a slow-path syscall entry
+ *    host-wide while attached, so the daemon can leave it off.
+ *  - iter/task: exact start_boottime of processes that predate the daemon
+ *    (/proc only shows clock ticks).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "exec_trace.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+enum {
+	PF_KTHREAD_BIT = 0x00200000,   /* include/linux/sched.h */
+	SIGNAL_GROUP_EXIT_BIT = 0x4,   /* include/linux/sched/signal.h */
+	/*
+	 * Scratch tail: chain + filename + argv. Each variable offset is masked
+	 * to a power of two so the verifier can bound it, which needs slack
+	 * behind the largest real size.
+	 */
+	CHAIN_AREA = 2048,              /* >= ET_CHAIN_MAX * 16, power of two */
+	ARGV_OFF_MASK = 8191,           /* chain + filename < 8192 */
+	ARGV_LEN_MASK = 2 * ET_ARGV_MAX - 1,
+	TAIL_LEN_MASK = 131071,         /* > 8191 + ET_ARGV_MAX */
+	/* Largest masked offset plus largest masked length: 8191 + 2 * 65535. */
+	SCRATCH_TAIL = 8192 + 4 * ET_ARGV_MAX,
+	/* Scratch slots per CPU: exec (sched tracepoint, preemption off) and
+	 * failed exec (syscall tracepoints may be preempted on recent kernels;
+	 * it must not share the exec slot). */
+	SLOT_EXEC = 0,
+	SLOT_FAILED = 1,
+	SLOTS_PER_CPU = 2,
+};
+
+const volatile struct et_config et_cfg = {
+	.chain_depth = ET_CHAIN_DEFAULT,
+	.argv_max_bytes = ET_ARGV_DEFAULT,
+	.self_tgid = 0,
+	.wakeup_bytes = ET_WAKEUP_BYTES_DEFAULT,
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024); /* resized by the loader */
+} et_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ET_KIND_MAX);
+	__type(key, __u32);
+	__type(value, struct et_counter);
+} et_counters SEC(".maps");
+
+struct et_scratch {
+	struct et_exec rec;
+	__u8 tail[SCRATCH_TAIL];
+};
+
+/*
+ * Exec records are assembled here and copied out with bpf_ringbuf_output at
+ * their exact size. Reserving the worst case (~45 KiB) in the ring for every
+ * exec would cut its capacity tenfold. A plain array indexed by CPU, because
+ * per-CPU map values are limited to 32 KiB; the loader sets max_entries to
+ * SLOTS_PER_CPU * possible CPUs.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SLOTS_PER_CPU);
+	__type(key, __u32);
+	__type(value, struct et_scratch);
+} et_scratch SEC(".maps");
+
+static __always_inline void count(__u32 kind, bool dropped)
+{
+	struct et_counter *c = bpf_map_lookup_elem(&et_counters, &kind);
+
+	if (!c)
+		return;
+	if (dropped)
+		c->dropped++;
+	else
+		c->emitted++;
+}
+
+/* Batched wakeups: a per-event wakeup costs ~75 us of consumer time. */
+static __always_inline __u64 wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&et_ring, BPF_RB_AVAIL_DATA) >= et_cfg.wakeup_bytes
+		       ? BPF_RB_FORCE_WAKEUP
+		       : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void fill_header(struct et_header *h, __u16 kind, __u32 size)
+{
+	h->kind = kind;
+	h->version = ET_FORMAT_VERSION;
+	h->size = size;
+	h->ktime_ns = bpf_ktime_get_boot_ns();
+}
+
+/* A process is its thread group: the leader's start time is its identity. */
+static __always_inline __u64 group_start(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, group_leader, start_boottime);
+}
+
+static __always_inline __u32 pid_ns_inum(struct task_struct *t)
+{
+	struct pid *pid = BPF_CORE_READ(t, thread_pid);
+	unsigned int level;
+	struct upid up;
+
+	if (!pid)
+		return 0;
+	level = BPF_CORE_READ(pid, level);
+	if (bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]))
+		return 0;
+	return BPF_CORE_READ(up.ns, ns.inum);
+}
+
+static __always_inline __u32 mnt_ns_inum(struct task_struct *t)
+{
+	/* nsproxy is NULL once an exiting task dropped its namespaces. */
+	return BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
+}
+
+static __always_inline __u64 cgroup_id_of(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+}
+
+static __always_inline __u32 loginuid_of(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->loginuid))
+		return BPF_CORE_READ(t, loginuid.val);
+	return (__u32)-1;
+}
+
+static __always_inline __u32 sessionid_of(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->sessionid))
+		return BPF_CORE_READ(t, sessionid);
+	return (__u32)-1;
+}
+
+static __always_inline struct et_scratch *scratch(__u32 slot)
+{
+	__u32 key = bpf_get_smp_processor_id() * SLOTS_PER_CPU + slot;
+
+	return bpf_map_lookup_elem(&et_scratch, &key);
+}
+
+/*
+ * Walk real_parent from the exec'ing process towards init, writing
+ * (tgid, start) pairs into the scratch tail. Stops after pid 1 (or pid 2's
+ * kernel threads), or at chain_depth, flagging truncation.
+ */
+static __always_inline __u32 fill_chain(struct et_scratch *s, struct task_struct *task)
+{
+	struct task_struct *t = BPF_CORE_READ(task, group_leader);
+	__u32 depth = et_cfg.chain_depth;
+	__u32 n = 0;
+	int i;
+
+	for (i = 0; i < ET_CHAIN_MAX; i++) {
+		struct et_ancestor *a = (struct et_ancestor *)&s->tail[(i * sizeof(*a)) & (CHAIN_AREA - 1)];
+		struct task_struct *p;
+		__u32 tgid;
+
+		p = BPF_CORE_READ(t, real_parent);
+		if (!p || p == t)
+			break;
+		tgid = BPF_CORE_READ(p, tgid);
+		if (tgid == 0) /* the idle task: t was init or kthreadd */
+			break;
+		if (n >= depth) {
+			s->rec.flags |= ET_EXEC_CHAIN_TRUNCATED;
+			break;
+		}
+		a->tgid = tgid;
+		a->_pad = 0;
+		a->start_ns = group_start(p);
+		n++;
+		t = BPF_CORE_READ(p, group_leader);
+	}
+	return n;
+}
+
+static __always_inline void fill_exec_ids(struct et_exec *r, struct task_struct *task)
+{
+	const struct cred *cred = BPF_CORE_READ(task, real_cred);
+	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+
+	r->tgid = BPF_CORE_READ(task, tgid);
+	r->ppid = BPF_CORE_READ(parent, tgid);
+	r->uid = BPF_CORE_READ(cred, uid.val);
+	r->gid = BPF_CORE_READ(cred, gid.val);
+	r->euid = BPF_CORE_READ(cred, euid.val);
+	r->egid = BPF_CORE_READ(cred, egid.val);
+	r->loginuid = loginuid_of(task);
+	r->sessionid = sessionid_of(task);
+	r->pid_ns = pid_ns_inum(task);
+	r->mnt_ns = mnt_ns_inum(task);
+	r->_pad = 0;
+	r->_pad2 = 0;
+	r->start_ns = group_start(task);
+	r->parent_start_ns = group_start(parent);
+	r->cgroup_id = cgroup_id_of(task);
+	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), &task->comm);
+}
+
+/*
+ * Bound a length for the verifier in the register that is actually used:
+ * clang otherwise tests a copy and the verifier loses the bound.
+ */
+#define BOUND(v, mask) asm volatile("%[x] &= %[m]" : [x] "+r"(v) : [m] "i"(mask))
+
+/* Copy the record out at its real size; count it either way. */
+static __always_inline void emit_exec(struct et_scratch *s, __u64 tail_len)
+{
+	__u16 kind = s->rec.hdr.kind;
+
+	BOUND(tail_len, TAIL_LEN_MASK);
+	fill_header(&s->rec.hdr, kind, sizeof(s->rec) + tail_len);
+	count(kind, bpf_ringbuf_output(&et_ring, s, sizeof(s->rec) + tail_len, wakeup_flag()) != 0);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(et_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct et_scratch *s;
+	struct mm_struct *mm;
+	unsigned long arg_start, arg_end, argv_len;
+	__u32 off, tgid, max;
+	long n;
+
+	tgid = BPF_CORE_READ(task, tgid);
+	if (tgid == et_cfg.self_tgid)
+		return 0;
+	s = scratch(SLOT_EXEC);
+	if (!s)
+		return 0;
+
+	s->rec.hdr.kind = ET_KIND_EXEC;
+	s->rec.flags = 0;
+	s->rec.ret = 0;
+	fill_exec_ids(&s->rec, task);
+	s->rec.tid = old_pid;
+	if ((__u32)old_pid != tgid)
+		s->rec.flags |= ET_EXEC_FROM_THREAD;
+
+	s->rec.chain_len = fill_chain(s, task);
+	off = (s->rec.chain_len * sizeof(struct et_ancestor)) & (CHAIN_AREA - 1);
+
+	n = bpf_probe_read_kernel_str(&s->tail[off], ET_FILENAME_MAX, BPF_CORE_READ(bprm, filename));
+	if (n <= 0)
+		n = 1;
+	if (n >= ET_FILENAME_MAX)
+		s->rec.flags |= ET_EXEC_FILENAME_TRUNCATED;
+	s->rec.filename_len = (n - 1) & (ET_FILENAME_MAX - 1);
+	off = (off + s->rec.filename_len) & ARGV_OFF_MASK;
+
+	/* argv is already on the new stack: mm->arg_start..arg_end. */
+	mm = BPF_CORE_READ(task, mm);
+	arg_start = BPF_CORE_READ(mm, arg_start);
+	arg_end = BPF_CORE_READ(mm, arg_end);
+	argv_len = arg_end > arg_start ? arg_end - arg_start : 0;
+	max = et_cfg.argv_max_bytes;
+	if (max > ET_ARGV_MAX)
+		max = ET_ARGV_MAX;
+	if (argv_len > max) {
+		argv_len = max;
+		s->rec.flags |= ET_EXEC_ARGV_TRUNCATED;
+	}
+	argv_len &= ARGV_LEN_MASK;
+	if (argv_len && bpf_probe_read_user(&s->tail[off], argv_len, (void *)arg_start)) {
+		argv_len = 0;
+		s->rec.flags |= ET_EXEC_ARGV_UNREADABLE;
+	}
+	s->rec.argv_len = argv_len;
+	emit_exec(s, off + argv_len);
+	return 0;
+}
+
+/*
+ * A failed exec leaves the caller's memory intact, so filename and argv are
+ * read back from the syscall's user pointers.
+ */
+static __always_inline void emit_failed_exec(const char *filename, const char *const *argv, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct et_scratch *s;
+	__u32 off, start, max;
+	long n;
+	int i;
+
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == et_cfg.self_tgid)
+		return;
+	s = scratch(SLOT_FAILED);
+	if (!s)
+		return;
+
+	s->rec.hdr.kind = ET_KIND_EXEC_FAILED;
+	s->rec.flags = 0;
+	s->rec.ret = ret;
+	fill_exec_ids(&s->rec, task);
+	s->rec.tid = (__u32)bpf_get_current_pid_tgid();
+	s->rec.chain_len = fill_chain(s, task);
+	off = (s->rec.chain_len * sizeof(struct et_ancestor)) & (CHAIN_AREA - 1);
+
+	n = bpf_probe_read_user_str(&s->tail[off], ET_FILENAME_MAX, filename);
+	if (n <= 0)
+		n = 1;
+	if (n >= ET_FILENAME_MAX)
+		s->rec.flags |= ET_EXEC_FILENAME_TRUNCATED;
+	s->rec.filename_len = (n - 1) & (ET_FILENAME_MAX - 1);
+	start = (off + s->rec.filename_len) & ARGV_OFF_MASK;
+
+	max = et_cfg.argv_max_bytes;
+	if (max > ET_ARGV_MAX)
+		max = ET_ARGV_MAX;
+	off = 0;
+	for (i = 0; i < ET_FAILED_ARGS_MAX && argv; i++) {
+		const char *arg = NULL;
+		__u32 room;
+
+		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
+			break;
+		if (off >= max) {
+			s->rec.flags |= ET_EXEC_ARGV_TRUNCATED;
+			break;
+		}
+		room = (max - off) & ARGV_LEN_MASK;
+		n = bpf_probe_read_user_str(&s->tail[start + (off & ARGV_LEN_MASK)], room, arg);
+		if (n <= 0) {
+			s->rec.flags |= ET_EXEC_ARGV_UNREADABLE;
+			break;
+		}
+		/* A full read may have cut the string: its NUL is then ours. */
+		if ((__u32)n >= room)
+			s->rec.flags |= ET_EXEC_ARGV_TRUNCATED;
+		off += n;
+	}
+	if (i == ET_FAILED_ARGS_MAX)
+		s->rec.flags |= ET_EXEC_ARGV_TRUNCATED;
+	if (off > max)
+		off = max;
+	off &= ARGV_LEN_MASK;
+	s->rec.argv_len = off;
+	emit_exec(s, start + off);
+}
+
+/*
+ * The syscall exit tracepoint carries only the return value; the arguments
+ * are still in the user registers saved at syscall entry.
+ */
+static __always_inline void on_exec_exit(long ret, bool at)
+{
+	struct pt_regs *regs;
+
+	if (ret >= 0)
+		return;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (at)
+		emit_failed_exec((const char *)PT_REGS_PARM2_CORE_SYSCALL(regs),
+				 (const char *const *)PT_REGS_PARM3_CORE_SYSCALL(regs), ret);
+	else
+		emit_failed_exec((const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
+				 (const char *const *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int et_execve_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	on_exec_exit(BPF_CORE_READ(ctx, ret), false);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int et_execveat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	on_exec_exit(BPF_CORE_READ(ctx, ret), true);
+	return 0;
+}
+
+/* Derive clone() flags from what the child shares with its creator. */
+static __always_inline __u32 derive_clone_flags(struct task_struct *creator, struct task_struct *child)
+{
+	__u32 f = 0;
+
+	if (BPF_CORE_READ(child, mm) == BPF_CORE_READ(creator, mm))
+		f |= ET_CLONE_VM;
+	if (BPF_CORE_READ(child, fs) == BPF_CORE_READ(creator, fs))
+		f |= ET_CLONE_FS;
+	if (BPF_CORE_READ(child, files) == BPF_CORE_READ(creator, files))
+		f |= ET_CLONE_FILES;
+	if (BPF_CORE_READ(child, sighand) == BPF_CORE_READ(creator, sighand))
+		f |= ET_CLONE_SIGHAND;
+	if (BPF_CORE_READ(child, vfork_done))
+		f |= ET_CLONE_VFORK;
+	if (BPF_CORE_READ(child, real_parent, tgid) != BPF_CORE_READ(creator, tgid))
+		f |= ET_CLONE_PARENT;
+	if (BPF_CORE_READ(child, nsproxy, mnt_ns) != BPF_CORE_READ(creator, nsproxy, mnt_ns))
+		f |= ET_CLONE_NEWNS;
+	if (pid_ns_inum(child) != pid_ns_inum(creator))
+		f |= ET_CLONE_NEWPID;
+	return f;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(et_fork, struct task_struct *creator, struct task_struct *child)
+{
+	struct task_struct *parent;
+	struct et_fork *r;
+	__u32 tgid = BPF_CORE_READ(child, tgid);
+
+	/* A new thread is not a new process. */
+	if (BPF_CORE_READ(child, pid) != tgid)
+		return 0;
+	if (BPF_CORE_READ(creator, tgid) == et_cfg.self_tgid)
+		return 0;
+	r = bpf_ringbuf_reserve(&et_ring, sizeof(*r), 0);
+	if (!r) {
+		count(ET_KIND_FORK, true);
+		return 0;
+	}
+	parent = BPF_CORE_READ(child, real_parent);
+	fill_header(&r->hdr, ET_KIND_FORK, sizeof(*r));
+	r->parent_tgid = BPF_CORE_READ(parent, tgid);
+	r->child_tgid = tgid;
+	r->parent_start_ns = group_start(parent);
+	r->child_start_ns = BPF_CORE_READ(child, start_boottime);
+	r->clone_flags = derive_clone_flags(creator, child);
+	r->creator_tgid = BPF_CORE_READ(creator, tgid);
+	r->uid = BPF_CORE_READ(child, real_cred, uid.val);
+	r->_pad = 0;
+	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), &child->comm);
+	bpf_ringbuf_submit(r, wakeup_flag());
+	count(ET_KIND_FORK, false);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(et_exit, struct task_struct *task)
+{
+	struct task_struct *parent;
+	struct signal_struct *sig = BPF_CORE_READ(task, signal);
+	struct et_exit *r;
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 code;
+
+	/*
+	 * do_exit() decrements signal->live before this tracepoint: zero means
+	 * the last thread of the group is leaving, whichever thread that is.
+	 */
+	if (BPF_CORE_READ(sig, live.counter) != 0)
+		return 0;
+	if (tgid == et_cfg.self_tgid)
+		return 0;
+	r = bpf_ringbuf_reserve(&et_ring, sizeof(*r), 0);
+	if (!r) {
+		count(ET_KIND_EXIT, true);
+		return 0;
+	}
+	if (BPF_CORE_READ(sig, flags) & SIGNAL_GROUP_EXIT_BIT)
+		code = BPF_CORE_READ(sig, group_exit_code);
+	else
+		code = BPF_CORE_READ(task, exit_code);
+	parent = BPF_CORE_READ(task, real_parent);
+	fill_header(&r->hdr, ET_KIND_EXIT, sizeof(*r));
+	r->tgid = tgid;
+	r->ppid = BPF_CORE_READ(parent, tgid);
+	r->start_ns = group_start(task);
+	r->parent_start_ns = group_start(parent);
+	r->exit_code = code;
+	r->_pad = 0;
+	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), &task->comm);
+	bpf_ringbuf_submit(r, wakeup_flag());
+	count(ET_KIND_EXIT, false);
+	return 0;
+}
+
+/* Bootstrap: one et_task per live thread group, read with bpf_iter_create. */
+SEC("iter/task")
+int et_task_iter(struct bpf_iter__task *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct task_struct *parent;
+	const struct cred *cred;
+	struct et_task r = {};
+
+	if (!task || task->pid != task->tgid)
+		return 0;
+	parent = BPF_CORE_READ(task, real_parent);
+	cred = BPF_CORE_READ(task, real_cred);
+	fill_header(&r.hdr, ET_KIND_TASK, sizeof(r));
+	r.tgid = task->tgid;
+	r.ppid = BPF_CORE_READ(parent, tgid);
+	r.start_ns = BPF_CORE_READ(task, start_boottime);
+	r.parent_start_ns = group_start(parent);
+	r.uid = BPF_CORE_READ(cred, uid.val);
+	r.gid = BPF_CORE_READ(cred, gid.val);
+	r.euid = BPF_CORE_READ(cred, euid.val);
+	r.egid = BPF_CORE_READ(cred, egid.val);
+	r.loginuid = loginuid_of(task);
+	r.flags = (BPF_CORE_READ(task, flags) & PF_KTHREAD_BIT) ? ET_TASK_KTHREAD : 0;
+	r.pid_ns = pid_ns_inum(task);
+	r.mnt_ns = mnt_ns_inum(task);
+	r.cgroup_id = cgroup_id_of(task);
+	bpf_probe_read_kernel_str(r.comm, sizeof(r.comm), &task->comm);
+	bpf_seq_write(seq, &r, sizeof(r));
+	return 0;
+}

@@ -1,0 +1,322 @@
+/**
+ * Turns wire-format bytes (bpf/exec_trace.h) into typed records. Never
+ * throws on bad input: a malformed record comes back as a DecodeFailure with
+ * a reason, which the caller counts.
+ */
+import { isUtf8 } from 'node:buffer';
+import {
+  EtAncestor, EtExec, EtExit, EtFork, EtHeader, EtTask, ExecFlags, Kind, Limits,
+} from './layout';
+
+/** A process: thread-group id plus the leader's start_boottime in ns. */
+export interface ProcessRef {
+  tgid: number;
+  startNs: bigint;
+}
+
+interface RecordBase {
+  /** CLOCK_BOOTTIME ns when the kernel wrote the record (exact below ~104 days of uptime). */
+  ktimeNs: number;
+}
+
+export interface ExecRecord extends RecordBase {
+  kind: 'exec' | 'exec_failed';
+  tgid: number;
+  /** The thread that called exec; differs from tgid when a non-leader thread did. */
+  tid: number;
+  ppid: number;
+  uid: number;
+  gid: number;
+  euid: number;
+  egid: number;
+  loginuid: number;
+  sessionid: number;
+  /** 0, or -errno of a failed exec. */
+  ret: number;
+  flags: number;
+  pidNs: number;
+  mntNs: number;
+  startNs: bigint;
+  parentStartNs: bigint;
+  cgroupId: bigint;
+  comm: string;
+  filename: string;
+  argv: string[];
+  /** Kernel ancestor chain, nearest parent first, from real_parent. */
+  chain: ProcessRef[];
+}
+
+export interface ForkRecord extends RecordBase {
+  kind: 'fork';
+  parentTgid: number;
+  childTgid: number;
+  parentStartNs: bigint;
+  childStartNs: bigint;
+  cloneFlags: number;
+  creatorTgid: number;
+  uid: number;
+  comm: string;
+}
+
+export interface ExitRecord extends RecordBase {
+  kind: 'exit';
+  tgid: number;
+  ppid: number;
+  startNs: bigint;
+  parentStartNs: bigint;
+  /** Raw wait status: (code << 8) | signal. */
+  status: number;
+  exitCode: number;
+  signal: number;
+  coreDumped: boolean;
+  comm: string;
+}
+
+export interface TaskRecord extends RecordBase {
+  kind: 'task';
+  tgid: number;
+  ppid: number;
+  startNs: bigint;
+  parentStartNs: bigint;
+  uid: number;
+  gid: number;
+  euid: number;
+  egid: number;
+  loginuid: number;
+  kthread: boolean;
+  pidNs: number;
+  mntNs: number;
+  cgroupId: bigint;
+  comm: string;
+}
+
+export type KernelRecord = ExecRecord | ForkRecord | ExitRecord | TaskRecord;
+
+export type DecodeFailureReason =
+  | 'short_record'
+  | 'bad_version'
+  | 'unknown_kind'
+  | 'size_mismatch'
+  | 'tail_overflow';
+
+export interface DecodeFailure {
+  kind: 'invalid';
+  reason: DecodeFailureReason;
+  rawKind: number;
+}
+
+export type Decoded = KernelRecord | DecodeFailure;
+
+const H_KIND = EtHeader.fields.kind[0];
+const H_VERSION = EtHeader.fields.version[0];
+const H_SIZE = EtHeader.fields.size[0];
+const H_KTIME = EtHeader.fields.ktime_ns[0];
+const X = EtExec.fields;
+const F = EtFork.fields;
+const E = EtExit.fields;
+const T = EtTask.fields;
+const ANC_SIZE = EtAncestor.size;
+const ANC_TGID = EtAncestor.fields.tgid[0];
+const ANC_START = EtAncestor.fields.start_ns[0];
+
+function fail(reason: DecodeFailureReason, rawKind: number): DecodeFailure {
+  return { kind: 'invalid', reason, rawKind };
+}
+
+/**
+ * Decode the record at [off, off + len) of `buf`; `len` is what the ring
+ * buffer header says, which must cover the record's own `size`.
+ */
+export function decodeRecord(buf: Buffer, off: number, len: number): Decoded {
+  if (len < EtHeader.size) return fail('short_record', 0);
+  const kind = buf.readUInt16LE(off + H_KIND);
+  if (buf.readUInt16LE(off + H_VERSION) !== Limits.ET_FORMAT_VERSION) return fail('bad_version', kind);
+  const size = buf.readUInt32LE(off + H_SIZE);
+  if (size > len) return fail('size_mismatch', kind);
+  const ktimeNs = readU64Number(buf, off + H_KTIME);
+  switch (kind) {
+    case Kind.ET_KIND_EXEC:
+    case Kind.ET_KIND_EXEC_FAILED:
+      return decodeExec(buf, off, size, kind, ktimeNs);
+    case Kind.ET_KIND_FORK:
+      if (size < EtFork.size) return fail('short_record', kind);
+      return {
+        kind: 'fork',
+        ktimeNs,
+        parentTgid: buf.readUInt32LE(off + F.parent_tgid[0]),
+        childTgid: buf.readUInt32LE(off + F.child_tgid[0]),
+        parentStartNs: buf.readBigUInt64LE(off + F.parent_start_ns[0]),
+        childStartNs: buf.readBigUInt64LE(off + F.child_start_ns[0]),
+        cloneFlags: buf.readUInt32LE(off + F.clone_flags[0]),
+        creatorTgid: buf.readUInt32LE(off + F.creator_tgid[0]),
+        uid: buf.readUInt32LE(off + F.uid[0]),
+        comm: cString(buf, off + F.comm[0], Limits.ET_COMM_LEN),
+      };
+    case Kind.ET_KIND_EXIT: {
+      if (size < EtExit.size) return fail('short_record', kind);
+      const status = buf.readUInt32LE(off + E.exit_code[0]);
+      return {
+        kind: 'exit',
+        ktimeNs,
+        tgid: buf.readUInt32LE(off + E.tgid[0]),
+        ppid: buf.readUInt32LE(off + E.ppid[0]),
+        startNs: buf.readBigUInt64LE(off + E.start_ns[0]),
+        parentStartNs: buf.readBigUInt64LE(off + E.parent_start_ns[0]),
+        status,
+        exitCode: (status >> 8) & 0xff,
+        signal: status & 0x7f,
+        coreDumped: (status & 0x80) !== 0,
+        comm: cString(buf, off + E.comm[0], Limits.ET_COMM_LEN),
+      };
+    }
+    case Kind.ET_KIND_TASK:
+      if (size < EtTask.size) return fail('short_record', kind);
+      return {
+        kind: 'task',
+        ktimeNs,
+        tgid: buf.readUInt32LE(off + T.tgid[0]),
+        ppid: buf.readUInt32LE(off + T.ppid[0]),
+        startNs: buf.readBigUInt64LE(off + T.start_ns[0]),
+        parentStartNs: buf.readBigUInt64LE(off + T.parent_start_ns[0]),
+        uid: buf.readUInt32LE(off + T.uid[0]),
+        gid: buf.readUInt32LE(off + T.gid[0]),
+        euid: buf.readUInt32LE(off + T.euid[0]),
+        egid: buf.readUInt32LE(off + T.egid[0]),
+        loginuid: buf.readUInt32LE(off + T.loginuid[0]),
+        kthread: (buf.readUInt32LE(off + T.flags[0]) & 1) !== 0,
+        pidNs: buf.readUInt32LE(off + T.pid_ns[0]),
+        mntNs: buf.readUInt32LE(off + T.mnt_ns[0]),
+        cgroupId: buf.readBigUInt64LE(off + T.cgroup_id[0]),
+        comm: cString(buf, off + T.comm[0], Limits.ET_COMM_LEN),
+      };
+    default:
+      return fail('unknown_kind', kind);
+  }
+}
+
+function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeNs: number): Decoded {
+  if (size < EtExec.size) return fail('short_record', kind);
+  const chainLen = buf.readUInt16LE(off + X.chain_len[0]);
+  const filenameLen = buf.readUInt16LE(off + X.filename_len[0]);
+  const argvLen = buf.readUInt16LE(off + X.argv_len[0]);
+  if (chainLen > Limits.ET_CHAIN_MAX || filenameLen > Limits.ET_FILENAME_MAX || argvLen > Limits.ET_ARGV_MAX
+    || EtExec.size + chainLen * ANC_SIZE + filenameLen + argvLen > size) {
+    return fail('tail_overflow', kind);
+  }
+  let p = off + EtExec.size;
+  const chain: ProcessRef[] = new Array(chainLen);
+  for (let i = 0; i < chainLen; i++, p += ANC_SIZE) {
+    chain[i] = { tgid: buf.readUInt32LE(p + ANC_TGID), startNs: buf.readBigUInt64LE(p + ANC_START) };
+  }
+  const filename = text(buf, p, p + filenameLen);
+  p += filenameLen;
+  return {
+    kind: kind === Kind.ET_KIND_EXEC ? 'exec' : 'exec_failed',
+    ktimeNs,
+    tgid: buf.readUInt32LE(off + X.tgid[0]),
+    tid: buf.readUInt32LE(off + X.tid[0]),
+    ppid: buf.readUInt32LE(off + X.ppid[0]),
+    uid: buf.readUInt32LE(off + X.uid[0]),
+    gid: buf.readUInt32LE(off + X.gid[0]),
+    euid: buf.readUInt32LE(off + X.euid[0]),
+    egid: buf.readUInt32LE(off + X.egid[0]),
+    loginuid: buf.readUInt32LE(off + X.loginuid[0]),
+    sessionid: buf.readUInt32LE(off + X.sessionid[0]),
+    ret: buf.readInt32LE(off + X.ret[0]),
+    flags: buf.readUInt32LE(off + X.flags[0]),
+    pidNs: buf.readUInt32LE(off + X.pid_ns[0]),
+    mntNs: buf.readUInt32LE(off + X.mnt_ns[0]),
+    startNs: buf.readBigUInt64LE(off + X.start_ns[0]),
+    parentStartNs: buf.readBigUInt64LE(off + X.parent_start_ns[0]),
+    cgroupId: buf.readBigUInt64LE(off + X.cgroup_id[0]),
+    comm: cString(buf, off + X.comm[0], Limits.ET_COMM_LEN),
+    filename,
+    argv: splitArgv(buf, p, p + argvLen),
+    chain,
+  };
+}
+
+export function argvTruncated(r: ExecRecord): boolean {
+  return (r.flags & ExecFlags.ET_EXEC_ARGV_TRUNCATED) !== 0;
+}
+
+function readU64Number(buf: Buffer, off: number): number {
+  return buf.readUInt32LE(off + 4) * 0x100000000 + buf.readUInt32LE(off);
+}
+
+/** A NUL-terminated string in a fixed-size field. */
+function cString(buf: Buffer, start: number, max: number): string {
+  let end = start;
+  const limit = start + max;
+  while (end < limit && buf[end] !== 0) end++;
+  return text(buf, start, end);
+}
+
+/** argv as the kernel lays it out: NUL-separated, usually NUL-terminated. */
+function splitArgv(buf: Buffer, start: number, end: number): string[] {
+  const out: string[] = [];
+  let a = start;
+  for (let i = start; i < end; i++) {
+    if (buf[i] === 0) {
+      out.push(text(buf, a, i));
+      a = i + 1;
+    }
+  }
+  if (a < end) out.push(text(buf, a, end));
+  return out;
+}
+
+/**
+ * Bytes to a string without losing information: valid UTF-8 decodes as is;
+ * a byte that is not part of valid UTF-8 becomes the four characters \xNN.
+ * Paths and argv are arbitrary bytes on Linux, and a detection engineer
+ * must be able to tell which bytes they were.
+ */
+export function text(buf: Buffer, start: number, end: number): string {
+  if (start >= end) return '';
+  const sub = buf.subarray(start, end);
+  if (isUtf8(sub)) return sub.toString('utf8');
+  return escapeInvalidUtf8(sub);
+}
+
+function escapeInvalidUtf8(b: Buffer): string {
+  let out = '';
+  let runStart = 0;
+  let i = 0;
+  while (i < b.length) {
+    const n = utf8SequenceLength(b, i);
+    if (n > 0) {
+      i += n;
+      continue;
+    }
+    if (runStart < i) out += b.toString('utf8', runStart, i);
+    out += '\\x' + b[i].toString(16).padStart(2, '0');
+    i++;
+    runStart = i;
+  }
+  if (runStart < b.length) out += b.toString('utf8', runStart, b.length);
+  return out;
+}
+
+/** Length of the valid UTF-8 sequence at i, or 0 (RFC 3629: no overlongs, no surrogates). */
+function utf8SequenceLength(b: Buffer, i: number): number {
+  const c = b[i];
+  if (c < 0x80) return 1;
+  const cont = (k: number) => i + k < b.length && (b[i + k] & 0xc0) === 0x80;
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    if (!cont(1) || !cont(2)) return 0;
+    const c1 = b[i + 1];
+    if (c === 0xe0 && c1 < 0xa0) return 0;
+    if (c === 0xed && c1 > 0x9f) return 0;
+    return 3;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    const c1 = b[i + 1];
+    if (c === 0xf0 && c1 < 0x90) return 0;
+    if (c === 0xf4 && c1 > 0x8f) return 0;
+    return 4;
+  }
+  return 0;
+}

@@ -1,0 +1,209 @@
+/**
+ * Drains the BPF ring buffer from JavaScript through a memory mapping of it.
+ *
+ * Why not libbpf's ring_buffer__consume: a per-record FFI callback costs
+ * 3–5 µs and lost 80% of records at ~1M records/s on our 2-core VM; reading
+ * the mapping in JS costs 0.6–0.8 µs per record and lost none.
+ *
+ * The mapping (kernel/bpf/ringbuf.c): page 0 holds consumer_pos, which we
+ * write; from page 1, read-only, producer_pos and then the data area mapped
+ * twice back to back, so a record that wraps is still contiguous. Each record
+ * starts with an 8-byte header: u32 length with BUSY/DISCARD bits, u32 page
+ * offset.
+ */
+import { AncestrydError } from '../errors';
+import {
+  describeErrno, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_EVENT_SIZE, EPOLLIN,
+  loadNative, MAP_FAILED, MAP_SHARED, Native, PROT_READ, PROT_WRITE, Ptr, SC_PAGESIZE,
+} from './libbpf';
+
+const BUSY_BIT = 0x80000000;
+const DISCARD_BIT = 0x40000000;
+const RECORD_HEADER = 8;
+
+/** Called for each record, with the ring's data area and the record's span in it. */
+export type RecordHandler = (data: Buffer, offset: number, length: number) => void;
+
+export interface DrainOptions {
+  /** epoll_wait timeout: the longest a record waits at low rates (wakeups are batched). */
+  waitTimeoutMs: number;
+  /** Records read before consumer_pos is published, so the kernel can reuse space. */
+  batchRecords: number;
+  /** Called after each non-empty drain pass, e.g. to flush downstream batches. */
+  onBatchEnd?: (records: number) => void;
+}
+
+export interface DrainStats {
+  records: number;
+  discarded: number;
+  batches: number;
+  wakeups: number;
+  timeouts: number;
+  /** epoll_wait failures (EINTR): counted and treated as a timeout. */
+  waitErrors: number;
+  /** Records whose handler threw; the record is skipped, the drain goes on. */
+  handlerErrors: number;
+  /** Bytes waiting in the ring at the last pass: how far behind the drain is. */
+  pendingBytes: number;
+}
+
+export class RingDrain {
+  private readonly n: Native;
+  private readonly pageSize: number;
+  private consPtr: Ptr | null = null;
+  private prodPtr: Ptr | null = null;
+  private readonly prodLen: number;
+  private readonly consPos: BigUint64Array;
+  private readonly prodPos: BigUint64Array;
+  private readonly headers: Int32Array;
+  private readonly data: Buffer;
+  private readonly mask: number;
+  private epfd = -1;
+  private readonly events: Buffer;
+  private running = false;
+  private waiting: Promise<void> | null = null;
+  readonly stats: DrainStats = {
+    records: 0, discarded: 0, batches: 0, wakeups: 0, timeouts: 0, waitErrors: 0, handlerErrors: 0, pendingBytes: 0,
+  };
+  lastHandlerError: unknown = null;
+
+  constructor(
+    ringFd: number,
+    ringBytes: number,
+    private readonly handler: RecordHandler,
+    private readonly opts: DrainOptions,
+  ) {
+    this.n = loadNative();
+    const n = this.n;
+    this.pageSize = Number(n.c.sysconf(SC_PAGESIZE));
+    this.prodLen = this.pageSize + 2 * ringBytes;
+    try {
+      const cons = n.c.mmap(null, this.pageSize, PROT_READ | PROT_WRITE, MAP_SHARED, ringFd, 0);
+      if (cons === MAP_FAILED) throw this.fail('mapping the ring consumer page');
+      this.consPtr = cons;
+      const prod = n.c.mmap(null, this.prodLen, PROT_READ, MAP_SHARED, ringFd, this.pageSize);
+      if (prod === MAP_FAILED) throw this.fail('mapping the ring data area');
+      this.prodPtr = prod;
+      const consAb = n.view(cons, this.pageSize);
+      const prodAb = n.view(prod, this.prodLen);
+      this.consPos = new BigUint64Array(consAb, 0, 1);
+      this.prodPos = new BigUint64Array(prodAb, 0, 1);
+      this.headers = new Int32Array(prodAb, this.pageSize, (2 * ringBytes) / 4);
+      this.data = Buffer.from(prodAb, this.pageSize, 2 * ringBytes);
+      this.mask = ringBytes - 1;
+      this.events = Buffer.alloc(EPOLL_EVENT_SIZE * 4);
+      this.epfd = n.c.epoll_create1(EPOLL_CLOEXEC);
+      if (this.epfd < 0) throw this.fail('epoll_create1');
+      const ev = Buffer.alloc(EPOLL_EVENT_SIZE);
+      ev.writeUInt32LE(EPOLLIN, 0);
+      if (n.c.epoll_ctl(this.epfd, EPOLL_CTL_ADD, ringFd, ev) < 0) throw this.fail('epoll_ctl on the ring');
+    } catch (err) {
+      this.release();
+      throw err;
+    }
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.waiting = this.loop();
+  }
+
+  /** Stop waiting, then drain what is left. Safe to call twice. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.waiting) await this.waiting;
+    this.waiting = null;
+    if (this.consPtr !== null) while (this.drainPass() > 0);
+  }
+
+  /** Unmap and close; stop() first to keep the last records. */
+  close(): void {
+    this.running = false;
+    this.release();
+  }
+
+  /**
+   * One pass: read up to batchRecords records, then publish consumer_pos with
+   * a single 64-bit store. Returns the records read (discarded ones included).
+   */
+  drainPass(): number {
+    const budget = this.opts.batchRecords;
+    const headers = this.headers;
+    const mask = this.mask;
+    let cons = Number(this.consPos[0]);
+    const prod = Number(Atomics.load(this.prodPos, 0));
+    let n = 0;
+    while (cons < prod && n < budget) {
+      const off = cons & mask;
+      const word = Atomics.load(headers, off >>> 2);
+      if (word & BUSY_BIT) break; // reserved, not yet submitted
+      const len = word & ~(BUSY_BIT | DISCARD_BIT);
+      if (word & DISCARD_BIT) this.stats.discarded++;
+      else {
+        try {
+          this.handler(this.data, off + RECORD_HEADER, len);
+        } catch (err) {
+          // A bug downstream must not stop the drain; the owner logs it.
+          this.stats.handlerErrors++;
+          this.lastHandlerError = err;
+        }
+      }
+      cons += (len + RECORD_HEADER + 7) & ~7;
+      n++;
+    }
+    if (n > 0) {
+      Atomics.store(this.consPos, 0, BigInt(cons));
+      this.stats.records += n;
+      this.stats.batches++;
+      this.opts.onBatchEnd?.(n);
+    }
+    this.stats.pendingBytes = prod - cons;
+    return n;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const ready = await this.wait();
+      if (ready > 0) this.stats.wakeups++;
+      else if (ready === 0) this.stats.timeouts++;
+      else this.stats.waitErrors++;
+      // Drain on timeouts too: with batched wakeups most data arrives silently.
+      while (this.drainPass() >= this.opts.batchRecords) {
+        // A full budget means more is pending: yield to the event loop
+        // between passes so timers and I/O keep running under load.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+
+  /** Resolves with epoll_wait's result; its errno lives on koffi's worker thread. */
+  private wait(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.n.c.epoll_wait.async(this.epfd, this.events, 4, this.opts.waitTimeoutMs, (err, got) => {
+        if (err) reject(err);
+        else resolve(got);
+      });
+    });
+  }
+
+  private fail(step: string, e = this.n.errno()): AncestrydError {
+    return new AncestrydError('ANC_RING', `${step} failed: ${describeErrno(this.n, e)}`);
+  }
+
+  private release(): void {
+    const n = this.n;
+    if (this.epfd >= 0) {
+      n.c.close(this.epfd);
+      this.epfd = -1;
+    }
+    if (this.prodPtr !== null) {
+      n.c.munmap(this.prodPtr, this.prodLen);
+      this.prodPtr = null;
+    }
+    if (this.consPtr !== null) {
+      n.c.munmap(this.consPtr, this.pageSize);
+      this.consPtr = null;
+    }
+  }
+}

@@ -10,7 +10,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall 
 NATIVE_CFLAGS := -O2 -g -Wall -Wextra -Werror
 
 BPF_OBJ := $(BUILD)/exec_trace.bpf.o
-NATIVE  := $(BUILD)/layout-dump
+NATIVE  := $(BUILD)/exec-shapes
 
 .PHONY: all bpf native ts deps run test clean
 all: bpf native ts
@@ -26,9 +26,9 @@ $(BUILD)/vmlinux.h:
 $(BPF_OBJ): bpf/exec_trace.bpf.c bpf/exec_trace.h $(BUILD)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/layout-dump: test/collector/layout-dump.c bpf/exec_trace.h
+$(BUILD)/exec-shapes: test/e2e/helpers/exec-shapes.c
 	@mkdir -p $(BUILD)
-	$(CC) $(NATIVE_CFLAGS) -Ibpf -o $@ $<
+	$(CC) $(NATIVE_CFLAGS) -pthread -o $@ $<
 
 ts: node_modules/.package-lock.json
 	npx tsc -p .

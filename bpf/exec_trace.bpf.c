@@ -53,6 +53,27 @@ const volatile struct et_config et_cfg = {
 	.wakeup_bytes = ET_WAKEUP_BYTES_DEFAULT,
 };
 
+/*
+ * Never read: it puts every wire-format type and enum into the object's BTF,
+ * where test/collector/layout.test.ts checks them against layout.ts. Costs
+ * one small .bss map.
+ */
+struct et_btf_anchor {
+	struct et_header header;
+	struct et_ancestor ancestor;
+	struct et_exec exec;
+	struct et_fork fork;
+	struct et_exit exit;
+	struct et_task task;
+	struct et_counter counter;
+	struct et_config config;
+	enum et_limits limits;
+	enum et_kind kind;
+	enum et_exec_flags exec_flags;
+	enum et_task_flags task_flags;
+	enum et_clone_bits clone_bits;
+} et_btf_anchor;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 * 1024 * 1024); /* resized by the loader */

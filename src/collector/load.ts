@@ -5,7 +5,7 @@
  */
 import { AncestrydError } from '../errors';
 import { EtConfig, EtCounter, Kind, Limits } from './layout';
-import { describeErrno, loadNative, Native, Ptr } from './libbpf';
+import { describeErrno, loadNative, type Native, type Ptr } from './libbpf';
 
 export interface ProgramOptions {
   objectPath: string;
@@ -181,10 +181,15 @@ export class ExecTraceProgram {
     }
   }
 
-  close(): void {
+  /** Stop producing records; the maps (and what is in the ring) stay until close(). */
+  detach(): void {
     for (let i = this.links.length - 1; i >= 0; i--) this.n.bpf.bpf_link__destroy(this.links[i]);
     this.links = [];
     this.attached.length = 0;
+  }
+
+  close(): void {
+    this.detach();
     if (this.obj !== null) {
       this.n.bpf.bpf_object__close(this.obj);
       this.obj = null;

@@ -1,0 +1,149 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { decodeRecord, text, type ExecRecord } from '../../src/collector/decode';
+import { EtExec, ExecFlags, Kind, Limits } from '../../src/collector/layout';
+import { encodeExec, encodeExit, encodeFork, encodeTask } from '../support/encode';
+
+/** Place a record at an odd offset inside a larger buffer, as in the ring's data area. */
+function inRing(rec: Buffer, pad = 24): { buf: Buffer; off: number } {
+  const buf = Buffer.alloc(pad + rec.length + 64, 0xee);
+  rec.copy(buf, pad);
+  return { buf, off: pad };
+}
+
+describe('decodeRecord', () => {
+  it('decodes an exec with chain, filename and argv', () => {
+    const rec = encodeExec({
+      ktimeNs: 123456789n,
+      fields: {
+        tgid: 4242, tid: 4243, ppid: 4000, uid: 1000, gid: 1001, euid: 0, egid: 0, loginuid: 1000, sessionid: 7,
+        ret: 0, flags: ExecFlags.ET_EXEC_FROM_THREAD, pid_ns: 4026531836, mnt_ns: 4026531832,
+        start_ns: 2n ** 60n + 5n, parent_start_ns: 99n, cgroup_id: 77n, comm: 'true',
+      },
+      chain: [{ tgid: 4000, startNs: 99n }, { tgid: 1, startNs: 1n }],
+      filename: '/bin/true',
+      argv: ['/bin/true', 'a', 'b c'],
+    });
+    const { buf, off } = inRing(rec);
+    const r = decodeRecord(buf, off, rec.length) as ExecRecord;
+    assert.equal(r.kind, 'exec');
+    assert.equal(r.ktimeNs, 123456789);
+    assert.deepEqual(
+      [r.tgid, r.tid, r.ppid, r.uid, r.gid, r.euid, r.egid, r.loginuid, r.sessionid, r.ret, r.pidNs, r.mntNs],
+      [4242, 4243, 4000, 1000, 1001, 0, 0, 1000, 7, 0, 4026531836, 4026531832]);
+    assert.equal(r.startNs, 2n ** 60n + 5n, 'start times beyond 2^53 ns stay exact');
+    assert.equal(r.parentStartNs, 99n);
+    assert.equal(r.cgroupId, 77n);
+    assert.equal(r.comm, 'true');
+    assert.equal(r.filename, '/bin/true');
+    assert.deepEqual(r.argv, ['/bin/true', 'a', 'b c']);
+    assert.deepEqual(r.chain, [{ tgid: 4000, startNs: 99n }, { tgid: 1, startNs: 1n }]);
+    assert.equal(r.flags & ExecFlags.ET_EXEC_FROM_THREAD, ExecFlags.ET_EXEC_FROM_THREAD);
+  });
+
+  it('decodes a failed exec with its negative errno', () => {
+    const rec = encodeExec({ kind: Kind.ET_KIND_EXEC_FAILED, fields: { tgid: 10, ret: -2 }, filename: '/nonexistent', argv: ['x'] });
+    const r = decodeRecord(rec, 0, rec.length) as ExecRecord;
+    assert.equal(r.kind, 'exec_failed');
+    assert.equal(r.ret, -2);
+    assert.equal(r.filename, '/nonexistent');
+  });
+
+  it('keeps argv that the kernel truncated without a final NUL', () => {
+    const rec = encodeExec({ fields: { flags: ExecFlags.ET_EXEC_ARGV_TRUNCATED }, argv: Buffer.from('sh\0-c\0echo hel') });
+    const r = decodeRecord(rec, 0, rec.length) as ExecRecord;
+    assert.deepEqual(r.argv, ['sh', '-c', 'echo hel']);
+    assert.ok(r.flags & ExecFlags.ET_EXEC_ARGV_TRUNCATED);
+  });
+
+  it('keeps empty arguments', () => {
+    const rec = encodeExec({ argv: ['a', '', 'b'] });
+    assert.deepEqual((decodeRecord(rec, 0, rec.length) as ExecRecord).argv, ['a', '', 'b']);
+  });
+
+  it('renders bytes that are not UTF-8 as \\xNN and keeps valid UTF-8', () => {
+    const name = Buffer.concat([Buffer.from('/tmp/caf\u00e9-'), Buffer.from([0xff, 0xc3]), Buffer.from('"\n')]);
+    const rec = encodeExec({ filename: name, argv: Buffer.from([0x41, 0x80, 0x00]) });
+    const r = decodeRecord(rec, 0, rec.length) as ExecRecord;
+    assert.equal(r.filename, '/tmp/caf\u00e9-\\xff\\xc3"\n');
+    assert.deepEqual(r.argv, ['A\\x80']);
+    assert.equal(JSON.parse(JSON.stringify(r.filename)), r.filename);
+  });
+
+  it('decodes fork, exit and task records', () => {
+    const fork = encodeFork({
+      parent_tgid: 1, child_tgid: 2, parent_start_ns: 3n, child_start_ns: 4n,
+      clone_flags: 0x4100, creator_tgid: 5, uid: 6, comm: 'bash',
+    });
+    assert.deepEqual(decodeRecord(fork, 0, fork.length), {
+      kind: 'fork', ktimeNs: 1000, parentTgid: 1, childTgid: 2, parentStartNs: 3n, childStartNs: 4n,
+      cloneFlags: 0x4100, creatorTgid: 5, uid: 6, comm: 'bash',
+    });
+    const exit = encodeExit({ tgid: 9, ppid: 1, start_ns: 10n, parent_start_ns: 11n, exit_code: (3 << 8) | 0x80 | 6, comm: 'a' });
+    assert.deepEqual(decodeRecord(exit, 0, exit.length), {
+      kind: 'exit', ktimeNs: 1000, tgid: 9, ppid: 1, startNs: 10n, parentStartNs: 11n,
+      status: (3 << 8) | 0x80 | 6, exitCode: 3, signal: 6, coreDumped: true, comm: 'a',
+    });
+    const task = encodeTask({ tgid: 1, ppid: 0, start_ns: 5n, flags: 1, comm: 'kthreadd', loginuid: 0xffffffff });
+    const t = decodeRecord(task, 0, task.length);
+    assert.equal(t.kind, 'task');
+    if (t.kind === 'task') {
+      assert.equal(t.kthread, true);
+      assert.equal(t.loginuid, 4294967295);
+      assert.equal(t.comm, 'kthreadd');
+    }
+  });
+
+  it('reads a comm that fills all 16 bytes without a NUL', () => {
+    const fork = encodeFork({ comm: 'abcdefghijklmnop' });
+    const { buf, off } = inRing(fork);
+    const r = decodeRecord(buf, off, fork.length);
+    assert.equal(r.kind === 'fork' && r.comm, 'abcdefghijklmnop');
+  });
+
+  describe('rejects malformed records with a reason instead of throwing', () => {
+    it('shorter than a header', () => {
+      assert.deepEqual(decodeRecord(Buffer.alloc(8), 0, 8), { kind: 'invalid', reason: 'short_record', rawKind: 0 });
+    });
+    it('unknown kind', () => {
+      const rec = encodeFork({});
+      rec.writeUInt16LE(99, 0);
+      assert.deepEqual(decodeRecord(rec, 0, rec.length), { kind: 'invalid', reason: 'unknown_kind', rawKind: 99 });
+    });
+    it('another format version', () => {
+      const rec = encodeExec({ version: Limits.ET_FORMAT_VERSION + 1 });
+      assert.equal((decodeRecord(rec, 0, rec.length) as { reason: string }).reason, 'bad_version');
+    });
+    it('header size larger than the ring record', () => {
+      const rec = encodeExec({ filename: '/bin/true' });
+      assert.equal((decodeRecord(rec, 0, rec.length - 1) as { reason: string }).reason, 'size_mismatch');
+    });
+    it('fixed part cut short', () => {
+      const rec = encodeExec({ size: EtExec.size - 8 });
+      assert.equal((decodeRecord(rec, 0, rec.length) as { reason: string }).reason, 'short_record');
+      const fork = encodeFork({});
+      fork.writeUInt32LE(20, 4);
+      assert.equal((decodeRecord(fork, 0, fork.length) as { reason: string }).reason, 'short_record');
+    });
+    it('tail lengths that overrun the record', () => {
+      const rec = encodeExec({ filename: '/bin/true', argv: ['true'] });
+      rec.writeUInt16LE(200, EtExec.fields.argv_len[0]);
+      assert.equal((decodeRecord(rec, 0, rec.length) as { reason: string }).reason, 'tail_overflow');
+      const chain = encodeExec({});
+      chain.writeUInt16LE(Limits.ET_CHAIN_MAX + 1, EtExec.fields.chain_len[0]);
+      assert.equal((decodeRecord(chain, 0, chain.length) as { reason: string }).reason, 'tail_overflow');
+    });
+  });
+});
+
+describe('text', () => {
+  it('rejects overlong encodings and surrogates as invalid bytes', () => {
+    assert.equal(text(Buffer.from([0xc0, 0xaf]), 0, 2), '\\xc0\\xaf');
+    assert.equal(text(Buffer.from([0xed, 0xa0, 0x80]), 0, 3), '\\xed\\xa0\\x80');
+    assert.equal(text(Buffer.from([0xf0, 0x9f, 0x98, 0x80, 0xfe]), 0, 5), '\u{1f600}\\xfe');
+  });
+  it('keeps NUL, quotes and control characters as characters JSON can carry', () => {
+    const s = text(Buffer.from('a\u0000"\\\u0007'), 0, 6);
+    assert.equal(JSON.parse(JSON.stringify(s)), s);
+  });
+});

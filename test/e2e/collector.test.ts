@@ -1,0 +1,172 @@
+/**
+ * The kernel event source against the real kernel: the records of processes
+ * this test starts, field by field.
+ */
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { ExecRecord, ExitRecord, ForkRecord, KernelRecord } from '../../src/collector/decode';
+import { ExecFlags } from '../../src/collector/layout';
+import { CollectorHarness, run } from '../support/collector-harness';
+import { requireBuilt, ROOT } from '../support/paths';
+
+const SHAPES = join(ROOT, 'build', 'exec-shapes');
+
+const execsOf = (rs: KernelRecord[], tgid: number) =>
+  rs.filter((r): r is ExecRecord => r.kind === 'exec' && r.tgid === tgid);
+const exitOf = (rs: KernelRecord[], tgid: number) =>
+  rs.find((r): r is ExitRecord => r.kind === 'exit' && r.tgid === tgid);
+const forkOf = (rs: KernelRecord[], child: number) =>
+  rs.find((r): r is ForkRecord => r.kind === 'fork' && r.childTgid === child);
+
+/** start_boottime in clock ticks, from /proc/PID/stat field 22 (after the comm's closing paren). */
+function statStartTicks(pid: number | 'self'): bigint {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return BigInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+}
+const TICK_NS = 10_000_000n; // CLK_TCK = 100 on Linux
+
+describe('collector on the real kernel', () => {
+  let h: CollectorHarness;
+  before(() => {
+    requireBuilt(SHAPES);
+    h = new CollectorHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('reports fork, exec and exit of a shell and its children with pids, argv and exit code', async () => {
+    const sh = await run('/bin/bash', ['-c', 'sleep 0.2; /bin/true a "b c"; exit 3']);
+    assert.equal(sh.code, 3);
+    const shFork = await h.waitFor('fork of bash', (rs) => forkOf(rs, sh.pid));
+    assert.equal(shFork.parentTgid, process.pid);
+    assert.equal(shFork.creatorTgid, process.pid);
+
+    const shExit = await h.waitFor('exit of bash', (rs) => exitOf(rs, sh.pid));
+    assert.equal(shExit.exitCode, 3);
+    assert.equal(shExit.signal, 0);
+    assert.equal(shExit.startNs, shFork.childStartNs, 'exit and fork name the same process');
+
+    const [shExec] = execsOf(h.records, sh.pid);
+    assert.equal(shExec.filename, '/bin/bash');
+    assert.deepEqual(shExec.argv, ['/bin/bash', '-c', 'sleep 0.2; /bin/true a "b c"; exit 3']);
+    assert.equal(shExec.ppid, process.pid);
+    assert.equal(shExec.startNs, shFork.childStartNs);
+    assert.equal(shExec.parentStartNs, statStartTicks('self') * TICK_NS + (shExec.parentStartNs % TICK_NS),
+      'parent start time agrees with /proc/self/stat to the tick');
+    assert.equal(shExec.chain[0].tgid, process.pid);
+
+    // Both children of the shell: forked by it, exec'd, exited 0.
+    const kids = h.records.filter((r): r is ForkRecord => r.kind === 'fork' && r.parentTgid === sh.pid);
+    assert.equal(kids.length, 2, 'bash forks sleep and true');
+    const kidExecs = kids.map((k) => execsOf(h.records, k.childTgid)[0]);
+    assert.deepEqual(kidExecs.map((e) => e.argv), [['sleep', '0.2'], ['/bin/true', 'a', 'b c']]);
+    assert.deepEqual(kidExecs.map((e) => e.filename), ['/usr/bin/sleep', '/bin/true']);
+    for (const [i, e] of kidExecs.entries()) {
+      assert.equal(e.ppid, sh.pid);
+      assert.equal(e.startNs, kids[i].childStartNs);
+      assert.deepEqual(e.chain.slice(0, 2), [
+        { tgid: sh.pid, startNs: shFork.childStartNs },
+        { tgid: process.pid, startNs: shExec.parentStartNs },
+      ]);
+      assert.equal(exitOf(h.records, e.tgid)?.exitCode, 0);
+    }
+    assert.deepEqual(h.invalid, []);
+  });
+
+  it('reports a failed exec with its errno, filename and argv', async () => {
+    const sh = await run('/bin/bash', ['-c', '/nonexistent x "y z"; exit 0']);
+    const failed = await h.waitFor('failed exec', (rs) => rs.find((r): r is ExecRecord =>
+      r.kind === 'exec_failed' && r.filename === '/nonexistent'));
+    assert.equal(failed.ret, -2, 'ENOENT');
+    assert.deepEqual(failed.argv, ['/nonexistent', 'x', 'y z']);
+    const kid = forkOf(h.records, failed.tgid);
+    assert.equal(kid?.parentTgid, sh.pid, 'bash forked the child that failed to exec');
+    assert.equal(failed.startNs, kid?.childStartNs);
+    assert.equal(failed.chain[0].tgid, sh.pid);
+  });
+
+  it('names the thread group, not the thread, when a non-leader thread execs', async () => {
+    const p = await run(SHAPES, ['thread-exec', '/bin/echo', 'from-thread']);
+    const m = /step=thread pid=(\d+) tid=(\d+)/.exec(p.stdout);
+    assert.ok(m, p.stdout);
+    const [pid, tid] = [Number(m[1]), Number(m[2])];
+    assert.notEqual(pid, tid);
+    assert.equal(p.pid, pid);
+    const execs = await h.waitFor('exec from thread', (rs) => {
+      const e = execsOf(rs, pid);
+      return e.length === 2 ? e : undefined;
+    });
+    const fromThread = execs[1];
+    assert.equal(fromThread.tgid, pid);
+    assert.equal(fromThread.tid, tid);
+    assert.ok(fromThread.flags & ExecFlags.ET_EXEC_FROM_THREAD);
+    assert.deepEqual(fromThread.argv, ['/bin/echo', 'from-thread']);
+    assert.equal(fromThread.startNs, execs[0].startNs, 'the process keeps its identity across the exec');
+    assert.equal(h.records.filter((r) => r.kind === 'fork' && r.childTgid === tid).length, 0, 'a thread is not a process');
+    const exit = await h.waitFor('exit', (rs) => exitOf(rs, pid));
+    assert.equal(exit.startNs, execs[0].startNs);
+  });
+
+  it('keeps a process that exits right after its exec', async () => {
+    const p = await run(SHAPES, ['exit-now']);
+    assert.equal(p.code, 7);
+    const exit = await h.waitFor('exit', (rs) => exitOf(rs, p.pid));
+    const [exec] = execsOf(h.records, p.pid);
+    assert.ok(exec, 'exec record present');
+    assert.equal(exit.exitCode, 7);
+    assert.ok(exec.ktimeNs < exit.ktimeNs);
+    const fork = forkOf(h.records, p.pid);
+    assert.ok(fork && fork.ktimeNs < exec.ktimeNs, 'fork, exec, exit arrive in order');
+    process.stdout.write(`# exec→exit took ${((exit.ktimeNs - exec.ktimeNs) / 1e3).toFixed(0)} µs\n`);
+  });
+
+  it('carries the kernel ancestor chain of a 5-deep tree up to pid 1', async () => {
+    const p = await run(SHAPES, ['tree', '5', '/bin/true', 'leaf']);
+    assert.equal(p.code, 0);
+    const levels = [...p.stdout.matchAll(/step=level level=(\d+) pid=(\d+) ppid=(\d+)/g)].map((m) => Number(m[2]));
+    assert.equal(levels.length, 5);
+    const leaf = await h.waitFor('leaf exec', (rs) => rs.find((r): r is ExecRecord =>
+      r.kind === 'exec' && r.tgid === levels[4] && r.argv[1] === 'leaf'));
+    const expected = [...levels.slice(0, 4).reverse(), process.pid];
+    assert.deepEqual(leaf.chain.slice(0, 5).map((a) => a.tgid), expected);
+    for (const a of leaf.chain.slice(0, 4)) {
+      assert.equal(a.startNs, forkOf(h.records, a.tgid)?.childStartNs, `start time of ${a.tgid}`);
+    }
+    assert.equal(leaf.chain.at(-1)?.tgid, 1, 'the chain ends at init');
+    assert.equal(leaf.flags & ExecFlags.ET_EXEC_CHAIN_TRUNCATED, 0);
+  });
+
+  it('flags a chain cut at the configured depth', async () => {
+    const shallow = new CollectorHarness({ chainDepth: 2 });
+    try {
+      const p = await run(SHAPES, ['tree', '4', '/bin/true', 'deep']);
+      const levels = [...p.stdout.matchAll(/step=level level=\d+ pid=(\d+)/g)].map((m) => Number(m[1]));
+      const leaf = await shallow.waitFor('leaf exec', (rs) => rs.find((r): r is ExecRecord =>
+        r.kind === 'exec' && r.argv[1] === 'deep'));
+      assert.deepEqual(leaf.chain.map((a) => a.tgid), [levels[2], levels[1]]);
+      assert.ok(leaf.flags & ExecFlags.ET_EXEC_CHAIN_TRUNCATED);
+    } finally {
+      await shallow.close();
+    }
+  });
+
+  it('snapshots live processes with the kernel start times', () => {
+    const tasks = h.collector.snapshot();
+    const self = tasks.find((t) => t.tgid === process.pid);
+    assert.ok(self);
+    assert.equal(self.startNs / TICK_NS, statStartTicks('self'));
+    const init = tasks.find((t) => t.tgid === 1);
+    assert.ok(init, 'init is in the snapshot');
+    assert.equal(init.startNs / TICK_NS, statStartTicks(1));
+    assert.ok(tasks.some((t) => t.kthread), 'kernel threads are flagged');
+  });
+
+  it('counts what it emitted and dropped nothing at this rate', () => {
+    const c = h.collector.counters();
+    assert.ok(c.exec.emitted > 0 && c.fork.emitted > 0 && c.exit.emitted > 0 && c.exec_failed.emitted > 0);
+    assert.deepEqual([c.exec.dropped, c.fork.dropped, c.exit.dropped, c.exec_failed.dropped], [0, 0, 0, 0]);
+  });
+});

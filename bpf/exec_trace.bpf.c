@@ -28,16 +28,15 @@ enum {
 	PF_KTHREAD_BIT = 0x00200000,   /* include/linux/sched.h */
 	SIGNAL_GROUP_EXIT_BIT = 0x4,   /* include/linux/sched/signal.h */
 	/*
-	 * Scratch tail: chain + filename + argv. Each variable offset is masked
-	 * to a power of two so the verifier can bound it, which needs slack
-	 * behind the largest real size.
+	 * Scratch tail: chain, then filename, then argv. The verifier checks
+	 * each write against the largest offset plus the largest length it can
+	 * prove, so these bounds size the buffer.
 	 */
-	CHAIN_AREA = 2048,              /* >= ET_CHAIN_MAX * 16, power of two */
-	ARGV_OFF_MASK = 8191,           /* chain + filename < 8192 */
-	ARGV_LEN_MASK = 2 * ET_ARGV_MAX - 1,
-	TAIL_LEN_MASK = 131071,         /* > 8191 + ET_ARGV_MAX */
-	/* Largest masked offset plus largest masked length: 8191 + 2 * 65535. */
-	SCRATCH_TAIL = 8192 + 4 * ET_ARGV_MAX,
+	CHAIN_BYTES = ET_CHAIN_MAX * 16,
+	ARGV_OFF_MAX = CHAIN_BYTES + ET_FILENAME_MAX,
+	/* One argv[] string read back from a failed exec. */
+	FAILED_ARG_MAX = 4096,
+	SCRATCH_TAIL = ARGV_OFF_MAX + ET_ARGV_MAX + FAILED_ARG_MAX,
 	/* Scratch slots per CPU: exec (sched tracepoint, preemption off) and
 	 * failed exec (syscall tracepoints may be preempted on recent kernels;
 	 * it must not share the exec slot). */
@@ -198,7 +197,7 @@ static __always_inline __u32 fill_chain(struct et_scratch *s, struct task_struct
 	int i;
 
 	for (i = 0; i < ET_CHAIN_MAX; i++) {
-		struct et_ancestor *a = (struct et_ancestor *)&s->tail[(i * sizeof(*a)) & (CHAIN_AREA - 1)];
+		struct et_ancestor *a = (struct et_ancestor *)&s->tail[i * sizeof(*a)];
 		struct task_struct *p;
 		__u32 tgid;
 
@@ -245,19 +244,37 @@ static __always_inline void fill_exec_ids(struct et_exec *r, struct task_struct 
 }
 
 /*
- * Bound a length for the verifier in the register that is actually used:
- * clang otherwise tests a copy and the verifier loses the bound.
+ * v = min(v, max) in the very register the next access uses: clang
+ * otherwise compares a copy and the verifier loses the bound.
  */
-#define BOUND(v, mask) asm volatile("%[x] &= %[m]" : [x] "+r"(v) : [m] "i"(mask))
+#define CLAMP(v, max) asm volatile("if %[x] <= %[m] goto +1; %[x] = %[m]" : [x] "+r"(v) : [m] "i"(max))
 
 /* Copy the record out at its real size; count it either way. */
 static __always_inline void emit_exec(struct et_scratch *s, __u64 tail_len)
 {
 	__u16 kind = s->rec.hdr.kind;
 
-	BOUND(tail_len, TAIL_LEN_MASK);
+	CLAMP(tail_len, SCRATCH_TAIL);
 	fill_header(&s->rec.hdr, kind, sizeof(s->rec) + tail_len);
 	count(kind, bpf_ringbuf_output(&et_ring, s, sizeof(s->rec) + tail_len, wakeup_flag()) != 0);
+}
+
+/* Copy a filename to tail[off]; returns its length without the NUL. */
+static __always_inline __u64 filename_into(struct et_scratch *s, __u64 off, const char *src, bool user)
+{
+	long n;
+
+	CLAMP(off, CHAIN_BYTES);
+	if (user)
+		n = bpf_probe_read_user_str(&s->tail[off], ET_FILENAME_MAX, src);
+	else
+		n = bpf_probe_read_kernel_str(&s->tail[off], ET_FILENAME_MAX, src);
+	if (n <= 0)
+		n = 1;
+	if (n >= ET_FILENAME_MAX)
+		s->rec.flags |= ET_EXEC_FILENAME_TRUNCATED;
+	s->rec.filename_len = n - 1;
+	return n - 1;
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -265,9 +282,9 @@ int BPF_PROG(et_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 {
 	struct et_scratch *s;
 	struct mm_struct *mm;
-	unsigned long arg_start, arg_end, argv_len;
-	__u32 off, tgid, max;
-	long n;
+	unsigned long arg_start, arg_end;
+	__u64 off, argv_len, max, n;
+	__u32 tgid;
 
 	tgid = BPF_CORE_READ(task, tgid);
 	if (tgid == et_cfg.self_tgid)
@@ -284,16 +301,14 @@ int BPF_PROG(et_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	if ((__u32)old_pid != tgid)
 		s->rec.flags |= ET_EXEC_FROM_THREAD;
 
-	s->rec.chain_len = fill_chain(s, task);
-	off = (s->rec.chain_len * sizeof(struct et_ancestor)) & (CHAIN_AREA - 1);
+	off = fill_chain(s, task);
+	s->rec.chain_len = off;
+	off *= sizeof(struct et_ancestor);
+	CLAMP(off, CHAIN_BYTES);
 
-	n = bpf_probe_read_kernel_str(&s->tail[off], ET_FILENAME_MAX, BPF_CORE_READ(bprm, filename));
-	if (n <= 0)
-		n = 1;
-	if (n >= ET_FILENAME_MAX)
-		s->rec.flags |= ET_EXEC_FILENAME_TRUNCATED;
-	s->rec.filename_len = (n - 1) & (ET_FILENAME_MAX - 1);
-	off = (off + s->rec.filename_len) & ARGV_OFF_MASK;
+	n = filename_into(s, off, BPF_CORE_READ(bprm, filename), false);
+	off += n;
+	CLAMP(off, ARGV_OFF_MAX);
 
 	/* argv is already on the new stack: mm->arg_start..arg_end. */
 	mm = BPF_CORE_READ(task, mm);
@@ -301,13 +316,11 @@ int BPF_PROG(et_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	arg_end = BPF_CORE_READ(mm, arg_end);
 	argv_len = arg_end > arg_start ? arg_end - arg_start : 0;
 	max = et_cfg.argv_max_bytes;
-	if (max > ET_ARGV_MAX)
-		max = ET_ARGV_MAX;
 	if (argv_len > max) {
 		argv_len = max;
 		s->rec.flags |= ET_EXEC_ARGV_TRUNCATED;
 	}
-	argv_len &= ARGV_LEN_MASK;
+	CLAMP(argv_len, ET_ARGV_MAX);
 	if (argv_len && bpf_probe_read_user(&s->tail[off], argv_len, (void *)arg_start)) {
 		argv_len = 0;
 		s->rec.flags |= ET_EXEC_ARGV_UNREADABLE;
@@ -325,7 +338,7 @@ static __always_inline void emit_failed_exec(const char *filename, const char *c
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct et_scratch *s;
-	__u32 off, start, max;
+	__u64 off, start, max, room;
 	long n;
 	int i;
 
@@ -340,24 +353,17 @@ static __always_inline void emit_failed_exec(const char *filename, const char *c
 	s->rec.ret = ret;
 	fill_exec_ids(&s->rec, task);
 	s->rec.tid = (__u32)bpf_get_current_pid_tgid();
-	s->rec.chain_len = fill_chain(s, task);
-	off = (s->rec.chain_len * sizeof(struct et_ancestor)) & (CHAIN_AREA - 1);
-
-	n = bpf_probe_read_user_str(&s->tail[off], ET_FILENAME_MAX, filename);
-	if (n <= 0)
-		n = 1;
-	if (n >= ET_FILENAME_MAX)
-		s->rec.flags |= ET_EXEC_FILENAME_TRUNCATED;
-	s->rec.filename_len = (n - 1) & (ET_FILENAME_MAX - 1);
-	start = (off + s->rec.filename_len) & ARGV_OFF_MASK;
+	off = fill_chain(s, task);
+	s->rec.chain_len = off;
+	off *= sizeof(struct et_ancestor);
+	CLAMP(off, CHAIN_BYTES);
+	start = off + filename_into(s, off, filename, true);
+	CLAMP(start, ARGV_OFF_MAX);
 
 	max = et_cfg.argv_max_bytes;
-	if (max > ET_ARGV_MAX)
-		max = ET_ARGV_MAX;
 	off = 0;
 	for (i = 0; i < ET_FAILED_ARGS_MAX && argv; i++) {
 		const char *arg = NULL;
-		__u32 room;
 
 		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
 			break;
@@ -365,14 +371,16 @@ static __always_inline void emit_failed_exec(const char *filename, const char *c
 			s->rec.flags |= ET_EXEC_ARGV_TRUNCATED;
 			break;
 		}
-		room = (max - off) & ARGV_LEN_MASK;
-		n = bpf_probe_read_user_str(&s->tail[start + (off & ARGV_LEN_MASK)], room, arg);
+		room = max - off;
+		CLAMP(room, FAILED_ARG_MAX);
+		CLAMP(off, ET_ARGV_MAX - 1);
+		n = bpf_probe_read_user_str(&s->tail[start + off], room, arg);
 		if (n <= 0) {
 			s->rec.flags |= ET_EXEC_ARGV_UNREADABLE;
 			break;
 		}
-		/* A full read may have cut the string: its NUL is then ours. */
-		if ((__u32)n >= room)
+		/* A full read may have cut the string (its NUL is then ours). */
+		if (n >= room)
 			s->rec.flags |= ET_EXEC_ARGV_TRUNCATED;
 		off += n;
 	}
@@ -380,7 +388,7 @@ static __always_inline void emit_failed_exec(const char *filename, const char *c
 		s->rec.flags |= ET_EXEC_ARGV_TRUNCATED;
 	if (off > max)
 		off = max;
-	off &= ARGV_LEN_MASK;
+	CLAMP(off, ET_ARGV_MAX);
 	s->rec.argv_len = off;
 	emit_exec(s, start + off);
 }

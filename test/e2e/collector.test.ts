@@ -153,6 +153,29 @@ describe('collector on the real kernel', () => {
     }
   });
 
+  it('cuts argv at the configured size and says so, for execs and failed execs', async () => {
+    const small = new CollectorHarness({ argvMaxBytes: 64 });
+    try {
+      const long = 'x'.repeat(100);
+      await run('/bin/echo', ['tag-trunc', long]);
+      await run('/bin/bash', ['-c', `/nonexistent-trunc ${long}; true`]);
+      const exec = await small.waitFor('truncated exec', (rs) => rs.find((r): r is ExecRecord =>
+        r.kind === 'exec' && r.argv[1] === 'tag-trunc'));
+      assert.ok(exec.flags & ExecFlags.ET_EXEC_ARGV_TRUNCATED);
+      assert.deepEqual(exec.argv, ['/bin/echo', 'tag-trunc', 'x'.repeat(64 - '/bin/echo\0tag-trunc\0'.length)]);
+      const failed = await small.waitFor('truncated failed exec', (rs) => rs.find((r): r is ExecRecord =>
+        r.kind === 'exec_failed' && r.filename === '/nonexistent-trunc'));
+      assert.ok(failed.flags & ExecFlags.ET_EXEC_ARGV_TRUNCATED);
+      assert.equal(failed.argv[0], '/nonexistent-trunc');
+      assert.equal(failed.argv.join('\0').length, 63, 'argv_max_bytes counts the NUL the kernel keeps');
+      const untouched = await run('/bin/echo', ['short']);
+      const full = await small.waitFor('short exec', (rs) => execsOf(rs, untouched.pid)[0]);
+      assert.equal(full.flags & ExecFlags.ET_EXEC_ARGV_TRUNCATED, 0);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('snapshots live processes with the kernel start times', () => {
     const tasks = h.collector.snapshot();
     const self = tasks.find((t) => t.tgid === process.pid);

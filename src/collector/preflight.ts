@@ -1,0 +1,137 @@
+/**
+ * Checks that the collector can run here, before it tries: each check says
+ * what is wrong and what to do about it. Run by `ancestryd check` and at
+ * daemon start. Mounts tracefs when it is needed and missing, if allowed.
+ */
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { loadNative } from './libbpf';
+
+export interface PreflightCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** Present when !ok: what to do. */
+  fix?: string;
+}
+
+export interface PreflightOptions {
+  objectPath: string;
+  /** Failed-exec events need the syscall tracepoints, hence tracefs. */
+  execFailed: boolean;
+  /** Mount tracefs when it is missing (root only). */
+  mountTracefs: boolean;
+}
+
+const CAP_SYS_ADMIN = 21;
+const CAP_PERFMON = 38;
+const CAP_BPF = 39;
+const TRACEFS_DIRS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
+const BPF_MAP_TYPE_RINGBUF = 27;
+
+export function runPreflight(opts: PreflightOptions): PreflightCheck[] {
+  return [
+    checkPrivileges(),
+    checkLibbpf(),
+    checkBtf(),
+    checkRingBuffer(),
+    checkObject(opts.objectPath),
+    checkTracefs(opts),
+  ];
+}
+
+export function preflightFailures(checks: PreflightCheck[]): PreflightCheck[] {
+  return checks.filter((c) => !c.ok);
+}
+
+function effectiveCaps(): bigint {
+  const m = /^CapEff:\s+([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? BigInt('0x' + m[1]) : 0n;
+}
+
+function checkPrivileges(): PreflightCheck {
+  const caps = effectiveCaps();
+  const has = (bit: number) => (caps & (1n << BigInt(bit))) !== 0n;
+  const uid = process.getuid?.() ?? -1;
+  const ok = has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
+  return {
+    name: 'privileges',
+    ok,
+    detail: `uid ${uid}, CAP_BPF=${has(CAP_BPF)} CAP_PERFMON=${has(CAP_PERFMON)} CAP_SYS_ADMIN=${has(CAP_SYS_ADMIN)}`,
+    fix: ok ? undefined : 'run as root, or grant CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE and CAP_DAC_READ_SEARCH (see deploy/ancestryd.service)',
+  };
+}
+
+function checkLibbpf(): PreflightCheck {
+  try {
+    const n = loadNative();
+    const v = `${n.bpf.libbpf_major_version()}.${n.bpf.libbpf_minor_version()}`;
+    const ok = n.bpf.libbpf_major_version() >= 1;
+    return { name: 'libbpf', ok, detail: `libbpf.so.1 version ${v}`, fix: ok ? undefined : 'install libbpf 1.x: apt-get install libbpf1' };
+  } catch (err) {
+    return { name: 'libbpf', ok: false, detail: (err as Error).message, fix: 'apt-get install libbpf1' };
+  }
+}
+
+function checkBtf(): PreflightCheck {
+  const path = '/sys/kernel/btf/vmlinux';
+  const ok = existsSync(path);
+  return {
+    name: 'kernel BTF',
+    ok,
+    detail: ok ? `${path} present` : `${path} missing`,
+    fix: ok ? undefined : 'use a kernel built with CONFIG_DEBUG_INFO_BTF=y (CO-RE and BTF tracepoints need it)',
+  };
+}
+
+function checkRingBuffer(): PreflightCheck {
+  try {
+    const n = loadNative();
+    const rc = n.bpf.libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, null);
+    const release = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+    const ok = rc === 1;
+    return {
+      name: 'BPF ring buffer',
+      ok,
+      detail: ok ? `supported (kernel ${release})` : `not supported (kernel ${release}, probe ${rc})`,
+      fix: ok ? undefined : 'BPF ring buffers need Linux 5.8 or later; when root is missing the probe fails too',
+    };
+  } catch (err) {
+    return { name: 'BPF ring buffer', ok: false, detail: (err as Error).message, fix: 'install libbpf1 first' };
+  }
+}
+
+function checkObject(path: string): PreflightCheck {
+  try {
+    accessSync(path, constants.R_OK);
+    return { name: 'BPF object', ok: true, detail: path };
+  } catch {
+    return { name: 'BPF object', ok: false, detail: `${path} not readable`, fix: 'build it with "make"' };
+  }
+}
+
+function tracefsMounted(): string | null {
+  return TRACEFS_DIRS.find((d) => existsSync(`${d}/events/syscalls`)) ?? null;
+}
+
+function checkTracefs(opts: PreflightOptions): PreflightCheck {
+  if (!opts.execFailed) return { name: 'tracefs', ok: true, detail: 'not needed (exec_failed_events is off)' };
+  let where = tracefsMounted();
+  let mounted = '';
+  if (!where && opts.mountTracefs && process.getuid?.() === 0) {
+    try {
+      mkdirSync('/sys/kernel/tracing', { recursive: true });
+      execFileSync('mount', ['-t', 'tracefs', 'tracefs', '/sys/kernel/tracing'], { stdio: 'pipe' });
+      where = tracefsMounted();
+      mounted = ' (mounted it)';
+    } catch (err) {
+      mounted = ` (mount failed: ${(err as Error).message.split('\n')[0]})`;
+    }
+  }
+  return {
+    name: 'tracefs',
+    ok: where !== null,
+    detail: where ? `${where}${mounted}` : `not mounted${mounted}`,
+    fix: where ? undefined : 'mount -t tracefs tracefs /sys/kernel/tracing, or set exec_failed_events=false',
+  };
+}

@@ -10,12 +10,13 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall 
 NATIVE_CFLAGS := -O2 -g -Wall -Wextra -Werror
 
 BPF_OBJ := $(BUILD)/exec_trace.bpf.o
-NATIVE  := $(BUILD)/exec-shapes
+BENCH_OBJ := $(BUILD)/exec_trace_bench.bpf.o
+NATIVE  := $(BUILD)/exec-shapes $(BUILD)/procgen $(BUILD)/burst
 
 .PHONY: all bpf native ts deps run test clean
 all: bpf native ts
 
-bpf: $(BPF_OBJ)
+bpf: $(BPF_OBJ) $(BENCH_OBJ)
 native: $(NATIVE)
 
 # CO-RE: vmlinux.h comes from the running kernel's BTF at build time.
@@ -25,6 +26,10 @@ $(BUILD)/vmlinux.h:
 
 $(BPF_OBJ): bpf/exec_trace.bpf.c bpf/exec_trace.h $(BUILD)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# The same program plus a synthetic getppid() source, for drain benchmarks.
+$(BENCH_OBJ): bpf/exec_trace.bpf.c bpf/exec_trace.h $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -DET_BENCH -c $< -o $@
 
 $(BUILD)/exec-shapes: test/e2e/helpers/exec-shapes.c
 	@mkdir -p $(BUILD)
@@ -46,6 +51,14 @@ run: deps all
 
 test: deps all
 	./scripts/run-tests.sh
+
+$(BUILD)/procgen: tools/loadgen/procgen.c
+	@mkdir -p $(BUILD)
+	$(CC) $(NATIVE_CFLAGS) -o $@ $<
+
+$(BUILD)/burst: tools/loadgen/burst.c
+	@mkdir -p $(BUILD)
+	$(CC) $(NATIVE_CFLAGS) -o $@ $<
 
 clean:
 	rm -rf $(BUILD) dist

@@ -189,15 +189,15 @@ static __always_inline struct et_scratch *scratch(__u32 slot)
  * (tgid, start) pairs into the scratch tail. Stops after pid 1 (or pid 2's
  * kernel threads), or at chain_depth, flagging truncation.
  */
-static __always_inline __u32 fill_chain(struct et_scratch *s, struct task_struct *task)
+static __always_inline __u32 fill_chain(struct et_ancestor *chain, int cap, __u32 *flags,
+					 struct task_struct *task)
 {
 	struct task_struct *t = BPF_CORE_READ(task, group_leader);
 	__u32 depth = et_cfg.chain_depth;
 	__u32 n = 0;
 	int i;
 
-	for (i = 0; i < ET_CHAIN_MAX; i++) {
-		struct et_ancestor *a = (struct et_ancestor *)&s->tail[i * sizeof(*a)];
+	for (i = 0; i < cap; i++) {
 		struct task_struct *p;
 		__u32 tgid;
 
@@ -208,12 +208,12 @@ static __always_inline __u32 fill_chain(struct et_scratch *s, struct task_struct
 		if (tgid == 0) /* the idle task: t was init or kthreadd */
 			break;
 		if (n >= depth) {
-			s->rec.flags |= ET_EXEC_CHAIN_TRUNCATED;
+			*flags |= ET_EXEC_CHAIN_TRUNCATED;
 			break;
 		}
-		a->tgid = tgid;
-		a->_pad = 0;
-		a->start_ns = group_start(p);
+		chain[i].tgid = tgid;
+		chain[i]._pad = 0;
+		chain[i].start_ns = group_start(p);
 		n++;
 		t = BPF_CORE_READ(p, group_leader);
 	}
@@ -301,7 +301,7 @@ int BPF_PROG(et_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	if ((__u32)old_pid != tgid)
 		s->rec.flags |= ET_EXEC_FROM_THREAD;
 
-	off = fill_chain(s, task);
+	off = fill_chain((struct et_ancestor *)s->tail, ET_CHAIN_MAX, &s->rec.flags, task);
 	s->rec.chain_len = off;
 	off *= sizeof(struct et_ancestor);
 	CLAMP(off, CHAIN_BYTES);
@@ -353,7 +353,7 @@ static __always_inline void emit_failed_exec(const char *filename, const char *c
 	s->rec.ret = ret;
 	fill_exec_ids(&s->rec, task);
 	s->rec.tid = (__u32)bpf_get_current_pid_tgid();
-	off = fill_chain(s, task);
+	off = fill_chain((struct et_ancestor *)s->tail, ET_CHAIN_MAX, &s->rec.flags, task);
 	s->rec.chain_len = off;
 	off *= sizeof(struct et_ancestor);
 	CLAMP(off, CHAIN_BYTES);
@@ -555,3 +555,48 @@ int et_task_iter(struct bpf_iter__task *ctx)
 	bpf_seq_write(seq, &r, sizeof(r));
 	return 0;
 }
+
+#ifdef ET_BENCH
+enum {
+	BENCH_CHAIN = 8,
+	BENCH_TAIL = BENCH_CHAIN * 16 + 16 + 16,
+};
+
+/*
+ * Only in build/exec_trace_bench.bpf.o, for drain benchmarks: every
+ * getppid() emits an exec-shaped record, built like a real one (ids, creds,
+ * a kernel chain walk) but with a fixed filename and argv.
+ */
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int et_bench_getppid(void *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct et_exec *r;
+	struct et_ancestor *chain;
+	__u64 off;
+
+	r = bpf_ringbuf_reserve(&et_ring, sizeof(*r) + BENCH_TAIL, 0);
+	if (!r) {
+		count(ET_KIND_EXEC, true);
+		return 0;
+	}
+	r->flags = 0;
+	r->ret = 0;
+	fill_exec_ids(r, task);
+	r->tid = (__u32)bpf_get_current_pid_tgid();
+	chain = (struct et_ancestor *)(r + 1);
+	off = fill_chain(chain, BENCH_CHAIN, &r->flags, task);
+	r->chain_len = off;
+	off *= sizeof(*chain);
+	CLAMP(off, BENCH_CHAIN * 16);
+	/* The record keeps its fixed size; unused chain slots end up as slack. */
+	__builtin_memcpy((char *)chain + off, "/bench/synthetic", 16);
+	__builtin_memcpy((char *)chain + off + 16, "synthetic\0-burst\0", 16);
+	r->filename_len = 16;
+	r->argv_len = 16;
+	fill_header(&r->hdr, ET_KIND_EXEC, sizeof(*r) + BENCH_TAIL);
+	bpf_ringbuf_submit(r, wakeup_flag());
+	count(ET_KIND_EXEC, false);
+	return 0;
+}
+#endif

@@ -21,6 +21,8 @@ export interface ProgramOptions {
   ringBytes: number;
   /** Attach the syscall-exit tracepoints that report failed execs. */
   execFailed: boolean;
+  /** More programs to attach by name (the benchmark object's synthetic source). */
+  extraPrograms?: readonly string[];
   /** libbpf's own messages, for the daemon's log. */
   onLibbpfMessage?: (level: LibbpfLevel, message: string) => void;
 }
@@ -73,7 +75,7 @@ export class ExecTraceProgram {
     this.ringBytes = n.bpf.bpf_map__max_entries(this.map('et_ring'));
     this.countersFd = this.mapFd('et_counters');
     this.iterProg = this.program(ITER_PROGRAM);
-    const names = opts.execFailed ? [...PROGRAMS_ALWAYS, ...PROGRAMS_EXEC_FAILED] : [...PROGRAMS_ALWAYS];
+    const names = [...PROGRAMS_ALWAYS, ...(opts.execFailed ? PROGRAMS_EXEC_FAILED : []), ...(opts.extraPrograms ?? [])];
     for (const name of names) {
       const link = n.bpf.bpf_program__attach(this.program(name));
       if (link === null) {

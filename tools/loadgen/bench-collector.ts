@@ -1,0 +1,183 @@
+/**
+ * Collector benchmark (issue 2), in one run:
+ *  - the machine's max fork+exec rate with no tracer, with the collector, and
+ *    with bpftrace on the same tracepoints (1 and 2 workers);
+ *  - records lost, and the collector's CPU µs per record;
+ *  - a synthetic burst (getppid → one exec-shaped record) at a fixed rate and
+ *    flat out, with kernel drops as the kernel counts them.
+ * Prints a table; `--json FILE` also writes every run.
+ *   node dist/tools/loadgen/bench-collector.js [--reps 3] [--secs 5] [--burst-rate 100000] [--burst-secs 10]
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const BUILD = join(ROOT, 'build');
+const RUNNER = join(ROOT, 'dist', 'tools', 'loadgen', 'collector-runner.js');
+const BPFTRACE_SCRIPT = join(ROOT, 'tools', 'loadgen', 'bpftrace', 'exec-trace.bt');
+const CLK_TCK = 100;
+
+function opt(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+}
+const REPS = opt('reps', 3);
+const SECS = opt('secs', 5);
+const BURST_RATE = opt('burst-rate', 100_000);
+const BURST_SECS = opt('burst-secs', 10);
+const jsonOut = process.argv.includes('--json') ? process.argv[process.argv.indexOf('--json') + 1] : null;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Load { execs_per_sec?: number; execs?: number; calls?: number; calls_per_sec?: number }
+
+function runLoad(cmd: string, args: string[]): Load {
+  const r = spawnSync(join(BUILD, cmd), args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Load;
+}
+
+function procCpuMs(pid: number): number {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+
+function lineReader(cp: ChildProcess): () => Promise<string> {
+  const rl = createInterface({ input: cp.stdout! });
+  const queue: string[] = [];
+  let waiter: ((s: string) => void) | null = null;
+  rl.on('line', (l) => {
+    if (waiter) { const w = waiter; waiter = null; w(l); } else queue.push(l);
+  });
+  return () => new Promise((res) => (queue.length ? res(queue.shift()!) : (waiter = res)));
+}
+
+interface RunnerResult {
+  counts: Record<string, number>;
+  kernel: Record<string, { emitted: number; dropped: number }>;
+  cpuMs: number;
+  hwmKb: number;
+}
+
+async function withCollector(runnerArgs: string[], work: () => Load): Promise<{ load: Load; res: RunnerResult }> {
+  const cp = spawn(process.execPath, [RUNNER, ...runnerArgs], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const next = lineReader(cp);
+  let line = await next();
+  while (!line.startsWith('READY')) line = await next();
+  await sleep(300);
+  const load = work();
+  await sleep(300);
+  cp.stdin!.write('stop\n');
+  const res = JSON.parse(await next()) as RunnerResult;
+  await new Promise((r) => cp.on('exit', r));
+  return { load, res };
+}
+
+async function withBpftrace(work: () => Load): Promise<{ load: Load; events: number; lost: number; cpuMs: number }> {
+  const out = '/dev/shm/ancestryd-bench-bpftrace.out';
+  const fd = openSync(out, 'w');
+  const cp = spawn('bpftrace', [BPFTRACE_SCRIPT], { stdio: ['ignore', fd, 'pipe'] });
+  let stderr = '';
+  cp.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  for (let i = 0; i < 300 && !readFileSync(out, 'utf8').includes('Attaching'); i++) await sleep(100);
+  await sleep(300);
+  const cpu0 = procCpuMs(cp.pid!);
+  const load = work();
+  await sleep(1000); // let bpftrace empty its buffers
+  const cpuMs = procCpuMs(cp.pid!) - cpu0;
+  cp.kill('SIGINT');
+  await new Promise((r) => cp.on('exit', r));
+  closeSync(fd);
+  const text = readFileSync(out, 'utf8');
+  unlinkSync(out);
+  let events = 0;
+  let lost = 0;
+  for (const l of text.split('\n')) if (/^(exec|fork|exit) /.test(l)) events++;
+  for (const m of (text + stderr).matchAll(/Lost (\d+) events/g)) lost += Number(m[1]);
+  return { load, events, lost, cpuMs };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+async function main(): Promise<void> {
+  for (const f of ['procgen', 'burst', 'exec_trace.bpf.o', 'exec_trace_bench.bpf.o']) {
+    if (!existsSync(join(BUILD, f))) throw new Error(`build/${f} is missing: run "make"`);
+  }
+  const rows: Record<string, unknown>[] = [];
+  const table: string[] = [];
+  console.log(`# ancestryd collector benchmark: ${REPS} reps × ${SECS} s per config, ${new Date().toISOString()}`);
+  console.log(`# kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, ${spawnSync('nproc').stdout.toString().trim()} CPUs`);
+
+  for (const workers of [1, 2]) {
+    const rates: Record<string, number[]> = { none: [], ancestryd: [], bpftrace: [] };
+    const cpuPerEvent: Record<string, number[]> = { ancestryd: [], bpftrace: [] };
+    const lost: Record<string, number[]> = { ancestryd: [], bpftrace: [] };
+    const hwm: number[] = [];
+    const flat = () => runLoad('procgen', ['flat', '--workers', String(workers), '--duration', String(SECS)]);
+    for (let rep = 0; rep < REPS; rep++) {
+      // Rotate the order so that drift (thermal, other load) spreads evenly.
+      const order = [['none', 'ancestryd', 'bpftrace'], ['ancestryd', 'bpftrace', 'none'], ['bpftrace', 'none', 'ancestryd']][rep % 3];
+      for (const cfg of order) {
+        if (cfg === 'none') {
+          const load = flat();
+          rates.none.push(load.execs_per_sec!);
+          rows.push({ workload: `exec-w${workers}`, cfg, rep, load });
+        } else if (cfg === 'ancestryd') {
+          const { load, res } = await withCollector([], flat);
+          const events = res.counts.exec + res.counts.fork + res.counts.exit + res.counts.exec_failed;
+          const drops = Object.values(res.kernel).reduce((a, k) => a + k.dropped, 0);
+          rates.ancestryd.push(load.execs_per_sec!);
+          cpuPerEvent.ancestryd.push((res.cpuMs * 1000) / Math.max(1, events));
+          // Every /bin/true exec the generator counted must have arrived.
+          lost.ancestryd.push(drops + Math.max(0, load.execs! - res.counts.true_exec));
+          hwm.push(res.hwmKb);
+          rows.push({ workload: `exec-w${workers}`, cfg, rep, load, res });
+        } else {
+          const r = await withBpftrace(flat);
+          rates.bpftrace.push(r.load.execs_per_sec!);
+          cpuPerEvent.bpftrace.push((r.cpuMs * 1000) / Math.max(1, r.events));
+          lost.bpftrace.push(r.lost);
+          rows.push({ workload: `exec-w${workers}`, cfg, rep, ...r });
+        }
+      }
+    }
+    const base = median(rates.none);
+    const pct = (x: number) => `${(((x - base) / base) * 100).toFixed(1)}%`;
+    table.push(`| exec, ${workers} worker${workers > 1 ? 's' : ''} | ${base.toFixed(0)} | ${median(rates.ancestryd).toFixed(0)} (${pct(median(rates.ancestryd))}) | ${median(rates.bpftrace).toFixed(0)} (${pct(median(rates.bpftrace))}) | ${mean(cpuPerEvent.ancestryd).toFixed(2)} | ${mean(cpuPerEvent.bpftrace).toFixed(2)} | ${lost.ancestryd.reduce((a, b) => a + b, 0)} | ${lost.bpftrace.reduce((a, b) => a + b, 0)} | ${(Math.max(...hwm) / 1024).toFixed(0)} |`);
+    console.log(table.at(-1));
+  }
+
+  const bursts: string[] = [];
+  for (const [label, rate, count] of [
+    [`${BURST_RATE / 1000}k/s × ${BURST_SECS} s`, BURST_RATE, BURST_RATE * BURST_SECS],
+    ['flat out, 2M calls', 0, 2_000_000],
+  ] as [string, number, number][]) {
+    const { load, res } = await withCollector(
+      ['--object', join(BUILD, 'exec_trace_bench.bpf.o'), '--extra', 'et_bench_getppid', '--no-exec-failed'],
+      () => runLoad('burst', [String(count), String(rate)]));
+    const dropped = res.kernel.exec.dropped;
+    bursts.push(`| ${label} | ${load.calls_per_sec} | ${res.counts.synthetic} / ${count} | ${dropped} | ${count - res.counts.synthetic - dropped} | ${((res.cpuMs * 1000) / Math.max(1, res.counts.synthetic)).toFixed(2)} | ${(res.hwmKb / 1024).toFixed(0)} |`);
+    console.log(bursts.at(-1));
+    rows.push({ workload: 'burst', label, load, res });
+  }
+
+  console.log('\n| workload | no tracer (exec/s) | ancestryd (exec/s, Δ) | bpftrace (exec/s, Δ) | ancestryd CPU µs/record | bpftrace CPU µs/event | ancestryd lost | bpftrace lost | ancestryd RSS HWM MB |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of table) console.log(r);
+  console.log('\n| synthetic burst | achieved calls/s | records received / sent | kernel drops | unaccounted | CPU µs/record | RSS HWM MB |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of bursts) console.log(r);
+  if (jsonOut) writeFileSync(jsonOut, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -145,8 +145,8 @@ export function decodeRecord(buf: Buffer, off: number, len: number): Decoded {
         ktimeNs,
         parentTgid: buf.readUInt32LE(off + F.parent_tgid[0]),
         childTgid: buf.readUInt32LE(off + F.child_tgid[0]),
-        parentStartNs: buf.readBigUInt64LE(off + F.parent_start_ns[0]),
-        childStartNs: buf.readBigUInt64LE(off + F.child_start_ns[0]),
+        parentStartNs: readU64(buf, off + F.parent_start_ns[0]),
+        childStartNs: readU64(buf, off + F.child_start_ns[0]),
         cloneFlags: buf.readUInt32LE(off + F.clone_flags[0]),
         creatorTgid: buf.readUInt32LE(off + F.creator_tgid[0]),
         uid: buf.readUInt32LE(off + F.uid[0]),
@@ -160,8 +160,8 @@ export function decodeRecord(buf: Buffer, off: number, len: number): Decoded {
         ktimeNs,
         tgid: buf.readUInt32LE(off + E.tgid[0]),
         ppid: buf.readUInt32LE(off + E.ppid[0]),
-        startNs: buf.readBigUInt64LE(off + E.start_ns[0]),
-        parentStartNs: buf.readBigUInt64LE(off + E.parent_start_ns[0]),
+        startNs: readU64(buf, off + E.start_ns[0]),
+        parentStartNs: readU64(buf, off + E.parent_start_ns[0]),
         status,
         exitCode: (status >> 8) & 0xff,
         signal: status & 0x7f,
@@ -176,8 +176,8 @@ export function decodeRecord(buf: Buffer, off: number, len: number): Decoded {
         ktimeNs,
         tgid: buf.readUInt32LE(off + T.tgid[0]),
         ppid: buf.readUInt32LE(off + T.ppid[0]),
-        startNs: buf.readBigUInt64LE(off + T.start_ns[0]),
-        parentStartNs: buf.readBigUInt64LE(off + T.parent_start_ns[0]),
+        startNs: readU64(buf, off + T.start_ns[0]),
+        parentStartNs: readU64(buf, off + T.parent_start_ns[0]),
         uid: buf.readUInt32LE(off + T.uid[0]),
         gid: buf.readUInt32LE(off + T.gid[0]),
         euid: buf.readUInt32LE(off + T.euid[0]),
@@ -186,7 +186,7 @@ export function decodeRecord(buf: Buffer, off: number, len: number): Decoded {
         kthread: (buf.readUInt32LE(off + T.flags[0]) & 1) !== 0,
         pidNs: buf.readUInt32LE(off + T.pid_ns[0]),
         mntNs: buf.readUInt32LE(off + T.mnt_ns[0]),
-        cgroupId: buf.readBigUInt64LE(off + T.cgroup_id[0]),
+        cgroupId: readU64(buf, off + T.cgroup_id[0]),
         comm: cString(buf, off + T.comm[0], Limits.ET_COMM_LEN),
       };
     default:
@@ -206,7 +206,7 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
   let p = off + EtExec.size;
   const chain: ProcessRef[] = new Array(chainLen);
   for (let i = 0; i < chainLen; i++, p += ANC_SIZE) {
-    chain[i] = { tgid: buf.readUInt32LE(p + ANC_TGID), startNs: buf.readBigUInt64LE(p + ANC_START) };
+    chain[i] = { tgid: buf.readUInt32LE(p + ANC_TGID), startNs: readU64(buf, p + ANC_START) };
   }
   const filename = text(buf, p, p + filenameLen);
   p += filenameLen;
@@ -226,9 +226,9 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
     flags: buf.readUInt32LE(off + X.flags[0]),
     pidNs: buf.readUInt32LE(off + X.pid_ns[0]),
     mntNs: buf.readUInt32LE(off + X.mnt_ns[0]),
-    startNs: buf.readBigUInt64LE(off + X.start_ns[0]),
-    parentStartNs: buf.readBigUInt64LE(off + X.parent_start_ns[0]),
-    cgroupId: buf.readBigUInt64LE(off + X.cgroup_id[0]),
+    startNs: readU64(buf, off + X.start_ns[0]),
+    parentStartNs: readU64(buf, off + X.parent_start_ns[0]),
+    cgroupId: readU64(buf, off + X.cgroup_id[0]),
     comm: cString(buf, off + X.comm[0], Limits.ET_COMM_LEN),
     filename,
     argv: splitArgv(buf, p, p + argvLen),
@@ -242,6 +242,17 @@ export function argvTruncated(r: ExecRecord): boolean {
 
 function readU64Number(buf: Buffer, off: number): number {
   return buf.readUInt32LE(off + 4) * 0x100000000 + buf.readUInt32LE(off);
+}
+
+/**
+ * A u64 as a bigint. Values below 2^53 (start times for the first 104 days
+ * of uptime) go through one exact Number, which is several times cheaper
+ * than readBigUInt64LE's BigInt arithmetic.
+ */
+function readU64(buf: Buffer, off: number): bigint {
+  const hi = buf.readUInt32LE(off + 4);
+  if (hi < 0x200000) return BigInt(hi * 0x100000000 + buf.readUInt32LE(off));
+  return buf.readBigUInt64LE(off);
 }
 
 /** A NUL-terminated string in a fixed-size field. */
@@ -274,6 +285,10 @@ function splitArgv(buf: Buffer, start: number, end: number): string[] {
  */
 export function text(buf: Buffer, start: number, end: number): string {
   if (start >= end) return '';
+  // Most paths and arguments are ASCII: check that in JS and skip validation.
+  let i = start;
+  while (i < end && buf[i] < 0x80) i++;
+  if (i === end) return buf.toString('latin1', start, end);
   const sub = buf.subarray(start, end);
   if (isUtf8(sub)) return sub.toString('utf8');
   return escapeInvalidUtf8(sub);

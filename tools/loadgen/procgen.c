@@ -1,32 +1,83 @@
 // ancestryd process generator: creates processes by fork+exec at a target
-// rate or flat out, with N workers, and prints one JSON summary line.
-//   procgen flat [--workers N] [--duration SECS] [--rate EXECS_PER_SEC] [--exe PATH]
-// flat: each worker forks and execs PATH (default /bin/true) and reaps it.
+// rate or flat out, with N workers, in the shapes that break ancestry
+// trackers, and writes the ground truth of every exec it causes.
+//
+//   procgen MODE [--workers N] [--duration SECS] [--rate EXECS_PER_SEC]
+//                [--truth FILE] [--tag TAG] [--exe PATH]
+//                [--depth D] [--fanout F] [--wrap-forks K]
+//
+// Modes (each measured exec runs EXE with argv [EXE, "<tag>-<worker>-<seq>-<pid>"]):
+//   flat         fork, exec
+//   tree         a random tree (depth <= D, fan-out <= F); every node execs after its subtree
+//   churn        fork A, A forks B and exits at once; B execs once reparented
+//   daemonize    fork A, A setsid()s and forks B, A exits; B execs under init
+//   subreaper    as daemonize, under a worker that is PR_SET_CHILD_SUBREAPER
+//   thread-exec  fork A; a non-leader thread of A execs
+//   pid-wrap     churn, plus K fork+_exit per exec to cycle the pid space
+//   mix          all of the above in turn
+//
+// Ground truth, one JSON line per exec, written by the exec'ing process just
+// before execve (O_APPEND, one write(2), so lines never interleave):
+//   {"tag":..,"mode":..,"pid":..,"start_ticks":..,"lineage":[[pid,ticks],..],
+//    "parent_now":pid}
+// lineage is nearest fork-time parent first, ending at pid 1; ticks are
+// /proc/PID/stat starttime (clock ticks since boot): pid + ticks name a process.
+// A JSON summary goes to stdout at the end.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+enum { MAX_CHAIN = 128, LINE_MAX_BYTES = 4000, N_MODES = 7 };
+
+struct ident {
+	int pid;
+	long long ticks;
+};
 
 struct options {
 	const char *mode;
 	int workers;
 	double duration;
 	double rate;
+	const char *truth;
+	const char *tag;
 	const char *exe;
+	int depth;
+	int fanout;
+	int wrap_forks;
 };
 
 /* Per-worker counters in shared memory, summed by the parent. */
 struct counters {
 	long execs;
 	long failures;
+	long wrap_forks;
+	long by_mode[N_MODES];
 };
+
+static const char *mode_names[N_MODES] = { "flat", "tree", "churn", "daemonize", "subreaper", "thread-exec", "pid-wrap" };
+
+static struct options opt;
+static int truth_fd = -1;
+/* The fork-time ancestors of this process, nearest first; inherited by fork. */
+static struct ident chain[MAX_CHAIN];
+static int chain_len;
+static struct ident self;
+static int worker_id;
+static long seq;
+static struct counters *counters;
 
 static double now(void)
 {
@@ -35,87 +86,327 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Sleep until the i-th event of a worker running at `rate` per second is due. */
-static void pace(double t0, long i, double rate)
+/* pid, ppid and start ticks of a process from /proc/PID/stat; -1 if gone. */
+static int read_stat(int pid, int *ppid, long long *ticks)
 {
-	if (rate <= 0)
-		return;
-	double wait = t0 + i / rate - now();
-	if (wait > 0) {
-		struct timespec ts = { (time_t)wait, (long)((wait - (time_t)wait) * 1e9) };
-		nanosleep(&ts, NULL);
-	}
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	/* The comm may hold spaces and parentheses: fields start after the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	char state;
+	int pp;
+	unsigned long long start;
+	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime prio nice threads itreal starttime */
+	if (sscanf(p + 2, "%c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		   &state, &pp, &start) != 3)
+		return -1;
+	if (ppid)
+		*ppid = pp;
+	*ticks = (long long)start;
+	return 0;
 }
 
-static void run_flat(const struct options *o, struct counters *c, double rate)
+static struct ident whoami(void)
 {
-	char *argv[] = { (char *)o->exe, NULL };
-	char *envp[] = { NULL };
-	double t0 = now(), end = t0 + o->duration;
+	struct ident me = { getpid(), 0 };
+	read_stat(me.pid, NULL, &me.ticks);
+	return me;
+}
 
-	for (long i = 0; now() < end; i++) {
-		pace(t0, i, rate);
-		pid_t p = fork();
-		if (p < 0) {
-			c->failures++;
-			continue;
+/* After fork, in the child: the parent becomes the nearest ancestor. */
+static void became_child_of(struct ident parent)
+{
+	if (chain_len == MAX_CHAIN)
+		chain_len--;
+	memmove(&chain[1], &chain[0], chain_len * sizeof(chain[0]));
+	chain[0] = parent;
+	chain_len++;
+	self = whoami();
+}
+
+static pid_t fork_child(void)
+{
+	struct ident parent = self;
+	pid_t p = fork();
+	if (p == 0)
+		became_child_of(parent);
+	return p;
+}
+
+/* Write this process's truth line, then exec EXE with its tag. Never returns. */
+__attribute__((noreturn)) static void exec_measured(int mode)
+{
+	char tag[128], line[LINE_MAX_BYTES];
+	snprintf(tag, sizeof(tag), "%s-%d-%ld-%d", opt.tag, worker_id, seq, self.pid);
+	int n = snprintf(line, sizeof(line), "{\"tag\":\"%s\",\"mode\":\"%s\",\"pid\":%d,\"start_ticks\":%lld,\"parent_now\":%d,\"lineage\":[",
+			 tag, mode_names[mode], self.pid, self.ticks, getppid());
+	for (int i = 0; i < chain_len && n < (int)sizeof(line) - 64; i++)
+		n += snprintf(line + n, sizeof(line) - n, "%s[%d,%lld]", i ? "," : "", chain[i].pid, chain[i].ticks);
+	n += snprintf(line + n, sizeof(line) - n, "]}\n");
+	if (truth_fd >= 0 && write(truth_fd, line, n) != n)
+		_exit(126);
+	/* Counted here, by the process that execs: a tree has many. */
+	__atomic_fetch_add(&counters[worker_id].execs, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&counters[worker_id].by_mode[mode], 1, __ATOMIC_RELAXED);
+	char *argv[] = { (char *)opt.exe, tag, NULL };
+	char *envp[] = { NULL };
+	execve(opt.exe, argv, envp);
+	_exit(127);
+}
+
+static void *thread_exec_main(void *arg)
+{
+	exec_measured(*(int *)arg);
+	return NULL;
+}
+
+/* Wait until our parent is no longer `parent` (we were reparented). */
+static void wait_reparented(int parent)
+{
+	for (int i = 0; getppid() == parent && i < 100000; i++)
+		usleep(50);
+}
+
+static int reap(pid_t p)
+{
+	int st;
+	while (waitpid(p, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* A tree node: fork children (each its own subtree), wait, then exec. */
+__attribute__((noreturn)) static void tree_node(int level, int depth)
+{
+	if (level < depth) {
+		int kids = 1 + rand() % opt.fanout;
+		for (int k = 0; k < kids; k++) {
+			pid_t p = fork_child();
+			if (p == 0) {
+				srand(getpid());
+				tree_node(level + 1, depth);
+			}
+			if (p > 0)
+				reap(p);
 		}
-		if (p == 0) {
-			execve(o->exe, argv, envp);
-			_exit(127);
+	}
+	exec_measured(1);
+}
+
+/* One measured unit of `mode`; returns 0 when it went as planned. */
+static int run_mode(int mode)
+{
+	pid_t a;
+	seq++;
+	switch (mode) {
+	case 0: /* flat */
+		a = fork_child();
+		if (a == 0)
+			exec_measured(mode);
+		return a > 0 ? reap(a) : -1;
+	case 1: { /* tree */
+		int depth = 1 + rand() % opt.depth;
+		a = fork_child();
+		if (a == 0) {
+			srand(getpid());
+			tree_node(1, depth);
 		}
-		int st;
-		if (waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 0)
-			c->execs++;
-		else
+		return a > 0 ? reap(a) : -1;
+	}
+	case 2: /* churn */
+	case 6: /* pid-wrap */
+		a = fork_child();
+		if (a == 0) {
+			int parent = getpid();
+			pid_t b = fork_child();
+			if (b == 0) {
+				wait_reparented(parent);
+				exec_measured(mode);
+			}
+			_exit(b > 0 ? 0 : 1);
+		}
+		if (a <= 0 || reap(a) != 0)
+			return -1;
+		if (mode == 6) {
+			for (int k = 0; k < opt.wrap_forks; k++) {
+				pid_t d = fork();
+				if (d == 0)
+					_exit(0);
+				if (d > 0) {
+					waitpid(d, NULL, 0);
+					counters[worker_id].wrap_forks++;
+				}
+			}
+		}
+		return 0;
+	case 3: /* daemonize */
+	case 4: /* subreaper: same shape; the worker is a subreaper */
+		a = fork_child();
+		if (a == 0) {
+			int parent = getpid();
+			if (mode == 3)
+				setsid();
+			pid_t b = fork_child();
+			if (b == 0) {
+				wait_reparented(parent);
+				exec_measured(mode);
+			}
+			_exit(b > 0 ? 0 : 1);
+		}
+		return a > 0 ? reap(a) : -1;
+	case 5: { /* thread-exec */
+		a = fork_child();
+		if (a == 0) {
+			static int m = 5;
+			pthread_t t;
+			if (pthread_create(&t, NULL, thread_exec_main, &m) != 0)
+				_exit(1);
+			pthread_join(t, NULL);
+			_exit(1);
+		}
+		return a > 0 ? reap(a) : -1;
+	}
+	}
+	return -1;
+}
+
+static int mode_index(const char *name)
+{
+	for (int i = 0; i < N_MODES; i++)
+		if (strcmp(name, mode_names[i]) == 0)
+			return i;
+	return strcmp(name, "mix") == 0 ? N_MODES : -1;
+}
+
+static void run_worker(int mode, double rate)
+{
+	struct counters *c = &counters[worker_id];
+	double t0 = now(), end = t0 + opt.duration;
+	long units = 0;
+
+	/* In mix, odd workers are subreapers: their double forks land on them,
+	 * the even workers' on init. */
+	bool subreaper = mode == 4 || (mode == N_MODES && worker_id % 2 == 1);
+
+	srand(getpid());
+	if (subreaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
+	while (now() < end) {
+		if (rate > 0) {
+			double wait = t0 + units / rate - now();
+			if (wait > 0) {
+				struct timespec ts = { (time_t)wait, (long)((wait - (time_t)wait) * 1e9) };
+				nanosleep(&ts, NULL);
+			}
+		}
+		int m = mode == N_MODES ? (int)(units % N_MODES) : mode;
+		if (mode == N_MODES && (m == 3 || m == 4))
+			m = subreaper ? 4 : 3;
+		if (run_mode(m) != 0)
 			c->failures++;
+		units++;
+		/* Grandchildren reparented to us (subreaper) are ours to reap. */
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+	while (wait(NULL) > 0)
+		;
+}
+
+/* The generator's own ancestry, from /proc: its parents now, up to pid 1. */
+static void read_base_chain(void)
+{
+	int pid = getpid();
+	chain_len = 0;
+	while (pid > 1 && chain_len < MAX_CHAIN) {
+		int ppid;
+		long long ticks;
+		if (read_stat(pid, &ppid, &ticks) < 0 || ppid <= 0)
+			break;
+		long long pticks;
+		if (read_stat(ppid, NULL, &pticks) < 0)
+			break;
+		chain[chain_len].pid = ppid;
+		chain[chain_len].ticks = pticks;
+		chain_len++;
+		pid = ppid;
 	}
 }
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: procgen flat [--workers N] [--duration SECS] [--rate EXECS_PER_SEC] [--exe PATH]\n");
+	fprintf(stderr,
+		"usage: procgen flat|tree|churn|daemonize|subreaper|thread-exec|pid-wrap|mix\n"
+		"         [--workers N] [--duration SECS] [--rate EXECS_PER_SEC] [--truth FILE]\n"
+		"         [--tag TAG] [--exe PATH] [--depth D] [--fanout F] [--wrap-forks K]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	struct options o = { .workers = 1, .duration = 5, .rate = 0, .exe = "/bin/true" };
+	opt = (struct options){ .workers = 1, .duration = 5, .rate = 0, .tag = "pg", .exe = "/bin/true",
+				.depth = 4, .fanout = 3, .wrap_forks = 10 };
 	static const struct option longopts[] = {
-		{ "workers", required_argument, 0, 'w' },
-		{ "duration", required_argument, 0, 'd' },
-		{ "rate", required_argument, 0, 'r' },
-		{ "exe", required_argument, 0, 'e' },
-		{ 0, 0, 0, 0 },
+		{ "workers", required_argument, 0, 'w' }, { "duration", required_argument, 0, 'd' },
+		{ "rate", required_argument, 0, 'r' },    { "truth", required_argument, 0, 't' },
+		{ "tag", required_argument, 0, 'g' },     { "exe", required_argument, 0, 'e' },
+		{ "depth", required_argument, 0, 'D' },   { "fanout", required_argument, 0, 'F' },
+		{ "wrap-forks", required_argument, 0, 'K' }, { 0, 0, 0, 0 },
 	};
 	if (argc < 2)
 		usage();
-	o.mode = argv[1];
+	opt.mode = argv[1];
 	optind = 2;
 	for (int ch; (ch = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
 		switch (ch) {
-		case 'w': o.workers = atoi(optarg); break;
-		case 'd': o.duration = atof(optarg); break;
-		case 'r': o.rate = atof(optarg); break;
-		case 'e': o.exe = optarg; break;
+		case 'w': opt.workers = atoi(optarg); break;
+		case 'd': opt.duration = atof(optarg); break;
+		case 'r': opt.rate = atof(optarg); break;
+		case 't': opt.truth = optarg; break;
+		case 'g': opt.tag = optarg; break;
+		case 'e': opt.exe = optarg; break;
+		case 'D': opt.depth = atoi(optarg); break;
+		case 'F': opt.fanout = atoi(optarg); break;
+		case 'K': opt.wrap_forks = atoi(optarg); break;
 		default: usage();
 		}
 	}
-	if (strcmp(o.mode, "flat") != 0 || o.workers < 1 || o.duration <= 0)
+	int mode = mode_index(opt.mode);
+	if (mode < 0 || opt.workers < 1 || opt.duration <= 0 || opt.depth < 1 || opt.depth > 64 || opt.fanout < 1)
 		usage();
-
-	struct counters *shared = mmap(NULL, sizeof(*shared) * o.workers, PROT_READ | PROT_WRITE,
-				       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (shared == MAP_FAILED) {
+	if (opt.truth) {
+		truth_fd = open(opt.truth, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (truth_fd < 0) {
+			perror(opt.truth);
+			return 1;
+		}
+	}
+	counters = mmap(NULL, sizeof(*counters) * opt.workers, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (counters == MAP_FAILED) {
 		perror("mmap");
 		return 1;
 	}
-	memset(shared, 0, sizeof(*shared) * o.workers);
+	memset(counters, 0, sizeof(*counters) * opt.workers);
+	read_base_chain();
+	self = whoami();
+
 	double t0 = now();
-	for (int w = 0; w < o.workers; w++) {
-		pid_t p = fork();
+	for (int w = 0; w < opt.workers; w++) {
+		worker_id = w;
+		pid_t p = fork_child();
 		if (p == 0) {
-			run_flat(&o, &shared[w], o.rate / o.workers);
+			run_worker(mode, opt.rate / opt.workers);
 			_exit(0);
 		}
 		if (p < 0) {
@@ -126,12 +417,18 @@ int main(int argc, char **argv)
 	while (wait(NULL) > 0 || errno == EINTR)
 		;
 	double secs = now() - t0;
-	long execs = 0, failures = 0;
-	for (int w = 0; w < o.workers; w++) {
-		execs += shared[w].execs;
-		failures += shared[w].failures;
+	struct counters total = { 0 };
+	for (int w = 0; w < opt.workers; w++) {
+		total.execs += counters[w].execs;
+		total.failures += counters[w].failures;
+		total.wrap_forks += counters[w].wrap_forks;
+		for (int m = 0; m < N_MODES; m++)
+			total.by_mode[m] += counters[w].by_mode[m];
 	}
-	printf("{\"mode\":\"%s\",\"workers\":%d,\"secs\":%.3f,\"execs\":%ld,\"failures\":%ld,\"execs_per_sec\":%.1f}\n",
-	       o.mode, o.workers, secs, execs, failures, execs / secs);
-	return failures ? 1 : 0;
+	printf("{\"mode\":\"%s\",\"workers\":%d,\"secs\":%.3f,\"execs\":%ld,\"failures\":%ld,\"execs_per_sec\":%.1f,\"wrap_forks\":%ld,\"by_mode\":{",
+	       opt.mode, opt.workers, secs, total.execs, total.failures, total.execs / secs, total.wrap_forks);
+	for (int m = 0; m < N_MODES; m++)
+		printf("%s\"%s\":%ld", m ? "," : "", mode_names[m], total.by_mode[m]);
+	printf("}}\n");
+	return total.failures ? 1 : 0;
 }

@@ -1,0 +1,357 @@
+/**
+ * Loads the daemon's configuration: defaults < preset < config file <
+ * environment < flags, every value parsed strictly, then the cross-option
+ * checks; all problems are collected and reported in one
+ * AncestrydError('ANC_CONFIG_INVALID'), one per line, so nothing starts
+ * half-configured (STYLE §5). The result is a frozen, typed object shaped
+ * for the components that consume it.
+ *
+ * Why not convict (measured, then removed): its string coercion is lax ("yes" and "no"
+ * both become true, "12abc" becomes 12), its validate() joins all errors
+ * into one string in its own wording (": value was …"), it cannot say where
+ * a value came from or whether it was set at all (the presets need that),
+ * and its flag parsing ignores unknown flags. The schema here is a plain
+ * table (option-schema.ts) and the loader is this file.
+ */
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import type { CollectorOptions } from '../collector';
+import type { PreflightOptions } from '../collector/preflight';
+import { AncestrydError, isAncestrydError } from '../errors';
+import type { EventType, FormatName } from '../events';
+import type { FsyncPolicy } from '../sinks/fsync-policy';
+import type { FileSinkOptions } from '../sinks/file/config';
+import { KAFKA_OPTION_NAMES, parseKafkaConfig, type KafkaSinkConfig } from '../sinks/kafka';
+import type { DropPolicy } from '../sinks/queue';
+import type { TlsSinkOptions } from '../sinks/tls/config';
+import { readSources, type RawValue, type SourceKind } from './config-sources';
+import {
+  defaultValue, OPTION_NAMES, optionSpec, REAL_HOST, type LogFormat, type LoggerPlugin, type LogLevel,
+  type OptionName, type OptionValues,
+} from './option-schema';
+import { OptionValueError, splitHostPort, type HostFacts, type OptionValue } from './option-types';
+import { PRESET_OPTIONS, PRESETS, type PresetName } from './presets';
+
+export interface LoadConfigOptions {
+  /** Tokens after the subcommand: --name=value, --name value, --flag, --config PATH. Default none. */
+  argv?: readonly string[];
+  /** Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Check that the secret and certificate files the enabled outputs need are readable. Default true. */
+  checkFiles?: boolean;
+  /** uid, working directory and writability behind the host-dependent defaults. Default: this process. */
+  host?: HostFacts;
+}
+
+/** Where an option's value came from. */
+export type ValueSource = 'default' | 'preset' | SourceKind;
+
+export interface SpoolSettings {
+  /** Base directory: each output's spool is join(dir, output name). */
+  dir: string;
+  maxBytes: number;
+  dropPolicy: DropPolicy;
+  fsync: FsyncPolicy;
+}
+
+export interface AncestrydConfig {
+  /** Every option, flat, by name (what diffs, docs and `ancestryd config` show). */
+  readonly values: Readonly<OptionValues>;
+  readonly sources: Readonly<Record<OptionName, ValueSource>>;
+  /** The config file read, or null. */
+  readonly configFile: string | null;
+  /** Not fatal; the daemon should log them at start. */
+  readonly warnings: readonly string[];
+  /** What loadConfig was called with: reloadConfig() reads the same sources again. */
+  readonly loadOptions: Readonly<LoadConfigOptions>;
+
+  readonly ancestry: {
+    readonly preset: 'none' | PresetName;
+    readonly cacheSize: number;
+    readonly maxDepth: number;
+    readonly cacheTtlMs: number;
+  };
+  /** Collector.open({ ...config.collector, selfTgid: process.pid, onLibbpfMessage }, handlers). */
+  readonly collector: Readonly<Omit<CollectorOptions, 'selfTgid' | 'onLibbpfMessage' | 'extraPrograms'>>;
+  /** runPreflight(config.preflight). */
+  readonly preflight: Readonly<PreflightOptions>;
+  readonly events: {
+    /** Effective: exec always; exec_failed only when exec_failed_events is on. */
+    readonly types: readonly EventType[];
+    readonly format: FormatName;
+    readonly numerics: boolean;
+    /** OsqueryFormatOptions.names: the logger_event_name for exec and exec_failed rows. */
+    readonly osqueryNames: Readonly<Partial<Record<EventType, string>>>;
+    readonly hostIdentifier: 'hostname' | 'uuid' | 'specified';
+    /** Set iff hostIdentifier is "specified". */
+    readonly specifiedIdentifier: string | null;
+  };
+  readonly outputs: {
+    readonly plugins: readonly LoggerPlugin[];
+    readonly file: Readonly<Required<Omit<FileSinkOptions, 'fileName'>>>;
+    readonly spool: Readonly<SpoolSettings>;
+    /** parseKafkaConfig() of the logger_kafka_* options when logger_plugin includes kafka, else null. */
+    readonly kafka: KafkaSinkConfig | null;
+    /** Everything resolveTlsOptions() needs except hostIdentifier (from the events' HostIdentity). */
+    readonly tls: Readonly<Omit<TlsSinkOptions, 'hostIdentifier'>>;
+  };
+  readonly daemon: {
+    /** null when metrics_address is "". */
+    readonly metricsAddress: { readonly host: string; readonly port: number } | null;
+    /** null when "" (disabled). */
+    readonly adminSocket: string | null;
+    readonly pidfile: string | null;
+    readonly recentEvents: number;
+    readonly logLevel: LogLevel;
+    readonly logFormat: LogFormat;
+    readonly shutdownTimeoutMs: number;
+  };
+}
+
+/** ANC_CONFIG_INVALID with the problems as a list too (the message has them one per line). */
+export class ConfigInvalidError extends AncestrydError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    const n = problems.length;
+    super('ANC_CONFIG_INVALID',
+      `invalid configuration (${n} problem${n === 1 ? '' : 's'}); nothing was started:\n${problems.join('\n')}`);
+    this.name = 'ConfigInvalidError';
+    this.problems = problems;
+  }
+}
+
+function suffix(v: RawValue): string {
+  return v.where.startsWith('/') ? ` (in ${v.where})` : ` (from ${v.where})`;
+}
+
+/** Parses, validates and resolves every option; throws ConfigInvalidError listing every problem. */
+export function loadConfig(opts: LoadConfigOptions = {}): AncestrydConfig {
+  const host = opts.host ?? REAL_HOST;
+  const env = opts.env ?? process.env;
+  const src = readSources(opts.argv ?? [], env, host.cwd);
+  const problems = [...src.problems];
+  const warnings = [...src.warnings];
+
+  const values = {} as Record<OptionName, OptionValue>;
+  const sources = {} as Record<OptionName, ValueSource>;
+  const failed = new Set<OptionName>();
+  for (const name of OPTION_NAMES) {
+    const spec = optionSpec(name);
+    // Every given value is checked, also the ones a higher source overrides: a broken file stays broken.
+    for (const [kind, map] of [['file', src.file], ['env', src.env], ['flag', src.flags]] as const) {
+      const given = map.get(name);
+      if (given === undefined) continue;
+      try {
+        values[name] = spec.parse(given.raw, { name, host });
+        sources[name] = kind;
+      } catch (err) {
+        if (!(err instanceof OptionValueError)) throw err;
+        problems.push(err.message + suffix(given));
+        failed.add(name);
+      }
+    }
+  }
+
+  const preset = (values.process_ancestry_preset ?? defaultValue('process_ancestry_preset', host)) as 'none' | PresetName;
+  for (const name of PRESET_OPTIONS) {
+    if (sources[name] === undefined && preset !== 'none') {
+      values[name] = PRESETS[preset][name];
+      sources[name] = 'preset';
+    }
+  }
+  for (const name of OPTION_NAMES) {
+    if (sources[name] === undefined) {
+      values[name] = defaultValue(name, host);
+      sources[name] = 'default';
+    }
+  }
+
+  const v = values as unknown as OptionValues;
+  crossCheck(v, sources, failed, problems, warnings);
+  if (problems.length === 0 && (opts.checkFiles ?? true)) checkFiles(v, problems, warnings);
+  if (problems.length > 0) throw new ConfigInvalidError(problems);
+
+  return deepFreeze(build(v, sources, src.configFile, warnings, opts));
+}
+
+function explicit(sources: Record<OptionName, ValueSource>, name: OptionName): boolean {
+  const s = sources[name];
+  return s === 'file' || s === 'env' || s === 'flag';
+}
+
+/** Checks between options; a check involving an option whose own value was bad is skipped (one problem, one line). */
+function crossCheck(v: OptionValues, sources: Record<OptionName, ValueSource>, failed: ReadonlySet<OptionName>,
+  problems: string[], warnings: string[]): void {
+  const plugins = v.logger_plugin;
+  const need = (cond: boolean, msg: string) => {
+    if (!cond) return;
+    const involved = OPTION_NAMES.filter((n) => new RegExp(`\\b${n}\\b`).test(msg));
+    if (!involved.some((n) => failed.has(n))) problems.push(msg);
+  };
+
+  if (plugins.includes('kafka') && !KAFKA_OPTION_NAMES.some((n) => failed.has(n))) {
+    // The Kafka sink owns its cross-option rules (brokers and topic required, TLS files, SASL).
+    try {
+      parseKafkaConfig(kafkaValues(v));
+    } catch (err) {
+      if (!isAncestrydError(err)) throw err;
+      problems.push(err.message);
+    }
+  }
+  if (plugins.includes('tls')) {
+    need(v.tls_hostname === '', 'tls_hostname: required when logger_plugin includes tls (expected "host" or "host:port")');
+    need(v.enroll_secret_path === '', 'enroll_secret_path: required when logger_plugin includes tls (a file holding the enroll secret)');
+  }
+  need((v.tls_client_cert === '') !== (v.tls_client_key === ''),
+    'tls_client_cert and tls_client_key: set both (mutual TLS) or neither');
+
+  if (v.host_identifier === 'specified') {
+    need(v.specified_identifier === '', 'specified_identifier: required when host_identifier=specified');
+  } else {
+    need(v.specified_identifier !== '',
+      `specified_identifier is set but host_identifier=${v.host_identifier}: set host_identifier=specified or remove specified_identifier`);
+  }
+
+  need(v.bpf_wakeup_bytes >= v.bpf_ring_buffer_size,
+    `bpf_wakeup_bytes=${v.bpf_wakeup_bytes} must be smaller than bpf_ring_buffer_size=${v.bpf_ring_buffer_size}`);
+
+  if (explicit(sources, 'event_types') && v.event_types.includes('exec_failed')) {
+    need(!v.exec_failed_events, 'event_types includes exec_failed but exec_failed_events=false: remove exec_failed from event_types or set exec_failed_events=true');
+  }
+
+  need(v.admin_socket !== '' && v.admin_socket === v.pidfile, `admin_socket and pidfile are both ${v.admin_socket}: give them different paths`);
+
+  // Options of an output that is not enabled are harmless (templated configs carry them), but say so.
+  const unused: [LoggerPlugin, RegExp][] = [['kafka', /^logger_kafka_/], ['tls', /^(tls_|enroll_|logger_tls_)/], ['filesystem', /^logger_(path|rotate_|fsync)/]];
+  for (const [plugin, re] of unused) {
+    if (plugins.includes(plugin)) continue;
+    const set = OPTION_NAMES.filter((n) => re.test(n) && explicit(sources, n));
+    if (set.length > 0) warnings.push(`${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set but logger_plugin does not include ${plugin} (ignored)`);
+  }
+}
+
+function checkFiles(v: OptionValues, problems: string[], warnings: string[]): void {
+  const files: [OptionName, string, boolean][] = [];
+  const plugins = v.logger_plugin;
+  if (plugins.includes('tls')) {
+    files.push(['enroll_secret_path', v.enroll_secret_path, true]);
+    files.push(['tls_server_certs', v.tls_server_certs, false]);
+    files.push(['tls_client_cert', v.tls_client_cert, false]);
+    files.push(['tls_client_key', v.tls_client_key, true]);
+  }
+  if (plugins.includes('kafka')) {
+    const k = parseKafkaConfig(kafkaValues(v));
+    if (k.tls) {
+      files.push(['logger_kafka_tls_server_certs', k.tls.caFile ?? '', false]);
+      files.push(['logger_kafka_tls_client_cert', k.tls.certFile ?? '', false]);
+      files.push(['logger_kafka_tls_client_key', k.tls.keyFile ?? '', true]);
+    }
+    if (k.sasl) files.push(['logger_kafka_sasl_password_file', k.sasl.passwordFile, true]);
+  }
+  for (const [name, path, secret] of files) {
+    if (path === '') continue;
+    try {
+      const fd = openSync(path, 'r');
+      const mode = fstatSync(fd).mode;
+      closeSync(fd);
+      if (secret && (mode & 0o077) !== 0) {
+        warnings.push(`${name}: ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}): chmod 600 ${path}`);
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      problems.push(`${name}: cannot read ${path} (${code}): check the path and that the daemon may read it`);
+    }
+  }
+}
+
+/** The logger_kafka_* values, as parseKafkaConfig() takes them. */
+function kafkaValues(v: OptionValues): Record<string, unknown> {
+  return Object.fromEntries(KAFKA_OPTION_NAMES.map((n) => [n, v[n]]));
+}
+
+function build(v: OptionValues, sources: Record<OptionName, ValueSource>, configFile: string | null,
+  warnings: string[], loadOptions: LoadConfigOptions): AncestrydConfig {
+  const types = v.event_types.filter((t) => t !== 'exec_failed' || v.exec_failed_events);
+  return {
+    values: { ...v },
+    sources: { ...sources },
+    configFile,
+    warnings,
+    loadOptions,
+    ancestry: {
+      preset: v.process_ancestry_preset,
+      cacheSize: v.process_ancestry_cache_size,
+      maxDepth: v.process_ancestry_max_depth,
+      cacheTtlMs: v.process_ancestry_cache_ttl * 1000,
+    },
+    collector: {
+      objectPath: v.bpf_object_path,
+      chainDepth: v.process_ancestry_max_depth,
+      argvMaxBytes: v.bpf_argv_max_bytes,
+      wakeupBytes: v.bpf_wakeup_bytes,
+      ringBytes: v.bpf_ring_buffer_size,
+      execFailed: v.exec_failed_events,
+      waitTimeoutMs: v.bpf_drain_timeout_ms,
+      batchRecords: v.bpf_drain_batch_records,
+    },
+    preflight: { objectPath: v.bpf_object_path, execFailed: v.exec_failed_events, mountTracefs: v.mount_tracefs },
+    events: {
+      types,
+      format: v.logger_format,
+      numerics: v.logger_numerics,
+      osqueryNames: { exec: v.logger_event_name, exec_failed: v.logger_event_name },
+      hostIdentifier: v.host_identifier,
+      specifiedIdentifier: v.host_identifier === 'specified' ? v.specified_identifier : null,
+    },
+    outputs: {
+      plugins: [...v.logger_plugin],
+      file: {
+        loggerPath: v.logger_path,
+        rotateSizeBytes: v.logger_rotate_size,
+        rotateMaxFiles: v.logger_rotate_max_files,
+        fsync: v.logger_fsync as FsyncPolicy,
+      },
+      spool: { dir: v.spool_path, maxBytes: v.spool_max_bytes, dropPolicy: v.spool_drop_policy, fsync: v.spool_fsync as FsyncPolicy },
+      kafka: v.logger_plugin.includes('kafka') ? parseKafkaConfig(kafkaValues(v)) : null,
+      tls: {
+        tlsHostname: v.tls_hostname,
+        enrollTlsEndpoint: v.enroll_tls_endpoint,
+        loggerTlsEndpoint: v.logger_tls_endpoint,
+        enrollSecretPath: v.enroll_secret_path,
+        tlsServerCerts: v.tls_server_certs === '' ? null : v.tls_server_certs,
+        tlsClientCert: v.tls_client_cert === '' ? null : v.tls_client_cert,
+        tlsClientKey: v.tls_client_key === '' ? null : v.tls_client_key,
+        loggerTlsCompress: v.logger_tls_compress,
+        loggerTlsPeriodS: v.logger_tls_period,
+        loggerTlsMaxLines: v.logger_tls_max_lines,
+        requestTimeoutMs: v.tls_request_timeout_ms,
+      },
+    },
+    daemon: {
+      metricsAddress: v.metrics_address === '' ? null : splitHostPort(v.metrics_address),
+      adminSocket: v.admin_socket === '' ? null : v.admin_socket,
+      pidfile: v.pidfile === '' ? null : v.pidfile,
+      recentEvents: v.admin_recent_events,
+      logLevel: v.log_level,
+      logFormat: v.log_format,
+      shutdownTimeoutMs: v.shutdown_timeout_ms,
+    },
+  };
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const value of Object.values(o as object)) {
+      // The caller's env object is theirs: never freeze what loadOptions references.
+      if (value === (o as { loadOptions?: unknown }).loadOptions) continue;
+      deepFreeze(value);
+    }
+  }
+  return o;
+}
+
+/** Every option with its value and where it came from, in schema order (for `ancestryd config` and the start-up log). */
+export function effectiveOptions(config: AncestrydConfig): { name: OptionName; value: OptionValue; source: ValueSource }[] {
+  return OPTION_NAMES.map((name) => ({ name, value: config.values[name], source: config.sources[name] }));
+}

@@ -1,0 +1,136 @@
+/**
+ * Serves Prometheus and the probes on metrics_address:
+ *   GET /metrics  text exposition of the Metrics registry
+ *   GET /healthz  200 while the process answers and its event loop has not
+ *                 stalled longer than maxEventLoopDelayMs since the previous
+ *                 probe; 503 otherwise (a stalled loop means a drain that
+ *                 fell behind the kernel)
+ *   GET /readyz   200 once the pipeline called metrics.setReady(true)
+ *                 (collector attached, outputs started); 503 before and
+ *                 after setReady(false) at shutdown
+ * Bodies of the probes are small JSON objects for people and scripts.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { AncestrydError } from '../errors';
+import type { Metrics } from './metrics';
+
+export interface MetricsServerOptions {
+  host: string;
+  /** 0 picks a free port (tests); see MetricsServer.port. */
+  port: number;
+  metrics: Metrics;
+  /** Default 10000 ms. */
+  maxEventLoopDelayMs?: number;
+}
+
+export class MetricsServer {
+  private closed = false;
+
+  constructor(
+    private readonly server: Server,
+    private readonly loopDelay: IntervalHistogram,
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  get url(): string {
+    return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
+  }
+
+  /** Stops listening and drops open connections; idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.loopDelay.disable();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string, head: boolean): void {
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.end(head ? undefined : body);
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Listens on host:port; throws AncestrydError naming metrics_address when it cannot. */
+export async function startMetricsServer(opts: MetricsServerOptions): Promise<MetricsServer> {
+  const { metrics } = opts;
+  const maxDelayMs = opts.maxEventLoopDelayMs ?? 10_000;
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?')[0];
+    const head = req.method === 'HEAD';
+    if (req.method !== 'GET' && !head) {
+      res.setHeader('Allow', 'GET, HEAD');
+      send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', false);
+      return;
+    }
+    switch (path) {
+      case '/metrics': {
+        try {
+          send(res, 200, metrics.contentType, await metrics.expose(), head);
+        } catch (err) {
+          send(res, 500, 'text/plain; charset=utf-8', `collecting metrics failed: ${(err as Error).message}\n`, head);
+        }
+        return;
+      }
+      case '/healthz': {
+        const maxMs = loopDelay.max / 1e6;
+        loopDelay.reset();
+        const ok = !(maxMs > maxDelayMs);
+        send(res, ok ? 200 : 503, JSON_TYPE, JSON.stringify({
+          status: ok ? 'ok' : 'unhealthy',
+          event_loop_max_delay_ms: Math.round(maxMs),
+          ...(ok ? {} : { reason: `event loop blocked for ${Math.round(maxMs)} ms (limit ${maxDelayMs} ms)` }),
+        }) + '\n', head);
+        return;
+      }
+      case '/readyz': {
+        const { ready, reason } = metrics.readyStatus;
+        send(res, ready ? 200 : 503, JSON_TYPE, JSON.stringify({ status: ready ? 'ready' : 'not ready', reason }) + '\n', head);
+        return;
+      }
+      default:
+        send(res, 404, 'text/plain; charset=utf-8', 'not found: try /metrics, /healthz or /readyz\n', head);
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n', false);
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 10_000;
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    loopDelay.disable();
+    server.close();
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    const fix = code === 'EADDRINUSE' ? 'another process listens there (a second ancestryd?): stop it or change metrics_address'
+      : code === 'EADDRNOTAVAIL' ? 'no local interface has that address: use 127.0.0.1, 0.0.0.0 or a local address'
+        : code === 'EACCES' ? 'ports below 1024 need CAP_NET_BIND_SERVICE: use a higher port'
+          : 'check metrics_address, or set metrics_address="" to disable';
+    throw new AncestrydError('ANC_CONFIG_INVALID', `metrics_address: cannot listen on ${opts.host}:${opts.port} (${code}): ${fix}`, { cause: err });
+  }
+  const addr = server.address();
+  const port = addr !== null && typeof addr === 'object' ? addr.port : opts.port;
+  return new MetricsServer(server, loopDelay, opts.host, port);
+}

@@ -1,0 +1,405 @@
+/**
+ * Every option of ancestryd, declared once: name, group, type, default,
+ * documentation and whether SIGHUP may change it. The config loader, the
+ * CLI help, the reload diff and docs/options.md (tools/gen-options-doc.ts)
+ * all read this table, so an option has one name everywhere (STYLE §3).
+ *
+ * Names follow the osquery flags operators already use where one exists
+ * (process_ancestry_*, logger_*, tls_*, enroll_*, host_identifier); the
+ * rest are ours (bpf_*, spool_*, metrics_address, admin_socket, …).
+ */
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { CACHE_SIZE_RANGE, CACHE_TTL_RANGE, MAX_DEPTH_RANGE } from '../ancestry';
+import { isAncestrydError } from '../errors';
+import { Limits } from '../collector/layout';
+import { DEFAULT_OSQUERY_NAMES, EVENT_TYPES, FORMAT_NAMES } from '../events';
+import { FILE_SINK_DEFAULTS } from '../sinks/file/config';
+import { KAFKA_OPTIONS, type KafkaOptionSpec } from '../sinks/kafka';
+import type { KafkaOptionValue } from '../sinks/kafka/config';
+import { parseFsyncPolicy } from '../sinks/fsync-policy';
+import { DROP_POLICIES } from '../sinks/queue';
+import { SPOOL_DEFAULTS } from '../sinks/spool/disk-spool';
+import { TLS_SINK_DEFAULTS } from '../sinks/tls/config';
+import {
+  address, boolean, bytes, decimal, integer, listOf, oneOf, OptionValueError, path, text,
+  type HostFacts, type OptionGroup, type OptionSpec, type OptionValue,
+} from './option-types';
+import { packageInfo } from './package-info';
+import { PRESET_NAMES } from './presets';
+
+export const LOGGER_PLUGINS = ['filesystem', 'kafka', 'tls', 'stdout'] as const;
+export type LoggerPlugin = (typeof LOGGER_PLUGINS)[number];
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+export const HOST_IDENTIFIERS = ['hostname', 'uuid', 'specified'] as const;
+
+export const SYSTEM_ADMIN_SOCKET = '/run/ancestryd/admin.sock';
+
+/** sun_path is 108 bytes including the terminating NUL. */
+export const UNIX_PATH_MAX_BYTES = 107;
+
+/** Nearest existing ancestor of `p` (or `p`) is writable by this process. */
+export function writableByUs(p: string): boolean {
+  let dir = resolve(p);
+  while (!existsSync(dir)) {
+    const up = dirname(dir);
+    if (up === dir) return false;
+    dir = up;
+  }
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const REAL_HOST: HostFacts = {
+  get cwd() { return process.cwd(); },
+  writable: writableByUs,
+};
+
+/**
+ * The system location when this process may write it (root; or the
+ * service user, for whom systemd's LogsDirectory/StateDirectory/
+ * RuntimeDirectory create it), otherwise the same layout under ./var of the
+ * working directory (a developer's checkout, not root).
+ */
+export function systemOrLocal(systemPath: string, localPath: string, host: HostFacts, isDir: boolean): string {
+  const dir = isDir ? systemPath : dirname(systemPath);
+  return host.writable(dir) ? systemPath : resolve(host.cwd, localPath);
+}
+
+function fsyncPolicy(o: { group: OptionGroup; doc: string; default: string | number }): OptionSpec<string | number> {
+  const allowed = '"never", "batch", or an interval in ms (1..3600000)';
+  return {
+    name: '', group: o.group, type: 'fsync', allowed, doc: o.doc, default: o.default, reloadable: false,
+    parse(raw, { name }) {
+      if (typeof raw !== 'string' && typeof raw !== 'number') throw new OptionValueError(`${name}: expected ${allowed}, got ${JSON.stringify(raw)}`);
+      try {
+        return parseFsyncPolicy(name, typeof raw === 'string' ? raw.trim() : raw);
+      } catch (err) {
+        throw new OptionValueError((err as Error).message);
+      }
+    },
+  };
+}
+
+/**
+ * An option a component describes itself (src/sinks/kafka's KAFKA_OPTIONS):
+ * included as is, its own validator deciding, its error message passed on.
+ */
+function componentOption(c: KafkaOptionSpec, group: OptionGroup): OptionSpec<KafkaOptionValue> {
+  return {
+    name: c.name, group, type: c.type === 'boolean' ? 'boolean' : c.type.replace(/^enum: /, 'enum '),
+    allowed: c.type.startsWith('enum: ') ? `one of ${c.type.slice(6).split(' | ').join(', ')}` : `${/^[aeiou]/.test(c.type) ? 'an' : 'a'} ${c.type}`,
+    doc: c.doc, default: c.default, reloadable: false,
+    parse(raw) {
+      const value = typeof raw === 'string' ? raw.trim() : raw;
+      try {
+        c.validate(value);
+      } catch (err) {
+        if (isAncestrydError(err)) throw new OptionValueError(err.message);
+        throw err;
+      }
+      return value as KafkaOptionValue;
+    },
+  };
+}
+
+type KafkaOptionSpecs = { -readonly [K in keyof typeof KAFKA_OPTIONS]: OptionSpec<KafkaOptionValue> };
+
+function kafkaOptions(): KafkaOptionSpecs {
+  const out = {} as KafkaOptionSpecs;
+  for (const [name, c] of Object.entries(KAFKA_OPTIONS)) out[name as keyof KafkaOptionSpecs] = componentOption(c, 'kafka');
+  return out;
+}
+
+const HOSTNAME_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
+
+export const OPTIONS = {
+  // ── ancestry ───────────────────────────────────────────────────────────
+  process_ancestry_preset: oneOf(['none', ...PRESET_NAMES], {
+    group: 'ancestry', default: 'none', reloadable: true,
+    doc: 'Sizing preset from the production guide: fills process_ancestry_cache_size / process_ancestry_max_depth / '
+      + 'process_ancestry_cache_ttl with small 500/16/600, medium 2000/20/300, large 5000/24/180, enterprise 10000/32/120. '
+      + 'An option set explicitly (file, environment or flag) wins over the preset.',
+  }),
+  process_ancestry_cache_size: integer({
+    group: 'ancestry', min: CACHE_SIZE_RANGE[0], max: CACHE_SIZE_RANGE[1], unit: 'entries', default: 4096, reloadable: true,
+    doc: 'Most process entries the ancestry cache holds. When full, the oldest exited entries are evicted first; '
+      + 'a lineage that needed an evicted ancestor is marked incomplete (reason evicted).',
+  }),
+  process_ancestry_max_depth: integer({
+    group: 'ancestry', min: MAX_DEPTH_RANGE[0], max: Math.min(MAX_DEPTH_RANGE[1], Limits.ET_CHAIN_MAX), default: Limits.ET_CHAIN_DEFAULT,
+    doc: 'Ancestors reported per exec (nearest first). Also the depth the kernel program walks, so it is fixed at load: '
+      + 'changing it needs a restart. A deeper tree is reported incomplete (reason depth_cap).',
+  }),
+  process_ancestry_cache_ttl: integer({
+    group: 'ancestry', min: CACHE_TTL_RANGE[0], max: CACHE_TTL_RANGE[1], unit: 'seconds', default: 300, reloadable: true,
+    doc: 'Seconds an exited process stays in the cache (after its exit or last use) so that later execs of its descendants '
+      + 'still get its lineage.',
+  }),
+
+  // ── collector (kernel side) ───────────────────────────────────────────
+  bpf_object_path: path({
+    group: 'collector', default: () => join(packageInfo().root, 'build', 'exec_trace.bpf.o'),
+    defaultDoc: '<package>/build/exec_trace.bpf.o',
+    doc: 'The compiled CO-RE BPF object ("make" builds it).',
+  }),
+  bpf_ring_buffer_size: bytes({
+    group: 'collector', min: 256 * 1024, max: 1024 ** 3, powerOfTwo: true, default: 16 * 1024 ** 2,
+    doc: 'Size of the kernel → daemon ring buffer. Records that do not fit while the daemon is behind are lost '
+      + '(ancestryd_ring_records_lost_total). One exec record with full argv is up to ~38 KiB.',
+  }),
+  bpf_argv_max_bytes: integer({
+    group: 'collector', min: 0, max: Limits.ET_ARGV_MAX, unit: 'bytes', default: Limits.ET_ARGV_DEFAULT,
+    doc: 'argv bytes copied per exec; longer command lines are truncated (argv_truncated).',
+  }),
+  bpf_wakeup_bytes: bytes({
+    group: 'collector', min: 0, max: 512 * 1024 ** 2, default: Limits.ET_WAKEUP_BYTES_DEFAULT,
+    doc: 'Pending bytes in the ring that wake the daemon at once; below it the daemon wakes every bpf_drain_timeout_ms. '
+      + 'Batching wakeups saves ~75 µs of CPU per event. Must be smaller than bpf_ring_buffer_size.',
+  }),
+  bpf_drain_timeout_ms: integer({
+    group: 'collector', min: 1, max: 10_000, unit: 'ms', default: 100,
+    doc: 'Longest a record waits in the ring at low event rates before the daemon drains anyway.',
+  }),
+  bpf_drain_batch_records: integer({
+    group: 'collector', min: 1, max: 1_000_000, unit: 'records', default: 4096,
+    doc: 'Records read before the daemon hands ring space back to the kernel.',
+  }),
+  exec_failed_events: boolean({
+    group: 'collector', default: true,
+    doc: 'Attach the syscall-exit tracepoints that report failed execs (needs tracefs, see mount_tracefs). '
+      + 'When false, no exec_failed events exist whatever event_types says.',
+  }),
+  mount_tracefs: boolean({
+    group: 'collector', default: true,
+    doc: 'Mount tracefs on /sys/kernel/tracing at start when failed-exec events need it and it is missing (root only). '
+      + 'The systemd unit mounts it in ExecStartPre and sets this to false.',
+  }),
+
+  // ── events ─────────────────────────────────────────────────────────────
+  event_types: listOf(EVENT_TYPES, {
+    group: 'events', default: ['exec', 'exec_failed'], mustInclude: 'exec', reloadable: true,
+    doc: 'Event types written to the outputs: exec (always), exec_failed, fork, exit. The daemon tracks forks and exits '
+      + 'either way; listing them only adds them to the output.',
+  }),
+  logger_format: oneOf(FORMAT_NAMES, {
+    group: 'events', default: 'osquery',
+    doc: 'Line format: osquery (osquery result log rows, "action":"added") or ecs (Elastic Common Schema 8.11).',
+  }),
+  logger_numerics: boolean({
+    group: 'events', default: false,
+    doc: 'osquery format: numeric columns as JSON numbers instead of strings (osquery\'s log_numerics_as_numbers).',
+  }),
+  logger_event_name: text({
+    group: 'events', default: DEFAULT_OSQUERY_NAMES.exec, pattern: /^[A-Za-z0-9_.:/-]{1,128}$/,
+    describe: 'a query name of 1..128 characters from A-Z a-z 0-9 _ . : / -',
+    doc: 'osquery format: the "name" of exec and exec_failed rows (the scheduled query name pipelines match on).',
+  }),
+  host_identifier: oneOf(HOST_IDENTIFIERS, {
+    group: 'events', default: 'hostname',
+    doc: 'hostIdentifier of every event and of the TLS enrollment, as osquery: hostname, uuid (the machine id, stable '
+      + 'across renames) or specified (the value of specified_identifier).',
+  }),
+  specified_identifier: text({
+    group: 'events', default: '', pattern: /^[^\s]{0,256}$/, describe: 'an identifier without spaces (at most 256 characters)',
+    doc: 'The host identifier when host_identifier=specified; must be empty otherwise.',
+  }),
+
+  // ── outputs ────────────────────────────────────────────────────────────
+  logger_plugin: listOf(LOGGER_PLUGINS, {
+    group: 'outputs', default: ['filesystem'], min: 1,
+    doc: 'Where events go, comma-separated: filesystem (logger_path), kafka (logger_kafka_*), tls (an osquery TLS '
+      + 'server such as FleetDM), stdout (JSON lines; daemon logs go to stderr).',
+  }),
+
+  // ── filesystem output ─────────────────────────────────────────────────
+  logger_path: path({
+    group: 'filesystem', default: (h) => systemOrLocal('/var/log/ancestryd', 'var/log/ancestryd', h, true),
+    defaultDoc: '/var/log/ancestryd; ./var/log/ancestryd when that cannot be written (not root)',
+    doc: 'Directory of ancestryd.results.log (created 0700).',
+  }),
+  logger_rotate_size: bytes({
+    group: 'filesystem', min: 4096, max: 64 * 1024 ** 3, default: FILE_SINK_DEFAULTS.rotateSizeBytes,
+    doc: 'Rotate the results log before it passes this size.',
+  }),
+  logger_rotate_max_files: integer({
+    group: 'filesystem', min: 1, max: 1000, unit: 'files', default: FILE_SINK_DEFAULTS.rotateMaxFiles,
+    doc: 'Rotated results logs kept (.1 newest).',
+  }),
+  logger_fsync: fsyncPolicy({
+    group: 'filesystem', default: FILE_SINK_DEFAULTS.fsync as string | number,
+    doc: 'When the results log is forced to disk: never (the kernel writes back within ~30 s; survives a daemon crash, '
+      + 'not a power loss), batch (after every batch), or at most every N ms.',
+  }),
+
+  // ── spool (durable queue in front of network outputs) ─────────────────
+  spool_path: path({
+    group: 'spool', default: (h) => systemOrLocal('/var/lib/ancestryd/spool', 'var/lib/ancestryd/spool', h, true),
+    defaultDoc: '/var/lib/ancestryd/spool; ./var/lib/ancestryd/spool when that cannot be written (not root)',
+    doc: 'Directory of the on-disk queues of the kafka and tls outputs (one subdirectory per output, 0700): events wait '
+      + 'there while the destination is down, and survive restarts.',
+  }),
+  spool_max_bytes: bytes({
+    group: 'spool', min: 64 * 1024, max: 1024 ** 4, default: SPOOL_DEFAULTS.maxBytes,
+    doc: 'Disk space per output spool. When full, spool_drop_policy decides what is lost; every loss is counted '
+      + '(ancestryd_sink_events_dropped_total).',
+  }),
+  spool_drop_policy: oneOf(DROP_POLICIES, {
+    group: 'spool', default: SPOOL_DEFAULTS.dropPolicy,
+    doc: 'When a spool is full: drop_oldest (default: keep the newest events) or drop_newest.',
+  }),
+  spool_fsync: fsyncPolicy({
+    group: 'spool', default: SPOOL_DEFAULTS.fsync as string | number,
+    doc: 'When spooled events are forced to disk: never, batch (every append), or at most every N ms.',
+  }),
+
+  // ── kafka output: the Kafka sink's own option descriptors ──────────
+  ...kafkaOptions(),
+
+  // ── tls output (osquery TLS logger protocol) ──────────────────────────
+  tls_hostname: text({
+    group: 'tls', default: '', pattern: HOSTNAME_PORT, describe: '"host" or "host:port"',
+    doc: 'The TLS server (e.g. FleetDM), "host" or "host:port" (443). Required when logger_plugin includes tls.',
+  }),
+  enroll_tls_endpoint: text({
+    group: 'tls', default: TLS_SINK_DEFAULTS.enrollTlsEndpoint, pattern: /^\/\S*$/, describe: 'a path starting with "/"',
+    doc: 'Enrollment endpoint.',
+  }),
+  logger_tls_endpoint: text({
+    group: 'tls', default: TLS_SINK_DEFAULTS.loggerTlsEndpoint, pattern: /^\/\S*$/, describe: 'a path starting with "/"',
+    doc: 'Log endpoint.',
+  }),
+  enroll_secret_path: path({
+    group: 'tls', default: '', emptyDisables: true,
+    doc: 'File holding the enroll secret (chmod 600). Required when logger_plugin includes tls.',
+  }),
+  tls_server_certs: path({
+    group: 'tls', default: '', emptyDisables: true,
+    doc: 'PEM bundle of the CAs trusted for the server, instead of the system CAs. Empty: the system CAs.',
+  }),
+  tls_client_cert: path({
+    group: 'tls', default: '', emptyDisables: true,
+    doc: 'PEM client certificate for mutual TLS (with tls_client_key).',
+  }),
+  tls_client_key: path({
+    group: 'tls', default: '', emptyDisables: true,
+    doc: 'PEM private key of tls_client_cert (chmod 600).',
+  }),
+  logger_tls_compress: boolean({
+    group: 'tls', default: TLS_SINK_DEFAULTS.loggerTlsCompress,
+    doc: 'gzip request bodies.',
+  }),
+  logger_tls_period: decimal({
+    group: 'tls', minExclusive: 0, max: 3600, unit: 'seconds', default: TLS_SINK_DEFAULTS.loggerTlsPeriodS, reloadable: true,
+    doc: 'Longest a partial batch waits before it is sent.',
+  }),
+  logger_tls_max_lines: integer({
+    group: 'tls', min: 1, max: 1_000_000, unit: 'events', default: TLS_SINK_DEFAULTS.loggerTlsMaxLines, reloadable: true,
+    doc: 'Events per log request.',
+  }),
+  tls_request_timeout_ms: integer({
+    group: 'tls', min: 100, max: 600_000, unit: 'ms', default: TLS_SINK_DEFAULTS.requestTimeoutMs,
+    doc: 'One request, connect to last byte.',
+  }),
+
+  // ── daemon ─────────────────────────────────────────────────────────────
+  metrics_address: address({
+    group: 'daemon', default: '127.0.0.1:9393',
+    doc: 'Prometheus /metrics, /healthz and /readyz. "" disables the listener.',
+  }),
+  admin_socket: path({
+    group: 'daemon', default: (h) => systemOrLocal(SYSTEM_ADMIN_SOCKET, 'var/run/ancestryd/admin.sock', h, false),
+    defaultDoc: '/run/ancestryd/admin.sock; ./var/run/ancestryd/admin.sock when /run/ancestryd cannot be written (not root)',
+    emptyDisables: true, maxBytes: UNIX_PATH_MAX_BYTES,
+    doc: 'UNIX socket of the admin API the CLI talks to (socket 0600, directory 0700: root only). "" disables it.',
+  }),
+  pidfile: path({
+    group: 'daemon', default: (h) => systemOrLocal('/run/ancestryd/ancestryd.pid', 'var/run/ancestryd/ancestryd.pid', h, false),
+    defaultDoc: '/run/ancestryd/ancestryd.pid; ./var/run/ancestryd/ancestryd.pid when /run/ancestryd cannot be written (not root)',
+    emptyDisables: true,
+    doc: 'Lock file that keeps a second daemon from starting; removed on clean exit. "" disables it.',
+  }),
+  admin_recent_events: integer({
+    group: 'daemon', min: 0, max: 1_000_000, unit: 'events', default: 10_000,
+    doc: 'Recent events kept in memory for "ancestryd events". 0 disables.',
+  }),
+  log_level: oneOf(LOG_LEVELS, {
+    group: 'daemon', default: 'info', reloadable: true,
+    doc: 'Level of the daemon\'s own log (stderr; the journal under systemd).',
+  }),
+  log_format: oneOf(LOG_FORMATS, {
+    group: 'daemon', default: 'auto',
+    doc: 'Daemon log format: json (one JSON object per line), pretty (for people), auto (pretty when stderr is a terminal).',
+  }),
+  shutdown_timeout_ms: integer({
+    group: 'daemon', min: 100, max: 600_000, unit: 'ms', default: 10_000,
+    doc: 'On SIGTERM: longest the daemon spends draining the ring and flushing outputs before it exits; what is not '
+      + 'delivered by then stays in the spools.',
+  }),
+} satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+type SpecValue<S> = S extends OptionSpec<infer T> ? T : never;
+/** Every option's value, flat, keyed by option name. */
+export type OptionValues = { -readonly [K in OptionName]: SpecValue<(typeof OPTIONS)[K]> };
+
+for (const [name, spec] of Object.entries(OPTIONS)) (spec as OptionSpec).name = name;
+
+export const OPTION_NAMES = Object.keys(OPTIONS) as OptionName[];
+
+export function isOptionName(name: string): name is OptionName {
+  return Object.prototype.hasOwnProperty.call(OPTIONS, name);
+}
+
+export function optionSpec(name: OptionName): OptionSpec {
+  return OPTIONS[name] as OptionSpec;
+}
+
+/** ANCESTRYD_<OPTION_NAME_UPPER>. */
+export function envName(name: string): string {
+  return 'ANCESTRYD_' + name.toUpperCase();
+}
+
+export function defaultValue(name: OptionName, host: HostFacts): OptionValue {
+  const d = optionSpec(name).default;
+  return typeof d === 'function' ? d(host) : d;
+}
+
+export const GROUP_TITLES: Readonly<Record<OptionGroup, string>> = {
+  ancestry: 'Ancestry cache',
+  collector: 'Kernel collector',
+  events: 'Events and formats',
+  outputs: 'Outputs',
+  filesystem: 'Filesystem output',
+  spool: 'Spool (kafka and tls outputs)',
+  kafka: 'Kafka output',
+  tls: 'TLS output (osquery TLS protocol, FleetDM)',
+  daemon: 'Daemon',
+};
+
+/**
+ * osquery options an operator may carry over from an osquery.conf that
+ * ancestryd has no use for: rejected like any unknown key, with a clearer
+ * message than "did you mean".
+ */
+export const OSQUERY_ONLY_OPTIONS: ReadonlySet<string> = new Set([
+  'config_plugin', 'config_tls_endpoint', 'config_refresh', 'database_path', 'disable_events', 'disable_audit',
+  'audit_allow_process_events', 'audit_allow_config', 'distributed_plugin', 'distributed_interval',
+  'distributed_tls_max_attempts', 'distributed_tls_read_endpoint', 'distributed_tls_write_endpoint',
+  'disable_distributed', 'logger_min_status', 'logger_min_stderr', 'schedule_splay_percent',
+  'schedule_default_interval', 'pack_delimiter', 'utc', 'worker_threads', 'events_expiry', 'events_max',
+  'watchdog_level', 'watchdog_memory_limit', 'watchdog_utilization_limit', 'verbose', 'log_result_events',
+  'logger_snapshot_event_type', 'enable_monitor', 'disable_logging', 'logger_event_type',
+]);
+
+/** osquery options ancestryd has under another name. */
+export const OSQUERY_RENAMED: Readonly<Record<string, OptionName>> = {
+  log_numerics_as_numbers: 'logger_numerics',
+};

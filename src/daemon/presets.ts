@@ -1,0 +1,28 @@
+/**
+ * Sizing presets from the production guide of the osquery-based system
+ * ancestryd replaces (cache size / max depth / cache TTL per fleet scale).
+ * A preset fills only the options that were not set explicitly: an explicit
+ * value wins wherever it was set (file, environment or flag), whichever
+ * source set the preset.
+ */
+export type PresetName = 'small' | 'medium' | 'large' | 'enterprise';
+export const PRESET_NAMES: readonly PresetName[] = ['small', 'medium', 'large', 'enterprise'];
+
+export interface PresetValues {
+  process_ancestry_cache_size: number;
+  process_ancestry_max_depth: number;
+  /** Seconds. */
+  process_ancestry_cache_ttl: number;
+}
+
+export const PRESETS: Readonly<Record<PresetName, Readonly<PresetValues>>> = {
+  small: { process_ancestry_cache_size: 500, process_ancestry_max_depth: 16, process_ancestry_cache_ttl: 600 },
+  medium: { process_ancestry_cache_size: 2000, process_ancestry_max_depth: 20, process_ancestry_cache_ttl: 300 },
+  large: { process_ancestry_cache_size: 5000, process_ancestry_max_depth: 24, process_ancestry_cache_ttl: 180 },
+  enterprise: { process_ancestry_cache_size: 10000, process_ancestry_max_depth: 32, process_ancestry_cache_ttl: 120 },
+};
+
+/** The options a preset fills, in table order. */
+export const PRESET_OPTIONS: readonly (keyof PresetValues)[] = [
+  'process_ancestry_cache_size', 'process_ancestry_max_depth', 'process_ancestry_cache_ttl',
+];

@@ -1,0 +1,152 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { loadConfig } from '../../src/daemon/config';
+import { Metrics } from '../../src/daemon/metrics';
+import { PRESETS, type PresetName } from '../../src/daemon/presets';
+import { ROOT } from '../support/paths';
+
+const DEPLOY = join(ROOT, 'deploy');
+const tmp = mkdtempSync(join(tmpdir(), 'ancestryd-deploy-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const unit = readFileSync(join(DEPLOY, 'ancestryd.service'), 'utf8');
+
+function directive(name: string): string[] {
+  return unit.split('\n').filter((l) => l.startsWith(`${name}=`)).map((l) => l.slice(name.length + 1));
+}
+
+/** Every metric an expression names (histogram series map to their histogram). */
+function metricsIn(expr: string): string[] {
+  return [...expr.matchAll(/\bancestryd_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, ''));
+}
+
+function known(): Set<string> {
+  const m = new Metrics();
+  try {
+    return new Set(m.metricNames());
+  } finally {
+    m.close();
+  }
+}
+
+describe('systemd unit', () => {
+  it('passes systemd-analyze verify (rendered with binaries that exist here)', () => {
+    const rendered = join(tmp, 'ancestryd.service');
+    const main = join(tmp, 'main.js');
+    writeFileSync(main, '');
+    writeFileSync(rendered, unit
+      .replace('/usr/bin/node ', `${process.execPath} `)
+      .replace('/opt/ancestryd/dist/src/daemon/main.js', main));
+    let out: string;
+    try {
+      out = execFileSync('systemd-analyze', ['verify', rendered], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      const e = err as { code?: string; stderr?: string; stdout?: string };
+      if (e.code === 'ENOENT') assert.fail('systemd-analyze is missing: apt-get install systemd');
+      assert.fail(`systemd-analyze verify failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    }
+    assert.equal(out.trim(), '');
+  });
+
+  it('carries the production guide\'s hardening', () => {
+    const expected: Record<string, string> = {
+      NoNewPrivileges: 'yes', ProtectSystem: 'strict', ProtectHome: 'yes', PrivateTmp: 'yes', ProtectKernelTunables: 'yes',
+      ProtectControlGroups: 'yes', RestrictSUIDSGID: 'yes', MemoryMax: '2G', MemoryHigh: '1536M', ProtectProc: 'default',
+    };
+    for (const [k, v] of Object.entries(expected)) assert.deepEqual(directive(k), [v], k);
+    assert.deepEqual(directive('ReadWritePaths'), ['/var/log/ancestryd /var/lib/ancestryd /run/ancestryd']);
+    assert.deepEqual(directive('RuntimeDirectoryMode'), ['0700']);
+    assert.ok(!unit.includes('MemoryDenyWriteExecute='), 'V8 needs W+X memory');
+    assert.ok(!unit.includes('PrivateUsers='), 'capabilities in a user namespace do not reach bpf(2)');
+  });
+
+  it('grants only the capabilities BPF and /proc reading need', () => {
+    assert.deepEqual(directive('CapabilityBoundingSet'), ['CAP_BPF CAP_PERFMON CAP_SYS_PTRACE']);
+    assert.deepEqual(directive('AmbientCapabilities'), ['']);
+    assert.deepEqual(directive('LimitMEMLOCK'), ['infinity']);
+    assert.ok(!/CapabilityBoundingSet=.*CAP_SYS_ADMIN/.test(unit));
+  });
+
+  it('mounts tracefs before the sandbox and tells the daemon not to', () => {
+    assert.deepEqual(directive('ExecStartPre'), ["+/bin/sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing'"]);
+    assert.ok(directive('Environment').includes('ANCESTRYD_MOUNT_TRACEFS=false'));
+    const env = Object.fromEntries(directive('Environment').map((e) => e.split('=', 2) as [string, string]));
+    const c = loadConfig({ argv: ['--config='], env: { ANCESTRYD_MOUNT_TRACEFS: env.ANCESTRYD_MOUNT_TRACEFS }, host: { cwd: '/', writable: () => true } });
+    assert.equal(c.preflight.mountTracefs, false);
+  });
+
+  it('does not restart on errors a restart cannot fix', () => {
+    assert.deepEqual(directive('RestartPreventExitStatus'), ['2 3 4 6']);
+  });
+});
+
+describe('Grafana dashboard and Prometheus', () => {
+  const names = known();
+
+  it('every dashboard query names metrics the daemon exports', () => {
+    const dash = JSON.parse(readFileSync(join(DEPLOY, 'grafana', 'ancestryd.json'), 'utf8'));
+    const exprs: string[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v !== null && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) {
+          if (k === 'expr' && typeof x === 'string') exprs.push(x);
+          else walk(x);
+        }
+      }
+    };
+    walk(dash);
+    assert.ok(exprs.length >= 20, `found ${exprs.length} queries`);
+    for (const e of exprs) {
+      const used = metricsIn(e);
+      assert.ok(used.length > 0, `query names no ancestryd metric: ${e}`);
+      for (const m of used) assert.ok(names.has(m), `dashboard uses ${m}, which the metrics module does not define (${e})`);
+    }
+    const titles = (dash.panels as { title: string }[]).map((p) => p.title);
+    for (const t of ['Cache hit rate', 'Memory', 'Event rate by type', 'Drops', 'Output lag', 'Latency p50 / p99 by output', 'Incomplete ancestry by reason']) {
+      assert.ok(titles.includes(t), `panel ${t}`);
+    }
+  });
+
+  it('the scrape config targets :9393 and the alert rules name metrics that exist', () => {
+    const scrape = readFileSync(join(DEPLOY, 'prometheus', 'ancestryd.yml'), 'utf8');
+    assert.match(scrape, /job_name: ancestryd/);
+    assert.match(scrape, /targets: \['localhost:9393'\]/);
+    assert.match(scrape, /metrics_path: \/metrics/);
+    const rules = readFileSync(join(DEPLOY, 'prometheus', 'ancestryd-alerts.yml'), 'utf8');
+    const exprs = [...rules.matchAll(/^\s+expr: (.+)$/gm)].map((m) => m[1]);
+    assert.ok(exprs.length >= 8);
+    for (const e of exprs) for (const m of metricsIn(e)) assert.ok(names.has(m), `alert uses unknown metric ${m}`);
+  });
+});
+
+describe('example configs', () => {
+  const dir = join(ROOT, 'config');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.conf')).sort();
+
+  it('cover every preset plus the default file', () => {
+    assert.deepEqual(files, ['ancestryd.conf', 'enterprise.conf', 'large.conf', 'medium.conf', 'small.conf']);
+  });
+
+  for (const f of files) {
+    it(`${f} loads through the config loader`, () => {
+      // checkFiles off: the secrets and certificates they name live on the target hosts.
+      const c = loadConfig({ argv: [`--config=${join(dir, f)}`], env: {}, host: { cwd: '/', writable: () => true }, checkFiles: false });
+      assert.deepEqual(c.warnings, []);
+      const preset = f.replace('.conf', '');
+      if (preset in PRESETS) {
+        const p = PRESETS[preset as PresetName];
+        assert.equal(c.ancestry.preset, preset);
+        assert.deepEqual([c.ancestry.cacheSize, c.ancestry.maxDepth, c.ancestry.cacheTtlMs / 1000],
+          [p.process_ancestry_cache_size, p.process_ancestry_max_depth, p.process_ancestry_cache_ttl]);
+      }
+      // osquery style: every value is a string, as osquery writes them.
+      const raw = JSON.parse(readFileSync(join(dir, f), 'utf8')).options as Record<string, unknown>;
+      for (const [k, v] of Object.entries(raw)) assert.equal(typeof v, 'string', `${f}: ${k}`);
+    });
+  }
+});

@@ -1,0 +1,82 @@
+import { strict as assert } from 'node:assert';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { isAncestrydError } from '../../src/errors';
+import { Metrics } from '../../src/daemon/metrics';
+import { startMetricsServer, type MetricsServer } from '../../src/daemon/metrics-server';
+
+function get(url: string, method = 'GET'): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('metrics server (real HTTP)', () => {
+  const metrics = new Metrics();
+  let server: MetricsServer;
+  before(async () => { server = await startMetricsServer({ host: '127.0.0.1', port: 0, metrics }); });
+  after(async () => { await server.close(); metrics.close(); });
+
+  it('serves /metrics in the Prometheus text format', async () => {
+    metrics.tallies.events.exec = 42;
+    const r = await get(`${server.url}/metrics`);
+    assert.equal(r.status, 200);
+    assert.match(r.type, /^text\/plain; version=0\.0\.4/);
+    assert.match(r.body, /^ancestryd_events_total\{type="exec"\} 42$/m);
+    assert.match(r.body, /^ancestryd_process_resident_memory_bytes \d+/m);
+  });
+
+  it('answers /readyz 503 until the pipeline is ready, then 200, and 503 again at shutdown', async () => {
+    let r = await get(`${server.url}/readyz`);
+    assert.equal(r.status, 503);
+    assert.deepEqual(JSON.parse(r.body), { status: 'not ready', reason: 'starting' });
+    metrics.setReady(true);
+    r = await get(`${server.url}/readyz`);
+    assert.equal(r.status, 200);
+    assert.equal(JSON.parse(r.body).status, 'ready');
+    metrics.setReady(false, 'shutting down');
+    r = await get(`${server.url}/readyz`);
+    assert.deepEqual([r.status, JSON.parse(r.body).reason], [503, 'shutting down']);
+  });
+
+  it('answers /healthz 200 while the event loop is responsive', async () => {
+    const r = await get(`${server.url}/healthz`);
+    assert.equal(r.status, 200);
+    const body = JSON.parse(r.body);
+    assert.equal(body.status, 'ok');
+    assert.equal(typeof body.event_loop_max_delay_ms, 'number');
+    assert.match(r.type, /^application\/json/);
+  });
+
+  it('answers HEAD, 404 for other paths and 405 for other methods', async () => {
+    const head = await get(`${server.url}/healthz`, 'HEAD');
+    assert.deepEqual([head.status, head.body], [200, '']);
+    assert.equal((await get(`${server.url}/nope`)).status, 404);
+    assert.equal((await get(`${server.url}/metrics`, 'POST')).status, 405);
+  });
+
+  it('names metrics_address when it cannot listen', async () => {
+    await assert.rejects(startMetricsServer({ host: '127.0.0.1', port: server.port, metrics }), (err) => {
+      assert.ok(isAncestrydError(err, 'ANC_CONFIG_INVALID'));
+      assert.match(err.message, new RegExp(`^metrics_address: cannot listen on 127\\.0\\.0\\.1:${server.port} \\(EADDRINUSE\\): another process listens there`));
+      return true;
+    });
+  });
+
+  it('stops listening on close (idempotent)', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    const s = await startMetricsServer({ host: '127.0.0.1', port: 0, metrics: m });
+    assert.equal((await get(`${s.url}/healthz`)).status, 200);
+    await s.close();
+    await s.close();
+    await assert.rejects(get(`${s.url}/healthz`), /ECONNREFUSED/);
+    m.close();
+  });
+});

@@ -1,0 +1,29 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { EXIT_CODE_TABLE } from '../../src/daemon/exit-codes';
+import { OPTION_NAMES, optionSpec } from '../../src/daemon/option-schema';
+import { renderOptionsMarkdown, renderReadmeSection } from '../../src/daemon/options-doc';
+import { OPTIONS_DOC_PATH } from '../../tools/gen-options-doc';
+
+describe('generated option reference', () => {
+  it('docs/options.md is up to date with the schema (regenerate: node dist/tools/gen-options-doc.js)', () => {
+    assert.equal(readFileSync(OPTIONS_DOC_PATH, 'utf8'), renderOptionsMarkdown());
+  });
+
+  it('documents every option, its allowed values and whether SIGHUP applies it', () => {
+    const md = renderOptionsMarkdown();
+    for (const name of OPTION_NAMES) {
+      const row = md.split('\n').find((l) => l.startsWith(`| \`${name}\` |`));
+      assert.ok(row, `${name} has a row`);
+      assert.ok(row.includes(optionSpec(name).reloadable ? '| yes |' : '| restart |'), name);
+    }
+    for (const e of EXIT_CODE_TABLE) assert.ok(md.includes(`| ${e.code} | ${e.name} |`), `exit code ${e.code}`);
+  });
+
+  it('gives the README a section naming every option and every subcommand', () => {
+    const readme = renderReadmeSection();
+    for (const name of OPTION_NAMES) assert.ok(readme.includes(`\`${name}\``), name);
+    for (const cmd of ['run', 'config', 'check', 'ancestry', 'tree', 'stats', 'events']) assert.ok(readme.includes(`ancestryd ${cmd}`), cmd);
+  });
+});

@@ -1,0 +1,82 @@
+import { strict as assert } from 'node:assert';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { isAncestrydError } from '../../src/errors';
+import { EXIT, exitCodeFor } from '../../src/daemon/exit-codes';
+import { acquirePidfile, looksLikeAncestryd } from '../../src/daemon/pidfile';
+
+const dir = mkdtempSync(join(tmpdir(), 'ancestryd-pid-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const fresh = () => join(dir, `run${n++}`, 'ancestryd.pid');
+
+/** The pid of a process that has exited (and been reaped). */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+  return Number(r.stdout.toString());
+}
+
+describe('pidfile lock', () => {
+  it('creates the pidfile with our pid and removes it on release (idempotent)', () => {
+    const path = fresh();
+    const lock = acquirePidfile(path);
+    assert.equal(readFileSync(path, 'utf8'), `${process.pid}\n`);
+    assert.deepEqual(readdirSync(join(path, '..')), ['ancestryd.pid'], 'no temp file left behind');
+    lock.release();
+    lock.release();
+    assert.equal(existsSync(path), false);
+  });
+
+  it('refuses a second instance while the first runs', async () => {
+    const path = fresh();
+    // A stand-in daemon: a live process whose command line names ancestryd.
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)', 'ancestryd-standin'], { stdio: 'ignore' });
+    try {
+      await new Promise<void>((resolve) => other.once('spawn', () => resolve()));
+      acquirePidfile(path, { pid: other.pid! }); // the stand-in holds the lock
+      assert.throws(() => acquirePidfile(path), (err) => {
+        assert.ok(isAncestrydError(err, 'ANC_ALREADY_RUNNING'));
+        assert.equal(err.message, `ancestryd is already running (pid ${other.pid}, pidfile ${path}): stop it first (systemctl stop ancestryd)`);
+        assert.equal(exitCodeFor(err), EXIT.ALREADY_RUNNING);
+        return true;
+      });
+      assert.equal(readFileSync(path, 'utf8'), `${other.pid}\n`, 'the running daemon keeps its pidfile');
+    } finally {
+      const exited = new Promise<void>((resolve) => other.once('exit', () => resolve()));
+      other.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  it('replaces a stale pidfile: process gone, or a pid reused by another program, or our own pid', () => {
+    for (const stale of [deadPid(), 1, process.pid]) {
+      const path = fresh();
+      acquirePidfile(path, { pid: stale, isAncestryd: (argv) => stale !== 1 && looksLikeAncestryd(argv) });
+      const lock = acquirePidfile(path);
+      assert.equal(readFileSync(path, 'utf8'), `${process.pid}\n`, `pidfile with pid ${stale} was stale`);
+      lock.release();
+    }
+    const garbage = fresh();
+    acquirePidfile(garbage).release();
+    writeFileSync(garbage, 'not a pid');
+    acquirePidfile(garbage).release();
+  });
+
+  it('leaves a pidfile that is no longer ours on release', () => {
+    const path = fresh();
+    const lock = acquirePidfile(path);
+    writeFileSync(path, '999999\n');
+    lock.release();
+    assert.equal(readFileSync(path, 'utf8'), '999999\n');
+  });
+
+  it('names the option when the path cannot be used', () => {
+    const blocker = join(dir, 'a-file');
+    writeFileSync(blocker, '');
+    assert.throws(() => acquirePidfile(join(blocker, 'ancestryd.pid')), (err) =>
+      isAncestrydError(err, 'ANC_CONFIG_INVALID') && /^pidfile: cannot create directory .*a-file \((EEXIST|ENOTDIR)\): run as root, or set pidfile/.test(err.message));
+  });
+});

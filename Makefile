@@ -11,7 +11,7 @@ NATIVE_CFLAGS := -O2 -g -Wall -Wextra -Werror
 
 BPF_OBJ := $(BUILD)/exec_trace.bpf.o
 BENCH_OBJ := $(BUILD)/exec_trace_bench.bpf.o
-NATIVE  := $(BUILD)/exec-shapes $(BUILD)/procgen $(BUILD)/burst
+NATIVE  := $(BUILD)/exec-shapes $(BUILD)/procgen $(BUILD)/burst $(BUILD)/ancestry-scenario
 
 .PHONY: all bpf native ts deps run test clean
 all: bpf native ts
@@ -32,6 +32,10 @@ $(BENCH_OBJ): bpf/exec_trace.bpf.c bpf/exec_trace.h $(BUILD)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -DET_BENCH -c $< -o $@
 
 $(BUILD)/exec-shapes: test/e2e/helpers/exec-shapes.c
+	@mkdir -p $(BUILD)
+	$(CC) $(NATIVE_CFLAGS) -pthread -o $@ $<
+
+$(BUILD)/ancestry-scenario: test/e2e/helpers/ancestry-scenario.c
 	@mkdir -p $(BUILD)
 	$(CC) $(NATIVE_CFLAGS) -pthread -o $@ $<
 

@@ -71,6 +71,17 @@ export interface ExecLineage {
   readonly currentParent: ProcessView | null;
   readonly complete: boolean;
   readonly incompleteReason: IncompleteReason | null;
+  /**
+   * When the walk stopped at an ancestor it could not find: that ancestor's
+   * pid and, when its start time is known, entity id — an analyst can look
+   * up its earlier events by entity id even though its details are gone.
+   */
+  readonly missingAncestor: MissingAncestor | null;
+}
+
+export interface MissingAncestor {
+  readonly pid: number;
+  readonly entityId: string | null;
 }
 
 export interface ForkEventView {

@@ -1,0 +1,99 @@
+/**
+ * Renders one lineage element as JSON text, with the field names of the
+ * osquery `process_events.ancestry` column this project replaces, plus what
+ * a detection engineer needs to join and trust it.
+ *
+ * Text, not an object: start times are 64-bit nanoseconds and must come out
+ * as exact integers (JSON.stringify cannot print a bigint, and a Number
+ * loses the last digits). Strings go through JSON.stringify, which escapes
+ * quotes, control characters and NULs; decode.ts has already turned bytes
+ * that are not UTF-8 into \xNN, so any path or argv yields valid JSON
+ * (issue 3: the replaced system emitted invalid JSON for quoted argv).
+ *
+ * Fields, in order:
+ *   exe_name          basename of path, or comm when the path is unknown
+ *   pid, ppid         ppid is the fork-time parent, the one the lineage follows
+ *   path, cmdline     cmdline is argv joined with spaces
+ *   proc_time         start, epoch seconds
+ *   proc_time_hr      start, epoch nanoseconds
+ *   entity_id         identity.ts format; parent_entity_id likewise or null
+ *   uid, gid, euid, egid
+ *   start_boottime    start, ns since boot (the kernel's start_boottime)
+ *   comm, cwd         cwd is null unless read from /proc
+ *   source            "event" | "bootstrap" | "procfs": where the details came from
+ *   exited            the ancestor had exited when this was rendered
+ */
+import { ProcessEntry } from './process-entry';
+import type { ProcessView } from './process-view';
+
+
+/**
+ * One element. For table entries the text is cached on the entry until one
+ * of its fields changes, so rendering a deep lineage is mostly concatenation.
+ */
+export function toAncestorJson(v: ProcessView): string {
+  if (v instanceof ProcessEntry) {
+    if (v.json === null) {
+      const json = render(v);
+      // Concatenation left a tree of ~40 strings; reading a character flattens it to one.
+      json.charCodeAt(0);
+      v.json = json;
+    }
+    return v.json;
+  }
+  return render(v);
+}
+
+/** A whole lineage as a JSON array: the value of osquery's ancestry column. */
+export function toAncestryJson(views: readonly ProcessView[]): string {
+  let out = '[';
+  for (let i = 0; i < views.length; i++) {
+    if (i > 0) out += ',';
+    out += toAncestorJson(views[i]);
+  }
+  return out + ']';
+}
+
+export function exeName(v: ProcessView): string {
+  const p = v.path;
+  if (p === '') return v.comm;
+  const slash = p.lastIndexOf('/');
+  return slash < 0 ? p : p.slice(slash + 1);
+}
+
+/** Whole seconds of a decimal ns count, without bigint division. */
+function epochSeconds(ns: string): string {
+  return ns.length > 9 ? ns.slice(0, ns.length - 9) : '0';
+}
+
+/** Characters JSON must escape, and lone surrogates (which text() never makes, but a ProcessView might). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function str(s: string | null): string {
+  if (s === null) return 'null';
+  // Most paths and command lines need no escaping; quoting them directly is ~3× cheaper.
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
+}
+
+function render(v: ProcessView): string {
+  const hr = v.startEpochNs.toString();
+  return '{"exe_name":' + str(exeName(v))
+    + ',"pid":' + v.pid
+    + ',"ppid":' + v.ppid
+    + ',"path":' + str(v.path)
+    + ',"cmdline":' + str(v.cmdline)
+    + ',"proc_time":' + epochSeconds(hr)
+    + ',"proc_time_hr":' + hr
+    + ',"entity_id":' + str(v.entityId)
+    + ',"parent_entity_id":' + str(v.parentEntityId)
+    + ',"uid":' + v.uid
+    + ',"gid":' + v.gid
+    + ',"euid":' + v.euid
+    + ',"egid":' + v.egid
+    + ',"start_boottime":' + v.startBoottimeNs.toString()
+    + ',"comm":' + str(v.comm)
+    + ',"cwd":' + str(v.cwd)
+    + ',"source":' + str(v.source)
+    + ',"exited":' + (v.exitBootNs !== null ? 'true' : 'false')
+    + '}';
+}

@@ -1,0 +1,226 @@
+/**
+ * Reads one live process from /proc: the slow path for processes the table
+ * has not seen (started before the daemon, or evicted), never per exec.
+ *
+ * /proc is racy: the pid can exit or be reused between two reads. read()
+ * takes the start time (stat field 22) first and last and reports `raced`
+ * when they differ, so everything in between belongs to one process. The
+ * caller compares that start time with the one it expects (exact ns from the
+ * kernel) before trusting the rest: /proc ticks only verify identity, they
+ * are too coarse to be one (issue 3: the replaced system read the wrong stat
+ * field and trusted it).
+ */
+import { readFileSync, readlinkSync } from 'node:fs';
+import { text } from '../collector/decode';
+
+export interface ProcfsProcess {
+  readonly ok: true;
+  readonly pid: number;
+  readonly ppid: number;
+  /** stat field 22: start_boottime in USER_HZ ticks. */
+  readonly startTicks: number;
+  /** stat field 3: R, S, D, Z, … */
+  readonly state: string;
+  readonly comm: string;
+  readonly kernelThread: boolean;
+  /** readlink exe; "" for kernel threads, zombies and unreadable links. */
+  readonly path: string;
+  readonly argv: string[];
+  readonly argvTruncated: boolean;
+  readonly cwd: string | null;
+  readonly uid: number;
+  readonly gid: number;
+  readonly euid: number;
+  readonly egid: number;
+  readonly loginuid: number;
+  readonly pidNs: number;
+  readonly mntNs: number;
+  /** Some optional file (exe, cwd, cmdline, ns) could not be read; the rest is valid. */
+  readonly partial: boolean;
+}
+
+export type ProcfsFailureReason =
+  /** ENOENT/ESRCH: the process is gone. */
+  | 'gone'
+  /** EACCES/EPERM on stat or status. */
+  | 'denied'
+  /** The start time changed while reading: the pid was reused. */
+  | 'raced'
+  /** A file did not have the expected format. */
+  | 'malformed';
+
+export interface ProcfsFailure {
+  readonly ok: false;
+  readonly pid: number;
+  readonly reason: ProcfsFailureReason;
+}
+
+export type ProcfsResult = ProcfsProcess | ProcfsFailure;
+
+/** Injected into the table so unit tests can feed a synthetic /proc. */
+export interface ProcfsReader {
+  read(pid: number): ProcfsResult;
+  /** Only stat field 22, for a cheap identity check; a failure reason when unreadable. */
+  readStartTicks(pid: number): number | ProcfsFailureReason;
+}
+
+const PF_KTHREAD = 0x00200000;
+
+interface StatFields {
+  ppid: number;
+  startTicks: number;
+  state: string;
+  comm: string;
+  flags: number;
+}
+
+export class LinuxProcfsReader implements ProcfsReader {
+  constructor(
+    private readonly root = '/proc',
+    /** Same cap as the kernel side's argv_max_bytes, so both sources look alike. */
+    private readonly argvMaxBytes = 4096,
+  ) {}
+
+  read(pid: number): ProcfsResult {
+    const dir = `${this.root}/${pid}`;
+    const first = readStat(dir);
+    if (typeof first === 'string') return { ok: false, pid, reason: first };
+    let statusText: string;
+    try {
+      statusText = readFileSync(`${dir}/status`, 'latin1');
+    } catch (err) {
+      return { ok: false, pid, reason: failureOf(err) };
+    }
+    const uids = idLine(statusText, 'Uid:');
+    const gids = idLine(statusText, 'Gid:');
+    if (uids === null || gids === null) return { ok: false, pid, reason: 'malformed' };
+
+    let partial = false;
+    const kernelThread = (first.flags & PF_KTHREAD) !== 0;
+    let path = '';
+    let argv: string[] = [];
+    let argvTruncated = false;
+    let cwd: string | null = null;
+    let pidNs = 0;
+    let mntNs = 0;
+    let loginuid = 0xffffffff;
+    if (!kernelThread) {
+      const exe = readLinkBytes(`${dir}/exe`);
+      if (exe !== null) path = text(exe, 0, exe.length);
+      else if (first.state !== 'Z') partial = true;
+      const cmd = readBytes(`${dir}/cmdline`);
+      if (cmd !== null) {
+        const len = Math.min(cmd.length, this.argvMaxBytes);
+        argvTruncated = cmd.length > this.argvMaxBytes;
+        argv = splitNul(cmd, len);
+      } else partial = true;
+      const c = readLinkBytes(`${dir}/cwd`);
+      if (c !== null) cwd = text(c, 0, c.length);
+      else partial = true;
+      const lu = readBytes(`${dir}/loginuid`);
+      if (lu !== null) {
+        const v = Number(lu.toString('latin1').trim());
+        if (Number.isInteger(v)) loginuid = v >>> 0;
+      }
+    }
+    pidNs = nsInode(`${dir}/ns/pid`);
+    mntNs = nsInode(`${dir}/ns/mnt`);
+    if (pidNs === 0 || mntNs === 0) partial = true;
+
+    const last = readStat(dir);
+    if (typeof last === 'string') return { ok: false, pid, reason: last === 'gone' ? 'raced' : last };
+    if (last.startTicks !== first.startTicks) return { ok: false, pid, reason: 'raced' };
+    return {
+      ok: true, pid, ppid: first.ppid, startTicks: first.startTicks, state: last.state, comm: first.comm,
+      kernelThread, path, argv, argvTruncated, cwd,
+      uid: uids[0], euid: uids[1], gid: gids[0], egid: gids[1], loginuid, pidNs, mntNs, partial,
+    };
+  }
+
+  readStartTicks(pid: number): number | ProcfsFailureReason {
+    const s = readStat(`${this.root}/${pid}`);
+    return typeof s === 'string' ? s : s.startTicks;
+  }
+}
+
+/**
+ * "pid (comm) state ppid pgrp session tty tpgid flags … starttime …".
+ * comm may hold spaces and ')', so fields are counted from the last ')'.
+ */
+function readStat(dir: string): StatFields | ProcfsFailureReason {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(`${dir}/stat`);
+  } catch (err) {
+    return failureOf(err);
+  }
+  const open = buf.indexOf(0x28); // '('
+  const close = buf.lastIndexOf(0x29); // ')'
+  if (open < 0 || close < open) return 'malformed';
+  const rest = buf.toString('latin1', close + 2).split(' ');
+  // rest[0] is field 3 (state); field n is rest[n - 3].
+  if (rest.length < 20) return 'malformed';
+  const ppid = Number(rest[1]);
+  const flags = Number(rest[6]);
+  const startTicks = Number(rest[19]);
+  if (!Number.isInteger(ppid) || !Number.isInteger(startTicks) || !Number.isInteger(flags)) return 'malformed';
+  return { ppid, startTicks, state: rest[0], comm: text(buf, open + 1, close), flags };
+}
+
+/** "Uid:\treal\teffective\tsaved\tfs" → [real, effective]. */
+function idLine(status: string, key: string): [number, number] | null {
+  const at = status.indexOf('\n' + key);
+  if (at < 0) return null;
+  const end = status.indexOf('\n', at + 1);
+  const parts = status.slice(at + 1 + key.length, end < 0 ? undefined : end).trim().split(/\s+/);
+  const real = Number(parts[0]);
+  const eff = Number(parts[1]);
+  if (!Number.isInteger(real) || !Number.isInteger(eff)) return null;
+  return [real, eff];
+}
+
+function readBytes(path: string): Buffer | null {
+  try {
+    return readFileSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function readLinkBytes(path: string): Buffer | null {
+  try {
+    return readlinkSync(path, { encoding: 'buffer' });
+  } catch {
+    return null;
+  }
+}
+
+/** "pid:[4026531836]" → 4026531836; 0 when unreadable. */
+function nsInode(path: string): number {
+  const b = readLinkBytes(path);
+  if (b === null) return 0;
+  const s = b.toString('latin1');
+  const open = s.indexOf('[');
+  const v = open < 0 ? NaN : Number(s.slice(open + 1, s.length - 1));
+  return Number.isInteger(v) ? v : 0;
+}
+
+/** Same splitting as the exec record's argv: NUL-separated, trailing NUL optional. */
+function splitNul(buf: Buffer, end: number): string[] {
+  const out: string[] = [];
+  let a = 0;
+  for (let i = 0; i < end; i++) {
+    if (buf[i] === 0) {
+      out.push(text(buf, a, i));
+      a = i + 1;
+    }
+  }
+  if (a < end) out.push(text(buf, a, end));
+  return out;
+}
+
+function failureOf(err: unknown): ProcfsFailureReason {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EACCES' || code === 'EPERM') return 'denied';
+  return 'gone';
+}

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { LinuxProcfsReader } from '../../src/ancestry/procfs-reader';
+
+const root = mkdtempSync(join(tmpdir(), 'ancestryd-proc-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function fakeProc(pid: number, files: { stat: Buffer | string; status?: string; cmdline?: Buffer; exe?: Buffer; cwd?: string }): void {
+  const dir = join(root, String(pid));
+  mkdirSync(join(dir, 'ns'), { recursive: true });
+  writeFileSync(join(dir, 'stat'), files.stat);
+  if (files.status !== undefined) writeFileSync(join(dir, 'status'), files.status);
+  if (files.cmdline !== undefined) writeFileSync(join(dir, 'cmdline'), files.cmdline);
+  if (files.exe !== undefined) symlinkSync(files.exe, join(dir, 'exe'));
+  if (files.cwd !== undefined) symlinkSync(files.cwd, join(dir, 'cwd'));
+  symlinkSync('pid:[4026531836]', join(dir, 'ns', 'pid'));
+  symlinkSync('mnt:[4026531841]', join(dir, 'ns', 'mnt'));
+  writeFileSync(join(dir, 'loginuid'), '1000');
+}
+
+/** stat with fields 3.. filled: ppid 4, flags 9, starttime 22. */
+function stat(pid: number, comm: Buffer, ppid: number, startTicks: number, flags = 0x400000): Buffer {
+  const rest = ['S', ppid, pid, pid, 0, -1, flags, 0, 0, 0, 0, 0, 0, 0, 0, 20, 0, 1, 0, startTicks, 1000, 100];
+  return Buffer.concat([Buffer.from(`${pid} (`), comm, Buffer.from(`) ${rest.join(' ')}\n`)]);
+}
+
+const STATUS = 'Name:\tx\nUmask:\t0022\nState:\tS (sleeping)\nPPid:\t1\nUid:\t1000\t1001\t1000\t1000\nGid:\t100\t101\t100\t100\n';
+
+describe('LinuxProcfsReader', () => {
+  it('parses stat from the last ")", so a comm with spaces and parentheses cannot shift fields', () => {
+    fakeProc(4242, {
+      stat: stat(4242, Buffer.from('a) (b c'), 7, 123456), status: STATUS,
+      cmdline: Buffer.from('python3\0-c\0print("hi")\0'), exe: Buffer.from([0x2f, 0x6f, 0x70, 0x74, 0x2f, 0xff]), cwd: '/srv',
+    });
+    const r = new LinuxProcfsReader(root).read(4242);
+    assert.ok(r.ok);
+    assert.equal(r.comm, 'a) (b c');
+    assert.equal(r.ppid, 7);
+    assert.equal(r.startTicks, 123456);
+    assert.equal(r.uid, 1000);
+    assert.equal(r.euid, 1001);
+    assert.equal(r.gid, 100);
+    assert.equal(r.egid, 101);
+    assert.deepEqual(r.argv, ['python3', '-c', 'print("hi")']);
+    assert.equal(r.path, '/opt/\\xff');
+    assert.equal(r.cwd, '/srv');
+    assert.equal(r.loginuid, 1000);
+    assert.equal(r.pidNs, 4026531836);
+    assert.equal(r.partial, false);
+  });
+
+  it('a zombie or unreadable exe gives an empty path, not a failure', () => {
+    fakeProc(4243, { stat: stat(4243, Buffer.from('z'), 1, 5), status: STATUS, cmdline: Buffer.alloc(0) });
+    const r = new LinuxProcfsReader(root).read(4243);
+    assert.ok(r.ok);
+    assert.equal(r.path, '');
+    assert.equal(r.partial, true);
+  });
+
+  it('caps argv at argvMaxBytes like the kernel side', () => {
+    fakeProc(4244, { stat: stat(4244, Buffer.from('big'), 1, 5), status: STATUS, cmdline: Buffer.from('a'.repeat(100) + '\0b\0'), exe: Buffer.from('/x'), cwd: '/' });
+    const r = new LinuxProcfsReader(root, 50).read(4244);
+    assert.ok(r.ok);
+    assert.deepEqual(r.argv, ['a'.repeat(50)]);
+    assert.equal(r.argvTruncated, true);
+  });
+
+  it('reports gone and malformed instead of throwing', () => {
+    const reader = new LinuxProcfsReader(root);
+    assert.deepEqual(reader.read(999999), { ok: false, pid: 999999, reason: 'gone' });
+    assert.equal(reader.readStartTicks(999999), 'gone');
+    fakeProc(4245, { stat: 'garbage', status: STATUS });
+    assert.deepEqual(reader.read(4245), { ok: false, pid: 4245, reason: 'malformed' });
+    fakeProc(4246, { stat: stat(4246, Buffer.from('n'), 1, 5) });
+    assert.deepEqual(reader.read(4246), { ok: false, pid: 4246, reason: 'gone' }, 'status vanished mid-read');
+  });
+
+  it('reads this process from the real /proc consistently with stat', () => {
+    const r = new LinuxProcfsReader().read(process.pid);
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.equal(r.ppid, process.ppid);
+    assert.equal(r.path, process.execPath);
+    assert.deepEqual(r.argv.slice(0, 1), [process.argv0]);
+    assert.equal(r.cwd, process.cwd());
+    const own = readFileSync('/proc/self/stat', 'latin1');
+    assert.equal(r.startTicks, Number(own.slice(own.lastIndexOf(')') + 2).split(' ')[19]));
+    assert.equal(r.kernelThread, false);
+  });
+});

@@ -13,9 +13,15 @@
 #       tool org.apache.kafka.tools.TopicCommand --bootstrap-server ... --create --topic t --partitions 1
 #   tools/kafka/kafka.sh classpath          print the java classpath ('<libs>/*')
 #   tools/kafka/kafka.sh logs [N]           tail the broker log
+#   tools/kafka/kafka.sh security-env       print the SASL/TLS listeners and test credentials (KEY=VALUE lines)
+#
+# Listeners: PLAINTEXT 127.0.0.1:KAFKA_PORT; SASL_PLAINTEXT 127.0.0.1:KAFKA_SASL_PORT (PLAIN,
+# SCRAM-SHA-256, SCRAM-SHA-512; one test user); SSL localhost:KAFKA_SSL_PORT (client cert required).
+# Test CA, certificates and the SASL password are generated once into the cache dir (openssl).
 #
 # Environment:
-#   KAFKA_PORT (19092)  KAFKA_CONTROLLER_PORT (19093)  KAFKA_HEAP_OPTS (-Xms256m -Xmx512m)
+#   KAFKA_PORT (19092)  KAFKA_CONTROLLER_PORT (19093)  KAFKA_SASL_PORT (19094)  KAFKA_SSL_PORT (19095)
+#   KAFKA_HEAP_OPTS (-Xms256m -Xmx512m)
 #   KAFKA_START_TIMEOUT seconds (120)  KAFKA_STOP_TIMEOUT seconds (30)
 #   KAFKA_CACHE_DIR (<repo>/.cache/kafka)  JAVA_HOME (else java on PATH; needs Java >= 17)
 set -euo pipefail
@@ -25,6 +31,8 @@ REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 
 PORT="${KAFKA_PORT:-19092}"
 CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
+SASL_PORT="${KAFKA_SASL_PORT:-19094}"
+SSL_PORT="${KAFKA_SSL_PORT:-19095}"
 CACHE_DIR="${KAFKA_CACHE_DIR:-$REPO_ROOT/.cache/kafka}"
 LIBS_DIR="$CACHE_DIR/libs"
 M2_DIR="$CACHE_DIR/m2"
@@ -33,6 +41,9 @@ CONF_FILE="$CACHE_DIR/server.properties"
 PID_FILE="$CACHE_DIR/kafka.pid"
 LOG_FILE="$CACHE_DIR/kafka.log"
 STAMP_FILE="$LIBS_DIR/.installed"
+TLS_DIR="$CACHE_DIR/tls"
+SASL_DIR="$CACHE_DIR/sasl"
+SASL_USER=ancestryd
 HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 START_TIMEOUT="${KAFKA_START_TIMEOUT:-120}"
 STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
@@ -103,10 +114,62 @@ broker_pid() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Test-only secrets, made once and kept: a CA, a broker certificate for localhost/127.0.0.1, a client
+# certificate, a second unrelated CA (for "wrong CA" tests) and the SASL user's password.
+ensure_security_material() {
+  command -v openssl >/dev/null 2>&1 || die "openssl not found (apt-get install -y openssl)"
+  mkdir -p "$SASL_DIR"; chmod 700 "$SASL_DIR"
+  if [[ ! -s "$SASL_DIR/password" ]]; then
+    ( umask 077; openssl rand -hex 16 >"$SASL_DIR/password" )
+  fi
+  [[ -s "$TLS_DIR/broker-keystore.pem" && -s "$TLS_DIR/client.pem" && -s "$TLS_DIR/other-ca.pem" ]] && return 0
+  local tmp="$TLS_DIR.tmp.$$"
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  (
+    cd "$tmp"
+    umask 077
+    q() { "$@" >/dev/null 2>&1 || { echo "openssl failed: $*" >&2; exit 1; }; }
+    q openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=ancestryd test CA" \
+      -keyout ca.key -out ca.pem -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+    q openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=unrelated test CA" \
+      -keyout other-ca.key -out other-ca.pem -addext basicConstraints=critical,CA:TRUE
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >broker.ext
+    q openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout broker.key -out broker.csr
+    q openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 -extfile broker.ext -out broker.pem
+    printf 'extendedKeyUsage=clientAuth\n' >client.ext
+    q openssl req -newkey rsa:2048 -nodes -subj "/CN=ancestryd-test-client" -keyout client.key -out client.csr
+    q openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 -extfile client.ext -out client.pem
+    # Kafka's PEM keystore: an unencrypted PKCS#8 key followed by the certificate chain
+    q openssl pkcs8 -topk8 -nocrypt -in broker.key -out broker-pkcs8.key
+    cat broker-pkcs8.key broker.pem ca.pem >broker-keystore.pem
+    rm -f ./*.csr ./*.ext ./*.srl broker-pkcs8.key
+  ) || { rm -rf "$tmp"; die "generating test TLS material failed"; }
+  rm -rf "$TLS_DIR"; mv "$tmp" "$TLS_DIR"
+  log "generated test CA and certificates in $TLS_DIR"
+}
+
 render_config() {
   mkdir -p "$DATA_DIR"
+  ensure_security_material
   sed -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" -e "s|@DATA_DIR@|$DATA_DIR|g" \
+    -e "s|@SASL_PORT@|$SASL_PORT|g" -e "s|@SSL_PORT@|$SSL_PORT|g" -e "s|@TLS_DIR@|$TLS_DIR|g" \
+    -e "s|@SASL_USER@|$SASL_USER|g" -e "s|@SASL_PASSWORD@|$(cat "$SASL_DIR/password")|g" \
     "$SCRIPT_DIR/server.properties.in" >"$CONF_FILE"
+  chmod 600 "$CONF_FILE"
+}
+
+cmd_security_env() {
+  ensure_security_material
+  cat <<ENV
+KAFKA_SASL_BOOTSTRAP=127.0.0.1:$SASL_PORT
+KAFKA_SASL_USER=$SASL_USER
+KAFKA_SASL_PASSWORD_FILE=$SASL_DIR/password
+KAFKA_SSL_BOOTSTRAP=localhost:$SSL_PORT
+KAFKA_TLS_CA=$TLS_DIR/ca.pem
+KAFKA_TLS_OTHER_CA=$TLS_DIR/other-ca.pem
+KAFKA_TLS_CLIENT_CERT=$TLS_DIR/client.pem
+KAFKA_TLS_CLIENT_KEY=$TLS_DIR/client.key
+ENV
 }
 
 java_tool() { # java_tool CLASS ARGS...  (short-lived CLI JVM)
@@ -147,6 +210,8 @@ launch() { # launch fresh|keep
   [[ -z "$(broker_pid)" ]] || die "broker already running (pid $(broker_pid)); use stop first"
   port_open "$PORT" && die "port $PORT is already in use by another process (set KAFKA_PORT)"
   port_open "$CONTROLLER_PORT" && die "port $CONTROLLER_PORT is already in use (set KAFKA_CONTROLLER_PORT)"
+  port_open "$SASL_PORT" && die "port $SASL_PORT is already in use (set KAFKA_SASL_PORT)"
+  port_open "$SSL_PORT" && die "port $SSL_PORT is already in use (set KAFKA_SSL_PORT)"
   local t0=$SECONDS
   render_config
   if [[ "$mode" == fresh ]]; then
@@ -154,7 +219,10 @@ launch() { # launch fresh|keep
     : >"$LOG_FILE"
     local cluster_id
     cluster_id="$(java_tool kafka.tools.StorageTool random-uuid)"
-    java_tool kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$CONF_FILE" >>"$LOG_FILE" 2>&1 \
+    local pw; pw="$(cat "$SASL_DIR/password")"
+    java_tool kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$CONF_FILE" \
+      --add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=$pw]" --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$pw]" \
+      >>"$LOG_FILE" 2>&1 \
       || { tail -n 30 "$LOG_FILE" >&2; die "storage format failed"; }
     log "formatted $DATA_DIR with cluster id $cluster_id"
   else
@@ -191,7 +259,7 @@ wait_gone() { # wait_gone PID SECONDS
 
 wait_port_free() {
   local deadline=$((SECONDS + 10))
-  while port_open "$PORT" || port_open "$CONTROLLER_PORT"; do
+  while port_open "$PORT" || port_open "$CONTROLLER_PORT" || port_open "$SASL_PORT" || port_open "$SSL_PORT"; do
     (( SECONDS < deadline )) || { log "warning: port still open after stop"; return 0; }
     sleep 0.2
   done
@@ -247,5 +315,6 @@ case "${1:-}" in
   classpath) echo "$LIBS_DIR/*" ;;
   tool) shift; [[ $# -ge 1 ]] || die "usage: kafka.sh tool CLASS [ARGS...]"; ensure_installed; java_tool "$@" ;;
   logs) tail -n "${2:-100}" "$LOG_FILE" ;;
-  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; [[ -n "${1:-}" ]] && exit 2 || exit 0 ;;
+  security-env) cmd_security_env ;;
+  *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; [[ -n "${1:-}" ]] && exit 2 || exit 0 ;;
 esac

@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+/** The `ancestryd` binary: the CLI, whose `run` subcommand is the daemon. */
+import { runCli } from './cli';
+import { runDaemon } from './daemon';
+
+runCli(process.argv.slice(2), { run: runDaemon }).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,83 @@
+/**
+ * Builds the configured outputs: for each logger_plugin a sink, its queue
+ * (a disk spool, or memory for stdout) and the driver that delivers it.
+ *
+ * Every network output and the file output get a disk spool: an event is on
+ * disk (page cache) before enqueue returns, so a crash of the daemon (kill -9)
+ * loses nothing that was drained from the ring. stdout has nowhere durable to
+ * resume from and uses a bounded memory queue.
+ */
+import { join } from 'node:path';
+import type { HostIdentity } from '../events';
+import {
+  collectHostDetails, DiskSpool, DRIVER_DEFAULTS, FileSink, MemoryQueue, SinkDriver, StdoutSink, TlsSink, tlsDriverOptions,
+  type EventQueue, type Sink, type SinkDriverOptions, type SinkLogger,
+} from '../sinks';
+import { KafkaSink, kafkaDriverMaxBatchBytes } from '../sinks/kafka';
+import type { AncestrydConfig } from './config';
+import type { LoggerPlugin } from './option-schema';
+import type { Metrics } from './metrics';
+import { packageInfo } from './package-info';
+
+export interface Output {
+  readonly name: LoggerPlugin;
+  readonly sink: Sink;
+  readonly driver: SinkDriver;
+}
+
+export interface OutputDeps {
+  host: HostIdentity;
+  metrics: Metrics;
+  /** A logger for one output. */
+  log(name: string): SinkLogger;
+  nowBootNs(): number;
+}
+
+/** Construct (not start) every configured output; nothing is opened yet. */
+export function createOutputs(cfg: AncestrydConfig, deps: OutputDeps): Output[] {
+  return cfg.outputs.plugins.map((name) => createOutput(name, cfg, deps));
+}
+
+function createOutput(name: LoggerPlugin, cfg: AncestrydConfig, deps: OutputDeps): Output {
+  const log = deps.log(name);
+  const spool = cfg.outputs.spool;
+  const diskQueue = (): EventQueue => new DiskSpool({
+    dir: join(spool.dir, name), maxBytes: spool.maxBytes, dropPolicy: spool.dropPolicy, fsync: spool.fsync, log,
+  });
+  let sink: Sink;
+  let queue: EventQueue;
+  let driverOpts: SinkDriverOptions = {};
+  switch (name) {
+    case 'filesystem':
+      sink = new FileSink({ ...cfg.outputs.file }, log, name);
+      queue = diskQueue();
+      break;
+    case 'stdout':
+      sink = new StdoutSink(process.stdout, name);
+      queue = new MemoryQueue({ dropPolicy: spool.dropPolicy });
+      break;
+    case 'tls': {
+      const tls = { ...cfg.outputs.tls, hostIdentifier: deps.host.hostIdentifier };
+      const details = collectHostDetails(deps.host.hostname, deps.host.machineId, packageInfo().version);
+      sink = new TlsSink(tls, details, log, name);
+      queue = diskQueue();
+      driverOpts = tlsDriverOptions(tls);
+      break;
+    }
+    case 'kafka': {
+      const kafka = cfg.outputs.kafka!;
+      sink = new KafkaSink({ config: kafka, hostIdentifier: deps.host.hostIdentifier, name, log });
+      queue = diskQueue();
+      driverOpts = { maxBatchBytes: kafkaDriverMaxBatchBytes(kafka, DRIVER_DEFAULTS.maxBatchLines, deps.host.hostIdentifier) };
+      break;
+    }
+  }
+  let driver: SinkDriver | null = null;
+  driver = new SinkDriver(sink, queue, {
+    ...driverOpts,
+    nowBootNs: deps.nowBootNs,
+    log,
+    metrics: deps.metrics.sink(name, () => driver!.stats()),
+  });
+  return { name, sink, driver };
+}

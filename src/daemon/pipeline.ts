@@ -1,0 +1,253 @@
+/**
+ * Wires the data flow: kernel records (collector) → process table (ancestry)
+ * → one JSON line per event (events) → every output (sinks).
+ *
+ * Per record, synchronously: apply to the table, format, remember the line.
+ * Per drain pass: hand the pass's lines to every output in one call (one
+ * spool write per output, not one per event), and that is all the drain ever
+ * waits for; delivery runs behind the spools.
+ *
+ * Order: outputs start before the collector attaches, so nothing drained
+ * has nowhere to go; on stop the collector detaches and drains, then the
+ * outputs flush.
+ */
+import { BootClock, Collector, type KernelRecord } from '../collector';
+import type { DecodeFailure } from '../collector/decode';
+import { preflightFailures, runPreflight } from '../collector/preflight';
+import {
+  LinuxProcfsReader, ProcessTable, type ExecLineage, type ExitEventView, type ForkEventView,
+} from '../ancestry';
+import { AncestrydError } from '../errors';
+import { createFormat, hostIdentity, readMachineId, type EventFormat, type EventType, type HostIdentity } from '../events';
+import type { AncestrydConfig } from './config';
+import type { Logging } from './log';
+import type { Metrics } from './metrics';
+import { createOutputs, type Output } from './outputs';
+import { RateLimitedLog } from './rate-limited-log';
+import { RecentEvents } from './recent-events';
+
+export interface PipelineDeps {
+  logging: Logging;
+  metrics: Metrics;
+}
+
+/** How often kernel drop counters are read, idle entries expired, and the least time between resyncs. */
+const HOUSEKEEPING_MS = 1000;
+const RESYNC_MIN_INTERVAL_MS = 10_000;
+const CLOCK_REFRESH_MS = 60_000;
+
+export class Pipeline {
+  readonly table: ProcessTable;
+  readonly recent: RecentEvents;
+  readonly host: HostIdentity;
+  private readonly clock: BootClock;
+  private readonly format: EventFormat;
+  private readonly outputs: Output[];
+  private collector: Collector | null = null;
+  private enabled: Record<EventType, boolean>;
+  private lines: string[] = [];
+  private ktimes: number[] = [];
+  private readonly tallies: Metrics['tallies'];
+  private readonly log: Logging['logger'];
+  private readonly problems: RateLimitedLog;
+  private timers: NodeJS.Timeout[] = [];
+  private kernelDrops = 0;
+  private lastResyncMs = 0;
+  private stopped = false;
+
+  private constructor(private readonly cfg: AncestrydConfig, private readonly deps: PipelineDeps) {
+    this.log = deps.logging.child('pipeline');
+    this.problems = new RateLimitedLog(this.log, { intervalMs: 10_000, burst: 5 });
+    this.tallies = deps.metrics.tallies;
+    this.clock = new BootClock();
+    this.host = resolveHost(cfg, this.clock.bootId);
+    this.format = createFormat(cfg.events.format, {
+      host: this.host, clock: this.clock, names: cfg.events.osqueryNames, numerics: cfg.events.numerics,
+    });
+    this.table = new ProcessTable({
+      clock: this.clock,
+      procfs: new LinuxProcfsReader('/proc', cfg.collector.argvMaxBytes),
+      cacheSize: cfg.ancestry.cacheSize,
+      cacheTtlSeconds: cfg.ancestry.cacheTtlMs / 1000,
+      maxDepth: cfg.ancestry.maxDepth,
+      selfTgid: process.pid,
+    });
+    this.recent = new RecentEvents(cfg.daemon.recentEvents);
+    this.enabled = enabledTypes(cfg.events.types);
+    this.outputs = createOutputs(cfg, {
+      host: this.host,
+      metrics: deps.metrics,
+      log: (name) => deps.logging.child('output', { output: name }),
+      nowBootNs: () => this.clock.nowBootNs(),
+    });
+  }
+
+  /** Preflight, outputs, collector, bootstrap; on any failure, what started is stopped again. */
+  static async start(cfg: AncestrydConfig, deps: PipelineDeps): Promise<Pipeline> {
+    const failed = preflightFailures(runPreflight(cfg.preflight));
+    if (failed.length > 0) {
+      throw new AncestrydError('ANC_PREFLIGHT', 'preflight failed:\n'
+        + failed.map((c) => `${c.name}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}`).join('\n'));
+    }
+    const p = new Pipeline(cfg, deps);
+    try {
+      await p.open();
+    } catch (err) {
+      await p.stop();
+      throw err;
+    }
+    return p;
+  }
+
+  private async open(): Promise<void> {
+    const { metrics } = this.deps;
+    for (const o of this.outputs) await o.driver.start();
+    const libbpf = this.deps.logging.child('libbpf');
+    this.collector = Collector.open({ ...this.cfg.collector, selfTgid: process.pid, onLibbpfMessage: (level, msg) => {
+      if (level === 'warn') libbpf.warn(msg);
+      else libbpf.debug(msg);
+    } }, {
+      onRecord: (r) => this.onRecord(r),
+      onInvalid: (f) => this.onInvalid(f),
+      onBatchEnd: () => this.flushLines(),
+    });
+    const tasks = this.collector.snapshot();
+    this.table.bootstrap(tasks);
+    metrics.setCollector(this.collector);
+    metrics.setAncestry(this.table);
+    this.collector.start();
+    this.timers.push(setInterval(() => this.housekeeping(), HOUSEKEEPING_MS));
+    this.timers.push(setInterval(() => this.clock.refresh(), CLOCK_REFRESH_MS));
+    for (const t of this.timers) t.unref();
+    this.log.info({
+      programs: this.collector.attachedPrograms, processes: tasks.length, outputs: this.outputs.map((o) => o.name),
+      format: this.cfg.events.format, events: this.cfg.events.types,
+    }, 'collecting');
+  }
+
+  /** Hot path: one kernel record → table → at most one line. */
+  private onRecord(r: KernelRecord): void {
+    if (r.kind !== 'task') this.tallies.ringRecords[r.kind]++;
+    const res = this.table.apply(r);
+    if (res === null) return;
+    let line: string;
+    let pid: number;
+    switch (r.kind) {
+      case 'exec':
+      case 'exec_failed':
+        if (!this.enabled[r.kind]) return;
+        line = this.format.exec(res as ExecLineage);
+        pid = r.tgid;
+        break;
+      case 'fork':
+        if (!this.enabled.fork) return;
+        line = this.format.fork(res as ForkEventView);
+        pid = r.childTgid;
+        break;
+      case 'exit':
+        if (!this.enabled.exit) return;
+        line = this.format.exit(res as ExitEventView);
+        pid = r.tgid;
+        break;
+      default:
+        return;
+    }
+    this.tallies.events[r.kind]++;
+    this.lines.push(line);
+    this.ktimes.push(r.ktimeNs);
+    this.recent.push(pid, line);
+  }
+
+  private onInvalid(f: DecodeFailure): void {
+    this.tallies.decodeFailures[f.reason]++;
+    this.problems.warn(`decode:${f.reason}`, { reason: f.reason, kind: f.rawKind }, 'malformed ring record skipped');
+  }
+
+  /** End of a drain pass: every output gets the pass's lines in one call. */
+  private flushLines(): void {
+    if (this.lines.length === 0) return;
+    const lines = this.lines;
+    const ktimes = this.ktimes;
+    // Fresh arrays: a queue may keep the ones it was given.
+    this.lines = [];
+    this.ktimes = [];
+    for (const o of this.outputs) o.driver.enqueue(lines, ktimes);
+  }
+
+  private housekeeping(): void {
+    const c = this.collector;
+    if (c === null) return;
+    try {
+      this.table.expire(this.clock.nowBootNs());
+      const k = c.counters();
+      const drops = k.exec.dropped + k.exec_failed.dropped + k.fork.dropped + k.exit.dropped;
+      if (drops > this.kernelDrops) {
+        this.problems.warn('ring-drops', { lost: drops - this.kernelDrops, total: drops },
+          'the kernel lost records (ring buffer full): raise bpf_ring_buffer_size; resynchronizing the process table');
+        this.kernelDrops = drops;
+        this.table.noteDrops(drops);
+        const now = Date.now();
+        if (now - this.lastResyncMs >= RESYNC_MIN_INTERVAL_MS) {
+          this.lastResyncMs = now;
+          this.table.resync(c.snapshot(), drops);
+        }
+      }
+      const handlerErrors = c.drainStats.handlerErrors;
+      if (handlerErrors > 0) {
+        this.problems.error('handler', { err: c.drainStats, lastError: String(this.table.lastError ?? '') },
+          'records skipped because processing them threw');
+      }
+    } catch (err) {
+      this.problems.error('housekeeping', { err }, 'housekeeping failed');
+    }
+  }
+
+  /** SIGHUP: the options that can change while running. */
+  reconfigure(cfg: AncestrydConfig): void {
+    this.table.reconfigure(cfg.ancestry.cacheSize, cfg.ancestry.cacheTtlMs / 1000);
+    this.enabled = enabledTypes(cfg.events.types);
+  }
+
+  /** Detach, drain what the ring still holds, flush every output (bounded by their close timeouts). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.deps.metrics.setReady(false, 'stopping');
+    if (this.collector !== null) {
+      try {
+        await this.collector.close();
+      } catch (err) {
+        this.log.error({ err }, 'closing the collector failed');
+      }
+      this.deps.metrics.setCollector(null);
+    }
+    this.flushLines();
+    await Promise.all(this.outputs.map(async (o) => {
+      try {
+        await o.driver.close();
+      } catch (err) {
+        this.log.error({ err, output: o.name }, 'closing an output failed');
+      }
+    }));
+  }
+
+  outputStats(): Record<string, unknown> {
+    return Object.fromEntries(this.outputs.map((o) => [o.name, o.driver.stats()]));
+  }
+}
+
+function enabledTypes(types: readonly EventType[]): Record<EventType, boolean> {
+  return { exec: types.includes('exec'), exec_failed: types.includes('exec_failed'), fork: types.includes('fork'), exit: types.includes('exit') };
+}
+
+/** host_identifier: hostname, uuid (the machine id), or specified (specified_identifier). */
+function resolveHost(cfg: AncestrydConfig, bootId: string): HostIdentity {
+  const source = cfg.events.hostIdentifier;
+  if (source === 'specified') {
+    const h = hostIdentity(bootId, 'hostname');
+    return { ...h, hostIdentifier: cfg.events.specifiedIdentifier ?? h.hostname };
+  }
+  return hostIdentity(bootId, source === 'uuid' ? 'uuid' : 'hostname', undefined, readMachineId());
+}

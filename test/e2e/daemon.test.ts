@@ -1,0 +1,103 @@
+/**
+ * The whole daemon on the real kernel, as an operator runs it: `ancestryd
+ * run`, then the CLI and /metrics against it, then SIGTERM.
+ */
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DaemonHarness, MAIN } from '../support/daemon-harness';
+import { requireBuilt, ROOT } from '../support/paths';
+
+const PROCGEN = join(ROOT, 'build', 'procgen');
+
+interface OsqueryRow {
+  name: string;
+  columns: Record<string, string>;
+}
+
+describe('ancestryd run', () => {
+  let d: DaemonHarness;
+  before(async () => {
+    requireBuilt(PROCGEN);
+    // A small cache, so that lookups also miss under load.
+    d = await DaemonHarness.create(['--process_ancestry_cache_size=32', '--event_types=exec,exec_failed,fork,exit']);
+    await d.start();
+  });
+  after(async () => {
+    await d?.close();
+  });
+
+  it('answers `ancestryd ancestry $$` with the calling shell\'s lineage', () => {
+    const r = spawnSync('/bin/bash', ['-c', `exec 3>&1; "${process.execPath}" "${MAIN}" ancestry $$ --json --admin_socket="${join(d.dir, 'run', 'admin.sock')}"; echo "shell=$$"`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const shell = Number(/shell=(\d+)/.exec(r.stdout)![1]);
+    const res = JSON.parse(r.stdout.slice(0, r.stdout.lastIndexOf('shell='))) as {
+      pid: number; complete: boolean; process: { pid: number; path: string }; ancestry: { pid: number; entity_id: string }[];
+    };
+    assert.equal(res.pid, shell);
+    assert.equal(res.process.path, '/bin/bash', 'path is the file name execve was given');
+    assert.equal(res.ancestry[0].pid, process.pid, 'the shell was started by this test process');
+    assert.equal(res.ancestry.at(-1)!.pid, 1, 'the lineage ends at init');
+    assert.equal(res.complete, true);
+    const table = d.cli(['ancestry', String(process.pid)]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, new RegExp(`^\\s+0\\s+${process.pid}\\s`, 'm'), 'table output lists the process at depth 0');
+  });
+
+  it('moves /metrics under load and reports cache hits and misses in stats', async () => {
+    const before = await d.metric('ancestryd_events_total', '{type="exec"}');
+    const gen = spawnSync(PROCGEN, ['churn', '--duration', '2', '--workers', '2', '--rate', '300'], { encoding: 'utf8' });
+    assert.equal(gen.status, 0, gen.stderr);
+    const execs = JSON.parse(gen.stdout) as { execs: number };
+    let now = before;
+    for (let i = 0; i < 50 && now < before + execs.execs; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      now = await d.metric('ancestryd_events_total', '{type="exec"}');
+    }
+    assert.ok(now >= before + execs.execs, `exec events went from ${before} to ${now} for ${execs.execs} execs`);
+    assert.ok(await d.metric('ancestryd_ring_records_total', '{kind="fork"}') > 0);
+    assert.ok(await d.metric('ancestryd_process_resident_memory_bytes') > 0);
+
+    const stats = d.cli(['stats', '--json']);
+    assert.equal(stats.code, 0, stats.stderr);
+    const s = JSON.parse(stats.stdout) as Record<string, number>;
+    assert.ok(s.cache_hits > 0, `cache_hits ${s.cache_hits}`);
+    assert.ok(s.cache_misses > 0, `cache_misses ${s.cache_misses} (a 32-entry cache under load must miss)`);
+    assert.ok(s.cache_size <= 32, `cache_size ${s.cache_size} within process_ancestry_cache_size`);
+    const text = d.cli(['stats']);
+    assert.match(text.stdout, /^cache_hits:\s+\d+$/m);
+  });
+
+  it('keeps recent events per pid for `ancestryd events`', () => {
+    const child = spawnSync('/bin/sh', ['-c', 'echo $$; exec /bin/true events-probe'], { encoding: 'utf8' });
+    const pid = Number(child.stdout.trim());
+    let rows: OsqueryRow[] = [];
+    for (let i = 0; i < 50 && !rows.some((r) => r.columns.cmdline === '/bin/true events-probe'); i++) {
+      spawnSync('sleep', ['0.1']);
+      const r = d.cli(['events', '--pid', String(pid)]);
+      rows = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as OsqueryRow);
+    }
+    assert.ok(rows.some((r) => r.columns.cmdline === '/bin/true events-probe'), JSON.stringify(rows));
+    assert.ok(rows.every((r) => r.columns.pid === String(pid)));
+  });
+
+  it('refuses a second instance', () => {
+    const r = spawnSync(process.execPath, [MAIN, 'run', ...d.args], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 3, `exit code (stderr: ${r.stderr})`);
+    assert.match(r.stderr, /already running|another ancestryd/i);
+  });
+
+  it('flushes every event on SIGTERM and exits 0', async () => {
+    const tag = `sigterm-${process.pid}`;
+    for (let i = 0; i < 50; i++) spawnSync('/bin/true', [`${tag}-${i}`]);
+    const code = await d.stop();
+    assert.equal(code, 0, d.stderr);
+    const rows = d.resultLines().map((l) => JSON.parse(l) as OsqueryRow);
+    const seen = new Set(rows.filter((r) => r.name === 'process_events').map((r) => r.columns.cmdline));
+    const missing = Array.from({ length: 50 }, (_, i) => `/bin/true ${tag}-${i}`).filter((c) => !seen.has(c));
+    assert.deepEqual(missing, [], 'events of the last moments before SIGTERM are in the file');
+    assert.ok(rows.some((r) => r.name === 'process_fork_events') && rows.some((r) => r.name === 'process_exit_events'));
+    assert.match(d.stderr, /"msg":"stopped"/);
+  });
+});

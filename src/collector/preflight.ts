@@ -30,11 +30,12 @@ const TRACEFS_DIRS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
 const BPF_MAP_TYPE_RINGBUF = 27;
 
 export function runPreflight(opts: PreflightOptions): PreflightCheck[] {
+  const privileges = checkPrivileges();
   return [
-    checkPrivileges(),
+    privileges,
     checkLibbpf(),
     checkBtf(),
-    checkRingBuffer(),
+    checkRingBuffer(privileges.ok),
     checkObject(opts.objectPath),
     checkTracefs(opts),
   ];
@@ -58,7 +59,7 @@ function checkPrivileges(): PreflightCheck {
     name: 'privileges',
     ok,
     detail: `uid ${uid}, CAP_BPF=${has(CAP_BPF)} CAP_PERFMON=${has(CAP_PERFMON)} CAP_SYS_ADMIN=${has(CAP_SYS_ADMIN)}`,
-    fix: ok ? undefined : 'run as root, or grant CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE and CAP_DAC_READ_SEARCH (see deploy/ancestryd.service)',
+    fix: ok ? undefined : 'run as root (the systemd unit in deploy/ keeps root to CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE)',
   };
 }
 
@@ -84,7 +85,10 @@ function checkBtf(): PreflightCheck {
   };
 }
 
-function checkRingBuffer(): PreflightCheck {
+function checkRingBuffer(privileged: boolean): PreflightCheck {
+  if (!privileged) {
+    return { name: 'BPF ring buffer', ok: false, detail: 'not probed: creating a BPF map needs the privileges above', fix: 'fix the privileges first' };
+  }
   try {
     const n = loadNative();
     const rc = n.bpf.libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, null);
@@ -110,8 +114,16 @@ function checkObject(path: string): PreflightCheck {
   }
 }
 
+/** Where tracefs is mounted, from /proc/self/mounts (its directories are root-only, so stat() would lie to others). */
 function tracefsMounted(): string | null {
-  return TRACEFS_DIRS.find((d) => existsSync(`${d}/events/syscalls`)) ?? null;
+  let mounts = '';
+  try {
+    mounts = readFileSync('/proc/self/mounts', 'utf8');
+  } catch {
+    return null;
+  }
+  const points = new Set(mounts.split('\n').map((l) => l.split(' ')).filter((f) => f[2] === 'tracefs').map((f) => f[1]));
+  return TRACEFS_DIRS.find((d) => points.has(d)) ?? null;
 }
 
 function checkTracefs(opts: PreflightOptions): PreflightCheck {

@@ -1,0 +1,47 @@
+/**
+ * `ancestryd check` on the real machine: what passes as root, and the clear,
+ * actionable failures without privileges or without the BPF object.
+ */
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { MAIN } from '../support/daemon-harness';
+import { BPF_OBJECT, requireBuilt } from '../support/paths';
+import { requireRootAndBpf } from '../support/root';
+
+interface Check { name: string; ok: boolean; detail: string; fix?: string }
+
+function check(args: string[], uid?: number): { code: number | null; checks: Check[] } {
+  const r = spawnSync(process.execPath, [requireBuilt(MAIN), 'check', '--json', ...args], {
+    encoding: 'utf8', ...(uid === undefined ? {} : { uid, gid: uid }),
+  });
+  return { code: r.status, checks: (JSON.parse(r.stdout) as { checks: Check[] }).checks };
+}
+
+describe('ancestryd check', () => {
+  it('passes every check as root on this machine', () => {
+    requireRootAndBpf();
+    const r = check([`--bpf_object_path=${requireBuilt(BPF_OBJECT)}`]);
+    assert.deepEqual(r.checks.filter((c) => !c.ok), []);
+    assert.equal(r.code, 0);
+    assert.deepEqual(r.checks.map((c) => c.name), ['privileges', 'libbpf', 'kernel BTF', 'BPF ring buffer', 'BPF object', 'tracefs']);
+  });
+
+  it('says what to do when run without privileges (exit 4)', () => {
+    requireRootAndBpf(); // to switch to nobody
+    const r = check([`--bpf_object_path=${BPF_OBJECT}`], 65534);
+    assert.equal(r.code, 4);
+    const priv = r.checks.find((c) => c.name === 'privileges')!;
+    assert.equal(priv.ok, false);
+    assert.match(priv.detail, /uid 65534, CAP_BPF=false CAP_PERFMON=false/);
+    assert.match(priv.fix!, /run as root/);
+    assert.equal(r.checks.find((c) => c.name === 'tracefs')!.ok, true, 'tracefs is seen as mounted even when its directory is unreadable');
+  });
+
+  it('names the missing BPF object and how to build it', () => {
+    const r = check(['--bpf_object_path=/nonexistent/exec_trace.bpf.o']);
+    assert.equal(r.code, 4);
+    const obj = r.checks.find((c) => c.name === 'BPF object')!;
+    assert.deepEqual([obj.ok, obj.detail, obj.fix], [false, '/nonexistent/exec_trace.bpf.o not readable', 'build it with "make"']);
+  });
+});

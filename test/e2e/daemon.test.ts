@@ -4,6 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DaemonHarness, MAIN } from '../support/daemon-harness';
@@ -99,5 +100,38 @@ describe('ancestryd run', () => {
     assert.deepEqual(missing, [], 'events of the last moments before SIGTERM are in the file');
     assert.ok(rows.some((r) => r.name === 'process_fork_events') && rows.some((r) => r.name === 'process_exit_events'));
     assert.match(d.stderr, /"msg":"stopped"/);
+  });
+});
+
+describe('ancestryd run: SIGHUP', () => {
+  it('applies a changed event_types and keeps running on a broken config', async () => {
+    const d = await DaemonHarness.create();
+    const conf = join(d.dir, 'ancestryd.conf');
+    writeFileSync(conf, JSON.stringify({ options: { event_types: 'exec' } }));
+    d.args.push(`--config=${conf}`);
+    try {
+      await d.start();
+      const forks = () => d.resultLines().filter((l) => l.includes('"name":"process_fork_events"')).length;
+      spawnSync('/bin/true', ['before-hup']);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(forks(), 0, 'no fork events while event_types=exec');
+
+      writeFileSync(conf, JSON.stringify({ options: { event_types: 'exec,fork' } }));
+      d.child!.kill('SIGHUP');
+      for (let i = 0; i < 50 && !d.stderr.includes('configuration reloaded'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(d.stderr, /"changed":\["event_types"\]/);
+      spawnSync('/bin/true', ['after-hup']);
+      for (let i = 0; i < 50 && forks() === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(forks() > 0, 'fork events after the reload');
+
+      writeFileSync(conf, '{"options": {"process_ancestry_max_depth": 200}}');
+      d.child!.kill('SIGHUP');
+      for (let i = 0; i < 50 && !d.stderr.includes('reload failed'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(d.stderr, /process_ancestry_max_depth=200 is out of range \[1, 64\]/);
+      assert.equal((await fetch(`http://127.0.0.1:${d.port}/readyz`)).status, 200, 'still running and ready');
+      assert.equal(await d.stop(), 0);
+    } finally {
+      await d.close();
+    }
   });
 });

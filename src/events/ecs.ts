@@ -1,0 +1,164 @@
+/**
+ * Elastic Common Schema (ECS 8.11) format: one JSON document per event.
+ *
+ * Mapping (ECS names where ECS has one, `ancestryd.*` for the rest):
+ * - event.kind "event", category ["process"]; type ["start"] for exec and
+ *   fork, ["end"] for exit; action exec / exec_failed / fork / exit; outcome
+ *   "success", "failure" for exec_failed (with error.code = errno name),
+ *   "unknown" for exit. event.created is when we formatted the event;
+ *   event.ingested is left to the ingest pipeline. event.id is the same
+ *   deterministic id as osquery's eid.
+ * - process.user/group are the effective ids, real_user/real_group the real
+ *   ones (ECS semantics); ids are strings (ECS keywords).
+ * - process.parent is the fork-time parent (the lineage's first element).
+ * - process.ancestry (not an ECS field) lists the lineage, nearest first,
+ *   each with pid, entity_id, executable, name, command_line, start,
+ *   user.id, parent.{pid,entity_id}. Elastic's group_leader/session_leader
+ *   are left out: we do not track them.
+ * - host.id is /etc/machine-id (boot-independent), host.boot.id the boot.
+ */
+import type { ExecLineage, ExitEventView, ForkEventView, ProcessView } from '../ancestry/process-view';
+import { argvTruncated } from '../collector/decode';
+import { jsonString } from './json-text';
+import { AncestorTextCache, exeName } from './lineage-element';
+import {
+  bootPrefix, errnoName, eventId, type EventClock, type EventFormat, type HostIdentity,
+} from './schema';
+import { isoFromEpochMs, isoFromEpochNs } from './time-text';
+
+export const ECS_VERSION = '8.11.0';
+
+export interface EcsFormatOptions {
+  host: HostIdentity;
+  clock: EventClock;
+  /** Epoch ms for event.created; Date.now by default (tests pin it). */
+  nowMs?: () => number;
+}
+
+/** JSON array of strings. */
+function stringsJson(a: readonly string[]): string {
+  const n = a.length;
+  if (n === 0) return '[]';
+  let out = '[' + jsonString(a[0]);
+  for (let i = 1; i < n; i++) out += ',' + jsonString(a[i]);
+  return out + ']';
+}
+
+function ancestorEcs(v: ProcessView): string {
+  return '{"pid":' + v.pid
+    + ',"entity_id":' + jsonString(v.entityId)
+    + ',"executable":' + jsonString(v.path)
+    + ',"name":' + jsonString(exeName(v))
+    + ',"command_line":' + jsonString(v.cmdline)
+    + ',"start":"' + isoFromEpochNs(v.startEpochNs) + '"'
+    + ',"user":{"id":"' + v.euid + '"}'
+    + ',"parent":{"pid":' + v.ppid + ',"entity_id":' + jsonString(v.parentEntityId ?? '') + '}}';
+}
+
+/** process.parent from a full view. */
+function parentEcs(v: ProcessView): string {
+  return '"parent":{"pid":' + v.pid
+    + ',"entity_id":' + jsonString(v.entityId)
+    + ',"executable":' + jsonString(v.path)
+    + ',"name":' + jsonString(exeName(v))
+    + ',"args":' + stringsJson(v.argv)
+    + ',"args_count":' + v.argv.length
+    + ',"command_line":' + jsonString(v.cmdline)
+    + ',"start":"' + isoFromEpochNs(v.startEpochNs) + '"}';
+}
+
+/** process.parent when only the pid and maybe the entity id are known. */
+function parentRefEcs(pid: number, entityId: string | null): string {
+  return '"parent":{"pid":' + pid + (entityId === null ? '' : ',"entity_id":' + jsonString(entityId)) + '}';
+}
+
+export class EcsFormat implements EventFormat {
+  readonly name = 'ecs' as const;
+  private readonly clock: EventClock;
+  private readonly boot: string;
+  private readonly nowMs: () => number;
+  /** `,"ecs":…,"host":{…}` — constant per daemon. */
+  private readonly hostPart: string;
+  private readonly ancestors = new AncestorTextCache(ancestorEcs);
+
+  constructor(opts: EcsFormatOptions) {
+    this.clock = opts.clock;
+    this.boot = bootPrefix(opts.clock.bootId);
+    this.nowMs = opts.nowMs ?? Date.now;
+    const h = opts.host;
+    this.hostPart = ',"ecs":{"version":"' + ECS_VERSION + '"},"host":{"hostname":' + jsonString(h.hostname)
+      + ',"name":' + jsonString(h.hostIdentifier)
+      + (h.machineId === null ? '' : ',"id":' + jsonString(h.machineId))
+      + ',"boot":{"id":' + jsonString(h.bootId) + '}}';
+  }
+
+  private head(ktimeNs: number, type: string, action: string, outcome: string, id: string): string {
+    return '{"@timestamp":"' + isoFromEpochNs(this.clock.epochNs(BigInt(ktimeNs))) + '"'
+      + this.hostPart
+      + ',"event":{"kind":"event","category":["process"],"type":["' + type + '"],"action":"' + action
+      + '","outcome":"' + outcome + '","created":"' + isoFromEpochMs(this.nowMs()) + '","id":"' + id + '"}';
+  }
+
+  /** The `process` fields every event type shares, without the closing brace. */
+  private processCommon(p: ProcessView, path: string, argv: readonly string[], cmdline: string, tid: number): string {
+    return ',"process":{"pid":' + p.pid
+      + ',"entity_id":' + jsonString(p.entityId)
+      + ',"executable":' + jsonString(path)
+      + ',"name":' + jsonString(p.comm)
+      + ',"args":' + stringsJson(argv)
+      + ',"args_count":' + argv.length
+      + ',"command_line":' + jsonString(cmdline)
+      + ',"start":"' + isoFromEpochNs(p.startEpochNs) + '"'
+      + (p.cwd === null ? '' : ',"working_directory":' + jsonString(p.cwd))
+      + ',"thread":{"id":' + tid + '}'
+      + ',"user":{"id":"' + p.euid + '"},"real_user":{"id":"' + p.uid + '"}'
+      + ',"group":{"id":"' + p.egid + '"},"real_group":{"id":"' + p.gid + '"}';
+  }
+
+  exec(l: ExecLineage): string {
+    const r = l.record;
+    const p = l.process;
+    const failed = r.kind === 'exec_failed';
+    const path = failed || p.path === '' ? r.filename : p.path;
+    const argv = failed ? r.argv : p.argv;
+    const cmdline = failed ? r.argv.join(' ') : p.cmdline;
+    const a = l.ancestry;
+    let ancestry = '[';
+    for (let i = 0; i < a.length; i++) ancestry += (i === 0 ? '' : ',') + this.ancestors.get(a[i]);
+    ancestry += ']';
+    return this.head(r.ktimeNs, 'start', r.kind, failed ? 'failure' : 'success', eventId(this.boot, r.kind, r.ktimeNs, r.tid))
+      + this.processCommon(p, path, argv, cmdline, r.tid)
+      + ',' + (a.length > 0 ? parentEcs(a[0]) : parentRefEcs(p.ppid, p.parentEntityId))
+      + ',"ancestry":' + ancestry + '}'
+      + (failed ? ',"error":{"code":"' + errnoName(-r.ret) + '"}' : '')
+      + ',"ancestryd":{"ancestry_complete":' + l.complete
+      + ',"ancestry_incomplete_reason":' + (l.incompleteReason === null ? 'null' : '"' + l.incompleteReason + '"')
+      + ',"argv_truncated":' + (failed ? argvTruncated(r) : p.argvTruncated)
+      + ',"current_parent":{"pid":' + p.currentPpid
+      + ',"entity_id":' + jsonString(p.currentParentEntityId ?? '') + '}'
+      + (l.missingAncestor === null ? '' : ',"missing_ancestor":{"pid":' + l.missingAncestor.pid
+        + ',"entity_id":' + (l.missingAncestor.entityId === null ? 'null' : jsonString(l.missingAncestor.entityId)) + '}')
+      + ',"login_uid":' + r.loginuid
+      + ',"cgroup_id":"' + r.cgroupId + '","pid_ns":' + r.pidNs + ',"mnt_ns":' + r.mntNs + '}}';
+  }
+
+  fork(f: ForkEventView): string {
+    const r = f.record;
+    const p = f.process;
+    return this.head(r.ktimeNs, 'start', 'fork', 'success', eventId(this.boot, 'fork', r.ktimeNs, r.childTgid))
+      + this.processCommon(p, p.path, p.argv, p.cmdline, r.childTgid)
+      + ',' + (f.parent !== null ? parentEcs(f.parent) : parentRefEcs(r.parentTgid, p.parentEntityId)) + '}'
+      + ',"ancestryd":{"clone_flags":' + r.cloneFlags + ',"creator_pid":' + r.creatorTgid + '}}';
+  }
+
+  exit(e: ExitEventView): string {
+    const r = e.record;
+    const p = e.process;
+    return this.head(r.ktimeNs, 'end', 'exit', 'unknown', eventId(this.boot, 'exit', r.ktimeNs, r.tgid))
+      + this.processCommon(p, p.path, p.argv, p.cmdline, r.tgid)
+      + ',"end":"' + isoFromEpochNs(this.clock.epochNs(BigInt(r.ktimeNs))) + '"'
+      + ',"exit_code":' + r.exitCode
+      + ',' + parentRefEcs(r.ppid, p.parentEntityId) + '}'
+      + ',"ancestryd":{"signal":' + r.signal + ',"core_dumped":' + r.coreDumped + ',"wait_status":' + r.status + '}}';
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * What every event format shares: the event types, the format contract the
+ * pipeline calls, the host identity stamped on events, and the event id.
+ *
+ * A format turns one live view (src/ancestry/process-view.ts) into one JSON
+ * line, synchronously, and keeps nothing: views are the process table's own
+ * entries and change with the next kernel record.
+ */
+import { constants as osConstants, hostname as osHostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import type { ExecLineage, ExitEventView, ForkEventView } from '../ancestry/process-view';
+import { AncestrydError } from '../errors';
+
+export type EventType = 'exec' | 'exec_failed' | 'fork' | 'exit';
+export const EVENT_TYPES: readonly EventType[] = ['exec', 'exec_failed', 'fork', 'exit'];
+
+export type FormatName = 'osquery' | 'ecs';
+export const FORMAT_NAMES: readonly FormatName[] = ['osquery', 'ecs'];
+
+/** The part of collector/boot-clock.ts's BootClock a format needs (BootClock satisfies it). */
+export interface EventClock {
+  /** boot_id without dashes. */
+  readonly bootId: string;
+  /** Wall-clock epoch ns of a CLOCK_BOOTTIME instant. */
+  epochNs(bootNs: bigint): bigint;
+}
+
+export interface HostIdentity {
+  readonly hostname: string;
+  /** osquery's hostIdentifier (Fleet: the host_identifier sent at enroll). */
+  readonly hostIdentifier: string;
+  /** /etc/machine-id: stable across boots; null when unreadable. */
+  readonly machineId: string | null;
+  readonly bootId: string;
+}
+
+/**
+ * One output format. Each function returns one JSON object as a string
+ * without a trailing newline; exec() handles exec and exec_failed (by
+ * lineage.record.kind). The daemon decides which event types are enabled
+ * and calls only those.
+ */
+export interface EventFormat {
+  readonly name: FormatName;
+  exec(lineage: ExecLineage): string;
+  fork(event: ForkEventView): string;
+  exit(event: ExitEventView): string;
+}
+
+const KIND_NUMBER: Readonly<Record<EventType, number>> = { exec: 1, exec_failed: 2, fork: 3, exit: 4 };
+
+/**
+ * Deterministic event id: "<first 8 hex of boot id>-<ktime ns>-<tid>-<kind>"
+ * (kind numbers as bpf/exec_trace.h's et_kind). The kernel timestamp and
+ * thread make it unique within a boot; the boot prefix keeps boots apart.
+ * Being deterministic, a consumer can drop the duplicates that
+ * at-least-once delivery may produce after a crash.
+ */
+export function eventId(bootPrefix: string, type: EventType, ktimeNs: number, tid: number): string {
+  return bootPrefix + '-' + ktimeNs + '-' + tid + '-' + KIND_NUMBER[type];
+}
+
+export function bootPrefix(bootId: string): string {
+  return bootId.slice(0, 8);
+}
+
+/** /etc/machine-id (or the dbus copy), trimmed; null when neither is readable. */
+export function readMachineId(paths: readonly string[] = ['/etc/machine-id', '/var/lib/dbus/machine-id']): string | null {
+  for (const p of paths) {
+    try {
+      const id = readFileSync(p, 'utf8').trim();
+      if (/^[0-9a-f]{32}$/i.test(id)) return id.toLowerCase();
+    } catch {
+      // next candidate
+    }
+  }
+  return null;
+}
+
+export type HostIdentifierSource = 'hostname' | 'uuid' | 'machine_id';
+
+/**
+ * Host identity for events. `hostIdentifier` follows osquery's
+ * --host_identifier: "hostname" (default) or "uuid"/"machine_id" (the machine
+ * id, which survives renames).
+ */
+export function hostIdentity(bootId: string, source: HostIdentifierSource = 'hostname', hostname = osHostname(),
+  machineId = readMachineId()): HostIdentity {
+  let hostIdentifier = hostname;
+  if (source !== 'hostname') {
+    if (machineId === null) {
+      throw new AncestrydError('ANC_CONFIG_INVALID',
+        `host_identifier=${source}: /etc/machine-id is missing or invalid; create it (systemd-machine-id-setup) or use host_identifier=hostname`);
+    }
+    hostIdentifier = machineId;
+  }
+  return { hostname, hostIdentifier, machineId, bootId };
+}
+
+const ERRNO_NAMES: ReadonlyMap<number, string> = new Map(
+  Object.entries(osConstants.errno).map(([name, n]) => [n, name]),
+);
+
+/** "ENOENT" for 2; "E<n>" for an errno Node does not name. */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES.get(errno) ?? 'E' + errno;
+}

@@ -1,0 +1,18 @@
+/** What the daemon uses from src/sinks. */
+export type {
+  DropReason, EventBatch, SendResult, Sink, SinkLogger, SinkMetrics,
+} from './sink';
+export { batchJsonArray, batchLines, noopMetrics } from './sink';
+export type { DropPolicy, EventQueue } from './queue';
+export { DROP_POLICIES } from './queue';
+export type { FsyncPolicy } from './fsync-policy';
+export { parseFsyncPolicy } from './fsync-policy';
+export { SinkDriver, DRIVER_DEFAULTS, type SinkDriverOptions, type SinkStats } from './sink-driver';
+export { DiskSpool, SPOOL_DEFAULTS, type DiskSpoolOptions } from './spool/disk-spool';
+export { MemoryQueue, type MemoryQueueOptions } from './memory-queue';
+export { FileSink } from './file/file-sink';
+export { FILE_SINK_DEFAULTS, type FileSinkOptions } from './file/config';
+export { StdoutSink } from './stdout/stdout-sink';
+export { TlsSink } from './tls/tls-sink';
+export { TLS_SINK_DEFAULTS, tlsDriverOptions, type TlsSinkOptions } from './tls/config';
+export { collectHostDetails, type HostDetails } from './tls/host-details';

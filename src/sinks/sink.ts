@@ -1,0 +1,113 @@
+/**
+ * The sink contract (STYLE §7): a sink moves batches of already-serialized
+ * events and says what became of each one. The driver (sink-driver.ts) owns
+ * batching, retries, the spool and metrics; a sink only delivers.
+ */
+
+/**
+ * - delivered: the destination has the batch; the spool may free it.
+ * - retry: a transient failure; the same batch is sent again after backoff.
+ * - rejected: the destination will never take this batch; it goes to the
+ *   dead-letter file with the sink's `lastError` as reason, and is counted.
+ */
+export type SendResult = 'delivered' | 'retry' | 'rejected';
+
+export interface Sink {
+  readonly name: string;
+  /** Validates and opens what the sink needs; throws AncestrydError on bad config. Must not fail because the destination is down. */
+  start(): Promise<void>;
+  /** Never rejects on delivery problems: it answers retry or rejected. A throw counts as retry. */
+  send(batch: EventBatch): Promise<SendResult>;
+  /** Releases everything; aborts sends in flight (they answer retry). Idempotent. */
+  close(): Promise<void>;
+  /** Why the last send did not deliver (dead-letter reason, logs). */
+  readonly lastError?: string | null;
+}
+
+/**
+ * A run of consecutive queued events, as the queue stored them. Ids
+ * increase by one per event; a gap means records were dropped or corrupt in
+ * between (counted where that happened).
+ */
+export interface EventBatch {
+  readonly firstId: number;
+  readonly lastId: number;
+  readonly count: number;
+  /** `count` JSON lines, each terminated by "\n", UTF-8. JSON lines contain no raw newline. */
+  readonly data: Buffer;
+  /** CLOCK_BOOTTIME ns of the first and last event: lag and latency metrics. */
+  readonly firstKtimeNs: number;
+  readonly lastKtimeNs: number;
+}
+
+const NEWLINE = 0x0a;
+const COMMA = 0x2c;
+
+/** The batch's lines as strings (sinks that need one value per event). */
+export function batchLines(batch: EventBatch): string[] {
+  const out: string[] = new Array(batch.count);
+  const d = batch.data;
+  let start = 0;
+  let n = 0;
+  for (let nl = d.indexOf(NEWLINE, 0); nl >= 0; nl = d.indexOf(NEWLINE, start)) {
+    out[n++] = d.toString('utf8', start, nl);
+    start = nl + 1;
+  }
+  out.length = n;
+  return out;
+}
+
+/**
+ * `prefix` + "[" + lines joined by "," + "]" + `suffix` as one Buffer, without
+ * parsing: the lines are already JSON objects, so replacing each line's
+ * newline by a comma turns the batch into a JSON array.
+ */
+export function batchJsonArray(batch: EventBatch, prefix: string, suffix: string): Buffer {
+  const d = batch.data;
+  const pre = Buffer.byteLength(prefix);
+  const len = pre + 1 + d.length + Buffer.byteLength(suffix) + (d.length === 0 ? 1 : 0);
+  const out = Buffer.allocUnsafe(len);
+  let p = out.write(prefix, 0, 'utf8');
+  out[p++] = 0x5b; // [
+  d.copy(out, p);
+  // Every line ends in "\n": turn them into separators, the last into "]".
+  let end = p + d.length;
+  for (let i = out.indexOf(NEWLINE, p); i >= 0 && i < end; i = out.indexOf(NEWLINE, i + 1)) out[i] = COMMA;
+  if (d.length === 0) out[end++] = 0x5d;
+  else out[end - 1] = 0x5d; // ]
+  out.write(suffix, end, 'utf8');
+  return out;
+}
+
+/**
+ * Counters and observations per sink, mapped to Prometheus by the daemon
+ * (src/sinks never imports prom-client). Called per batch, never per event.
+ */
+export interface SinkMetrics {
+  /** A batch was delivered; latency = kernel timestamp of its first event → acknowledgement. */
+  delivered(events: number, bytes: number, latencySeconds: number): void;
+  /** A send answered retry or threw: the batch will be sent again. */
+  retried(events: number, reason: string): void;
+  /** A batch was rejected and dead-lettered. */
+  rejected(events: number, reason: string): void;
+  /** Events lost: queue_full, too_large, corrupt, write_error, closed. */
+  dropped(events: number, reason: DropReason): void;
+}
+
+export type DropReason = 'queue_full' | 'too_large' | 'corrupt' | 'write_error' | 'closed';
+
+export const noopMetrics: SinkMetrics = {
+  delivered() {},
+  retried() {},
+  rejected() {},
+  dropped() {},
+};
+
+/** pino's Logger satisfies this. Sinks log state changes, never per event. */
+export interface SinkLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export const noopLogger: SinkLogger = { info() {}, warn() {}, error() {} };

@@ -1,0 +1,132 @@
+/**
+ * The spool's on-disk record: a 32-byte header and one serialized event.
+ *
+ *   0  u32 magic "ASPL"      lets a reader resynchronise after a bad record
+ *   4  u32 payload length    bytes, including the event's trailing "\n"
+ *   8  u32 crc32             over bytes [12, 32 + length)
+ *  12  u32 reserved (0)
+ *  16  u64 id                increasing by one per event, never reused
+ *  24  u64 ktime ns          CLOCK_BOOTTIME of the event (lag, latency)
+ *  32  payload
+ *
+ * Little-endian. Ids and ktimes stay below 2^53 and are Numbers in memory.
+ */
+import { crc32 } from './crc32';
+
+export const RECORD_MAGIC = 0x4c505341;
+export const MAGIC_BYTES = Buffer.from([0x41, 0x53, 0x50, 0x4c]);
+export const HEADER_BYTES = 32;
+/** A longer payload is taken for corruption: the longest event (argv and a 64-deep lineage) is far below. */
+export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+const TWO_32 = 0x100000000;
+
+export function readU64(buf: Buffer, off: number): number {
+  return buf.readUInt32LE(off + 4) * TWO_32 + buf.readUInt32LE(off);
+}
+
+function writeU64(buf: Buffer, off: number, n: number): void {
+  buf.writeUInt32LE(n % TWO_32, off);
+  buf.writeUInt32LE(Math.floor(n / TWO_32), off + 4);
+}
+
+/**
+ * Encodes groups of lines as consecutive records, so a group is one
+ * write(2): measure() sizes a group exactly, encodeAt() writes it where the
+ * caller wants it (the spool's in-memory arena), encode() into a reused
+ * scratch buffer.
+ */
+export class RecordEncoder {
+  private scratch = Buffer.allocUnsafe(256 * 1024);
+  private lens: number[] = [];
+
+  /** Bytes the group's records take; remembers each line's size for encodeAt(). */
+  measure(lines: readonly string[]): number {
+    const lens = this.lens;
+    lens.length = lines.length;
+    let total = 0;
+    for (let i = 0; i < lines.length; i++) {
+      lens[i] = Buffer.byteLength(lines[i], 'utf8') + 1;
+      total += HEADER_BYTES + lens[i];
+    }
+    return total;
+  }
+
+  /**
+   * Writes the records measured last at `off` of `b` (which must hold them)
+   * with ids firstId, firstId+1, …; `ktimeNs` is one value for all or one
+   * per line. Returns the bytes written.
+   */
+  encodeAt(b: Buffer, off: number, lines: readonly string[], ktimeNs: number | readonly number[], firstId: number): number {
+    const start = off;
+    const lens = this.lens;
+    for (let i = 0; i < lines.length; i++) {
+      const p = off + HEADER_BYTES;
+      const len = lens[i];
+      b.write(lines[i], p, len - 1, 'utf8');
+      b[p + len - 1] = 0x0a;
+      b.writeUInt32LE(RECORD_MAGIC, off);
+      b.writeUInt32LE(len, off + 4);
+      b.writeUInt32LE(0, off + 12);
+      writeU64(b, off + 16, firstId + i);
+      writeU64(b, off + 24, typeof ktimeNs === 'number' ? ktimeNs : ktimeNs[i]);
+      b.writeUInt32LE(crc32(b.subarray(off + 12, p + len)), off + 8);
+      off = p + len;
+    }
+    return off - start;
+  }
+
+  /** measure() + encodeAt() into the reused scratch buffer; valid until the next call. */
+  encode(lines: readonly string[], ktimeNs: number | readonly number[], firstId: number): Buffer {
+    const total = this.measure(lines);
+    if (total > this.scratch.length) this.scratch = Buffer.allocUnsafe(Math.max(total, this.scratch.length * 2));
+    return this.scratch.subarray(0, this.encodeAt(this.scratch, 0, lines, ktimeNs, firstId));
+  }
+}
+
+export type ParseStatus = 'record' | 'incomplete' | 'corrupt';
+
+/** Parser output, reused across calls (no per-record objects). */
+export interface ParsedRecord {
+  id: number;
+  ktimeNs: number;
+  payloadStart: number;
+  payloadEnd: number;
+  /** Incomplete: bytes needed from `off` to hold the whole record (0 if the header itself is cut). */
+  need: number;
+}
+
+/**
+ * Parses the record at `off` of buf[0, end). `verify` = false skips the
+ * checksum, for records this process encoded itself and kept in memory.
+ */
+export function parseRecord(buf: Buffer, off: number, end: number, out: ParsedRecord, verify = true): ParseStatus {
+  if (end - off < HEADER_BYTES) {
+    out.need = 0;
+    return 'incomplete';
+  }
+  if (buf.readUInt32LE(off) !== RECORD_MAGIC) return 'corrupt';
+  const len = buf.readUInt32LE(off + 4);
+  if (len === 0 || len > MAX_PAYLOAD_BYTES) return 'corrupt';
+  if (end - off < HEADER_BYTES + len) {
+    out.need = HEADER_BYTES + len;
+    return 'incomplete';
+  }
+  const pEnd = off + HEADER_BYTES + len;
+  if (verify && buf.readUInt32LE(off + 8) !== crc32(buf.subarray(off + 12, pEnd))) return 'corrupt';
+  if (buf[pEnd - 1] !== 0x0a) return 'corrupt';
+  out.id = readU64(buf, off + 16);
+  out.ktimeNs = readU64(buf, off + 24);
+  out.payloadStart = off + HEADER_BYTES;
+  out.payloadEnd = pEnd;
+  return 'record';
+}
+
+/** Offset of the next possible record start after a corrupt one, or -1. */
+export function resync(buf: Buffer, from: number, end: number): number {
+  const i = buf.indexOf(MAGIC_BYTES, from);
+  return i < 0 || i >= end ? -1 : i;
+}
+
+export function newParsedRecord(): ParsedRecord {
+  return { id: 0, ktimeNs: 0, payloadStart: 0, payloadEnd: 0, need: 0 };
+}

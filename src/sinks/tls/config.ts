@@ -1,0 +1,129 @@
+/**
+ * Options of the TLS sink, named as osquery's flags (what FleetDM documents),
+ * and the files they point to, read and checked at start.
+ */
+import { readFileSync } from 'node:fs';
+import { AncestrydError } from '../../errors';
+import { checkPositiveInt } from '../queue';
+
+export interface TlsSinkOptions {
+  /** tls_hostname: "host" or "host:port" (443). Also the name the server certificate must carry. */
+  tlsHostname: string;
+  /** enroll_tls_endpoint. Default "/api/osquery/enroll". */
+  enrollTlsEndpoint?: string;
+  /** logger_tls_endpoint. Default "/api/osquery/log". */
+  loggerTlsEndpoint?: string;
+  /** enroll_secret_path: file holding the enroll secret (trimmed). */
+  enrollSecretPath: string;
+  /** host_identifier value sent at enroll (HostIdentity.hostIdentifier). */
+  hostIdentifier: string;
+  /** tls_server_certs: PEM bundle trusted INSTEAD of the system CAs. */
+  tlsServerCerts?: string | null;
+  /** tls_client_cert / tls_client_key: PEM files for mutual TLS (both or neither). */
+  tlsClientCert?: string | null;
+  tlsClientKey?: string | null;
+  /** logger_tls_compress: gzip request bodies. Default false. */
+  loggerTlsCompress?: boolean;
+  /** logger_tls_period: seconds a partial batch waits (the driver's linger). Default 4. */
+  loggerTlsPeriodS?: number;
+  /** logger_tls_max_lines: events per request (the driver's max batch lines). Default 1024. */
+  loggerTlsMaxLines?: number;
+  /** tls_request_timeout_ms: one request, connect to last byte. Default 30000. */
+  requestTimeoutMs?: number;
+}
+
+export const TLS_SINK_DEFAULTS = {
+  enrollTlsEndpoint: '/api/osquery/enroll',
+  loggerTlsEndpoint: '/api/osquery/log',
+  loggerTlsCompress: false,
+  loggerTlsPeriodS: 4,
+  loggerTlsMaxLines: 1024,
+  requestTimeoutMs: 30_000,
+};
+
+export interface ResolvedTlsOptions {
+  host: string;
+  port: number;
+  enrollPath: string;
+  logPath: string;
+  enrollSecretPath: string;
+  hostIdentifier: string;
+  ca: Buffer | undefined;
+  cert: Buffer | undefined;
+  key: Buffer | undefined;
+  compress: boolean;
+  periodS: number;
+  maxLines: number;
+  requestTimeoutMs: number;
+}
+
+function invalid(msg: string, cause?: unknown): AncestrydError {
+  return new AncestrydError('ANC_CONFIG_INVALID', msg, cause === undefined ? undefined : { cause });
+}
+
+function readPem(option: string, path: string, marker: RegExp): Buffer {
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch (err) {
+    throw invalid(`${option}: cannot read ${path} (${(err as NodeJS.ErrnoException).code}): check the path and that the daemon may read it`, err);
+  }
+  if (!marker.test(data.toString('latin1'))) throw invalid(`${option}: ${path} holds no PEM ${marker.source.replace(/\\/g, '')} block`);
+  return data;
+}
+
+export function readEnrollSecret(path: string): string {
+  let secret: string;
+  try {
+    secret = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw invalid(`enroll_secret_path: cannot read ${path} (${(err as NodeJS.ErrnoException).code}): create it with the secret from Fleet (chmod 600)`, err);
+  }
+  if (secret === '') throw invalid(`enroll_secret_path: ${path} is empty: put the enroll secret from Fleet in it`);
+  return secret;
+}
+
+function endpoint(option: string, v: string): string {
+  if (!v.startsWith('/')) throw invalid(`${option}: expected a path starting with "/", got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Validates everything and reads the certificate files; throws AncestrydError naming the option. */
+export function resolveTlsOptions(o: TlsSinkOptions): ResolvedTlsOptions {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(o.tlsHostname ?? '');
+  if (m === null) throw invalid(`tls_hostname: expected "host" or "host:port", got ${JSON.stringify(o.tlsHostname)}`);
+  const port = m[2] === undefined ? 443 : Number(m[2]);
+  checkPositiveInt('tls_hostname port', port, 1, 65535);
+  if ((o.tlsClientCert == null) !== (o.tlsClientKey == null)) {
+    throw invalid('tls_client_cert and tls_client_key: set both (mutual TLS) or neither');
+  }
+  if (typeof o.hostIdentifier !== 'string' || o.hostIdentifier === '') throw invalid('host_identifier: empty');
+  const r: ResolvedTlsOptions = {
+    host: m[1].replace(/^\[|\]$/g, ''),
+    port,
+    enrollPath: endpoint('enroll_tls_endpoint', o.enrollTlsEndpoint ?? TLS_SINK_DEFAULTS.enrollTlsEndpoint),
+    logPath: endpoint('logger_tls_endpoint', o.loggerTlsEndpoint ?? TLS_SINK_DEFAULTS.loggerTlsEndpoint),
+    enrollSecretPath: o.enrollSecretPath,
+    hostIdentifier: o.hostIdentifier,
+    ca: o.tlsServerCerts == null ? undefined : readPem('tls_server_certs', o.tlsServerCerts, /-----BEGIN CERTIFICATE-----/),
+    cert: o.tlsClientCert == null ? undefined : readPem('tls_client_cert', o.tlsClientCert, /-----BEGIN CERTIFICATE-----/),
+    key: o.tlsClientKey == null ? undefined : readPem('tls_client_key', o.tlsClientKey, /-----BEGIN [A-Z ]*PRIVATE KEY-----/),
+    compress: o.loggerTlsCompress ?? TLS_SINK_DEFAULTS.loggerTlsCompress,
+    periodS: o.loggerTlsPeriodS ?? TLS_SINK_DEFAULTS.loggerTlsPeriodS,
+    maxLines: o.loggerTlsMaxLines ?? TLS_SINK_DEFAULTS.loggerTlsMaxLines,
+    requestTimeoutMs: o.requestTimeoutMs ?? TLS_SINK_DEFAULTS.requestTimeoutMs,
+  };
+  if (!(r.periodS > 0 && r.periodS <= 3600)) throw invalid(`logger_tls_period=${r.periodS} is out of range (0, 3600] seconds`);
+  checkPositiveInt('logger_tls_max_lines', r.maxLines, 1, 1_000_000);
+  checkPositiveInt('tls_request_timeout_ms', r.requestTimeoutMs, 100, 600_000);
+  readEnrollSecret(r.enrollSecretPath);
+  return r;
+}
+
+/** The driver settings the osquery flags imply: batch size and period. */
+export function tlsDriverOptions(o: TlsSinkOptions): { maxBatchLines: number; lingerMs: number } {
+  return {
+    maxBatchLines: o.loggerTlsMaxLines ?? TLS_SINK_DEFAULTS.loggerTlsMaxLines,
+    lingerMs: Math.round((o.loggerTlsPeriodS ?? TLS_SINK_DEFAULTS.loggerTlsPeriodS) * 1000),
+  };
+}

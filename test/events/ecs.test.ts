@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { EcsFormat, ECS_VERSION } from '../../src/events/ecs';
+import { makeExecRecord } from './lineage-fixture';
+import { clock, host, makeExitEvent, makeForkEvent, makeLineage, OFFSET_NS } from './lineage-fixture';
+
+const nowMs = () => 1_795_775_240_123;
+
+test('exec as ECS: process, parent, ancestry, event, host', () => {
+  const f = new EcsFormat({ host, clock, nowMs });
+  const l = makeLineage(4);
+  const line = f.exec(l);
+  assert.ok(!line.includes('\n'));
+  const d = JSON.parse(line);
+  assert.equal(d.ecs.version, ECS_VERSION);
+  assert.equal(d['@timestamp'], new Date(Number((BigInt(l.record.ktimeNs) + OFFSET_NS) / 1_000_000n)).toISOString().slice(0, 23) + '456789Z');
+  assert.deepEqual(d.event.category, ['process']);
+  assert.deepEqual(d.event.type, ['start']);
+  assert.equal(d.event.kind, 'event');
+  assert.equal(d.event.action, 'exec');
+  assert.equal(d.event.outcome, 'success');
+  assert.equal(d.event.created, new Date(nowMs()).toISOString());
+  assert.equal(d.event.ingested, undefined);
+  assert.equal(d.host.id, host.machineId);
+  assert.equal(d.host.boot.id, host.bootId);
+  assert.equal(d.host.hostname, 'build-07');
+  const p = d.process;
+  assert.equal(p.pid, l.process.pid);
+  assert.equal(p.entity_id, l.process.entityId);
+  assert.equal(p.executable, '/usr/bin/curl');
+  assert.deepEqual(p.args, ['curl', '-fsSL', 'https://example.invalid/install.sh']);
+  assert.equal(p.args_count, 3);
+  assert.equal(p.command_line, 'curl -fsSL https://example.invalid/install.sh');
+  assert.equal(p.name, 'curl');
+  assert.equal(p.working_directory, '/home/dev');
+  assert.equal(p.user.id, '1000');
+  assert.equal(p.group.id, '1000');
+  assert.match(p.start, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+  assert.equal(p.parent.pid, l.ancestry[0].pid);
+  assert.equal(p.parent.entity_id, l.ancestry[0].entityId);
+  assert.equal(p.parent.executable, l.ancestry[0].path);
+  assert.deepEqual(p.parent.args, l.ancestry[0].argv);
+  assert.equal(p.ancestry.length, 4);
+  assert.equal(p.ancestry[3].pid, 1);
+  assert.equal(p.ancestry[0].entity_id, l.ancestry[0].entityId);
+  assert.equal(d.ancestryd.ancestry_complete, true);
+  assert.equal(d.ancestryd.ancestry_incomplete_reason, null);
+  assert.equal(d.event.id, `5f1c2a9e-${l.record.ktimeNs}-${l.record.tid}-1`);
+});
+
+test('exec_failed, fork and exit map to ECS types and outcomes', () => {
+  const f = new EcsFormat({ host, clock, nowMs });
+  const l = makeLineage(1);
+  const failed = JSON.parse(f.exec({ ...l, record: makeExecRecord(l.process, 5_000_000_000, { kind: 'exec_failed', ret: -13, filename: '/x', argv: ['/x'] }) }));
+  assert.equal(failed.event.action, 'exec_failed');
+  assert.equal(failed.event.outcome, 'failure');
+  assert.equal(failed.error.code, 'EACCES');
+  assert.equal(failed.process.executable, '/x');
+  const fork = JSON.parse(f.fork(makeForkEvent()));
+  assert.deepEqual(fork.event.type, ['start']);
+  assert.equal(fork.event.action, 'fork');
+  assert.equal(fork.process.pid, 501);
+  assert.equal(fork.process.parent.pid, 500);
+  const exit = JSON.parse(f.exit(makeExitEvent()));
+  assert.deepEqual(exit.event.type, ['end']);
+  assert.equal(exit.event.action, 'exit');
+  assert.equal(exit.process.exit_code, 3);
+  assert.match(exit.process.end, /Z$/);
+});
+
+test('host.id is omitted when there is no machine id', () => {
+  const f = new EcsFormat({ host: { ...host, machineId: null }, clock, nowMs });
+  const d = JSON.parse(f.exec(makeLineage(1)));
+  assert.equal(d.host.id, undefined);
+});
+
+test('ECS ancestry reflects a view changed in place', () => {
+  const f = new EcsFormat({ host, clock, nowMs });
+  const l = makeLineage(2);
+  assert.equal(JSON.parse(f.exec(l)).process.ancestry[0].executable, l.ancestry[0].path);
+  (l.ancestry[0] as { path: string }).path = '/opt/new';
+  assert.equal(JSON.parse(f.exec(l)).process.ancestry[0].executable, '/opt/new');
+});

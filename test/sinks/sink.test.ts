@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import { batchJsonArray, batchLines, type EventBatch } from '../../src/sinks/sink';
+import { StdoutSink } from '../../src/sinks/stdout/stdout-sink';
+
+function batch(lines: string[]): EventBatch {
+  const data = Buffer.from(lines.map((l) => l + '\n').join(''));
+  return { firstId: 1, lastId: lines.length, count: lines.length, data, firstKtimeNs: 0, lastKtimeNs: 0 };
+}
+
+test('batchJsonArray joins serialized lines into a JSON array without parsing', () => {
+  const lines = ['{"a":"x\\ny"}', '{"b":[1,2]}', '{"c":"ü🚀"}'];
+  const out = batchJsonArray(batch(lines), '{"node_key":"k","data":', '}');
+  assert.deepEqual(JSON.parse(out.toString()), { node_key: 'k', data: lines.map((l) => JSON.parse(l)) });
+  assert.equal(batchJsonArray(batch([]), '', '').toString(), '[]');
+  assert.deepEqual(batchLines(batch(lines)), lines);
+});
+
+test('stdout sink writes the lines to its stream', async () => {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  const s = new StdoutSink(out);
+  await s.start();
+  assert.equal(await s.send(batch(['{"n":1}', '{"n":2}'])), 'delivered');
+  await s.close();
+  assert.equal(await s.send(batch(['{"n":3}'])), 'retry');
+  assert.equal(Buffer.concat(chunks).toString(), '{"n":1}\n{"n":2}\n');
+});

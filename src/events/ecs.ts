@@ -20,7 +20,8 @@
 import type { ExecLineage, ExitEventView, ForkEventView, ProcessView } from '../ancestry/process-view';
 import { argvTruncated } from '../collector/decode';
 import { jsonString } from './json-text';
-import { AncestorTextCache, exeName } from './lineage-element';
+import { exeName } from '../ancestry/ancestor-json';
+import { AncestorTextCache } from './lineage-element';
 import {
   bootPrefix, errnoName, eventId, type EventClock, type EventFormat, type HostIdentity,
 } from './schema';

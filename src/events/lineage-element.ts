@@ -1,137 +1,25 @@
 /**
- * Renders one lineage element (an ancestor) as the "ancestry" array carries
- * it. Stand-in until the ancestry engine publishes its own renderer: swap
- * both functions together; formats only call ancestorJson().
- *
- * Field names follow osquery's process ancestry (exe_name, pid, ppid, path,
- * cmdline, proc_time, proc_time_hr) plus our identity fields. Unknown strings
- * are "" (never null) so SQL-minded consumers need no null handling.
+ * The ancestry list as the formats write it. One element is rendered by the
+ * ancestry engine (src/ancestry/ancestor-json.ts: the element's fields are
+ * part of its contract); this file caches what formats derive from it,
+ * element by element and whole lists, because the same shells and daemons
+ * are ancestors of most execs.
  */
+import { toAncestorJson } from '../ancestry/ancestor-json';
 import type { ProcessView } from '../ancestry/process-view';
-import { embeddedJsonString, jsonString } from './json-text';
-import type { EventClock } from './schema';
+import { embedJson } from './json-text';
 
-export interface AncestorFields {
-  exe_name: string;
-  pid: number;
-  ppid: number;
-  path: string;
-  cmdline: string;
-  /** Start, epoch seconds. */
-  proc_time: number;
-  /** Start, epoch ns: above 2^53, so serialized as exact digits. */
-  proc_time_hr: bigint;
-  entity_id: string;
-  parent_entity_id: string;
-  uid: number;
-  gid: number;
-  euid: number;
-  egid: number;
-  auid: number;
-  /** start_boottime ns (CLOCK_BOOTTIME). */
-  start_boottime: bigint;
-  comm: string;
-  cwd: string;
-  argv_truncated: boolean;
-  exited: boolean;
-  source: ProcessView['source'];
-}
-
-const NS_PER_S = 1_000_000_000n;
-
-export function exeName(view: ProcessView): string {
-  const p = view.path;
-  if (p === '') return view.comm;
-  const slash = p.lastIndexOf('/');
-  return slash < 0 ? p : p.slice(slash + 1);
-}
-
-/** The lineage element as an object (tests, non-hot-path consumers). */
-export function ancestorFields(view: ProcessView, _clock?: EventClock): AncestorFields {
-  return {
-    exe_name: exeName(view),
-    pid: view.pid,
-    ppid: view.ppid,
-    path: view.path,
-    cmdline: view.cmdline,
-    proc_time: Number(view.startEpochNs / NS_PER_S),
-    proc_time_hr: view.startEpochNs,
-    entity_id: view.entityId,
-    parent_entity_id: view.parentEntityId ?? '',
-    uid: view.uid,
-    gid: view.gid,
-    euid: view.euid,
-    egid: view.egid,
-    auid: view.loginuid,
-    start_boottime: view.startBoottimeNs,
-    comm: view.comm,
-    cwd: view.cwd ?? '',
-    argv_truncated: view.argvTruncated,
-    exited: view.exitBootNs !== null,
-    source: view.source,
-  };
+/** One element as JSON text (bigints as exact digits). */
+export function ancestorJson(view: ProcessView): string {
+  return toAncestorJson(view);
 }
 
 /**
- * Exactly ancestorFields() as JSON text, written directly (hot path: no
- * intermediate object, bigints as exact digits).
+ * ancestorJson() escaped for embedding in a JSON string (osquery's ancestry
+ * column): equal to JSON.stringify(ancestorJson(v)) without its outer quotes.
  */
-export function ancestorJson(view: ProcessView, _clock?: EventClock): string {
-  return writeAncestor(view, PLAIN_KEYS, jsonString);
-}
-
-/**
- * ancestorJson() already escaped for embedding in a JSON string (osquery's
- * ancestry column): equal to JSON.stringify(ancestorJson(v)) without its
- * outer quotes, but written in one pass.
- */
-export function ancestorJsonEmbedded(view: ProcessView, _clock?: EventClock): string {
-  return writeAncestor(view, EMBEDDED_KEYS, embeddedJsonString);
-}
-
-const KEYS = [
-  'exe_name', 'pid', 'ppid', 'path', 'cmdline', 'proc_time', 'proc_time_hr', 'entity_id', 'parent_entity_id', 'uid',
-  'gid', 'euid', 'egid', 'auid', 'start_boottime', 'comm', 'cwd', 'argv_truncated', 'exited', 'source',
-];
-
-/** `{"key":` then `,"key":` …, and the same with every quote escaped. */
-function keyTable(q: string): string[] {
-  return KEYS.map((k, i) => (i === 0 ? '{' : ',') + q + k + q + ':');
-}
-const PLAIN_KEYS = keyTable('"');
-const EMBEDDED_KEYS = keyTable('\\"');
-
-function writeAncestor(view: ProcessView, k: readonly string[], str: (s: string) => string): string {
-  const q = k === PLAIN_KEYS ? '"' : '\\"';
-  return k[0] + str(exeName(view))
-    + k[1] + view.pid
-    + k[2] + view.ppid
-    + k[3] + str(view.path)
-    + k[4] + str(view.cmdline)
-    + k[5] + (view.startEpochNs / NS_PER_S)
-    + k[6] + view.startEpochNs
-    + k[7] + str(view.entityId)
-    + k[8] + str(view.parentEntityId ?? '')
-    + k[9] + view.uid
-    + k[10] + view.gid
-    + k[11] + view.euid
-    + k[12] + view.egid
-    + k[13] + view.loginuid
-    + k[14] + view.startBoottimeNs
-    + k[15] + str(view.comm)
-    + k[16] + str(view.cwd ?? '')
-    + k[17] + view.argvTruncated
-    + k[18] + (view.exitBootNs !== null)
-    + k[19] + q + view.source + q + '}';
-}
-
-/** The ancestry array as JSON text, nearest parent first. */
-export function ancestryJson(ancestry: readonly ProcessView[], clock?: EventClock): string {
-  const n = ancestry.length;
-  if (n === 0) return '[]';
-  let out = '[' + ancestorJson(ancestry[0], clock);
-  for (let i = 1; i < n; i++) out += ',' + ancestorJson(ancestry[i], clock);
-  return out + ']';
+export function ancestorJsonEmbedded(view: ProcessView): string {
+  return embedJson(toAncestorJson(view));
 }
 
 interface CachedText {

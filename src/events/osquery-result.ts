@@ -146,7 +146,7 @@ export class OsqueryResultFormat implements EventFormat {
     this.forkSep = separators(FORK_COLUMNS, numerics);
     this.exitSep = separators(EXIT_COLUMNS, numerics);
     // The column is a JSON string holding the array: elements come pre-escaped.
-    this.ancestry = new AncestryTextCache(new AncestorTextCache((v) => ancestorJsonEmbedded(v, opts.clock)), '"[', ',', ']"');
+    this.ancestry = new AncestryTextCache(new AncestorTextCache(ancestorJsonEmbedded), '"[', ',', ']"');
     const names = { ...DEFAULT_OSQUERY_NAMES, ...opts.names };
     const host = ',"hostIdentifier":' + JSON.stringify(opts.host.hostIdentifier) + ',"calendarTime":"';
     const head = {} as Record<EventType, string>;

@@ -23,6 +23,7 @@ import type { AncestrydConfig } from './config';
 import type { Logging } from './log';
 import type { Metrics } from './metrics';
 import { createOutputs, type Output } from './outputs';
+import { tlsDriverOptions } from '../sinks';
 import { RateLimitedLog } from './rate-limited-log';
 import { RecentEvents } from './recent-events';
 
@@ -206,6 +207,9 @@ export class Pipeline {
   reconfigure(cfg: AncestrydConfig): void {
     this.table.reconfigure(cfg.ancestry.cacheSize, cfg.ancestry.cacheTtlMs / 1000);
     this.enabled = enabledTypes(cfg.events.types);
+    for (const o of this.outputs) {
+      if (o.name === 'tls') o.driver.setBatching(tlsDriverOptions({ ...cfg.outputs.tls, hostIdentifier: this.host.hostIdentifier }));
+    }
   }
 
   /** Detach, drain what the ring still holds, flush every output (bounded by their close timeouts). */

@@ -86,7 +86,7 @@ export class SinkDriver {
   readonly name: string;
   private readonly sink: Sink;
   private readonly queue: EventQueue;
-  private readonly o: Required<Omit<SinkDriverOptions, 'metrics' | 'log' | 'nowBootNs'>>;
+  private o: Required<Omit<SinkDriverOptions, 'metrics' | 'log' | 'nowBootNs'>>;
   private readonly nowBootNs: () => number;
   private readonly metrics: SinkMetrics;
   private readonly log: SinkLogger;
@@ -145,6 +145,15 @@ export class SinkDriver {
       this.s.droppedEvents[reason] += events;
       this.metrics.dropped(events, reason);
     };
+  }
+
+  /** SIGHUP: new batching (e.g. logger_tls_period / logger_tls_max_lines); applies from the next batch. */
+  setBatching(opts: Pick<SinkDriverOptions, 'maxBatchLines' | 'lingerMs'>): void {
+    const next = { ...this.o, ...opts };
+    checkPositiveInt(`${this.name}: max batch lines`, next.maxBatchLines);
+    checkPositiveInt(`${this.name}: linger ms`, next.lingerMs, 0, 3_600_000);
+    this.o = next;
+    this.wake();
   }
 
   /** Opens the queue (replaying what a previous run left), starts the sink, starts delivering. */

@@ -247,3 +247,17 @@ test('start() undoes itself when the sink fails to start', async () => {
     removeDir(dir);
   }
 });
+
+test('setBatching applies a new linger and batch size to what is queued (SIGHUP)', async () => {
+  const sink = new ScriptedSink();
+  const d = new SinkDriver(sink, new MemoryQueue(), { ...fast, lingerMs: 3_600_000, maxBatchLines: 1000 });
+  await d.start();
+  d.enqueue(numbered(0, 10), 1);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(sink.delivered.length, 0, 'a partial batch waits out the hour-long linger');
+  d.setBatching({ lingerMs: 0, maxBatchLines: 4 });
+  await waitFor(() => sink.delivered.length === 10, 'delivery after setBatching');
+  assert.deepEqual(sink.batches.map((b) => b.count), [4, 4, 2]);
+  assert.throws(() => d.setBatching({ maxBatchLines: 0 }), /max batch lines/);
+  await d.close();
+});

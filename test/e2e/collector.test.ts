@@ -3,7 +3,7 @@
  * this test starts, field by field.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ExecRecord, ExitRecord, ForkRecord, KernelRecord } from '../../src/collector/decode';
@@ -191,5 +191,23 @@ describe('collector on the real kernel', () => {
     const c = h.collector.counters();
     assert.ok(c.exec.emitted > 0 && c.fork.emitted > 0 && c.exit.emitted > 0 && c.exec_failed.emitted > 0);
     assert.deepEqual([c.exec.dropped, c.fork.dropped, c.exit.dropped, c.exec_failed.dropped], [0, 0, 0, 0]);
+  });
+});
+
+describe('collector lifecycle', () => {
+  it('leaves no descriptor or mapping behind after close(), also when closed twice', async () => {
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const maps = () => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('anon_inode:bpf')).length;
+    // Warm up once: libbpf and koffi open a few descriptors for good on first use.
+    await new CollectorHarness().close();
+    const [fd0, map0] = [fds(), maps()];
+    const h = new CollectorHarness();
+    assert.ok(fds() > fd0, 'the collector holds descriptors while open');
+    assert.equal(maps(), map0 + 2, 'consumer page and data area are mapped while open');
+    await run('/bin/true', []);
+    await h.close();
+    await h.close();
+    assert.equal(fds(), fd0, 'descriptors after close');
+    assert.equal(maps(), map0, 'ring buffer mappings after close');
   });
 });

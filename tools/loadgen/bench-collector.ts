@@ -154,6 +154,19 @@ async function main(): Promise<void> {
     console.log(table.at(-1));
   }
 
+  // The failed-exec hooks are syscall tracepoints: while attached, every
+  // syscall on the host takes the slow path. Measure what that costs.
+  const syscalls: string[] = [];
+  const CALLS = 5_000_000;
+  const nsPerCall = (l: Load) => 1e9 / l.calls_per_sec!;
+  for (let rep = 0; rep < REPS; rep++) {
+    const none = nsPerCall(runLoad('burst', [String(CALLS)]));
+    const withFailed = nsPerCall((await withCollector([], () => runLoad('burst', [String(CALLS)]))).load);
+    const without = nsPerCall((await withCollector(['--no-exec-failed'], () => runLoad('burst', [String(CALLS)]))).load);
+    syscalls.push(`| ${rep + 1} | ${none.toFixed(0)} | ${without.toFixed(0)} | ${withFailed.toFixed(0)} |`);
+    rows.push({ workload: 'syscall', rep, none, without, withFailed });
+  }
+
   const bursts: string[] = [];
   for (const [label, rate, count] of [
     [`${BURST_RATE / 1000}k/s × ${BURST_SECS} s`, BURST_RATE, BURST_RATE * BURST_SECS],
@@ -171,6 +184,9 @@ async function main(): Promise<void> {
   console.log('\n| workload | no tracer (exec/s) | ancestryd (exec/s, Δ) | bpftrace (exec/s, Δ) | ancestryd CPU µs/record | bpftrace CPU µs/event | ancestryd lost | bpftrace lost | ancestryd RSS HWM MB |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of table) console.log(r);
+  console.log('\n| run | getppid() ns/call, no tracer | ancestryd, exec_failed_events=false | ancestryd, exec_failed_events=true |');
+  console.log('|---|---|---|---|');
+  for (const r of syscalls) console.log(r);
   console.log('\n| synthetic burst | achieved calls/s | records received / sent | kernel drops | unaccounted | CPU µs/record | RSS HWM MB |');
   console.log('|---|---|---|---|---|---|---|');
   for (const r of bursts) console.log(r);

@@ -19,7 +19,7 @@ import { KafkaSink } from '../../src/sinks/kafka/kafka-sink';
 import { parseKafkaConfig } from '../../src/sinks/kafka/config';
 import { SampleEvents, seqOf } from '../../tools/kafka/sample-events';
 import {
-  collectingLogger, createTopic, readTopic, requireBroker, uniqueTopic,
+  collectingLogger, createTopic, readTopic, requireBroker, uniqueTopic, waitForMessages,
 } from '../../tools/kafka/test-broker';
 
 const HOST = 'ci-host-01';
@@ -107,6 +107,7 @@ test('kafka e2e: acks 1 and acks 0 (idempotence off) deliver; close() leaves no 
     await driver.close(30_000);
     assert.equal(driver.stats().deliveredEvents, 1000, `acks ${acks}: ${sink.lastError}`);
     await assertNoneSurvived(before, `acks ${acks}`);
+    await waitForMessages(bootstrap, topic, lines.length);
     const got = await readTopic(bootstrap, topic);
     assert.deepEqual(got.map((m) => m.value.toString()), lines, `acks ${acks}: read back in order`);
   }

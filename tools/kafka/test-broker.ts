@@ -133,6 +133,21 @@ export interface ConsumedMessage {
  * Every message in `topic` at the time of the call, in offset order per
  * partition (partitions concatenated in partition order).
  */
+/**
+ * Wait until the topic holds at least `count` messages. With acks=0 a send
+ * resolves before the broker appended it, so reading back at once races.
+ */
+export async function waitForMessages(bootstrap: string, topic: string, count: number, deadlineMs = 30_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const offsets = await withAdmin(bootstrap, (admin) => admin.fetchTopicOffsets(topic));
+    const have = offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
+    if (have >= count) return;
+    if (Date.now() > end) throw new Error(`${topic} holds ${have} messages after ${deadlineMs} ms, expected ${count}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function readTopic(bootstrap: string, topic: string, deadlineMs = 120_000): Promise<ConsumedMessage[]> {
   const ends = await withAdmin(bootstrap, (admin) => admin.fetchTopicOffsets(topic));
   const want = new Map<number, number>();

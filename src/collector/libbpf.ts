@@ -27,6 +27,10 @@ export const EPOLL_EVENT_SIZE = process.arch === 'x64' ? 12 : 16;
 export const CLOCK_REALTIME = 0;
 export const CLOCK_BOOTTIME = 7;
 export const EINTR = 4;
+export const SIG_BLOCK = 0;
+export const SIG_SETMASK = 2;
+/** glibc's sigset_t: 1024 bits. */
+export const SIGSET_BYTES = 128;
 
 export interface LibbpfApi {
   libbpf_set_print(fn: unknown): unknown;
@@ -68,6 +72,7 @@ export interface LibcApi {
   close(fd: number): number;
   clock_gettime(clock: number, ts: Buffer): number;
   vsnprintf(buf: Buffer, size: number, fmt: string, ap: Ptr): number;
+  pthread_sigmask(how: number, set: Buffer | null, oldset: Buffer | null): number;
 }
 
 export interface Native {
@@ -133,6 +138,7 @@ export function loadNative(): Native {
     close: libc.func('int close(int fd)'),
     clock_gettime: libc.func('int clock_gettime(int clk, void *ts)'),
     vsnprintf: libc.func('int vsnprintf(void *buf, size_t size, const char *fmt, void *ap)'),
+    pthread_sigmask: libc.func('int pthread_sigmask(int how, const void *set, void *oldset)'),
   } as unknown as LibcApi;
   native = {
     bpf,
@@ -156,4 +162,22 @@ export function clockNs(n: Native, clock: number): number {
   const ts = Buffer.alloc(16);
   n.c.clock_gettime(clock, ts);
   return Number(ts.readBigInt64LE(0)) * 1e9 + Number(ts.readBigInt64LE(8));
+}
+
+/**
+ * Run fn with every signal blocked on this thread. The verifier gives up
+ * with EAGAIN when a signal is pending (libbpf retries five times): a
+ * profiler's SIGPROF every few ms, or a SIGTERM during start-up, would make
+ * loading fail. Process-directed signals go to Node's other threads
+ * meanwhile; the rest are delivered when the mask is restored.
+ */
+export function withSignalsBlocked<T>(n: Native, fn: () => T): T {
+  const all = Buffer.alloc(SIGSET_BYTES, 0xff);
+  const old = Buffer.alloc(SIGSET_BYTES);
+  if (n.c.pthread_sigmask(SIG_BLOCK, all, old) !== 0) return fn();
+  try {
+    return fn();
+  } finally {
+    n.c.pthread_sigmask(SIG_SETMASK, old, null);
+  }
 }

@@ -5,7 +5,7 @@
  */
 import { AncestrydError } from '../errors';
 import { EtConfig, EtCounter, Kind, Limits } from './layout';
-import { describeErrno, loadNative, type Native, type Ptr } from './libbpf';
+import { describeErrno, loadNative, withSignalsBlocked, type Native, type Ptr } from './libbpf';
 
 export interface ProgramOptions {
   objectPath: string;
@@ -108,7 +108,7 @@ export class ExecTraceProgram {
       }
       try {
         configure(n, obj, opts);
-        const err = n.bpf.bpf_object__load(obj);
+        const err = withSignalsBlocked(n, () => n.bpf.bpf_object__load(obj));
         if (err < 0) {
           throw new AncestrydError('ANC_BPF_LOAD', `loading ${opts.objectPath} failed: ${describeErrno(n, err)}`
             + loadHint(-err) + verifierTail(log));

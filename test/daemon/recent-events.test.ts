@@ -1,0 +1,30 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { RecentEvents } from '../../src/daemon/recent-events';
+
+describe('RecentEvents', () => {
+  it('keeps the newest lines up to its capacity, oldest first, per pid or all', () => {
+    const r = new RecentEvents(3);
+    for (let i = 1; i <= 5; i++) r.push(i % 2, `line${i}`);
+    assert.deepEqual(r.query(undefined, 10), ['line3', 'line4', 'line5']);
+    assert.deepEqual(r.query(1, 10), ['line3', 'line5']);
+    assert.deepEqual(r.query(undefined, 2), ['line4', 'line5'], 'the limit keeps the newest');
+    assert.equal(r.size, 3);
+  });
+
+  it('drops the oldest lines past its byte bound, keeping at least the newest', () => {
+    const r = new RecentEvents(100, 10);
+    r.push(1, 'aaaa');
+    r.push(2, 'bbbb');
+    r.push(3, 'cccc');
+    assert.deepEqual(r.query(undefined, 10), ['bbbb', 'cccc']);
+    r.push(4, 'x'.repeat(50));
+    assert.deepEqual(r.query(undefined, 10), ['x'.repeat(50)]);
+  });
+
+  it('holds nothing with capacity 0', () => {
+    const r = new RecentEvents(0);
+    r.push(1, 'a');
+    assert.deepEqual(r.query(undefined, 10), []);
+  });
+});

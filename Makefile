@@ -11,7 +11,7 @@ NATIVE_CFLAGS := -O2 -g -Wall -Wextra -Werror
 
 BPF_OBJ := $(BUILD)/exec_trace.bpf.o
 BENCH_OBJ := $(BUILD)/exec_trace_bench.bpf.o
-NATIVE  := $(BUILD)/exec-shapes $(BUILD)/procgen $(BUILD)/burst $(BUILD)/ancestry-scenario
+NATIVE  := $(BUILD)/exec-shapes $(BUILD)/procgen $(BUILD)/burst $(BUILD)/ancestry-scenario $(BUILD)/clock-offset
 
 .PHONY: all bpf native ts deps run test clean
 all: bpf native ts
@@ -63,6 +63,30 @@ $(BUILD)/procgen: tools/loadgen/procgen.c
 $(BUILD)/burst: tools/loadgen/burst.c
 	@mkdir -p $(BUILD)
 	$(CC) $(NATIVE_CFLAGS) -o $@ $<
+
+$(BUILD)/clock-offset: tools/loadgen/clock-offset.c
+	@mkdir -p $(BUILD)
+	$(CC) $(NATIVE_CFLAGS) -o $@ $<
+
+# Soak, correctness run and benchmarks (issue 6; figures in docs/benchmarks.md). Root.
+#   make soak DURATION=60 RATE=1000 MODE=mix QUERY_RATE=10 OUT=var/soak/run1
+#   make correctness      trees + churn + pid wraps at 1k exec/s for 60 s: 0 lost, 0 wrong
+#   make bench            exec rate vs no tracer and bpftrace; cold vs warm; memory under load
+.PHONY: soak correctness bench
+DURATION ?= 60
+RATE ?= 1000
+MODE ?= mix
+QUERY_RATE ?= 10
+OUT ?=
+soak: all
+	node dist/tools/loadgen/soak.js --duration $(DURATION) --rate $(RATE) --mode $(MODE) --query-rate $(QUERY_RATE) $(if $(OUT),--out $(OUT)) $(SOAK_ARGS)
+
+correctness: all
+	node dist/tools/loadgen/soak.js --duration 60 --rate 1000 --mode mix --query-rate 10 --wrap-forks 3 --wrap-every 5 \
+	  --min-rate 990 --min-wraps 6 $(if $(OUT),--out $(OUT),--out var/correctness) $(SOAK_ARGS)
+
+bench: all
+	node dist/tools/loadgen/bench.js $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) dist

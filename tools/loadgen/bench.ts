@@ -1,0 +1,363 @@
+/**
+ * The whole daemon's benchmark (issue 6), in one run, printed as markdown:
+ *
+ *  1. Exec rate. build/procgen flat, 2 workers, flat out, for --secs, with no
+ *     tracer, with ancestryd (the whole daemon, file sink) and with bpftrace on
+ *     the same tracepoints (tools/loadgen/bpftrace/exec-trace.bt); --reps runs
+ *     each, in rotating order. For ancestryd: daemon CPU µs per exec and per
+ *     ring record, latency kernel event → line in the results log (p50/p99),
+ *     peak RSS, and loss (execs missing from the log, checked against
+ *     procgen's truth afterwards, plus kernel ring drops).
+ *  2. Cold vs warm (the old benchmark's "restart, query; query again").
+ *     a. Execs on a daemon just started vs the same again once warm: CPU µs/exec, latency.
+ *     b. --hold processes held alive by procgen: ancestry queries over the
+ *        admin socket, one at a time, first pass (cold) and second pass (warm),
+ *        on a daemon that saw them start and on one started while they lived
+ *        (table from /proc); queries/s, p50/p99, cache hits/misses.
+ *  3. Memory under load: RSS idle, with --hold live processes in the table,
+ *     and per process.
+ *
+ *   node dist/tools/loadgen/bench.js [--reps 3] [--secs 10] [--hold 10000] [--queries 5000] [--json FILE]
+ *   make bench
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { adminRequest } from '../../src/daemon/admin-client';
+import { CheckSession } from './check-session';
+import { readClockOffsets } from './clock-offset';
+import { ROOT, startDaemon, type DaemonHandle } from './daemon-process';
+import { LatencyTail } from './latency-tail';
+import { sampleProc } from './proc-stat';
+import { Samples, type Summary } from './samples';
+
+const BUILD = join(ROOT, 'build');
+const PROCGEN = join(BUILD, 'procgen');
+const BPFTRACE_SCRIPT = join(ROOT, 'tools', 'loadgen', 'bpftrace', 'exec-trace.bt');
+
+function opt(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+}
+const REPS = opt('reps', 3);
+const SECS = opt('secs', 10);
+const HOLD = opt('hold', 10_000);
+const QUERIES = opt('queries', 5000);
+const jsonOut = process.argv.includes('--json') ? process.argv[process.argv.indexOf('--json') + 1] : null;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–');
+const f0 = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '–');
+const range = (xs: number[], d = 0) => (xs.length > 1 ? ` (${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)})` : '');
+
+interface Stats {
+  cache_hits: number;
+  cache_misses: number;
+  cache_size: number;
+  cache_live: number;
+  events: Record<string, number>;
+  ring: { records: Record<string, number>; lost: Record<string, number> };
+  ancestry: { evictionsLive?: number; evictedLive?: number; estimatedBytes?: number };
+  sinks?: Record<string, { sent_events?: number }>;
+}
+const stats = (d: DaemonHandle) => adminRequest(d.adminSocket, 'stats', {}, { timeoutMs: 30_000 }) as unknown as Promise<Stats>;
+
+interface PgSummary { execs: number; execs_per_sec: number; failures: number }
+
+function procgen(args: string[]): PgSummary {
+  const r = spawnSync(PROCGEN, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`procgen ${args.join(' ')} failed (${r.status}): ${r.stderr || r.stdout}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as PgSummary;
+}
+
+function procgenAsync(args: string[]): Promise<PgSummary> {
+  return new Promise((resolve, reject) => {
+    const cp = spawn(PROCGEN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    cp.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    cp.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    cp.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as PgSummary)
+      : reject(new Error(`procgen ${args.join(' ')} failed (${code}): ${err || out}`))));
+  });
+}
+
+interface DaemonRun {
+  execsPerSec: number;
+  cpuUsPerExec: number;
+  cpuUsPerRecord: number;
+  latency: Summary;
+  rssMb: number;
+  hwmMb: number;
+  lost: number;
+  wrong: number;
+  ringLost: number;
+}
+
+/** Runs procgen while the daemon runs; daemon CPU, records, latency and loss over that run. */
+async function underDaemon(d: DaemonHandle, dir: string, tag: string, pgArgs: string[], mono: bigint): Promise<DaemonRun> {
+  const truth = join(dir, `${tag}.truth`);
+  const tail = new LatencyTail(d.logDir, mono);
+  tail.start();
+  const s0 = await stats(d);
+  const p0 = sampleProc(d.pid)!;
+  let rssMax = p0.rssKb;
+  const rssTimer = setInterval(() => { rssMax = Math.max(rssMax, sampleProc(d.pid)?.rssKb ?? 0); }, 250);
+  const load = await procgenAsync([...pgArgs, '--truth', truth, '--tag', tag]);
+  // Wait until the daemon has delivered every exec procgen made (bounded).
+  let s1 = await stats(d);
+  for (let i = 0; i < 100 && (s1.events.exec ?? 0) - (s0.events.exec ?? 0) < load.execs; i++) {
+    await sleep(100);
+    s1 = await stats(d);
+  }
+  await sleep(300);
+  s1 = await stats(d);
+  const p1 = sampleProc(d.pid)!;
+  clearInterval(rssTimer);
+  tail.stop();
+  const check = new CheckSession({ logDir: d.logDir, truthPath: truth, tagPrefix: tag, maxDepth: 32, monoMinusBootNs: mono }).finish().check;
+  unlinkSync(truth);
+  const cpuUs = (p1.cpuMs - p0.cpuMs) * 1000;
+  const execs = (s1.events.exec ?? 0) - (s0.events.exec ?? 0);
+  return {
+    execsPerSec: load.execs_per_sec,
+    cpuUsPerExec: cpuUs / execs,
+    cpuUsPerRecord: cpuUs / (sum(s1.ring.records) - sum(s0.ring.records)),
+    latency: tail.latencyMs.summary(),
+    rssMb: Math.max(rssMax, p1.rssKb) / 1024,
+    hwmMb: p1.hwmKb / 1024,
+    lost: check.lost,
+    wrong: check.wrong,
+    ringLost: sum(s1.ring.lost) - sum(s0.ring.lost),
+  };
+}
+
+async function withBpftrace(work: () => Promise<PgSummary>): Promise<{ load: PgSummary; cpuUsPerEvent: number; events: number; lost: number }> {
+  const out = join(tmpdir(), `ancestryd-bench-bpftrace-${process.pid}.out`);
+  const fd = openSync(out, 'w');
+  const cp: ChildProcess = spawn('bpftrace', [BPFTRACE_SCRIPT], { stdio: ['ignore', fd, 'pipe'] });
+  closeSync(fd);
+  let stderr = '';
+  cp.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  for (let i = 0; i < 300 && !readFileSync(out, 'utf8').includes('Attaching'); i++) await sleep(100);
+  await sleep(300);
+  const c0 = sampleProc(cp.pid!)!.cpuMs;
+  const load = await work();
+  await sleep(1000); // let bpftrace empty its buffers
+  const cpuMs = sampleProc(cp.pid!)!.cpuMs - c0;
+  cp.kill('SIGINT');
+  await new Promise((r) => cp.on('exit', r));
+  const text = readFileSync(out, 'utf8');
+  unlinkSync(out);
+  let events = 0;
+  let lost = 0;
+  for (const l of text.split('\n')) if (/^(exec|fork|exit) /.test(l)) events++;
+  for (const m of (text + stderr).matchAll(/Lost (\d+) events/g)) lost += Number(m[1]);
+  return { load, cpuUsPerEvent: (cpuMs * 1000) / Math.max(1, events), events, lost };
+}
+
+/** `ancestry <pid>` for each pid, one at a time; queries/s and latency. */
+async function queryPass(d: DaemonHandle, pids: number[]): Promise<{ qps: number; latency: Summary; notFound: number; hits: number; misses: number }> {
+  const s0 = await stats(d);
+  const lat = new Samples();
+  let notFound = 0;
+  const t0 = performance.now();
+  for (const pid of pids) {
+    const t = performance.now();
+    try {
+      await adminRequest(d.adminSocket, 'ancestry', { pid });
+    } catch {
+      notFound++;
+    }
+    lat.add(performance.now() - t);
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const s1 = await stats(d);
+  return { qps: pids.length / secs, latency: lat.summary(), notFound, hits: s1.cache_hits - s0.cache_hits, misses: s1.cache_misses - s0.cache_misses };
+}
+
+async function settledRssMb(pid: number): Promise<number> {
+  await sleep(3000);
+  return (sampleProc(pid)?.rssKb ?? NaN) / 1024;
+}
+
+interface Holder { cp: ChildProcess; pids: number[]; held: number; secs: number; stop(): Promise<void> }
+
+/** procgen hold: N processes alive until stop(); their pids from the truth file. */
+async function hold(n: number, dir: string, tag: string): Promise<Holder> {
+  const truth = join(dir, `${tag}.truth`);
+  const cp = spawn(PROCGEN, ['hold', '--count', String(n), '--workers', '2', '--duration', '3600', '--truth', truth, '--tag', tag],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const it = createInterface({ input: cp.stdout! })[Symbol.asyncIterator]();
+  const first = JSON.parse(String((await it.next()).value)) as { held: number; secs: number };
+  const pids = readFileSync(truth, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { pid: number }).pid);
+  return {
+    cp, pids, held: first.held, secs: first.secs,
+    async stop() {
+      cp.kill('SIGTERM');
+      await it.next();
+      await new Promise((r) => (cp.exitCode !== null ? r(null) : cp.once('exit', r)));
+      unlinkSync(truth);
+    },
+  };
+}
+
+function sample<T>(xs: T[], n: number): T[] {
+  const copy = [...xs];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j], copy[i]];
+  }
+  return copy.slice(0, n);
+}
+
+async function main(): Promise<void> {
+  for (const f of ['procgen', 'clock-offset', 'exec_trace.bpf.o']) {
+    if (!existsSync(join(BUILD, f))) throw new Error(`build/${f} is missing: run "make"`);
+  }
+  if (process.getuid?.() !== 0) throw new Error('the benchmark loads BPF programs: run it as root');
+  const dir = mkdtempSync(join(tmpdir(), 'anc-bench-'));
+  const mono = readClockOffsets(ROOT).monotonicMinusBoottimeNs;
+  const rows: Record<string, unknown>[] = [];
+  const out: string[] = [];
+  const say = (l: string) => { out.push(l); console.log(l); };
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  say(`# ancestryd benchmark: ${REPS} reps × ${SECS} s, hold ${HOLD}, ${new Date().toISOString()}`);
+  say(`# kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, ${spawnSync('nproc').stdout.toString().trim()} CPUs, load average at start ${load}`);
+
+  // 1. Exec rate: none / ancestryd / bpftrace.
+  const flat = ['flat', '--workers', '2', '--duration', String(SECS)];
+  const none: number[] = [];
+  const anc: DaemonRun[] = [];
+  const bt: { rate: number; cpu: number; lost: number }[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    const order = [['none', 'ancestryd', 'bpftrace'], ['ancestryd', 'bpftrace', 'none'], ['bpftrace', 'none', 'ancestryd']][rep % 3];
+    for (const cfg of order) {
+      if (cfg === 'none') {
+        const r = procgen(flat);
+        none.push(r.execs_per_sec);
+        rows.push({ section: 'rate', cfg, rep, r });
+      } else if (cfg === 'ancestryd') {
+        const d = await startDaemon(join(dir, `rate-${rep}`));
+        try {
+          await sleep(1000);
+          const r = await underDaemon(d, dir, `br${rep}`, flat, mono);
+          anc.push(r);
+          rows.push({ section: 'rate', cfg, rep, r });
+        } finally {
+          await d.stop();
+          rmSync(join(dir, `rate-${rep}`), { recursive: true, force: true });
+        }
+      } else {
+        const r = await withBpftrace(() => procgenAsync(flat));
+        bt.push({ rate: r.load.execs_per_sec, cpu: r.cpuUsPerEvent, lost: r.lost });
+        rows.push({ section: 'rate', cfg, rep, r });
+      }
+      console.error(`  rate rep ${rep} ${cfg} done`);
+    }
+  }
+  const base = median(none);
+  const pct = (x: number) => `${x >= base ? '+' : ''}${(((x - base) / base) * 100).toFixed(1)}%`;
+  const ar = anc.map((r) => r.execsPerSec);
+  const br = bt.map((r) => r.rate);
+  say('');
+  say(`## Exec rate, procgen flat, 2 workers, flat out (${REPS} × ${SECS} s; median (min–max))`);
+  say('');
+  say('| tracer | exec/s | vs none | CPU µs/exec | CPU µs/record | latency p50 ms | latency p99 ms | RSS max MB | lost |');
+  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  say(`| none | ${f0(base)}${range(none)} | – | – | – | – | – | – | – |`);
+  say(`| ancestryd (daemon, file sink) | ${f0(median(ar))}${range(ar)} | ${pct(median(ar))} | ${f1(median(anc.map((r) => r.cpuUsPerExec)))}${range(anc.map((r) => r.cpuUsPerExec), 1)} | `
+    + `${f1(median(anc.map((r) => r.cpuUsPerRecord)))} | ${f1(median(anc.map((r) => r.latency.p50)))}${range(anc.map((r) => r.latency.p50), 1)} | `
+    + `${f1(median(anc.map((r) => r.latency.p99)))}${range(anc.map((r) => r.latency.p99), 1)} | ${f1(Math.max(...anc.map((r) => r.rssMb)))} | `
+    + `${anc.reduce((a, r) => a + r.lost + r.ringLost, 0)} (wrong ${anc.reduce((a, r) => a + r.wrong, 0)}) |`);
+  say(`| bpftrace (printf per event) | ${f0(median(br))}${range(br)} | ${pct(median(br))} | – | ${f1(median(bt.map((r) => r.cpu)))} per event | – | – | – | ${bt.reduce((a, r) => a + r.lost, 0)} |`);
+
+  // 2a. Execs on a fresh daemon vs warm.
+  const cold = await startDaemon(join(dir, 'cold'));
+  let coldRun: DaemonRun;
+  let warmRun: DaemonRun;
+  const idleRss = await settledRssMb(cold.pid);
+  try {
+    const paced = ['flat', '--workers', '2', '--duration', '5', '--rate', '600'];
+    coldRun = await underDaemon(cold, dir, 'bcold', paced, mono);
+    warmRun = await underDaemon(cold, dir, 'bwarm', paced, mono);
+  } finally {
+    await cold.stop();
+  }
+  say('');
+  say('## Cold vs warm: execs (600 exec/s × 5 s, the first run on a daemon just started)');
+  say('');
+  say('| daemon | CPU µs/exec | latency p50 ms | latency p99 ms | lost |');
+  say('|---|---:|---:|---:|---:|');
+  say(`| just started (cold) | ${f1(coldRun.cpuUsPerExec)} | ${f1(coldRun.latency.p50)} | ${f1(coldRun.latency.p99)} | ${coldRun.lost + coldRun.ringLost} |`);
+  say(`| same daemon, second run (warm) | ${f1(warmRun.cpuUsPerExec)} | ${f1(warmRun.latency.p50)} | ${f1(warmRun.latency.p99)} | ${warmRun.lost + warmRun.ringLost} |`);
+  rows.push({ section: 'exec-cold-warm', coldRun, warmRun });
+
+  // 2b + 3. Hold processes; queries cold/warm; memory.
+  const cacheArgs = [`--process_ancestry_cache_size=${Math.max(4096, HOLD * 2)}`];
+  const seen = await startDaemon(join(dir, 'seen'), cacheArgs);
+  const idle = await settledRssMb(seen.pid);
+  const holder = await hold(HOLD, dir, 'bhold');
+  const qRows: string[] = [];
+  let memRow = '';
+  try {
+    await sleep(2000);
+    const loaded = await settledRssMb(seen.pid);
+    const st = await stats(seen);
+    memRow = `| ${HOLD} processes held (saw them start) | ${f1(idle)} | ${f1(loaded)} | ${f1(((loaded - idle) * 1024) / HOLD)} | ${st.cache_size} | ${st.cache_live} | ${((st.ancestry.estimatedBytes ?? NaN) / HOLD).toFixed(0)} |`;
+    rows.push({ section: 'memory', idle, loaded, stats: st, holdSecs: holder.secs });
+    const pids = sample(holder.pids, QUERIES);
+    const p1 = await queryPass(seen, pids);
+    const p2 = await queryPass(seen, pids);
+    qRows.push(`| saw them start | first pass (cold) | ${f0(p1.qps)} | ${f1(p1.latency.p50 * 1000)} | ${f1(p1.latency.p99 * 1000)} | ${p1.hits} / ${p1.misses} | ${p1.notFound} |`);
+    qRows.push(`| saw them start | second pass (warm) | ${f0(p2.qps)} | ${f1(p2.latency.p50 * 1000)} | ${f1(p2.latency.p99 * 1000)} | ${p2.hits} / ${p2.misses} | ${p2.notFound} |`);
+    rows.push({ section: 'queries-seen', p1, p2 });
+    await seen.stop();
+
+    // A daemon started while they live: everything comes from /proc.
+    const t0 = performance.now();
+    const boot = await startDaemon(join(dir, 'boot'), cacheArgs);
+    const readyMs = performance.now() - t0;
+    try {
+      const bootRss = await settledRssMb(boot.pid);
+      const bst = await stats(boot);
+      memRow += `\n| ${HOLD} processes held (read from /proc at start; ready in ${f0(readyMs)} ms) | – | ${f1(bootRss)} | – | ${bst.cache_size} | ${bst.cache_live} | ${((bst.ancestry.estimatedBytes ?? NaN) / HOLD).toFixed(0)} |`;
+      const b1 = await queryPass(boot, pids);
+      const b2 = await queryPass(boot, pids);
+      qRows.push(`| started while they lived (/proc) | first pass (cold) | ${f0(b1.qps)} | ${f1(b1.latency.p50 * 1000)} | ${f1(b1.latency.p99 * 1000)} | ${b1.hits} / ${b1.misses} | ${b1.notFound} |`);
+      qRows.push(`| started while they lived (/proc) | second pass (warm) | ${f0(b2.qps)} | ${f1(b2.latency.p50 * 1000)} | ${f1(b2.latency.p99 * 1000)} | ${b2.hits} / ${b2.misses} | ${b2.notFound} |`);
+      rows.push({ section: 'queries-boot', readyMs, bootRss, stats: bst, b1, b2 });
+    } finally {
+      await boot.stop();
+    }
+  } finally {
+    await holder.stop();
+    await seen.stop();
+  }
+  say('');
+  say(`## Cold vs warm: ancestry queries over the admin socket (${Math.min(QUERIES, HOLD)} of ${HOLD} held processes, one at a time, a connection each)`);
+  say('');
+  say('| daemon | pass | queries/s | p50 µs | p99 µs | cache hits / misses | not found |');
+  say('|---|---|---:|---:|---:|---:|---:|');
+  for (const r of qRows) say(r);
+  say('');
+  say(`## Memory under load (process_ancestry_cache_size=${Math.max(4096, HOLD * 2)}; idle daemon RSS ${f1(idleRss)} MB)`);
+  say('');
+  say('| table | RSS idle MB | RSS loaded MB | RSS KB per process | cache_size | cache_live | estimated bytes per entry |');
+  say('|---|---:|---:|---:|---:|---:|---:|');
+  say(memRow);
+  rmSync(dir, { recursive: true, force: true });
+  if (jsonOut) writeFileSync(jsonOut, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,53 @@
+/**
+ * The checker, offline: compares a results log (with its rotations) with
+ * procgen's truth file and prints the verdict. Exit 1 on any lost, wrong,
+ * duplicate or unmatched exec; 2 on bad usage. (Latency needs the arrival
+ * times of lines: the soak measures it while the run goes on.)
+ *
+ *   node dist/tools/loadgen/check.js --truth FILE --log-dir DIR [--tag PREFIX]
+ *        [--max-depth 32] [--json FILE]
+ *
+ * --tag defaults to the prefix of the first truth line's tag.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { CheckSession } from './check-session';
+import { renderCheck } from './check-text';
+import { parseTruthLine } from './truth';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** "<prefix>-<worker>-<seq>-<pid>" → prefix. */
+export function tagPrefixOf(tag: string): string {
+  return tag.split('-').slice(0, -3).join('-');
+}
+
+function main(): number {
+  const truthPath = arg('truth');
+  const logDir = arg('log-dir');
+  if (!truthPath || !logDir) {
+    console.error('usage: check --truth FILE --log-dir DIR [--tag PREFIX] [--max-depth 32] [--json FILE]');
+    return 2;
+  }
+  let tag = arg('tag');
+  if (tag === undefined) {
+    const first = readFileSync(truthPath, 'utf8').split('\n', 1)[0];
+    if (!first) {
+      console.error(`${truthPath} is empty: nothing to check`);
+      return 2;
+    }
+    tag = tagPrefixOf(parseTruthLine(first).tag);
+  }
+  const maxDepth = Number(arg('max-depth') ?? 32);
+  const session = new CheckSession({ logDir, truthPath, tagPrefix: tag, maxDepth, monoMinusBootNs: 0n });
+  const res = session.finish();
+  console.log(renderCheck(res.check).join('\n'));
+  console.log(`\n${res.tail.lines} lines in ${res.tail.files} files, ${res.badLines} not parseable`);
+  const json = arg('json');
+  if (json) writeFileSync(json, JSON.stringify(res, null, 2) + '\n');
+  return res.check.ok && res.badLines === 0 ? 0 : 1;
+}
+
+if (require.main === module) process.exitCode = main();

@@ -138,18 +138,36 @@ static __always_inline __u64 group_start(struct task_struct *t)
 	return BPF_CORE_READ(t, group_leader, start_boottime);
 }
 
-static __always_inline __u32 pid_ns_inum(struct task_struct *t)
+/* The task's pid as its own pid namespace sees it, and that namespace. */
+static __always_inline bool ns_pid(struct task_struct *t, struct upid *up)
 {
 	struct pid *pid = BPF_CORE_READ(t, thread_pid);
 	unsigned int level;
-	struct upid up;
 
 	if (!pid)
-		return 0;
+		return false;
 	level = BPF_CORE_READ(pid, level);
-	if (bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]))
+	return bpf_core_read(up, sizeof(*up), &pid->numbers[level & 31]) == 0;
+}
+
+static __always_inline __u32 pid_ns_inum(struct task_struct *t)
+{
+	struct upid up;
+
+	if (!ns_pid(t, &up))
 		return 0;
 	return BPF_CORE_READ(up.ns, ns.inum);
+}
+
+/* Could t have adopted an orphan: init of its namespace, or a child subreaper? */
+static __always_inline bool is_reaper(struct task_struct *t)
+{
+	struct signal_struct *sig = BPF_CORE_READ(t, signal);
+	struct upid up;
+
+	if (BPF_CORE_READ_BITFIELD_PROBED(sig, is_child_subreaper))
+		return true;
+	return ns_pid(t, &up) && up.nr == 1;
 }
 
 static __always_inline __u32 mnt_ns_inum(struct task_struct *t)
@@ -240,6 +258,8 @@ static __always_inline void fill_exec_ids(struct et_exec *r, struct task_struct 
 	r->start_ns = group_start(task);
 	r->parent_start_ns = group_start(parent);
 	r->cgroup_id = cgroup_id_of(task);
+	if (is_reaper(parent))
+		r->flags |= ET_EXEC_PARENT_REAPER;
 	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), &task->comm);
 }
 

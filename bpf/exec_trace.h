@@ -49,6 +49,12 @@ enum et_exec_flags {
 	ET_EXEC_CHAIN_TRUNCATED = 4,    /* chain_depth reached before init */
 	ET_EXEC_ARGV_UNREADABLE = 8,    /* user memory read failed; argv empty */
 	ET_EXEC_FROM_THREAD = 16,       /* exec called by a non-leader thread */
+	/*
+	 * The parent now is a reaper: pid 1 of its namespace or a child
+	 * subreaper. It may have adopted this process when the parent that
+	 * forked it exited, so ppid need not be the fork-time parent.
+	 */
+	ET_EXEC_PARENT_REAPER = 32,
 };
 
 enum et_task_flags {

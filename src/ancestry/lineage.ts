@@ -9,7 +9,7 @@
  * live ancestor exactly when its own link is missing.
  */
 import type { ExecRecord, ProcessRef } from '../collector/decode';
-import type { ProcessEntry } from './process-entry';
+import { PARENT_UNKNOWN, type ProcessEntry } from './process-entry';
 import type { ExecLineage, IncompleteReason, MissingAncestor } from './process-view';
 
 /** What the walk needs from the table. */
@@ -69,7 +69,8 @@ export function walkLineage(src: LineageSource, p: ProcessEntry, chain: readonly
     const parent = src.parentOf(cur, chain, k);
     if (parent === null) {
       gap = src.gapReason(cur);
-      out.missingAncestor = { pid: cur.ppid, entityId: cur.parentEntityId };
+      // An unknown fork-time parent has no pid to name.
+      out.missingAncestor = cur.parentFrom === PARENT_UNKNOWN ? null : { pid: cur.ppid, entityId: cur.parentEntityId };
       break;
     }
     if (n < anc.length) anc[n] = parent;

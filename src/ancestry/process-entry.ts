@@ -30,6 +30,11 @@ export const PARENT_FROM_FORK = 0;
 export const PARENT_FROM_SNAPSHOT = 1;
 /** An exec record's real_parent or /proc's PPid: the parent *then*, possibly a reaper. */
 export const PARENT_FROM_CHAIN = 2;
+/**
+ * No fork record, and the parent now is a reaper (ET_EXEC_PARENT_REAPER) that
+ * may have adopted the process: the fork-time parent is unknown.
+ */
+export const PARENT_UNKNOWN = 3;
 
 /** Which list the entry is on. */
 export const LIST_NONE = 0;

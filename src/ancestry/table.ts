@@ -36,12 +36,13 @@
  */
 import { argvTruncated, type Decoded, type ExecRecord, type ExitRecord, type ForkRecord, type ProcessRef, type TaskRecord } from '../collector/decode';
 import { AncestrydError } from '../errors';
+import { ExecFlags } from '../collector/layout';
 import { EntityIds, startTicks } from './identity';
 import { EntryList } from './entry-list';
 import { LineageResult, OFF_CHAIN, walkLineage, type LineageSource } from './lineage';
 import {
   LIST_EVICTED_LIVE, LIST_EXITED, LIST_LIVE, LIST_PINNED, LIST_REMOVED, NO_START,
-  PARENT_FROM_CHAIN, PARENT_FROM_FORK, PARENT_FROM_SNAPSHOT, ProcessEntry, USE_TICK_NS, type EntryContext,
+  PARENT_FROM_CHAIN, PARENT_FROM_FORK, PARENT_FROM_SNAPSHOT, PARENT_UNKNOWN, ProcessEntry, USE_TICK_NS, type EntryContext,
 } from './process-entry';
 import type { ProcfsFailureReason, ProcfsProcess, ProcfsReader } from './procfs-reader';
 import type { ExecLineage, ExitEventView, ForkEventView, IncompleteReason, ProcessView } from './process-view';
@@ -497,6 +498,14 @@ export class ProcessTable implements LineageSource {
     e.detailsMissing = true;
     e.needing = true;
     this.insert(e);
+    // Its fork record was lost and a reaper is its parent now: the parent that
+    // forked it may have exited and left it to init or a subreaper. Linking the
+    // reaper would report an adopter as the fork-time parent.
+    if (r.flags & ExecFlags.ET_EXEC_PARENT_REAPER && this.snapshotNs >= 0n && r.startNs >= this.snapshotNs && r.ppid !== this.selfTgid) {
+      e.parentFrom = PARENT_UNKNOWN;
+      e.parentMissing = 'events_lost';
+      return e;
+    }
     if (r.ppid !== 0) this.link(e, this.findIndexed(r.ppid, r.parentStartNs) ?? this.findEvictedLive(r.ppid, r.parentStartNs));
     return e;
   }

@@ -34,6 +34,7 @@ export const ExecFlags = {
   ET_EXEC_CHAIN_TRUNCATED: 4,
   ET_EXEC_ARGV_UNREADABLE: 8,
   ET_EXEC_FROM_THREAD: 16,
+  ET_EXEC_PARENT_REAPER: 32,
 } as const;
 
 /** enum et_task_flags */

@@ -153,6 +153,8 @@ export class SyntheticKernel {
     }
     const tid = opts.tid ?? p.pid;
     if (tid !== p.pid) flags |= ExecFlags.ET_EXEC_FROM_THREAD;
+    // As the kernel side: the parent now is init or a child subreaper.
+    if (p.parent !== null && (p.parent.pid === 1 || p.parent.subreaper)) flags |= ExecFlags.ET_EXEC_PARENT_REAPER;
     return {
       kind: failed ? 'exec_failed' : 'exec', ktimeNs: this.nowNs, tgid: p.pid, tid, ppid: p.parent?.pid ?? 0,
       uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid, loginuid: 0xffffffff, sessionid: 0xffffffff,

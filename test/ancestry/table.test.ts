@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Decoded, KernelRecord } from '../../src/collector/decode';
+import { ExecFlags } from '../../src/collector/layout';
 import { isAncestrydError } from '../../src/errors';
 import type { ExecLineage, ExitEventView, ForkEventView } from '../../src/ancestry/process-view';
 import { ProcessTable } from '../../src/ancestry/table';
@@ -337,13 +338,21 @@ describe('ProcessTable lineage', () => {
     assert.equal(s.reason, 'events_lost');
     assert.equal(t.stats.execsWithoutFork, 1);
 
-    // Why it is flagged: with the fork lost, a reparented process shows its reaper.
+    // With the fork lost and a reaper as the parent now, the reaper may be an
+    // adopter: the lineage stops, unknown, rather than name init as the parent.
     const p = k.fork(shell).proc; // lost
     const orphan = k.fork(p).proc; // lost
     k.exit(p); // lost
-    const so = exec(t, k.exec(orphan, '/bin/o', ['o']));
-    assert.deepEqual(so.ancestry, idsOf([k.init]));
-    assert.equal(so.reason, 'events_lost');
+    const orphanExec = k.exec(orphan, '/bin/o', ['o']);
+    assert.ok(orphanExec.flags & ExecFlags.ET_EXEC_PARENT_REAPER);
+    const lo = t.apply(orphanExec) as ExecLineage;
+    assert.deepEqual(lo.ancestry, []);
+    assert.equal(lo.complete, false);
+    assert.equal(lo.incompleteReason, 'events_lost');
+    assert.equal(lo.missingAncestor, null, 'no pid to name: the fork-time parent is unknown');
+    // A child of init whose fork was lost is treated alike: init may or may not be its real parent.
+    const direct = k.fork(k.init).proc; // lost
+    assert.deepEqual(exec(t, k.exec(direct, '/bin/d', ['d'])).ancestry, []);
 
     const child = k.fork(daemon).proc; // filtered in the kernel: the daemon's own fork
     const sd = exec(t, k.exec(child, '/bin/helper', ['helper']));

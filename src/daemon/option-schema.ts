@@ -165,7 +165,7 @@ export const OPTIONS = {
       + 'Batching wakeups saves ~75 µs of CPU per event. Must be smaller than bpf_ring_buffer_size.',
   }),
   bpf_drain_timeout_ms: integer({
-    group: 'collector', min: 1, max: 10_000, unit: 'ms', default: 100,
+    group: 'collector', min: 1, max: 10_000, unit: 'ms', default: 50,
     doc: 'Longest a record waits in the ring at low event rates before the daemon drains anyway.',
   }),
   bpf_drain_batch_records: integer({

@@ -51,10 +51,13 @@ function createOutput(name: LoggerPlugin, cfg: AncestrydConfig, deps: OutputDeps
     case 'filesystem':
       sink = new FileSink({ ...cfg.outputs.file }, log, name);
       queue = diskQueue();
+      // Each drain pass already hands over one batch: waiting for more only adds latency.
+      driverOpts = { lingerMs: 0 };
       break;
     case 'stdout':
       sink = new StdoutSink(process.stdout, name);
       queue = new MemoryQueue({ dropPolicy: spool.dropPolicy });
+      driverOpts = { lingerMs: 0 };
       break;
     case 'tls': {
       const tls = { ...cfg.outputs.tls, hostIdentifier: deps.host.hostIdentifier };

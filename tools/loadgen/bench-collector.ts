@@ -55,6 +55,27 @@ function lineReader(cp: ChildProcess): () => Promise<string> {
   return () => new Promise((res) => (queue.length ? res(queue.shift()!) : (waiter = res)));
 }
 
+/** Kernel-side cost: run count and run time of our BPF programs (kernel.bpf_stats_enabled). */
+type ProgStats = Record<string, { runs: number; ns: number }>;
+const OUR_PROGRAMS = /^et_/;
+
+function bpfProgStats(): ProgStats {
+  const r = spawnSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' });
+  const out: ProgStats = {};
+  for (const p of JSON.parse(r.stdout || '[]') as { name?: string; run_cnt?: number; run_time_ns?: number }[]) {
+    if (p.name && OUR_PROGRAMS.test(p.name)) {
+      const s = (out[p.name] ??= { runs: 0, ns: 0 });
+      s.runs += p.run_cnt ?? 0;
+      s.ns += p.run_time_ns ?? 0;
+    }
+  }
+  return out;
+}
+
+function setBpfStats(on: boolean): void {
+  writeFileSync('/proc/sys/kernel/bpf_stats_enabled', on ? '1' : '0');
+}
+
 interface RunnerResult {
   counts: Record<string, number>;
   kernel: Record<string, { emitted: number; dropped: number }>;
@@ -62,18 +83,25 @@ interface RunnerResult {
   hwmKb: number;
 }
 
-async function withCollector(runnerArgs: string[], work: () => Load): Promise<{ load: Load; res: RunnerResult }> {
+async function withCollector(runnerArgs: string[], work: () => Load): Promise<{ load: Load; res: RunnerResult; bpf: ProgStats }> {
   const cp = spawn(process.execPath, [RUNNER, ...runnerArgs], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
   const next = lineReader(cp);
   let line = await next();
   while (!line.startsWith('READY')) line = await next();
   await sleep(300);
+  const before = bpfProgStats();
   const load = work();
   await sleep(300);
+  const after = bpfProgStats();
   cp.stdin!.write('stop\n');
   const res = JSON.parse(await next()) as RunnerResult;
   await new Promise((r) => cp.on('exit', r));
-  return { load, res };
+  const kernel: ProgStats = {};
+  for (const [name, a] of Object.entries(after)) {
+    const b = before[name] ?? { runs: 0, ns: 0 };
+    kernel[name] = { runs: a.runs - b.runs, ns: a.ns - b.ns };
+  }
+  return { load, res, bpf: kernel };
 }
 
 async function withBpftrace(work: () => Load): Promise<{ load: Load; events: number; lost: number; cpuMs: number }> {
@@ -107,6 +135,8 @@ const median = (xs: number[]) => {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 async function main(): Promise<void> {
+  setBpfStats(true);
+  process.on('exit', () => setBpfStats(false));
   for (const f of ['procgen', 'burst', 'exec_trace.bpf.o', 'exec_trace_bench.bpf.o']) {
     if (!existsSync(join(BUILD, f))) throw new Error(`build/${f} is missing: run "make"`);
   }
@@ -120,6 +150,7 @@ async function main(): Promise<void> {
     const cpuPerEvent: Record<string, number[]> = { ancestryd: [], bpftrace: [] };
     const lost: Record<string, number[]> = { ancestryd: [], bpftrace: [] };
     const hwm: number[] = [];
+    const bpfNsPerExec: number[] = [];
     const flat = () => runLoad('procgen', ['flat', '--workers', String(workers), '--duration', String(SECS)]);
     for (let rep = 0; rep < REPS; rep++) {
       // Rotate the order so that drift (thermal, other load) spreads evenly.
@@ -130,7 +161,8 @@ async function main(): Promise<void> {
           rates.none.push(load.execs_per_sec!);
           rows.push({ workload: `exec-w${workers}`, cfg, rep, load });
         } else if (cfg === 'ancestryd') {
-          const { load, res } = await withCollector([], flat);
+          const { load, res, bpf } = await withCollector([], flat);
+          bpfNsPerExec.push(Object.values(bpf).reduce((a, p) => a + p.ns, 0) / Math.max(1, load.execs!));
           const events = res.counts.exec + res.counts.fork + res.counts.exit + res.counts.exec_failed;
           const drops = Object.values(res.kernel).reduce((a, k) => a + k.dropped, 0);
           rates.ancestryd.push(load.execs_per_sec!);
@@ -150,7 +182,7 @@ async function main(): Promise<void> {
     }
     const base = median(rates.none);
     const pct = (x: number) => `${(((x - base) / base) * 100).toFixed(1)}%`;
-    table.push(`| exec, ${workers} worker${workers > 1 ? 's' : ''} | ${base.toFixed(0)} | ${median(rates.ancestryd).toFixed(0)} (${pct(median(rates.ancestryd))}) | ${median(rates.bpftrace).toFixed(0)} (${pct(median(rates.bpftrace))}) | ${mean(cpuPerEvent.ancestryd).toFixed(2)} | ${mean(cpuPerEvent.bpftrace).toFixed(2)} | ${lost.ancestryd.reduce((a, b) => a + b, 0)} | ${lost.bpftrace.reduce((a, b) => a + b, 0)} | ${(Math.max(...hwm) / 1024).toFixed(0)} |`);
+    table.push(`| exec, ${workers} worker${workers > 1 ? 's' : ''} | ${base.toFixed(0)} | ${median(rates.ancestryd).toFixed(0)} (${pct(median(rates.ancestryd))}) | ${median(rates.bpftrace).toFixed(0)} (${pct(median(rates.bpftrace))}) | ${mean(cpuPerEvent.ancestryd).toFixed(2)} | ${(mean(bpfNsPerExec) / 1000).toFixed(2)} | ${mean(cpuPerEvent.bpftrace).toFixed(2)} | ${lost.ancestryd.reduce((a, b) => a + b, 0)} | ${lost.bpftrace.reduce((a, b) => a + b, 0)} | ${(Math.max(...hwm) / 1024).toFixed(0)} |`);
     console.log(table.at(-1));
   }
 
@@ -181,8 +213,8 @@ async function main(): Promise<void> {
     rows.push({ workload: 'burst', label, load, res });
   }
 
-  console.log('\n| workload | no tracer (exec/s) | ancestryd (exec/s, Δ) | bpftrace (exec/s, Δ) | ancestryd CPU µs/record | bpftrace CPU µs/event | ancestryd lost | bpftrace lost | ancestryd RSS HWM MB |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('\n| workload | no tracer (exec/s) | ancestryd (exec/s, Δ) | bpftrace (exec/s, Δ) | ancestryd CPU µs/record | ancestryd BPF µs/exec (kernel) | bpftrace CPU µs/event | ancestryd lost | bpftrace lost | ancestryd RSS HWM MB |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of table) console.log(r);
   console.log('\n| run | getppid() ns/call, no tracer | ancestryd, exec_failed_events=false | ancestryd, exec_failed_events=true |');
   console.log('|---|---|---|---|');

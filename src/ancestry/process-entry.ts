@@ -89,6 +89,8 @@ export class ProcessEntry implements ProcessView {
   declare path: string;
   /** argv joined with NULs, which no argument can contain. */
   declare argvText: string;
+  /** cmdline, joined on first read: formats compare it on every exec the process is an ancestor of. */
+  declare private cmdlineMemo: string | null;
   declare comm: string;
   declare cwd: string | null;
   declare uid: number;
@@ -141,6 +143,7 @@ export class ProcessEntry implements ProcessView {
     this.currentParentStartNs = NO_START;
     this.path = '';
     this.argvText = '';
+    this.cmdlineMemo = null;
     this.comm = '';
     this.cwd = null;
     this.uid = 0;
@@ -179,9 +182,12 @@ export class ProcessEntry implements ProcessView {
     return (this.flags & F_NO_ARGV) !== 0 ? EMPTY_ARGV : this.argvText.split('\0');
   }
 
-  /** A fresh string per call (the ancestor JSON is cached instead). */
+  /** argv joined with spaces, as osquery's cmdline column. */
   get cmdline(): string {
-    return this.argvText.indexOf('\0') < 0 ? this.argvText : this.argvText.replaceAll('\0', ' ');
+    if (this.cmdlineMemo === null) {
+      this.cmdlineMemo = this.argvText.indexOf('\0') < 0 ? this.argvText : this.argvText.replaceAll('\0', ' ');
+    }
+    return this.cmdlineMemo;
   }
 
   get loginuid(): number {
@@ -264,6 +270,7 @@ export class ProcessEntry implements ProcessView {
     this.path = path;
     // One argument joins to itself: no new string for the common short command.
     this.argvText = argv.length === 1 ? argv[0] : argv.join('\0');
+    this.cmdlineMemo = null;
     let f = this.flags & ~(F_NO_ARGV | F_ARGV_TRUNCATED);
     if (argv.length === 0) f |= F_NO_ARGV;
     if (argvTruncated) f |= F_ARGV_TRUNCATED;
@@ -281,6 +288,7 @@ export class ProcessEntry implements ProcessView {
     const IMAGE = F_NO_ARGV | F_ARGV_TRUNCATED | F_KTHREAD;
     this.path = from.path;
     this.argvText = from.argvText;
+    this.cmdlineMemo = null;
     this.flags = (this.flags & ~(IMAGE | F_OWN_IMAGE)) | (from.flags & IMAGE);
     this.cwd = from.cwd;
     this.json = null;
@@ -298,6 +306,7 @@ export class ProcessEntry implements ProcessView {
   stripDetails(): void {
     this.path = '';
     this.argvText = '';
+    this.cmdlineMemo = null;
     this.flags = (this.flags & ~(F_ARGV_TRUNCATED | F_OWN_IMAGE)) | F_NO_ARGV;
     this.cwd = null;
     this.execChain = EMPTY_CHAIN;

@@ -5,24 +5,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BPF_OBJECT, requireBuilt, ROOT } from './paths';
+import { freePort, MAIN } from '../../tools/loadgen/daemon-process';
+import { BPF_OBJECT, requireBuilt } from './paths';
 import { requireRootAndBpf } from './root';
 
-export const MAIN = join(ROOT, 'dist', 'src', 'daemon', 'main.js');
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort, MAIN };
 
 export class DaemonHarness {
   readonly dir: string;

@@ -9,15 +9,14 @@
  *   node dist/tools/loadgen/bench-collector.js [--reps 3] [--secs 5] [--burst-rate 100000] [--burst-secs 10]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { underBpftrace } from './bpftrace-baseline';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const BUILD = join(ROOT, 'build');
 const RUNNER = join(ROOT, 'dist', 'tools', 'loadgen', 'collector-runner.js');
-const BPFTRACE_SCRIPT = join(ROOT, 'tools', 'loadgen', 'bpftrace', 'exec-trace.bt');
-const CLK_TCK = 100;
 
 function opt(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,12 +36,6 @@ function runLoad(cmd: string, args: string[]): Load {
   const r = spawnSync(join(BUILD, cmd), args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Load;
-}
-
-function procCpuMs(pid: number): number {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
 }
 
 function lineReader(cp: ChildProcess): () => Promise<string> {
@@ -104,30 +97,6 @@ async function withCollector(runnerArgs: string[], work: () => Load): Promise<{ 
   return { load, res, bpf: kernel };
 }
 
-async function withBpftrace(work: () => Load): Promise<{ load: Load; events: number; lost: number; cpuMs: number }> {
-  const out = '/dev/shm/ancestryd-bench-bpftrace.out';
-  const fd = openSync(out, 'w');
-  const cp = spawn('bpftrace', [BPFTRACE_SCRIPT], { stdio: ['ignore', fd, 'pipe'] });
-  let stderr = '';
-  cp.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  for (let i = 0; i < 300 && !readFileSync(out, 'utf8').includes('Attaching'); i++) await sleep(100);
-  await sleep(300);
-  const cpu0 = procCpuMs(cp.pid!);
-  const load = work();
-  await sleep(1000); // let bpftrace empty its buffers
-  const cpuMs = procCpuMs(cp.pid!) - cpu0;
-  cp.kill('SIGINT');
-  await new Promise((r) => cp.on('exit', r));
-  closeSync(fd);
-  const text = readFileSync(out, 'utf8');
-  unlinkSync(out);
-  let events = 0;
-  let lost = 0;
-  for (const l of text.split('\n')) if (/^(exec|fork|exit) /.test(l)) events++;
-  for (const m of (text + stderr).matchAll(/Lost (\d+) events/g)) lost += Number(m[1]);
-  return { load, events, lost, cpuMs };
-}
-
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -172,7 +141,7 @@ async function main(): Promise<void> {
           hwm.push(res.hwmKb);
           rows.push({ workload: `exec-w${workers}`, cfg, rep, load, res });
         } else {
-          const r = await withBpftrace(flat);
+          const r = await underBpftrace(flat);
           rates.bpftrace.push(r.load.execs_per_sec!);
           cpuPerEvent.bpftrace.push((r.cpuMs * 1000) / Math.max(1, r.events));
           lost.bpftrace.push(r.lost);

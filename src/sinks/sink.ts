@@ -18,6 +18,15 @@ export interface Sink {
   start(): Promise<void>;
   /** Never rejects on delivery problems: it answers retry or rejected. A throw counts as retry. */
   send(batch: EventBatch): Promise<SendResult>;
+  /**
+   * Optional synchronous delivery, for a destination where a returned write is
+   * as good as an acknowledgement (a local file: the page cache outlives the
+   * process). The driver calls it from enqueue() while nothing is queued, so
+   * the drain hands ring space back to the kernel only after the events are
+   * written, and the output needs no spool. `batch.data` is valid only during
+   * the call. What does not answer delivered is queued and goes through send().
+   */
+  deliverNow?(batch: EventBatch): SendResult;
   /** Releases everything; aborts sends in flight (they answer retry). Idempotent. */
   close(): Promise<void>;
   /** Why the last send did not deliver (dead-letter reason, logs). */
@@ -42,20 +51,6 @@ export interface EventBatch {
 
 const NEWLINE = 0x0a;
 const COMMA = 0x2c;
-
-/** The batch's lines as strings (sinks that need one value per event). */
-export function batchLines(batch: EventBatch): string[] {
-  const out: string[] = new Array(batch.count);
-  const d = batch.data;
-  let start = 0;
-  let n = 0;
-  for (let nl = d.indexOf(NEWLINE, 0); nl >= 0; nl = d.indexOf(NEWLINE, start)) {
-    out[n++] = d.toString('utf8', start, nl);
-    start = nl + 1;
-  }
-  out.length = n;
-  return out;
-}
 
 /**
  * `prefix` + "[" + lines joined by "," + "]" + `suffix` as one Buffer, without

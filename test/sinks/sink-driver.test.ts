@@ -71,7 +71,7 @@ test('retry keeps the batch and resends it after backoff; order holds across fai
     sink.answer = (_b, n) => (n % 3 === 0 ? 'delivered' : 'retry');
     const d = new SinkDriver(sink, new DiskSpool({ dir, fsync: 'never' }), { ...fast, maxBatchLines: 7, metrics });
     await d.start();
-    for (let i = 0; i < 100; i++) d.enqueueOne(JSON.stringify({ n: i }), 1);
+    for (let i = 0; i < 100; i++) d.enqueue([JSON.stringify({ n: i })], 1);
     await waitFor(() => sink.delivered.length === 100, 'delivery');
     assert.deepEqual(sink.delivered, range(0, 99));
     assert.ok(d.stats().retriedBatches > 0);
@@ -259,5 +259,56 @@ test('setBatching applies a new linger and batch size to what is queued (SIGHUP)
   await waitFor(() => sink.delivered.length === 10, 'delivery after setBatching');
   assert.deepEqual(sink.batches.map((b) => b.count), [4, 4, 2]);
   assert.throws(() => d.setBatching({ maxBatchLines: 0 }), /max batch lines/);
+  await d.close();
+});
+
+/** A sink that also delivers synchronously (as the file sink does). */
+class DirectSink extends ScriptedSink {
+  direct = 0;
+  nowAnswer: () => SendResult = () => 'delivered';
+  deliverNow(batch: Parameters<ScriptedSink['send']>[0]): SendResult {
+    this.direct++;
+    const r = this.nowAnswer();
+    if (r === 'delivered') this.delivered.push(...batch.data.toString().split('\n').slice(0, batch.count).map((l) => JSON.parse(l).n as number));
+    else this.lastError = `scripted direct ${r}`;
+    return r;
+  }
+}
+
+test('a sink with deliverNow gets the events before enqueue returns, with no queue in between', async () => {
+  const sink = new DirectSink();
+  const metrics = new RecordingMetrics();
+  const d = new SinkDriver(sink, new MemoryQueue(), { ...fast, maxBatchBytes: 4096, metrics });
+  await d.start();
+  assert.equal(d.enqueue(numbered(0, 100, 100), 1), 100);
+  assert.deepEqual(sink.delivered, range(0, 99), 'delivered synchronously, in order');
+  assert.ok(sink.direct >= 3, `split by maxBatchBytes into ${sink.direct} writes`);
+  assert.equal(sink.sends, 0);
+  assert.equal(d.stats().unreadEvents, 0);
+  assert.equal(d.stats().deliveredEvents, 100);
+  assert.equal(metrics.delivered_.events, 100);
+  await d.close();
+});
+
+test('a failed direct delivery queues the rest, retries them through send, and keeps order', async () => {
+  const sink = new DirectSink();
+  let failing = true;
+  sink.nowAnswer = () => (failing ? 'retry' : 'delivered');
+  sink.answer = () => (failing ? 'retry' : 'delivered');
+  const d = new SinkDriver(sink, new MemoryQueue(), fast);
+  await d.start();
+  assert.equal(d.enqueue(numbered(0, 10), 1), 10);
+  assert.deepEqual(sink.delivered, []);
+  assert.equal(d.stats().unreadEvents + d.stats().inFlightBatches * 10, 10, 'queued, not lost');
+  // While events wait, new ones queue behind them instead of overtaking.
+  assert.equal(d.enqueue(numbered(10, 5), 1), 5);
+  assert.equal(sink.direct, 1);
+  failing = false;
+  await waitFor(() => sink.delivered.length === 15, 'retried delivery');
+  assert.deepEqual(sink.delivered, range(0, 14));
+  // Caught up: direct again.
+  d.enqueue(numbered(15, 1), 1);
+  assert.deepEqual(sink.delivered, range(0, 15));
+  assert.equal(sink.direct, 2);
   await d.close();
 });

@@ -3,7 +3,6 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventBatch, SendResult, Sink } from '../../src/sinks/sink';
-import { batchLines } from '../../src/sinks/sink';
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `anc-${prefix}-`));
@@ -19,6 +18,11 @@ export function numbered(from: number, count: number, size = 100): string[] {
   const pad = 'x'.repeat(Math.max(0, size - 30));
   for (let k = from; k < from + count; k++) out.push(`{"n":${k},"pad":"${pad}"}`);
   return out;
+}
+
+/** The batch's lines as strings. */
+export function batchLines(batch: EventBatch): string[] {
+  return batch.data.toString('utf8').split('\n').slice(0, batch.count);
 }
 
 export function numbersOf(batchOrLines: EventBatch | readonly string[]): number[] {

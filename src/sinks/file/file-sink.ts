@@ -2,14 +2,16 @@
  * Appends batches to <logger_path>/<file> as JSON lines, with size-based
  * rotation (.1 newest … .N, like osquery and logrotate), files 0600.
  *
- * Crash safety: each batch is one write(2) of whole lines, and the batch is
- * acknowledged only after the write returned. A kill -9 can still cut a
- * large write short (the kernel stops copying at a fatal signal), leaving a
- * partial last line. At start the sink therefore truncates the file after
- * its last "\n": the cut line belongs to a batch that was never
- * acknowledged, so the spool replays it whole. A reader never sees a partial
- * line followed by more data; at worst, until the restart, an unterminated
- * tail (which line readers such as tail -F and Filebeat do not emit).
+ * Crash safety: each batch is one write(2) of whole lines, made synchronously
+ * from the drain pass, and ring space is handed back only after it returned:
+ * the results log is itself the durable queue (no spool in front of it; the
+ * page cache outlives the process). A kill -9 can still cut a large write
+ * short (the kernel stops copying at a fatal signal), leaving a partial last
+ * line. At start the sink therefore truncates the file after its last "\n":
+ * the cut line belongs to a batch that was never acknowledged. A reader
+ * never sees a partial line followed by more data; at worst, until the
+ * restart, an unterminated tail (which line readers such as tail -F and
+ * Filebeat do not emit).
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -19,12 +21,6 @@ import { resolveFileSinkOptions, type FileSinkOptions, type ResolvedFileSinkOpti
 
 function errCode(err: unknown): string {
   return (err as NodeJS.ErrnoException)?.code ?? String(err);
-}
-
-function writeAsync(fd: number, buf: Buffer, off: number, len: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    fs.write(fd, buf, off, len, null, (err, n) => (err ? reject(err) : resolve(n)));
-  });
 }
 
 function fsyncAsync(fd: number): Promise<void> {
@@ -44,7 +40,8 @@ export class FileSink implements Sink {
   private size = 0;
   private dirty = false;
   private timer: NodeJS.Timeout | null = null;
-  private writing: Promise<unknown> = Promise.resolve();
+  /** The interval fsync in progress (on the thread pool, beside synchronous writes). */
+  private fsyncing: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(opts: FileSinkOptions, log: SinkLogger = noopLogger, name = 'file') {
@@ -69,7 +66,7 @@ export class FileSink implements Sink {
         if (this.dirty && this.fd >= 0) {
           this.dirty = false;
           const fd = this.fd;
-          this.writing = this.writing.then(() => fsyncAsync(fd)).catch(() => {});
+          this.fsyncing = this.fsyncing.then(() => fsyncAsync(fd)).catch(() => {});
         }
       }, this.o.fsync);
       this.timer.unref();
@@ -104,7 +101,7 @@ export class FileSink implements Sink {
       fs.ftruncateSync(this.fd, keep);
       this.truncatedTailBytes = this.size - keep;
       this.log.warn({ file: this.path, bytes: this.size - keep },
-        'results log ended in a partial line (crash during a write); cut it, the spool re-sends those events');
+        'results log ended in a partial line (crash during a write); cut it');
       this.size = keep;
     } finally {
       fs.closeSync(rfd);
@@ -112,12 +109,15 @@ export class FileSink implements Sink {
   }
 
   send(batch: EventBatch): Promise<SendResult> {
-    const p = this.writing.then(() => this.write(batch));
-    this.writing = p.catch(() => {});
-    return p;
+    return Promise.resolve(this.deliverNow(batch));
   }
 
-  private async write(batch: EventBatch): Promise<SendResult> {
+  /**
+   * One write(2) of whole lines (looping on a short write). Synchronous:
+   * the driver calls it from the drain pass, which hands ring space back
+   * only after it returned (see Sink.deliverNow).
+   */
+  deliverNow(batch: EventBatch): SendResult {
     if (this.closed) {
       this.lastError = 'file sink closed';
       return 'retry';
@@ -134,8 +134,8 @@ export class FileSink implements Sink {
     const before = this.size;
     let done = 0;
     try {
-      while (done < data.length) done += await writeAsync(fd, data, done, data.length - done);
-      if (this.o.fsync === 'batch') await fsyncAsync(fd);
+      while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done);
+      if (this.o.fsync === 'batch') fs.fsyncSync(fd);
     } catch (err) {
       this.lastError = `writing ${this.path} failed (${errCode(err)})`;
       // Keep the file ending on a whole line; the batch is sent again.
@@ -177,7 +177,7 @@ export class FileSink implements Sink {
     this.closed = true;
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    await this.writing;
+    await this.fsyncing;
     if (this.fd >= 0 && this.o.fsync !== 'never') {
       try {
         fs.fsyncSync(this.fd);

@@ -20,7 +20,7 @@ import { AncestrydError, isAncestrydError } from '../errors';
 import type { EventType, FormatName } from '../events';
 import type { FsyncPolicy } from '../sinks/fsync-policy';
 import type { FileSinkOptions } from '../sinks/file/config';
-import { KAFKA_OPTION_NAMES, parseKafkaConfig, type KafkaSinkConfig } from '../sinks/kafka';
+import { KAFKA_OPTION_NAMES, parseKafkaConfig, type KafkaSinkConfig } from '../sinks/kafka/config';
 import type { DropPolicy } from '../sinks/queue';
 import type { TlsSinkOptions } from '../sinks/tls/config';
 import { readSources, type RawValue, type SourceKind } from './config-sources';

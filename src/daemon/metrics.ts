@@ -9,7 +9,8 @@
  *  - each sink driver reports per batch through the SinkMetrics adapter
  *    from sink(name), and its gauges (spool, queue, lag) are read at scrape.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from './prom';
+import { registerRuntimeMetrics } from './runtime-metrics';
 import type { AncestryStats, IncompleteReason, ProcfsFailureReason, SkipReason } from '../ancestry';
 import type { CounterKind, KernelCounters } from '../collector';
 import type { DecodeFailureReason } from '../collector/decode';
@@ -95,6 +96,7 @@ export class Metrics {
   private collector: CollectorStatsSource | null = null;
   private ancestry: AncestrySource | null = null;
   private readonly sinks = new Map<string, SinkTally>();
+  private stopRuntime: () => void = () => {};
   private readyFlag = false;
   private readyReason = 'starting';
   private readonly startedMs = Date.now();
@@ -238,7 +240,7 @@ export class Metrics {
       name: 'ancestryd_config_reloads_total', help: 'SIGHUP configuration reloads, by result (error: the old configuration stays).', labelNames: ['result'], registers,
       collect() { mirror(this, [[{ result: 'ok' }, self.reloads.ok], [{ result: 'error' }, self.reloads.error]]); },
     });
-    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+    if (opts.defaultMetrics ?? true) this.stopRuntime = registerRuntimeMetrics(this.registry, METRIC_PREFIX);
   }
 
   /** The collector once opened (Collector satisfies CollectorStatsSource); null after close. */
@@ -387,6 +389,7 @@ export class Metrics {
   }
 
   close(): void {
+    this.stopRuntime();
     this.collector = null;
     this.ancestry = null;
     this.registry.clear();

@@ -2,18 +2,20 @@
  * Builds the configured outputs: for each logger_plugin a sink, its queue
  * (a disk spool, or memory for stdout) and the driver that delivers it.
  *
- * Every network output and the file output get a disk spool: an event is on
- * disk (page cache) before enqueue returns, so a crash of the daemon (kill -9)
- * loses nothing that was drained from the ring. stdout has nowhere durable to
- * resume from and uses a bounded memory queue.
+ * Every network output gets a disk spool: an event is on disk (page cache)
+ * before enqueue returns, so a crash of the daemon (kill -9) loses nothing
+ * that was drained from the ring. The file output needs none: its sink
+ * writes synchronously from the drain pass (Sink.deliverNow), so the results
+ * log is the durable copy; only while writes fail (disk full) do events wait
+ * in a bounded memory queue, retried with backoff. stdout has nowhere
+ * durable to resume from and uses a bounded memory queue.
  */
 import { join } from 'node:path';
 import type { HostIdentity } from '../events';
 import {
-  collectHostDetails, DiskSpool, DRIVER_DEFAULTS, FileSink, MemoryQueue, SinkDriver, StdoutSink, TlsSink, tlsDriverOptions,
+  collectHostDetails, DiskSpool, DRIVER_DEFAULTS, FileSink, MemoryQueue, SinkDriver, StdoutSink, tlsDriverOptions,
   type EventQueue, type Sink, type SinkDriverOptions, type SinkLogger,
 } from '../sinks';
-import { KafkaSink, kafkaDriverMaxBatchBytes } from '../sinks/kafka';
 import type { AncestrydConfig } from './config';
 import type { LoggerPlugin } from './option-schema';
 import type { Metrics } from './metrics';
@@ -50,7 +52,7 @@ function createOutput(name: LoggerPlugin, cfg: AncestrydConfig, deps: OutputDeps
   switch (name) {
     case 'filesystem':
       sink = new FileSink({ ...cfg.outputs.file }, log, name);
-      queue = diskQueue();
+      queue = new MemoryQueue({ dropPolicy: spool.dropPolicy });
       // Each drain pass already hands over one batch: waiting for more only adds latency.
       driverOpts = { lingerMs: 0 };
       break;
@@ -62,6 +64,8 @@ function createOutput(name: LoggerPlugin, cfg: AncestrydConfig, deps: OutputDeps
     case 'tls': {
       const tls = { ...cfg.outputs.tls, hostIdentifier: deps.host.hostIdentifier };
       const details = collectHostDetails(deps.host.hostname, deps.host.machineId, packageInfo().version);
+      // Loaded only when configured (see src/sinks/index.ts).
+      const { TlsSink } = require('../sinks/tls/tls-sink') as typeof import('../sinks/tls/tls-sink');
       sink = new TlsSink(tls, details, log, name);
       queue = diskQueue();
       driverOpts = tlsDriverOptions(tls);
@@ -69,6 +73,7 @@ function createOutput(name: LoggerPlugin, cfg: AncestrydConfig, deps: OutputDeps
     }
     case 'kafka': {
       const kafka = cfg.outputs.kafka!;
+      const { KafkaSink, kafkaDriverMaxBatchBytes } = require('../sinks/kafka') as typeof import('../sinks/kafka');
       sink = new KafkaSink({ config: kafka, hostIdentifier: deps.host.hostIdentifier, name, log });
       queue = diskQueue();
       driverOpts = { maxBatchBytes: kafkaDriverMaxBatchBytes(kafka, DRIVER_DEFAULTS.maxBatchLines, deps.host.hostIdentifier) };

@@ -1,8 +1,13 @@
-/** What the daemon uses from src/sinks. */
+/**
+ * What the daemon uses from src/sinks. The network sinks (tls/tls-sink.ts,
+ * kafka/) are not re-exported: the daemon loads them only when configured,
+ * since their modules (https, zlib, kafkajs and its codecs) cost ~20 MB of
+ * RSS that a file-output host should not pay.
+ */
 export type {
   DropReason, EventBatch, SendResult, Sink, SinkLogger, SinkMetrics,
 } from './sink';
-export { batchJsonArray, batchLines, noopMetrics } from './sink';
+export { batchJsonArray, noopMetrics } from './sink';
 export type { DropPolicy, EventQueue } from './queue';
 export { DROP_POLICIES } from './queue';
 export type { FsyncPolicy } from './fsync-policy';
@@ -13,6 +18,5 @@ export { MemoryQueue, type MemoryQueueOptions } from './memory-queue';
 export { FileSink } from './file/file-sink';
 export { FILE_SINK_DEFAULTS, type FileSinkOptions } from './file/config';
 export { StdoutSink } from './stdout/stdout-sink';
-export { TlsSink } from './tls/tls-sink';
 export { TLS_SINK_DEFAULTS, tlsDriverOptions, type TlsSinkOptions } from './tls/config';
 export { collectHostDetails, type HostDetails } from './tls/host-details';

@@ -124,8 +124,6 @@ export class ProcessEntry implements ProcessView {
   declare pins: number;
   /** Children whose `parent` points here; a removed entry is freed when it reaches 0. */
   declare refs: number;
-  /** toAncestorJson output, kept until a rendered field changes. */
-  declare json: string | null;
 
   private declare readonly ctx: EntryContext;
 
@@ -169,7 +167,6 @@ export class ProcessEntry implements ProcessView {
     this.olderSamePid = null;
     this.pins = 0;
     this.refs = 0;
-    this.json = null;
   }
 
   /** Wall-clock start, from the boot-to-wall offset now (not stored: 32 bytes per entry). */
@@ -275,7 +272,6 @@ export class ProcessEntry implements ProcessView {
     if (argv.length === 0) f |= F_NO_ARGV;
     if (argvTruncated) f |= F_ARGV_TRUNCATED;
     this.flags = f;
-    this.json = null;
   }
 
   sameArgv(argv: readonly string[]): boolean {
@@ -291,7 +287,6 @@ export class ProcessEntry implements ProcessView {
     this.cmdlineMemo = null;
     this.flags = (this.flags & ~(IMAGE | F_OWN_IMAGE)) | (from.flags & IMAGE);
     this.cwd = from.cwd;
-    this.json = null;
   }
 
   pushExecImage(): void {
@@ -310,6 +305,5 @@ export class ProcessEntry implements ProcessView {
     this.flags = (this.flags & ~(F_ARGV_TRUNCATED | F_OWN_IMAGE)) | F_NO_ARGV;
     this.cwd = null;
     this.execChain = EMPTY_CHAIN;
-    this.json = null;
   }
 }

@@ -52,6 +52,14 @@ export interface ProcessView {
   readonly exitSignal: number | null;
 }
 
+/** Basename of the executable path, or comm when the path is unknown: osquery's exe_name. */
+export function exeName(v: ProcessView): string {
+  const p = v.path;
+  if (p === '') return v.comm;
+  const slash = p.lastIndexOf('/');
+  return slash < 0 ? p : p.slice(slash + 1);
+}
+
 export type IncompleteReason =
   /** process_ancestry_max_depth reached before init. */
   | 'depth_cap'

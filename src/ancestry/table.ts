@@ -374,7 +374,6 @@ export class ProcessTable implements LineageSource {
         child.parentStartNs = r.parentStartNs;
         child.parentFrom = PARENT_FROM_FORK;
         child.parentMissing = null;
-        child.json = null;
         this.linkForked(child, parent, tomb, r);
       }
     } else {
@@ -472,7 +471,6 @@ export class ProcessTable implements LineageSource {
       e.exitBootNs = r.ktimeNs;
       e.exitCode = r.exitCode;
       e.exitSignal = r.signal;
-      e.json = null;
     } else {
       this.markExited(e, r.ktimeNs, r.exitCode, r.signal);
     }
@@ -593,7 +591,6 @@ export class ProcessTable implements LineageSource {
     const e = this.resolve(cur.ppid, cur.parentStartNs, chain);
     if (e !== null) {
       this.link(cur, e);
-      cur.json = null;
       return e;
     }
     cur.parentMissing = this.gapReason(cur);
@@ -898,7 +895,6 @@ export class ProcessTable implements LineageSource {
     e.exitBootNs = exitNs;
     e.exitCode = code;
     e.exitSignal = signal;
-    e.json = null;
     if (e.list !== LIST_LIVE) return;
     e.lastUse = this.useTick;
     if (e.pins > 0) {

@@ -23,42 +23,22 @@
  *   source            "event" | "bootstrap" | "procfs": where the details came from
  *   exited            the ancestor had exited when this was rendered
  */
-import { ProcessEntry } from './process-entry';
-import type { ProcessView } from './process-view';
+import { exeName, type ProcessView } from '../ancestry/process-view';
+import { jsonString } from './json-text';
 
-
-/**
- * One element. For table entries the text is cached on the entry until one
- * of its fields changes, so rendering a deep lineage is mostly concatenation.
- */
-export function toAncestorJson(v: ProcessView): string {
-  if (v instanceof ProcessEntry) {
-    if (v.json === null) {
-      const json = render(v);
-      // Concatenation left a tree of ~40 strings; reading a character flattens it to one.
-      json.charCodeAt(0);
-      v.json = json;
-    }
-    return v.json;
-  }
+/** One element, rendered afresh (formats cache it: lineage-element.ts). */
+export function ancestorJson(v: ProcessView): string {
   return render(v);
 }
 
 /** A whole lineage as a JSON array: the value of osquery's ancestry column. */
-export function toAncestryJson(views: readonly ProcessView[]): string {
+export function ancestryJson(views: readonly ProcessView[]): string {
   let out = '[';
   for (let i = 0; i < views.length; i++) {
     if (i > 0) out += ',';
-    out += toAncestorJson(views[i]);
+    out += render(views[i]);
   }
   return out + ']';
-}
-
-export function exeName(v: ProcessView): string {
-  const p = v.path;
-  if (p === '') return v.comm;
-  const slash = p.lastIndexOf('/');
-  return slash < 0 ? p : p.slice(slash + 1);
 }
 
 /** Whole seconds of a decimal ns count, without bigint division. */
@@ -66,13 +46,8 @@ function epochSeconds(ns: string): string {
   return ns.length > 9 ? ns.slice(0, ns.length - 9) : '0';
 }
 
-/** Characters JSON must escape, and lone surrogates (which text() never makes, but a ProcessView might). */
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
 function str(s: string | null): string {
-  if (s === null) return 'null';
-  // Most paths and command lines need no escaping; quoting them directly is ~3× cheaper.
-  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
+  return s === null ? 'null' : jsonString(s);
 }
 
 function render(v: ProcessView): string {

@@ -17,11 +17,10 @@
  *   are left out: we do not track them.
  * - host.id is /etc/machine-id (boot-independent), host.boot.id the boot.
  */
-import type { ExecLineage, ExitEventView, ForkEventView, ProcessView } from '../ancestry/process-view';
+import { exeName, type ExecLineage, type ExitEventView, type ForkEventView, type ProcessView } from '../ancestry/process-view';
 import { argvTruncated } from '../collector/decode';
 import { jsonString } from './json-text';
-import { exeName } from '../ancestry/ancestor-json';
-import { AncestorTextCache } from './lineage-element';
+import { AncestorTextCache, joinAncestry } from './lineage-element';
 import {
   bootPrefix, errnoName, eventId, type EventClock, type EventFormat, type HostIdentity,
 } from './schema';
@@ -124,9 +123,7 @@ export class EcsFormat implements EventFormat {
     const argv = failed ? r.argv : p.argv;
     const cmdline = failed ? r.argv.join(' ') : p.cmdline;
     const a = l.ancestry;
-    let ancestry = '[';
-    for (let i = 0; i < a.length; i++) ancestry += (i === 0 ? '' : ',') + this.ancestors.get(a[i]);
-    ancestry += ']';
+    const ancestry = joinAncestry(this.ancestors, a, '[', ',', ']');
     return this.head(r.ktimeNs, 'start', r.kind, failed ? 'failure' : 'success', eventId(this.boot, r.kind, r.ktimeNs, r.tid))
       + this.processCommon(p, path, argv, cmdline, r.tid)
       + ',' + (a.length > 0 ? parentEcs(a[0]) : parentRefEcs(p.ppid, p.parentEntityId))

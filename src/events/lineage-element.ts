@@ -1,25 +1,25 @@
 /**
- * The ancestry list as the formats write it. One element is rendered by the
- * ancestry engine (src/ancestry/ancestor-json.ts: the element's fields are
- * part of its contract); this file caches what formats derive from it,
- * element by element and whole lists, because the same shells and daemons
- * are ancestors of most execs.
+ * The one cache of lineage element texts: each format keeps one, holding
+ * for every recent ancestor the text it renders for it (already escaped for
+ * where it goes), so that an exec line is built by concatenation. The same
+ * shells and daemons are ancestors of most execs.
+ *
+ * It lives here, with the formats, and compares the fields it renders on
+ * every use, rather than trusting the table to invalidate a text on the
+ * entry: the table changes entries in many places (exec, exit, reparenting,
+ * resync, late /proc reads), and a missed invalidation once left an
+ * ancestor's uid stale after a resync (issue 11).
  */
-import { toAncestorJson } from '../ancestry/ancestor-json';
+import { ancestorJson } from './ancestor-json';
 import type { ProcessView } from '../ancestry/process-view';
 import { embedJson } from './json-text';
-
-/** One element as JSON text (bigints as exact digits). */
-export function ancestorJson(view: ProcessView): string {
-  return toAncestorJson(view);
-}
 
 /**
  * ancestorJson() escaped for embedding in a JSON string (osquery's ancestry
  * column): equal to JSON.stringify(ancestorJson(v)) without its outer quotes.
  */
 export function ancestorJsonEmbedded(view: ProcessView): string {
-  return embedJson(toAncestorJson(view));
+  return embedJson(ancestorJson(view));
 }
 
 interface CachedText {
@@ -61,7 +61,7 @@ export class AncestorTextCache {
   get(v: ProcessView): string {
     const c = this.map.get(v.entityId);
     if (c !== undefined && same(c, v)) return c.text;
-    const text = this.render(v);
+    const text = flatten(this.render(v));
     if (c === undefined) {
       if (this.map.size >= this.maxEntries) this.map.delete(this.map.keys().next().value!);
       this.map.set(v.entityId, {
@@ -95,47 +95,15 @@ export class AncestorTextCache {
 }
 
 /**
- * A whole ancestry list as one flat string: `open` + elements joined by
- * `sep` + `close`. Consecutive execs from one shell share their ancestry,
- * so the list is cached by its nearest element's entity id and reused when
- * every element's text (validated by the element cache) is unchanged. The
- * result is flattened once when built, so formats add one piece, not 2n.
+ * `open` + the elements' texts joined by `sep` + `close`: a list of
+ * cached, flat pieces that the line's encoding copies once.
  */
-export class AncestryTextCache {
-  private readonly map = new Map<string, { texts: string[]; text: string }>();
-  private readonly scratch: string[] = [];
-
-  constructor(
-    private readonly elements: AncestorTextCache,
-    private readonly open: string,
-    private readonly sep: string,
-    private readonly close: string,
-    private readonly maxEntries = 4096,
-  ) {}
-
-  get(a: readonly ProcessView[]): string {
-    const n = a.length;
-    if (n === 0) return this.open + this.close;
-    const key = a[0].entityId;
-    const c = this.map.get(key);
-    const texts = this.scratch;
-    texts.length = n;
-    let same = c !== undefined && c.texts.length === n;
-    for (let i = 0; i < n; i++) {
-      texts[i] = this.elements.get(a[i]);
-      if (same && texts[i] !== c!.texts[i]) same = false;
-    }
-    if (same) return c!.text;
-    const text = flatten(this.open + texts.join(this.sep) + this.close);
-    if (c === undefined) {
-      if (this.map.size >= this.maxEntries) this.map.delete(this.map.keys().next().value!);
-      this.map.set(key, { texts: texts.slice(), text });
-    } else {
-      c.texts = texts.slice();
-      c.text = text;
-    }
-    return text;
-  }
+export function joinAncestry(cache: AncestorTextCache, a: readonly ProcessView[], open: string, sep: string, close: string): string {
+  const n = a.length;
+  if (n === 0) return open + close;
+  let out = open + cache.get(a[0]);
+  for (let i = 1; i < n; i++) out += sep + cache.get(a[i]);
+  return out + close;
 }
 
 /**

@@ -23,7 +23,7 @@ import type { ExecLineage, ExitEventView, ForkEventView } from '../ancestry/proc
 import { argvTruncated } from '../collector/decode';
 import { AncestrydError } from '../errors';
 import { jsonString } from './json-text';
-import { AncestorTextCache, AncestryTextCache, ancestorJsonEmbedded, flatten } from './lineage-element';
+import { AncestorTextCache, ancestorJsonEmbedded, flatten, joinAncestry } from './lineage-element';
 import {
   bootPrefix, eventId, type EventClock, type EventFormat, type EventType, type HostIdentity,
 } from './schema';
@@ -133,7 +133,8 @@ export class OsqueryResultFormat implements EventFormat {
   private readonly execSep: readonly string[];
   private readonly forkSep: readonly string[];
   private readonly exitSep: readonly string[];
-  private readonly ancestry: AncestryTextCache;
+  /** Lineage elements, pre-escaped: the column is a JSON string holding the array. */
+  private readonly ancestors = new AncestorTextCache(ancestorJsonEmbedded);
   private readonly prefixSec: Record<EventType, number> = { exec: NaN, exec_failed: NaN, fork: NaN, exit: NaN };
   private readonly prefixText: Record<EventType, string> = { exec: '', exec_failed: '', fork: '', exit: '' };
 
@@ -145,8 +146,6 @@ export class OsqueryResultFormat implements EventFormat {
     this.execSep = separators(EXEC_COLUMNS, numerics);
     this.forkSep = separators(FORK_COLUMNS, numerics);
     this.exitSep = separators(EXIT_COLUMNS, numerics);
-    // The column is a JSON string holding the array: elements come pre-escaped.
-    this.ancestry = new AncestryTextCache(new AncestorTextCache(ancestorJsonEmbedded), '"[', ',', ']"');
     const names = { ...DEFAULT_OSQUERY_NAMES, ...opts.names };
     const host = ',"hostIdentifier":' + JSON.stringify(opts.host.hostIdentifier) + ',"calendarTime":"';
     const head = {} as Record<EventType, string>;
@@ -191,7 +190,7 @@ export class OsqueryResultFormat implements EventFormat {
     const missing = l.missingAncestor;
     // Values in EXEC_COLUMNS order.
     return this.prefix(r.kind, sec)
-      + S[0] + this.ancestry.get(l.ancestry)
+      + S[0] + joinAncestry(this.ancestors, l.ancestry, '"[', ',', ']"')
       + S[1] + (l.complete ? 1 : 0)
       + S[2] + (l.incompleteReason ?? '')
       + S[3] + (truncated ? 1 : 0)

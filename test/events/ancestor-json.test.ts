@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeRecord, type ExecRecord } from '../../src/collector/decode';
-import { exeName, toAncestorJson, toAncestryJson } from '../../src/ancestry/ancestor-json';
-import type { ExecLineage, ProcessView } from '../../src/ancestry/process-view';
+import { exeName, type ExecLineage, type ProcessView } from '../../src/ancestry/process-view';
+import { ancestorJson, ancestryJson } from '../../src/events/ancestor-json';
 import { encodeExec } from '../support/encode';
-import { SyntheticKernel } from './synthetic-kernel';
+import { SyntheticKernel } from '../ancestry/synthetic-kernel';
 
 const FIELDS = [
   'exe_name', 'pid', 'ppid', 'path', 'cmdline', 'proc_time', 'proc_time_hr', 'entity_id', 'parent_entity_id',
@@ -50,7 +50,7 @@ function checkElement(json: string, v: ProcessView): void {
   assert.equal(o.proc_time, Number(v.startEpochNs / 1_000_000_000n));
 }
 
-describe('toAncestorJson', () => {
+describe('ancestorJson', () => {
   it('is valid JSON that round-trips path and argv for any bytes (issue 3)', () => {
     const k = new SyntheticKernel();
     const shell = k.preexisting(k.init, '/bin/bash', ['-bash']);
@@ -75,13 +75,13 @@ describe('toAncestorJson', () => {
       const rec = raw(parent.proc, [shell, k.init]);
       assert.equal(rec.kind, 'exec');
       const res = t.apply(rec) as ExecLineage;
-      checkElement(toAncestorJson(res.process), res.process);
+      checkElement(ancestorJson(res.process), res.process);
       // The same process as an ancestor, rendered from the cache.
       const res2 = t.apply(raw(child.proc, [parent.proc, shell, k.init])) as ExecLineage;
-      const json = toAncestryJson(res2.ancestry);
+      const json = ancestryJson(res2.ancestry);
       const arr = JSON.parse(json) as unknown[];
       assert.equal(arr.length, 3);
-      checkElement(toAncestorJson(res2.ancestry[0]), res2.ancestry[0]);
+      checkElement(ancestorJson(res2.ancestry[0]), res2.ancestry[0]);
       assert.equal((arr[0] as { path: string }).path, rec.filename);
       assert.equal((arr[0] as { cmdline: string }).cmdline, rec.argv.join(' '));
     }
@@ -100,24 +100,9 @@ describe('toAncestorJson', () => {
       filename: Buffer.from([0x2f, 0x74, 0xff, 0x22, 0x0a]), argv: Buffer.from('say\0"hi"\0caf\xc3\xa9\0\x00x\n', 'latin1'),
     }), 0, 4096) as ExecRecord;
     const res = t.apply(rec) as ExecLineage;
-    const o = JSON.parse(toAncestorJson(res.process)) as { path: string; cmdline: string; exe_name: string };
+    const o = JSON.parse(ancestorJson(res.process)) as { path: string; cmdline: string; exe_name: string };
     assert.equal(o.path, '/t\\xff"\n');
     assert.equal(o.exe_name, 't\\xff"\n');
     assert.equal(o.cmdline, 'say "hi" café  x\n');
-  });
-
-  it('caches per entry and re-renders when the process changes', () => {
-    const k = new SyntheticKernel();
-    const t = k.table();
-    t.bootstrap(k.snapshot());
-    const p = k.fork(k.init);
-    t.apply(p.record);
-    const v = t.lookup(p.proc.pid, p.proc.startNs)!;
-    const a = toAncestorJson(v);
-    assert.equal(toAncestorJson(v), a);
-    t.apply(k.exec(p.proc, '/bin/new', ['new']));
-    assert.notEqual(toAncestorJson(v), a);
-    t.apply(k.exit(p.proc));
-    assert.equal((JSON.parse(toAncestorJson(v)) as { exited: boolean }).exited, true);
   });
 });

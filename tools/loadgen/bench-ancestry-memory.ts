@@ -9,7 +9,7 @@
  *   node --expose-gc dist/tools/loadgen/bench-ancestry-memory.js [--processes 10000] [--exited 0.5]
  */
 import { decodeRecord } from '../../src/collector/decode';
-import { toAncestorJson } from '../../src/ancestry/ancestor-json';
+import { ancestorJson } from '../../src/events/ancestor-json';
 import { SyntheticKernel } from '../../test/ancestry/synthetic-kernel';
 import { encodeExec, encodeExit, encodeFork } from '../../test/support/encode';
 
@@ -88,7 +88,7 @@ function main(): void {
     if (i % 8 === 0) parents.push(me);
     else children.push(me);
   }
-  // Some exit (kept: TTL is a day, nothing needs evicting); parents render their JSON once, as ancestors do.
+  // Some exit (kept: TTL is a day, nothing needs evicting).
   let exited = 0;
   for (const c of children) {
     if (exited >= N * EXITED) break;
@@ -98,7 +98,7 @@ function main(): void {
   let jsonBytes = 0;
   for (const p of parents) {
     const v = t.lookup(p.pid, p.startNs);
-    if (v !== null) jsonBytes += toAncestorJson(v).length;
+    if (v !== null) jsonBytes += ancestorJson(v).length;
   }
   children.length = 0;
   gc!();
@@ -108,10 +108,10 @@ function main(): void {
   const mine = parents.length * 64;
   const per = (m.heapUsed - heap0 - mine) / N;
   console.log(`# ancestry memory: ${N} processes (${exited} exited, ${st.pinned} pinned), `
-    + `mean argv ${(argvBytes / N).toFixed(0)} B, ${parents.length} parents with cached JSON; node ${process.version}`);
+    + `mean argv ${(argvBytes / N).toFixed(0)} B, ${parents.length} parents; node ${process.version}`);
   console.log(`heap per cached process      ${per.toFixed(0)} B   (target ≤ 1024 B)`);
   console.log(`table estimate per process   ${((st.estimatedBytes - est0) / N).toFixed(0)} B   (stats.estimatedBytes)`);
-  console.log(`heap for ${N}               ${mib(m.heapUsed - heap0)}   (JSON cache of parents: ${mib(jsonBytes)})`);
+  console.log(`heap for ${N}               ${mib(m.heapUsed - heap0)}   (parents' element texts, held by the formats, not the table: ${mib(jsonBytes)})`);
   console.log(`RSS with ${N} cached        ${mib(m.rss)}   (grew ${mib(m.rss - rss0)} from ${mib(rss0)} before)`);
 }
 

@@ -8,14 +8,15 @@
  * Prints, per case: ns/op as mean ± sd over runs, heap bytes allocated per
  * op (heap growth over a run with no GC in it; "gc!" marks a run a GC hit,
  * whose figure is then a lower bound), CPU µs/op, and RSS at the end.
- * Side by side, as STYLE.md §10 asks: toAncestryJson of the lineage, fresh
- * (cache cleared) vs cached.
+ * Side by side, as STYLE.md §10 asks: the ancestry text of the lineage,
+ * rendered fresh (ancestryJson) vs joined from the formats' element cache.
  *
  *   node --expose-gc dist/tools/loadgen/bench-lineage.js [--ops 100000] [--runs 5]
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { ExecRecord, ExitRecord, ForkRecord } from '../../src/collector/decode';
-import { toAncestryJson } from '../../src/ancestry/ancestor-json';
+import { ancestorJson, ancestryJson } from '../../src/events/ancestor-json';
+import { AncestorTextCache, joinAncestry } from '../../src/events/lineage-element';
 import type { ExecLineage } from '../../src/ancestry/process-view';
 import { SyntheticKernel, type KProc } from '../../test/ancestry/synthetic-kernel';
 
@@ -113,14 +114,12 @@ async function main(): Promise<void> {
       for (let i = 0; i < n; i++) sink += (t.apply(rec) as ExecLineage).ancestry.length;
     }));
     const l = t.apply(rec) as ExecLineage;
-    line(`  + toAncestryJson, cached`, await measure(OPS / 10, (n) => {
-      for (let i = 0; i < n; i++) sink += toAncestryJson(l.ancestry).length;
+    const cache = new AncestorTextCache(ancestorJson);
+    line(`  + ancestry text, element cache`, await measure(OPS / 10, (n) => {
+      for (let i = 0; i < n; i++) sink += joinAncestry(cache, l.ancestry, '[', ',', ']').length;
     }));
-    line(`  + toAncestryJson, fresh`, await measure(OPS / 10, (n) => {
-      for (let i = 0; i < n; i++) {
-        for (const a of l.ancestry) (a as unknown as { json: string | null }).json = null;
-        sink += toAncestryJson(l.ancestry).length;
-      }
+    line(`  + ancestry text, fresh`, await measure(OPS / 10, (n) => {
+      for (let i = 0; i < n; i++) sink += ancestryJson(l.ancestry).length;
     }));
   }
 

@@ -10,7 +10,7 @@ import { BootClock } from '../../../src/collector/boot-clock';
 import { Collector } from '../../../src/collector/collector';
 import type { ExecRecord, ForkRecord, KernelRecord, TaskRecord } from '../../../src/collector/decode';
 import { Limits } from '../../../src/collector/layout';
-import { toAncestorJson, toAncestryJson } from '../../../src/ancestry/ancestor-json';
+import { ancestorJson, ancestryJson } from '../../../src/events/ancestor-json';
 import { startTicks } from '../../../src/ancestry/identity';
 import { LinuxProcfsReader } from '../../../src/ancestry/procfs-reader';
 import type { ExecLineage, ProcessView } from '../../../src/ancestry/process-view';
@@ -47,7 +47,7 @@ export interface Captured {
   complete: boolean;
   reason: string | null;
   missing: { pid: number; entityId: string | null } | null;
-  /** toAncestryJson(ancestry) and toAncestorJson(process), rendered while the views were valid. */
+  /** ancestryJson(ancestry) and ancestorJson(process), rendered while the views were valid. */
   ancestryJson: string;
   processJson: string;
 }
@@ -123,7 +123,7 @@ export class AncestryHarness {
         table: i, record: r as ExecRecord, process: copy(l.process), ancestry: l.ancestry.map(copy),
         currentParent: l.currentParent === null ? null : copy(l.currentParent), complete: l.complete,
         reason: l.incompleteReason, missing: l.missingAncestor === null ? null : { ...l.missingAncestor },
-        ancestryJson: toAncestryJson(l.ancestry), processJson: toAncestorJson(l.process),
+        ancestryJson: ancestryJson(l.ancestry), processJson: ancestorJson(l.process),
       });
     }
   }

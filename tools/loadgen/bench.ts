@@ -8,14 +8,19 @@
  *     ring record, latency kernel event → line in the results log (p50/p99),
  *     peak RSS, and loss (execs missing from the log, checked against
  *     procgen's truth afterwards, plus kernel ring drops).
- *  2. Cold vs warm (the old benchmark's "restart, query; query again").
- *     a. Execs on a daemon just started vs the same again once warm: CPU µs/exec, latency.
+ *  2. Paced load and cold vs warm (the old benchmark's "restart, query; query again").
+ *     a. Execs on a daemon just started vs the same again once warm (600 exec/s),
+ *        then --reps runs at 1000 exec/s: CPU µs/exec, latency p50/p99.
  *     b. --hold processes held alive by procgen: ancestry queries over the
  *        admin socket, one at a time, first pass (cold) and second pass (warm),
  *        on a daemon that saw them start and on one started while they lived
  *        (table from /proc); queries/s, p50/p99, cache hits/misses.
  *  3. Memory under load: RSS idle, with --hold live processes in the table,
- *     and per process.
+ *     and per process. RSS leaves out the ring buffer's mapping (its pages
+ *     are counted twice, see ringRssKb), which is reported apart.
+ *  4. Host-wide cost of failed-exec capture: getppid() ns per call with no
+ *     tracer, with the daemon, and with the daemon and exec_failed_events=false
+ *     (the syscall tracepoints put every syscall on the slow path).
  *
  *   node dist/tools/loadgen/bench.js [--reps 3] [--secs 10] [--hold 10000] [--queries 5000] [--json FILE]
  *   make bench
@@ -31,7 +36,7 @@ import { readClockOffsets } from './clock-offset';
 import { ROOT, startDaemon, type DaemonHandle } from './daemon-process';
 import { underBpftrace } from './bpftrace-baseline';
 import { LatencyTail } from './latency-tail';
-import { sampleProc } from './proc-stat';
+import { ringRssKb, sampleProc } from './proc-stat';
 import { Samples, type Summary } from './samples';
 
 const BUILD = join(ROOT, 'build');
@@ -91,6 +96,7 @@ function procgenAsync(args: string[]): Promise<PgSummary> {
 
 interface DaemonRun {
   execsPerSec: number;
+  ringMb: number;
   cpuUsPerExec: number;
   cpuUsPerRecord: number;
   latency: Summary;
@@ -108,8 +114,9 @@ async function underDaemon(d: DaemonHandle, dir: string, tag: string, pgArgs: st
   tail.start();
   const s0 = await stats(d);
   const p0 = sampleProc(d.pid)!;
-  let rssMax = p0.rssKb;
-  const rssTimer = setInterval(() => { rssMax = Math.max(rssMax, sampleProc(d.pid)?.rssKb ?? 0); }, 250);
+  const ringKb = () => ringRssKb(d.pid);
+  let rssMax = p0.rssKb - ringKb();
+  const rssTimer = setInterval(() => { rssMax = Math.max(rssMax, (sampleProc(d.pid)?.rssKb ?? 0) - ringKb()); }, 250);
   const load = await procgenAsync([...pgArgs, '--truth', truth, '--tag', tag]);
   // Wait until the daemon has delivered every exec procgen made (bounded).
   let s1 = await stats(d);
@@ -131,7 +138,8 @@ async function underDaemon(d: DaemonHandle, dir: string, tag: string, pgArgs: st
     cpuUsPerExec: cpuUs / execs,
     cpuUsPerRecord: cpuUs / (sum(s1.ring.records) - sum(s0.ring.records)),
     latency: tail.latencyMs.summary(),
-    rssMb: Math.max(rssMax, p1.rssKb) / 1024,
+    rssMb: Math.max(rssMax, p1.rssKb - ringKb()) / 1024,
+    ringMb: ringKb() / 1024,
     hwmMb: p1.hwmKb / 1024,
     lost: check.lost,
     wrong: check.wrong,
@@ -164,9 +172,17 @@ async function queryPass(d: DaemonHandle, pids: number[]): Promise<{ qps: number
   return { qps: pids.length / secs, latency: lat.summary(), notFound, hits: s1.cache_hits - s0.cache_hits, misses: s1.cache_misses - s0.cache_misses };
 }
 
+/** RSS without the ring buffer's mapping, after 3 s of rest. */
 async function settledRssMb(pid: number): Promise<number> {
   await sleep(3000);
-  return (sampleProc(pid)?.rssKb ?? NaN) / 1024;
+  return ((sampleProc(pid)?.rssKb ?? NaN) - ringRssKb(pid)) / 1024;
+}
+
+/** getppid() ns per call (build/burst, flat out): the syscall entry/exit cost. */
+function syscallNs(calls: number): number {
+  const r = spawnSync(join(BUILD, 'burst'), [String(calls)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`burst failed (${r.status}): ${r.stderr}`);
+  return 1e9 / (JSON.parse(r.stdout.trim().split('\n').pop()!) as { calls_per_sec: number }).calls_per_sec;
 }
 
 interface Holder { cp: ChildProcess; pids: number[]; held: number; secs: number; stop(): Promise<void> }
@@ -200,7 +216,7 @@ function sample<T>(xs: T[], n: number): T[] {
 }
 
 async function main(): Promise<void> {
-  for (const f of ['procgen', 'clock-offset', 'exec_trace.bpf.o']) {
+  for (const f of ['procgen', 'burst', 'clock-offset', 'exec_trace.bpf.o']) {
     if (!existsSync(join(BUILD, f))) throw new Error(`build/${f} is missing: run "make"`);
   }
   if (process.getuid?.() !== 0) throw new Error('the benchmark loads BPF programs: run it as root');
@@ -251,7 +267,7 @@ async function main(): Promise<void> {
   say('');
   say(`## Exec rate, procgen flat, 2 workers, flat out (${REPS} × ${SECS} s; median (min–max))`);
   say('');
-  say('| tracer | exec/s | vs none | CPU µs/exec | CPU µs/record | latency p50 ms | latency p99 ms | RSS max MB | lost |');
+  say('| tracer | exec/s | vs none | CPU µs/exec | CPU µs/record | latency p50 ms | latency p99 ms | RSS max MB (without ring) | lost |');
   say('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   say(`| none | ${f0(base)}${range(none)} | – | – | – | – | – | – | – |`);
   say(`| ancestryd (daemon, file sink) | ${f0(median(ar))}${range(ar)} | ${pct(median(ar))} | ${f1(median(anc.map((r) => r.cpuUsPerExec)))}${range(anc.map((r) => r.cpuUsPerExec), 1)} | `
@@ -260,26 +276,32 @@ async function main(): Promise<void> {
     + `${anc.reduce((a, r) => a + r.lost + r.ringLost, 0)} (wrong ${anc.reduce((a, r) => a + r.wrong, 0)}) |`);
   say(`| bpftrace (printf per event) | ${f0(median(br))}${range(br)} | ${pct(median(br))} | – | ${f1(median(bt.map((r) => r.cpu)))} per event | – | – | – | ${bt.reduce((a, r) => a + r.lost, 0)} |`);
 
-  // 2a. Execs on a fresh daemon vs warm.
+  // 2a. Execs on a fresh daemon vs warm, then the latency target's rate.
   const cold = await startDaemon(join(dir, 'cold'));
   let coldRun: DaemonRun;
   let warmRun: DaemonRun;
+  const at1k: DaemonRun[] = [];
   const idleRss = await settledRssMb(cold.pid);
+  const idleRing = ringRssKb(cold.pid) / 1024;
   try {
-    const paced = ['flat', '--workers', '2', '--duration', '5', '--rate', '600'];
-    coldRun = await underDaemon(cold, dir, 'bcold', paced, mono);
-    warmRun = await underDaemon(cold, dir, 'bwarm', paced, mono);
+    const paced = (rate: number) => ['flat', '--workers', '2', '--duration', '5', '--rate', String(rate)];
+    coldRun = await underDaemon(cold, dir, 'bcold', paced(600), mono);
+    warmRun = await underDaemon(cold, dir, 'bwarm', paced(600), mono);
+    for (let rep = 0; rep < REPS; rep++) at1k.push(await underDaemon(cold, dir, `b1k${rep}`, paced(1000), mono));
   } finally {
     await cold.stop();
   }
   say('');
-  say('## Cold vs warm: execs (600 exec/s × 5 s, the first run on a daemon just started)');
+  say(`## Paced execs: cold vs warm at 600 exec/s × 5 s, then ${REPS} × 5 s at 1000 exec/s (median (min–max))`);
   say('');
   say('| daemon | CPU µs/exec | latency p50 ms | latency p99 ms | lost |');
   say('|---|---:|---:|---:|---:|');
-  say(`| just started (cold) | ${f1(coldRun.cpuUsPerExec)} | ${f1(coldRun.latency.p50)} | ${f1(coldRun.latency.p99)} | ${coldRun.lost + coldRun.ringLost} |`);
-  say(`| same daemon, second run (warm) | ${f1(warmRun.cpuUsPerExec)} | ${f1(warmRun.latency.p50)} | ${f1(warmRun.latency.p99)} | ${warmRun.lost + warmRun.ringLost} |`);
-  rows.push({ section: 'exec-cold-warm', coldRun, warmRun });
+  say(`| just started (cold), 600/s | ${f1(coldRun.cpuUsPerExec)} | ${f1(coldRun.latency.p50)} | ${f1(coldRun.latency.p99)} | ${coldRun.lost + coldRun.ringLost} |`);
+  say(`| same daemon, second run (warm), 600/s | ${f1(warmRun.cpuUsPerExec)} | ${f1(warmRun.latency.p50)} | ${f1(warmRun.latency.p99)} | ${warmRun.lost + warmRun.ringLost} |`);
+  say(`| warm, 1000/s | ${f1(median(at1k.map((r) => r.cpuUsPerExec)))}${range(at1k.map((r) => r.cpuUsPerExec), 1)} | `
+    + `${f1(median(at1k.map((r) => r.latency.p50)))}${range(at1k.map((r) => r.latency.p50), 1)} | `
+    + `${f1(median(at1k.map((r) => r.latency.p99)))}${range(at1k.map((r) => r.latency.p99), 1)} | ${at1k.reduce((a, r) => a + r.lost + r.ringLost, 0)} |`);
+  rows.push({ section: 'exec-cold-warm', coldRun, warmRun, at1k });
 
   // 2b + 3. Hold processes; queries cold/warm; memory.
   const cacheArgs = [`--process_ancestry_cache_size=${Math.max(4096, HOLD * 2)}`];
@@ -329,11 +351,37 @@ async function main(): Promise<void> {
   say('|---|---|---:|---:|---:|---:|---:|');
   for (const r of qRows) say(r);
   say('');
-  say(`## Memory under load (process_ancestry_cache_size=${Math.max(4096, HOLD * 2)}; idle daemon RSS ${f1(idleRss)} MB)`);
+  say(`## Memory under load (process_ancestry_cache_size=${Math.max(4096, HOLD * 2)}; default daemon idle: RSS ${f1(idleRss)} MB without the ring buffer mapping, which adds ${f1(idleRing)} MB)`);
   say('');
   say('| table | RSS idle MB | RSS loaded MB | RSS KB per process | cache_size | cache_live | estimated bytes per entry |');
   say('|---|---:|---:|---:|---:|---:|---:|');
   say(memRow);
+
+  // 4. The syscall slow path while the failed-exec tracepoints are attached.
+  const CALLS = 3_000_000;
+  const sys: { none: number; failedOn: number; failedOff: number }[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    const none = syscallNs(CALLS);
+    const withDaemon = async (extra: string[]) => {
+      const d = await startDaemon(join(dir, `sys-${rep}`), extra);
+      try {
+        return syscallNs(CALLS);
+      } finally {
+        await d.stop();
+        rmSync(join(dir, `sys-${rep}`), { recursive: true, force: true });
+      }
+    };
+    sys.push({ none, failedOn: await withDaemon([]), failedOff: await withDaemon(['--exec_failed_events=false']) });
+  }
+  rows.push({ section: 'syscall', sys });
+  say('');
+  say(`## Host-wide cost of failed-exec capture: getppid() ns per call (${REPS} × ${CALLS} calls; median (min–max))`);
+  say('');
+  say('| no tracer | ancestryd, exec_failed_events=true (syscall tracepoints) | ancestryd, exec_failed_events=false | added per syscall |');
+  say('|---:|---:|---:|---:|');
+  const col = (xs: number[]) => `${f0(median(xs))}${range(xs)}`;
+  say(`| ${col(sys.map((r) => r.none))} | ${col(sys.map((r) => r.failedOn))} | ${col(sys.map((r) => r.failedOff))} | `
+    + `${f0(median(sys.map((r) => r.failedOn - r.none)))} ns |`);
   rmSync(dir, { recursive: true, force: true });
   if (jsonOut) writeFileSync(jsonOut, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
 }

@@ -42,6 +42,26 @@ export function procState(pid: number): { state: string; startTicks: number } | 
   }
 }
 
+/**
+ * Resident kB of the process's BPF ring-buffer mappings. The kernel maps the
+ * ring's data pages twice back to back (so a wrapping record is contiguous),
+ * and RSS counts them twice: memory figures leave this out and report it
+ * apart (issue 14).
+ */
+export function ringRssKb(pid: number): number {
+  try {
+    let kb = 0;
+    let inRing = false;
+    for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+      if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inRing = line.includes('bpf-map') || line.includes('bpf-ringbuf');
+      else if (inRing && line.startsWith('Rss:')) kb += Number(line.split(/\s+/)[1]);
+    }
+    return kb;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Seconds since boot (CLOCK_BOOTTIME), from /proc/uptime: 10 ms resolution. */
 export function uptimeSeconds(): number {
   return Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);

@@ -87,6 +87,11 @@ export class Collector {
     return this.drain.stats;
   }
 
+  /** What the last record whose processing threw threw (drainStats.handlerErrors counts them). */
+  get lastHandlerError(): unknown {
+    return this.drain.lastHandlerError;
+  }
+
   get attachedPrograms(): readonly string[] {
     return this.program.attached;
   }

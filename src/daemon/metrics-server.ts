@@ -14,6 +14,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks';
 import { AncestrydError } from '../errors';
 import type { Metrics } from './metrics';
+import { LOOP_DELAY_RESOLUTION_MS } from './runtime-metrics';
 
 export interface MetricsServerOptions {
   host: string;
@@ -57,11 +58,12 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+
 /** Listens on host:port; throws AncestrydError naming metrics_address when it cannot. */
 export async function startMetricsServer(opts: MetricsServerOptions): Promise<MetricsServer> {
   const { metrics } = opts;
   const maxDelayMs = opts.maxEventLoopDelayMs ?? 10_000;
-  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   loopDelay.enable();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

@@ -48,11 +48,14 @@ export class Pipeline {
   private enabled: Record<EventType, boolean>;
   private lines: string[] = [];
   private ktimes: number[] = [];
+  private pids: number[] = [];
   private readonly tallies: Metrics['tallies'];
   private readonly log: Logging['logger'];
   private readonly problems: RateLimitedLog;
   private timers: NodeJS.Timeout[] = [];
   private kernelDrops = 0;
+  private handlerErrors = 0;
+  private tableErrors = 0;
   private lastResyncMs = 0;
   private stopped = false;
 
@@ -156,7 +159,7 @@ export class Pipeline {
     this.tallies.events[r.kind]++;
     this.lines.push(line);
     this.ktimes.push(r.ktimeNs);
-    this.recent.push(pid, line);
+    this.pids.push(pid);
   }
 
   private onInvalid(f: DecodeFailure): void {
@@ -169,10 +172,14 @@ export class Pipeline {
     if (this.lines.length === 0) return;
     const lines = this.lines;
     const ktimes = this.ktimes;
+    const pids = this.pids;
     // Fresh arrays: a queue may keep the ones it was given.
     this.lines = [];
     this.ktimes = [];
+    this.pids = [];
     for (const o of this.outputs) o.driver.enqueue(lines, ktimes);
+    // After the outputs: their encoding has flattened the lines, so copying them is cheap.
+    for (let i = 0; i < lines.length; i++) this.recent.push(pids[i], lines[i]);
   }
 
   private housekeeping(): void {
@@ -193,10 +200,18 @@ export class Pipeline {
           this.table.resync(c.snapshot(), drops);
         }
       }
+      // Logged when they grow, each with its own error (not once per interval forever).
       const handlerErrors = c.drainStats.handlerErrors;
-      if (handlerErrors > 0) {
-        this.problems.error('handler', { err: c.drainStats, lastError: String(this.table.lastError ?? '') },
+      if (handlerErrors > this.handlerErrors) {
+        this.problems.error('handler', { skipped: handlerErrors - this.handlerErrors, total: handlerErrors, err: c.lastHandlerError },
           'records skipped because processing them threw');
+        this.handlerErrors = handlerErrors;
+      }
+      const tableErrors = this.table.stats.skipped.internal_error;
+      if (tableErrors > this.tableErrors) {
+        this.problems.error('table', { skipped: tableErrors - this.tableErrors, total: tableErrors, err: this.table.lastError },
+          'records the process table could not apply were skipped');
+        this.tableErrors = tableErrors;
       }
     } catch (err) {
       this.problems.error('housekeeping', { err }, 'housekeeping failed');

@@ -28,3 +28,20 @@ describe('RecentEvents', () => {
     assert.deepEqual(r.query(undefined, 10), []);
   });
 });
+
+describe('RecentEvents byte ring', () => {
+  it('wraps around its buffer and returns every held line intact, multibyte included', () => {
+    const r = new RecentEvents(1000, 100);
+    const lines: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const line = `{"n":${i},"s":"${'é'.repeat(i % 7)}${'x'.repeat(i % 13)}"}`;
+      lines.push(line);
+      r.push(i, line);
+      const held = r.query(undefined, 1000);
+      assert.deepEqual(held, lines.slice(lines.length - held.length), `after ${i}`);
+      assert.ok(held.reduce((a, l) => a + Buffer.byteLength(l), 0) <= 100);
+      assert.equal(held.at(-1), line);
+    }
+    assert.deepEqual(r.query(199, 10), [lines[199]]);
+  });
+});

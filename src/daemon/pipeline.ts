@@ -18,7 +18,7 @@ import {
   LinuxProcfsReader, ProcessTable, type ExecLineage, type ExitEventView, type ForkEventView,
 } from '../ancestry';
 import { AncestrydError } from '../errors';
-import { createFormat, hostIdentity, readMachineId, type EventFormat, type EventType, type HostIdentity } from '../events';
+import { createFormat, hostIdentity, LineBuffer, readMachineId, type EventFormat, type EventType, type HostIdentity } from '../events';
 import type { AncestrydConfig } from './config';
 import type { Logging } from './log';
 import type { Metrics } from './metrics';
@@ -46,9 +46,10 @@ export class Pipeline {
   private readonly outputs: Output[];
   private collector: Collector | null = null;
   private enabled: Record<EventType, boolean>;
-  private lines: string[] = [];
-  private ktimes: number[] = [];
-  private pids: number[] = [];
+  /** The drain pass's events, serialized; outputs copy or write them before the pass ends. */
+  private readonly pass = new LineBuffer();
+  /** The pid of each line in `pass`, for the recent-events ring. */
+  private readonly pids: number[] = [];
   private readonly tallies: Metrics['tallies'];
   private readonly log: Logging['logger'];
   private readonly problems: RateLimitedLog;
@@ -129,36 +130,41 @@ export class Pipeline {
     }, 'collecting');
   }
 
-  /** Hot path: one kernel record → table → at most one line. */
+  /** Hot path: one kernel record → table → at most one line, written into the pass's buffer. */
   private onRecord(r: KernelRecord): void {
     if (r.kind !== 'task') this.tallies.ringRecords[r.kind]++;
     const res = this.table.apply(r);
     if (res === null) return;
-    let line: string;
+    const out = this.pass;
     let pid: number;
-    switch (r.kind) {
-      case 'exec':
-      case 'exec_failed':
-        if (!this.enabled[r.kind]) return;
-        line = this.format.exec(res as ExecLineage);
-        pid = r.tgid;
-        break;
-      case 'fork':
-        if (!this.enabled.fork) return;
-        line = this.format.fork(res as ForkEventView);
-        pid = r.childTgid;
-        break;
-      case 'exit':
-        if (!this.enabled.exit) return;
-        line = this.format.exit(res as ExitEventView);
-        pid = r.tgid;
-        break;
-      default:
-        return;
+    try {
+      switch (r.kind) {
+        case 'exec':
+        case 'exec_failed':
+          if (!this.enabled[r.kind]) return;
+          this.format.writeExec(res as ExecLineage, out);
+          pid = r.tgid;
+          break;
+        case 'fork':
+          if (!this.enabled.fork) return;
+          this.format.writeFork(res as ForkEventView, out);
+          pid = r.childTgid;
+          break;
+        case 'exit':
+          if (!this.enabled.exit) return;
+          this.format.writeExit(res as ExitEventView, out);
+          pid = r.tgid;
+          break;
+        default:
+          return;
+      }
+    } catch (err) {
+      // The drain counts and reports it; the half-written line must not reach an output.
+      out.abandon();
+      throw err;
     }
+    out.end(r.ktimeNs);
     this.tallies.events[r.kind]++;
-    this.lines.push(line);
-    this.ktimes.push(r.ktimeNs);
     this.pids.push(pid);
   }
 
@@ -167,19 +173,14 @@ export class Pipeline {
     this.problems.warn(`decode:${f.reason}`, { reason: f.reason, kind: f.rawKind }, 'malformed ring record skipped');
   }
 
-  /** End of a drain pass: every output gets the pass's lines in one call. */
+  /** End of a drain pass: every output gets the pass's lines in one call, then the recent-events ring. */
   private flushLines(): void {
-    if (this.lines.length === 0) return;
-    const lines = this.lines;
-    const ktimes = this.ktimes;
-    const pids = this.pids;
-    // Fresh arrays: a queue may keep the ones it was given.
-    this.lines = [];
-    this.ktimes = [];
-    this.pids = [];
-    for (const o of this.outputs) o.driver.enqueue(lines, ktimes);
-    // After the outputs: their encoding has flattened the lines, so copying them is cheap.
-    for (let i = 0; i < lines.length; i++) this.recent.push(pids[i], lines[i]);
+    const pass = this.pass;
+    if (pass.count === 0) return;
+    for (const o of this.outputs) o.driver.enqueueEncoded(pass);
+    for (let i = 0; i < pass.count; i++) this.recent.push(this.pids[i], pass.data, i === 0 ? 0 : pass.ends[i - 1], pass.ends[i] - 1);
+    pass.reset();
+    this.pids.length = 0;
   }
 
   private housekeeping(): void {

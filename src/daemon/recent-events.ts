@@ -4,7 +4,8 @@
  * bounded whatever a line weighs (an exec line carries its whole lineage,
  * several KB).
  *
- * The lines are copied as UTF-8 into one buffer outside the JavaScript heap.
+ * The lines are copied as UTF-8 (from the drain pass's buffer) into one
+ * buffer outside the JavaScript heap.
  * Holding the line strings instead made every one of them survive into V8's
  * old generation: at 600 exec/s the garbage collector's threads then spent
  * 10–20 µs per exec promoting and sweeping them (measured with
@@ -33,9 +34,10 @@ export class RecentEvents {
     this.lens = new Int32Array(slots);
   }
 
-  push(pid: number, line: string): void {
+  /** One line: bytes [start, end) of src (UTF-8, without its newline). */
+  push(pid: number, src: Buffer, start: number, end: number): void {
     if (this.capacity === 0) return;
-    const len = Buffer.byteLength(line, 'utf8');
+    const len = end - start;
     let buf = this.buf;
     // A line over maxBytes is kept alone, in a buffer of its size; the next one brings the bound back.
     if (buf === null || len > buf.length || (buf.length > this.maxBytes && len <= this.maxBytes)) {
@@ -58,7 +60,7 @@ export class RecentEvents {
       else break;
     }
     if (this.count === this.capacity) this.dropOldest();
-    buf.write(line, lo, len, 'utf8');
+    src.copy(buf, lo, start, end);
     const at = (this.head + this.count) % this.capacity;
     this.pids[at] = pid;
     this.starts[at] = lo;

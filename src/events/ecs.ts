@@ -21,6 +21,7 @@ import { exeName, type ExecLineage, type ExitEventView, type ForkEventView, type
 import { argvTruncated } from '../collector/decode';
 import { jsonString } from './json-text';
 import { AncestorTextCache, joinAncestry } from './lineage-element';
+import type { LineBuffer } from './line-buffer';
 import {
   bootPrefix, errnoName, eventId, type EventClock, type EventFormat, type HostIdentity,
 } from './schema';
@@ -113,6 +114,19 @@ export class EcsFormat implements EventFormat {
       + ',"thread":{"id":' + tid + '}'
       + ',"user":{"id":"' + p.euid + '"},"real_user":{"id":"' + p.uid + '"}'
       + ',"group":{"id":"' + p.egid + '"},"real_group":{"id":"' + p.gid + '"}';
+  }
+
+  // ECS lines are built as strings (not the default format), then copied in.
+  writeExec(l: ExecLineage, out: LineBuffer): void {
+    out.utf8(this.exec(l));
+  }
+
+  writeFork(f: ForkEventView, out: LineBuffer): void {
+    out.utf8(this.fork(f));
+  }
+
+  writeExit(e: ExitEventView, out: LineBuffer): void {
+    out.utf8(this.exit(e));
   }
 
   exec(l: ExecLineage): string {

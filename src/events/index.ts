@@ -13,3 +13,4 @@ export type FormatOptions = OsqueryFormatOptions;
 export function createFormat(name: FormatName, opts: FormatOptions): EventFormat {
   return name === 'ecs' ? new EcsFormat(opts) : new OsqueryResultFormat(opts);
 }
+export { LineBuffer } from './line-buffer';

@@ -12,6 +12,12 @@ export function jsonString(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
 }
 
+/** Escaped content of a JSON string, without its quotes. */
+export function jsonContent(s: string): string {
+  const j = jsonString(s);
+  return j.length === s.length + 2 ? s : j.slice(1, j.length - 1);
+}
+
 /**
  * JSON text embedded as a JSON string's content (without the outer
  * quotes): what `JSON.stringify(text).slice(1, -1)` gives, for fragments

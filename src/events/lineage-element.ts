@@ -22,7 +22,7 @@ export function ancestorJsonEmbedded(view: ProcessView): string {
   return embedJson(ancestorJson(view));
 }
 
-interface CachedText {
+interface CachedText<T> {
   entityId: string;
   parentEntityId: string | null;
   ppid: number;
@@ -38,7 +38,7 @@ interface CachedText {
   argvTruncated: boolean;
   exitBootNs: number | null;
   source: ProcessView['source'];
-  text: string;
+  text: T;
 }
 
 /**
@@ -53,15 +53,16 @@ interface CachedText {
  * oldest entries are evicted first. Every field `render` reads must be
  * compared in same().
  */
-export class AncestorTextCache {
-  private readonly map = new Map<string, CachedText>();
+export class AncestorTextCache<T extends string | Buffer = string> {
+  private readonly map = new Map<string, CachedText<T>>();
 
-  constructor(private readonly render: (view: ProcessView) => string, private readonly maxEntries = 8192) {}
+  constructor(private readonly render: (view: ProcessView) => T, private readonly maxEntries = 8192) {}
 
-  get(v: ProcessView): string {
+  get(v: ProcessView): T {
     const c = this.map.get(v.entityId);
     if (c !== undefined && same(c, v)) return c.text;
-    const text = flatten(this.render(v));
+    const r = this.render(v);
+    const text = typeof r === 'string' ? (flatten(r) as T) : r;
     if (c === undefined) {
       if (this.map.size >= this.maxEntries) this.map.delete(this.map.keys().next().value!);
       this.map.set(v.entityId, {
@@ -98,7 +99,7 @@ export class AncestorTextCache {
  * `open` + the elements' texts joined by `sep` + `close`: a list of
  * cached, flat pieces that the line's encoding copies once.
  */
-export function joinAncestry(cache: AncestorTextCache, a: readonly ProcessView[], open: string, sep: string, close: string): string {
+export function joinAncestry(cache: AncestorTextCache<string>, a: readonly ProcessView[], open: string, sep: string, close: string): string {
   const n = a.length;
   if (n === 0) return open + close;
   let out = open + cache.get(a[0]);
@@ -117,7 +118,7 @@ export function flatten(s: string): string {
 }
 
 /** The entity id fixes pid, start time (and so proc_time) and boot; the rest can change. */
-function same(c: CachedText, v: ProcessView): boolean {
+function same<T>(c: CachedText<T>, v: ProcessView): boolean {
   return c.entityId === v.entityId && c.path === v.path && c.cmdline === v.cmdline && c.comm === v.comm
     && c.exitBootNs === v.exitBootNs && c.uid === v.uid && c.euid === v.euid && c.gid === v.gid && c.egid === v.egid
     && c.loginuid === v.loginuid && c.cwd === v.cwd && c.argvTruncated === v.argvTruncated && c.source === v.source

@@ -22,10 +22,11 @@
 import type { ExecLineage, ExitEventView, ForkEventView } from '../ancestry/process-view';
 import { argvTruncated } from '../collector/decode';
 import { AncestrydError } from '../errors';
-import { jsonString } from './json-text';
-import { AncestorTextCache, ancestorJsonEmbedded, flatten, joinAncestry } from './lineage-element';
+import { jsonContent } from './json-text';
+import { LineBuffer } from './line-buffer';
+import { AncestorTextCache, ancestorJsonEmbedded, flatten } from './lineage-element';
 import {
-  bootPrefix, eventId, type EventClock, type EventFormat, type EventType, type HostIdentity,
+  bootPrefix, EVENT_KIND_NUMBER, eventId, type EventClock, type EventFormat, type EventType, type HostIdentity,
 } from './schema';
 import { asctimeUtc, epochSeconds } from './time-text';
 
@@ -112,13 +113,10 @@ function separators(columns: Columns, numerics: boolean): string[] {
   return out;
 }
 
-/** Escaped content of a JSON string, without its quotes. */
-function jsonContent(s: string): string {
-  const j = jsonString(s);
-  return j.length === s.length + 2 ? s : j.slice(1, j.length - 1);
-}
-
 const NS_PER_S = 1e9;
+const ANCESTRY_OPEN = Buffer.from('"[');
+const ANCESTRY_CLOSE = Buffer.from(']"');
+const COMMA = Buffer.from(',');
 
 export class OsqueryResultFormat implements EventFormat {
   readonly name = 'osquery' as const;
@@ -130,20 +128,26 @@ export class OsqueryResultFormat implements EventFormat {
   private readonly head: Readonly<Record<EventType, string>>;
   /** From after unixTime's value up to and including `"columns":{`. */
   private readonly mid: string;
-  private readonly execSep: readonly string[];
+  /** EXEC_COLUMNS' separators as bytes: the exec line is written, not concatenated. */
+  private readonly execSep: readonly Buffer[];
   private readonly forkSep: readonly string[];
   private readonly exitSep: readonly string[];
-  /** Lineage elements, pre-escaped: the column is a JSON string holding the array. */
-  private readonly ancestors = new AncestorTextCache(ancestorJsonEmbedded);
+  /** Lineage elements as UTF-8, pre-escaped: the column is a JSON string holding the array. */
+  private readonly ancestors = new AncestorTextCache((v) => Buffer.from(ancestorJsonEmbedded(v), 'utf8'));
   private readonly prefixSec: Record<EventType, number> = { exec: NaN, exec_failed: NaN, fork: NaN, exit: NaN };
   private readonly prefixText: Record<EventType, string> = { exec: '', exec_failed: '', fork: '', exit: '' };
+  private readonly prefixBytes: Record<EventType, Buffer> = {
+    exec: Buffer.alloc(0), exec_failed: Buffer.alloc(0), fork: Buffer.alloc(0), exit: Buffer.alloc(0),
+  };
+  /** For exec(): the string form of writeExec(). */
+  private readonly scratch = new LineBuffer(16 * 1024);
 
   constructor(opts: OsqueryFormatOptions) {
     this.clock = opts.clock;
     this.boot = bootPrefix(opts.clock.bootId);
     const numerics = opts.numerics ?? false;
     this.q = numerics ? '' : '"';
-    this.execSep = separators(EXEC_COLUMNS, numerics);
+    this.execSep = separators(EXEC_COLUMNS, numerics).map((t) => Buffer.from(t, 'utf8'));
     this.forkSep = separators(FORK_COLUMNS, numerics);
     this.exitSep = separators(EXIT_COLUMNS, numerics);
     const names = { ...DEFAULT_OSQUERY_NAMES, ...opts.names };
@@ -173,12 +177,21 @@ export class OsqueryResultFormat implements EventFormat {
   private prefix(type: EventType, sec: number): string {
     if (this.prefixSec[type] !== sec) {
       this.prefixText[type] = flatten(this.head[type] + asctimeUtc(sec) + '","unixTime":' + sec + this.mid);
+      this.prefixBytes[type] = Buffer.from(this.prefixText[type], 'utf8');
       this.prefixSec[type] = sec;
     }
     return this.prefixText[type];
   }
 
   exec(l: ExecLineage): string {
+    const b = this.scratch;
+    b.reset();
+    this.writeExec(l, b);
+    b.end(0);
+    return b.text(0);
+  }
+
+  writeExec(l: ExecLineage, out: LineBuffer): void {
     const r = l.record;
     const p = l.process;
     const S = this.execSep;
@@ -188,41 +201,74 @@ export class OsqueryResultFormat implements EventFormat {
     const cmdline = failed ? r.argv.join(' ') : p.cmdline;
     const truncated = failed ? argvTruncated(r) : p.argvTruncated;
     const missing = l.missingAncestor;
+    this.prefix(r.kind, sec);
+    out.bytes(this.prefixBytes[r.kind]);
     // Values in EXEC_COLUMNS order.
-    return this.prefix(r.kind, sec)
-      + S[0] + joinAncestry(this.ancestors, l.ancestry, '"[', ',', ']"')
-      + S[1] + (l.complete ? 1 : 0)
-      + S[2] + (l.incompleteReason ?? '')
-      + S[3] + (truncated ? 1 : 0)
-      + S[4] + r.loginuid
-      + S[5] + r.cgroupId
-      + S[6] + jsonContent(cmdline)
-      + S[7] + Buffer.byteLength(cmdline, 'utf8')
-      + S[8] + jsonContent(r.comm)
-      + S[9] + p.currentPpid
-      + S[10] + jsonContent(p.currentParentEntityId ?? '')
-      + S[11] + jsonContent(p.cwd ?? '')
-      + S[12] + r.egid
-      + S[13] + eventId(this.boot, r.kind, r.ktimeNs, r.tid)
-      + S[14] + jsonContent(p.entityId)
-      + S[15] + r.euid
-      + S[16] + r.gid
-      + S[17] + (missing === null ? '' : jsonContent(missing.entityId ?? ''))
-      + S[18] + (missing === null ? '""' : this.q + missing.pid + this.q)
-      + S[19] + r.mntNs
-      + S[20] + (truncated ? 'cmdline' : '')
-      + S[21] + p.ppid
-      + S[22] + jsonContent(p.parentEntityId ?? '')
-      + S[23] + jsonContent(path)
-      + S[24] + r.tgid
-      + S[25] + r.pidNs
-      + S[26] + (failed ? -r.ret : 0)
-      + S[27] + 'exec'
-      + S[28] + r.tid
-      + S[29] + sec
-      + S[30] + r.uid
-      + S[31] + Math.floor(r.ktimeNs / NS_PER_S)
-      + S[32];
+    out.bytes(S[0]);
+    out.bytes(ANCESTRY_OPEN);
+    const a = l.ancestry;
+    for (let i = 0; i < a.length; i++) {
+      if (i > 0) out.bytes(COMMA);
+      out.bytes(this.ancestors.get(a[i]));
+    }
+    out.bytes(ANCESTRY_CLOSE);
+    out.bytes(S[1]); out.int(l.complete ? 1 : 0);
+    out.bytes(S[2]); out.ascii(l.incompleteReason ?? '');
+    out.bytes(S[3]); out.int(truncated ? 1 : 0);
+    out.bytes(S[4]); out.int(r.loginuid);
+    out.bytes(S[5]); out.ascii(r.cgroupId.toString());
+    out.bytes(S[6]); const cmdlineBytes = out.json(cmdline);
+    out.bytes(S[7]); out.int(cmdlineBytes);
+    out.bytes(S[8]); out.json(r.comm);
+    out.bytes(S[9]); out.int(p.currentPpid);
+    out.bytes(S[10]); out.json(p.currentParentEntityId ?? '');
+    out.bytes(S[11]); out.json(p.cwd ?? '');
+    out.bytes(S[12]); out.int(r.egid);
+    out.bytes(S[13]); this.eventId(out, r.kind, r.ktimeNs, r.tid);
+    out.bytes(S[14]); out.json(p.entityId);
+    out.bytes(S[15]); out.int(r.euid);
+    out.bytes(S[16]); out.int(r.gid);
+    out.bytes(S[17]); out.json(missing === null ? '' : missing.entityId ?? '');
+    out.bytes(S[18]);
+    if (missing === null) out.ascii('""');
+    else {
+      out.ascii(this.q);
+      out.int(missing.pid);
+      out.ascii(this.q);
+    }
+    out.bytes(S[19]); out.int(r.mntNs);
+    out.bytes(S[20]); out.ascii(truncated ? 'cmdline' : '');
+    out.bytes(S[21]); out.int(p.ppid);
+    out.bytes(S[22]); out.json(p.parentEntityId ?? '');
+    out.bytes(S[23]); out.json(path);
+    out.bytes(S[24]); out.int(r.tgid);
+    out.bytes(S[25]); out.int(r.pidNs);
+    out.bytes(S[26]); out.int(failed ? -r.ret : 0);
+    out.bytes(S[27]); out.ascii('exec');
+    out.bytes(S[28]); out.int(r.tid);
+    out.bytes(S[29]); out.int(sec);
+    out.bytes(S[30]); out.int(r.uid);
+    out.bytes(S[31]); out.int(Math.floor(r.ktimeNs / NS_PER_S));
+    out.bytes(S[32]);
+  }
+
+  /** eventId() written in place. */
+  private eventId(out: LineBuffer, type: EventType, ktimeNs: number, tid: number): void {
+    out.ascii(this.boot);
+    out.ascii('-');
+    out.int(ktimeNs);
+    out.ascii('-');
+    out.int(tid);
+    out.ascii('-');
+    out.int(EVENT_KIND_NUMBER[type]);
+  }
+
+  writeFork(f: ForkEventView, out: LineBuffer): void {
+    out.utf8(this.fork(f));
+  }
+
+  writeExit(e: ExitEventView, out: LineBuffer): void {
+    out.utf8(this.exit(e));
   }
 
   fork(f: ForkEventView): string {

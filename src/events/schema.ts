@@ -10,6 +10,7 @@ import { constants as osConstants, hostname as osHostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { ExecLineage, ExitEventView, ForkEventView } from '../ancestry/process-view';
 import { AncestrydError } from '../errors';
+import type { LineBuffer } from './line-buffer';
 
 export type EventType = 'exec' | 'exec_failed' | 'fork' | 'exit';
 export const EVENT_TYPES: readonly EventType[] = ['exec', 'exec_failed', 'fork', 'exit'];
@@ -45,9 +46,14 @@ export interface EventFormat {
   exec(lineage: ExecLineage): string;
   fork(event: ForkEventView): string;
   exit(event: ExitEventView): string;
+  /** The same lines written into the drain pass's buffer (the pipeline's path); the caller ends the line. */
+  writeExec(lineage: ExecLineage, out: LineBuffer): void;
+  writeFork(event: ForkEventView, out: LineBuffer): void;
+  writeExit(event: ExitEventView, out: LineBuffer): void;
 }
 
-const KIND_NUMBER: Readonly<Record<EventType, number>> = { exec: 1, exec_failed: 2, fork: 3, exit: 4 };
+/** bpf/exec_trace.h's et_kind numbers, as event ids carry them. */
+export const EVENT_KIND_NUMBER: Readonly<Record<EventType, number>> = { exec: 1, exec_failed: 2, fork: 3, exit: 4 };
 
 /**
  * Deterministic event id: "<first 8 hex of boot id>-<ktime ns>-<tid>-<kind>"
@@ -57,7 +63,7 @@ const KIND_NUMBER: Readonly<Record<EventType, number>> = { exec: 1, exec_failed:
  * at-least-once delivery may produce after a crash.
  */
 export function eventId(bootPrefix: string, type: EventType, ktimeNs: number, tid: number): string {
-  return bootPrefix + '-' + ktimeNs + '-' + tid + '-' + KIND_NUMBER[type];
+  return bootPrefix + '-' + ktimeNs + '-' + tid + '-' + EVENT_KIND_NUMBER[type];
 }
 
 export function bootPrefix(bootId: string): string {

@@ -3,6 +3,7 @@
  * durability (stdout): same contract as the disk spool, nothing survives
  * the process. Bounded by bytes; when full, drops per policy and counts.
  */
+import { lineStart, LineEncoder, type EncodedLines } from './encoded-lines';
 import { checkPositiveInt, type DropPolicy, type EventQueue } from './queue';
 import type { DropReason, EventBatch } from './sink';
 
@@ -20,8 +21,8 @@ export class MemoryQueue implements EventQueue {
 
   private readonly maxBytes: number;
   private readonly dropPolicy: DropPolicy;
-  // Stored events: [head, lines.length) are held; [head, readPos) are read, not yet acked.
-  private lines: string[] = [];
+  // Stored events (each line with its "\n"): [head, lines.length) are held; [head, readPos) are read, not yet acked.
+  private lines: Buffer[] = [];
   private sizes: number[] = [];
   private ktimes: number[] = [];
   private ids: number[] = [];
@@ -56,15 +57,21 @@ export class MemoryQueue implements EventQueue {
 
   async open(): Promise<void> {}
 
+  private readonly encoder = new LineEncoder();
+
+  /** Strings (no trailing newline): appendEncoded() for callers that hold them. */
   append(lines: readonly string[], ktimeNs: number | readonly number[]): number {
-    const n = lines.length;
-    if (n === 0) return 0;
+    return this.appendEncoded(this.encoder.encode(lines, ktimeNs), 0);
+  }
+
+  appendEncoded(src: EncodedLines, from: number): number {
+    const n = src.count - from;
+    if (n <= 0) return 0;
     if (this.closed) {
       this.onDrop(n, 'closed');
       return 0;
     }
-    let size = 0;
-    for (let i = 0; i < n; i++) size += Buffer.byteLength(lines[i]) + 1;
+    const size = src.ends[src.count - 1] - lineStart(src, from);
     if (size > this.maxBytes) {
       this.onDrop(n, 'too_large');
       return 0;
@@ -76,11 +83,11 @@ export class MemoryQueue implements EventQueue {
       }
       this.dropOldest(this.bytes + size - this.maxBytes);
     }
-    for (let i = 0; i < n; i++) {
-      const b = Buffer.byteLength(lines[i]) + 1;
-      this.lines.push(lines[i]);
-      this.sizes.push(b);
-      this.ktimes.push(typeof ktimeNs === 'number' ? ktimeNs : ktimeNs[i]);
+    for (let i = from; i < src.count; i++) {
+      const line = Buffer.from(src.data.subarray(lineStart(src, i), src.ends[i]));
+      this.lines.push(line);
+      this.sizes.push(line.length);
+      this.ktimes.push(src.ktimes[i]);
       this.ids.push(this.nextId++);
     }
     this.bytes += size;
@@ -111,14 +118,14 @@ export class MemoryQueue implements EventQueue {
     let k = start;
     let bytes = 0;
     while (k < end && k - start < maxLines && (k === start || bytes + this.sizes[k] <= maxBytes)) bytes += this.sizes[k++];
-    const text = this.lines.slice(start, k).join('\n') + '\n';
+    const data = Buffer.concat(this.lines.slice(start, k), bytes);
     this.readPos = k;
     this.unreadByteCount -= bytes;
     return {
       firstId: this.ids[start],
       lastId: this.ids[k - 1],
       count: k - start,
-      data: Buffer.from(text, 'utf8'),
+      data,
       firstKtimeNs: this.ktimes[start],
       lastKtimeNs: this.ktimes[k - 1],
     };

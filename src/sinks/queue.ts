@@ -5,6 +5,7 @@
  * need no durability (stdout).
  */
 import { AncestrydError } from '../errors';
+import type { EncodedLines } from './encoded-lines';
 import type { DropReason, EventBatch } from './sink';
 
 /** When the queue is full: drop the oldest stored events (default) or refuse the new ones. */
@@ -16,11 +17,11 @@ export interface EventQueue {
   /** Disk: scans what a previous run left and resumes after the acknowledged cursor. */
   open(): Promise<void>;
   /**
-   * Stores serialized events (no trailing newline) and returns how many were
-   * accepted. `ktimeNs` is one CLOCK_BOOTTIME for all or one per line.
-   * Synchronous, never throws, never waits for the sink.
+   * Stores src's lines [from, count) and returns how many were accepted.
+   * Copies what it keeps: src is the caller's to reuse. Synchronous, never
+   * throws, never waits for the sink.
    */
-  append(lines: readonly string[], ktimeNs: number | readonly number[]): number;
+  appendEncoded(src: EncodedLines, from: number): number;
   /** The next events after the last read, up to the limits (at least one event); null when none. One read at a time. */
   read(maxLines: number, maxBytes: number): Promise<EventBatch | null>;
   /** Every event with id ≤ lastId is done (delivered or dead-lettered) and may be freed. */

@@ -12,7 +12,7 @@
  */
 import { AncestrydError } from '../errors';
 import { backoffDelayMs } from './backoff';
-import { BatchEncoder } from './batch-encoder';
+import { lineStart, LineEncoder, type EncodedLines } from './encoded-lines';
 import { DeadLetterFile } from './dead-letter';
 import { checkPositiveInt, type EventQueue } from './queue';
 import {
@@ -105,8 +105,8 @@ export class SinkDriver {
   private stopped = false;
   private runPromise: Promise<void> | null = null;
   private closePromise: Promise<void> | null = null;
-  /** For sinks with deliverNow(): the reused buffer direct batches are encoded into. */
-  private readonly encoder: BatchEncoder | null;
+  /** For enqueue() of strings. */
+  private readonly encoder = new LineEncoder();
 
   private readonly s: Omit<SinkStats, 'spooledBytes' | 'unreadEvents' | 'inFlightBatches' | 'lagSeconds'> = {
     enqueuedEvents: 0,
@@ -143,7 +143,6 @@ export class SinkDriver {
     this.metrics = opts.metrics ?? noopMetrics;
     this.log = opts.log ?? noopLogger;
     this.deadLetter = queue.deadLetterPath === null ? null : new DeadLetterFile(queue.deadLetterPath);
-    this.encoder = sink.deliverNow === undefined ? null : new BatchEncoder(this.o.maxBatchBytes);
     queue.onDrop = (events, reason) => {
       this.s.droppedEvents[reason] += events;
       this.metrics.dropped(events, reason);
@@ -179,39 +178,42 @@ export class SinkDriver {
 
   /**
    * Queues serialized events (JSON, no trailing newline); returns how many
-   * were accepted (the rest were dropped and counted). Synchronous: with a
-   * disk spool, or a sink that delivers synchronously, the events are in the
-   * page cache when it returns.
+   * were accepted (the rest were dropped and counted). For callers holding
+   * strings; the pipeline hands over encoded lines (enqueueEncoded).
    */
   enqueue(lines: readonly string[], ktimeNs: number | readonly number[]): number {
-    let from = 0;
-    if (this.encoder !== null) {
-      from = this.deliverDirect(lines, ktimeNs);
-      if (from === lines.length) return from;
-      if (from > 0) {
-        lines = lines.slice(from);
-        if (typeof ktimeNs !== 'number') ktimeNs = ktimeNs.slice(from);
-      }
-    }
-    return from + this.enqueueQueued(lines, ktimeNs);
+    return this.enqueueEncoded(this.encoder.encode(lines, ktimeNs));
   }
 
   /**
-   * deliverNow() while nothing is queued or in flight (order is kept): one
-   * call per encoded chunk. Returns how many lines were delivered; the rest
-   * go to the queue and take the retrying path.
+   * Queues encoded events; returns how many were accepted (the rest were
+   * dropped and counted). Synchronous: with a disk spool, or a sink that
+   * delivers synchronously, the events are in the page cache when it
+   * returns. `src` is not kept.
    */
-  private deliverDirect(lines: readonly string[], ktimeNs: number | readonly number[]): number {
+  enqueueEncoded(src: EncodedLines): number {
+    if (src.count === 0) return 0;
+    const from = this.sink.deliverNow === undefined ? 0 : this.deliverDirect(src);
+    if (from === src.count) return from;
+    return from + this.enqueueQueued(src, from);
+  }
+
+  /**
+   * deliverNow() while nothing is queued or in flight (order is kept), in
+   * chunks of whole lines up to maxBatchBytes. Returns how many lines were
+   * delivered; the rest go to the queue and take the retrying path.
+   */
+  private deliverDirect(src: EncodedLines): number {
     if (this.queue.unreadEvents > 0 || this.inflight.length > 0 || this.closing || !this.started) return 0;
-    const enc = this.encoder!;
+    const max = this.o.maxBatchBytes;
     let from = 0;
-    while (from < lines.length) {
-      const to = enc.encode(lines, from);
-      const data = enc.view();
-      const firstKtimeNs = typeof ktimeNs === 'number' ? ktimeNs : ktimeNs[from];
+    while (from < src.count) {
+      const start = lineStart(src, from);
+      let to = from + 1;
+      while (to < src.count && src.ends[to] - start <= max) to++;
       const batch: EventBatch = {
-        firstId: 0, lastId: 0, count: to - from, data, firstKtimeNs,
-        lastKtimeNs: typeof ktimeNs === 'number' ? ktimeNs : ktimeNs[to - 1],
+        firstId: 0, lastId: 0, count: to - from, data: src.data.subarray(start, src.ends[to - 1]),
+        firstKtimeNs: src.ktimes[from], lastKtimeNs: src.ktimes[to - 1],
       };
       let result: SendResult;
       try {
@@ -231,9 +233,9 @@ export class SinkDriver {
     return from;
   }
 
-  private enqueueQueued(lines: readonly string[], ktimeNs: number | readonly number[]): number {
+  private enqueueQueued(src: EncodedLines, from: number): number {
     const before = this.queue.unreadEvents;
-    const n = this.queue.append(lines, ktimeNs);
+    const n = this.queue.appendEncoded(src, from);
     this.s.enqueuedEvents += n;
     if (n > 0 && before === 0) this.unreadSinceMs = monotonicMs();
     if (this.waiter !== null && n > 0 && (this.idle || this.queue.unreadEvents >= this.o.maxBatchLines)) this.wake();

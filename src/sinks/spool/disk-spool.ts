@@ -34,6 +34,7 @@ import { AncestrydError } from '../../errors';
 import type { FsyncPolicy } from '../fsync-policy';
 import { checkPositiveInt, type DropPolicy, type EventQueue } from '../queue';
 import { noopLogger, type DropReason, type EventBatch, type SinkLogger } from '../sink';
+import { LineEncoder, type EncodedLines } from '../encoded-lines';
 import { crc32 } from './crc32';
 import {
   HEADER_BYTES, RecordEncoder, newParsedRecord, parseRecord, readU64, resync,
@@ -157,6 +158,7 @@ export class DiskSpool implements EventQueue {
   private readonly fsyncPolicy: FsyncPolicy;
   private readonly log: SinkLogger;
   private readonly encoder = new RecordEncoder();
+  private readonly lineEncoder = new LineEncoder();
   private readonly rec = newParsedRecord();
   private readonly cursorBuf = Buffer.alloc(CURSOR_BYTES);
 
@@ -366,14 +368,19 @@ export class DiskSpool implements EventQueue {
     void p.then(() => this.background.delete(p));
   }
 
+  /** Strings (no trailing newline): appendEncoded() for callers that hold them. */
   append(lines: readonly string[], ktimeNs: number | readonly number[]): number {
-    const n = lines.length;
-    if (n === 0) return 0;
+    return this.appendEncoded(this.lineEncoder.encode(lines, ktimeNs), 0);
+  }
+
+  appendEncoded(src: EncodedLines, from: number): number {
+    const n = src.count - from;
+    if (n <= 0) return 0;
     if (!this.opened || this.closed) {
       this.onDrop(n, 'closed');
       return 0;
     }
-    const len = this.encoder.measure(lines);
+    const len = this.encoder.measure(src, from);
     if (len > this.maxBytes - this.segmentBytes) {
       this.onDrop(n, 'too_large');
       return 0;
@@ -393,8 +400,8 @@ export class DiskSpool implements EventQueue {
     // Encode straight into the in-memory arena when the group fits it (the
     // reader then serves it without reading it back), else into scratch.
     const kept = len <= this.memoryBytes;
-    const buf = kept ? this.reserveInMemory(active, len) : this.encoder.encode(lines, ktimeNs, this.nextId);
-    if (kept) this.encoder.encodeAt(buf, 0, lines, ktimeNs, this.nextId);
+    const buf = kept ? this.reserveInMemory(active, len) : this.encoder.encode(src, from, this.nextId);
+    if (kept) this.encoder.encodeAt(buf, 0, src, from, this.nextId);
     let written = 0;
     try {
       while (written < len) written += fs.writeSync(this.activeFd, buf, written, len - written);
@@ -418,7 +425,7 @@ export class DiskSpool implements EventQueue {
     active.lastId = this.nextId + n - 1;
     this.nextId += n;
     this.bytesOnDisk += len;
-    if (this.unread === 0) this.oldestUnread = typeof ktimeNs === 'number' ? ktimeNs : ktimeNs[0];
+    if (this.unread === 0) this.oldestUnread = src.ktimes[from];
     this.unread += n;
     return n;
   }

@@ -11,6 +11,7 @@
  *
  * Little-endian. Ids and ktimes stay below 2^53 and are Numbers in memory.
  */
+import { lineStart, type EncodedLines } from '../encoded-lines';
 import { crc32 } from './crc32';
 
 export const RECORD_MAGIC = 0x4c505341;
@@ -30,45 +31,35 @@ function writeU64(buf: Buffer, off: number, n: number): void {
 }
 
 /**
- * Encodes groups of lines as consecutive records, so a group is one
- * write(2): measure() sizes a group exactly, encodeAt() writes it where the
+ * Encodes a run of encoded lines as consecutive records, so a group is one
+ * write(2): measure() sizes it exactly, encodeAt() writes it where the
  * caller wants it (the spool's in-memory arena), encode() into a reused
  * scratch buffer.
  */
 export class RecordEncoder {
   private scratch = Buffer.allocUnsafe(256 * 1024);
-  private lens: number[] = [];
 
-  /** Bytes the group's records take; remembers each line's size for encodeAt(). */
-  measure(lines: readonly string[]): number {
-    const lens = this.lens;
-    lens.length = lines.length;
-    let total = 0;
-    for (let i = 0; i < lines.length; i++) {
-      lens[i] = Buffer.byteLength(lines[i], 'utf8') + 1;
-      total += HEADER_BYTES + lens[i];
-    }
-    return total;
+  /** Bytes the records of src's lines [from, count) take. */
+  measure(src: EncodedLines, from: number): number {
+    return (src.count - from) * HEADER_BYTES + src.ends[src.count - 1] - lineStart(src, from);
   }
 
   /**
-   * Writes the records measured last at `off` of `b` (which must hold them)
-   * with ids firstId, firstId+1, …; `ktimeNs` is one value for all or one
-   * per line. Returns the bytes written.
+   * Writes the records of src's lines [from, count) at `off` of `b` (which
+   * must hold them) with ids firstId, firstId+1, …. Returns the bytes written.
    */
-  encodeAt(b: Buffer, off: number, lines: readonly string[], ktimeNs: number | readonly number[], firstId: number): number {
+  encodeAt(b: Buffer, off: number, src: EncodedLines, from: number, firstId: number): number {
     const start = off;
-    const lens = this.lens;
-    for (let i = 0; i < lines.length; i++) {
+    for (let i = from; i < src.count; i++) {
       const p = off + HEADER_BYTES;
-      const len = lens[i];
-      b.write(lines[i], p, len - 1, 'utf8');
-      b[p + len - 1] = 0x0a;
+      const lo = lineStart(src, i);
+      const len = src.ends[i] - lo;
+      src.data.copy(b, p, lo, lo + len);
       b.writeUInt32LE(RECORD_MAGIC, off);
       b.writeUInt32LE(len, off + 4);
       b.writeUInt32LE(0, off + 12);
-      writeU64(b, off + 16, firstId + i);
-      writeU64(b, off + 24, typeof ktimeNs === 'number' ? ktimeNs : ktimeNs[i]);
+      writeU64(b, off + 16, firstId + i - from);
+      writeU64(b, off + 24, src.ktimes[i]);
       b.writeUInt32LE(crc32(b.subarray(off + 12, p + len)), off + 8);
       off = p + len;
     }
@@ -76,10 +67,10 @@ export class RecordEncoder {
   }
 
   /** measure() + encodeAt() into the reused scratch buffer; valid until the next call. */
-  encode(lines: readonly string[], ktimeNs: number | readonly number[], firstId: number): Buffer {
-    const total = this.measure(lines);
+  encode(src: EncodedLines, from: number, firstId: number): Buffer {
+    const total = this.measure(src, from);
     if (total > this.scratch.length) this.scratch = Buffer.allocUnsafe(Math.max(total, this.scratch.length * 2));
-    return this.scratch.subarray(0, this.encodeAt(this.scratch, 0, lines, ktimeNs, firstId));
+    return this.scratch.subarray(0, this.encodeAt(this.scratch, 0, src, from, firstId));
   }
 }
 

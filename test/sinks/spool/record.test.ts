@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { crc32, crc32Table } from '../../../src/sinks/spool/crc32';
+import { LineEncoder } from '../../../src/sinks/encoded-lines';
 import { HEADER_BYTES, RecordEncoder, newParsedRecord, parseRecord } from '../../../src/sinks/spool/record';
 
 test('crc32: standard check value, table and native agree', () => {
@@ -17,7 +18,7 @@ test('crc32: standard check value, table and native agree', () => {
 test('records round-trip; unicode lengths are bytes; truncation reads as incomplete', () => {
   const enc = new RecordEncoder();
   const lines = ['{"a":1}', '{"s":"ünï🚀"}', '{}'];
-  const buf = Buffer.from(enc.encode(lines, [10, 20, 2 ** 52], 7));
+  const buf = Buffer.from(enc.encode(new LineEncoder().encode(lines, [10, 20, 2 ** 52]), 0, 7));
   const r = newParsedRecord();
   let off = 0;
   for (let i = 0; i < 3; i++) {

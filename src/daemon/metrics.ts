@@ -102,8 +102,6 @@ export class Metrics {
   private readonly startedMs = Date.now();
   private reloads = { ok: 0, error: 0 };
 
-  private readonly sinkSent: Counter<'sink'>;
-  private readonly sinkSentBytes: Counter<'sink'>;
   private readonly sinkFailures: Counter<'sink'>;
   private readonly sinkRetried: Counter<'sink'>;
   private readonly sinkRejected: Counter<'sink'>;
@@ -203,8 +201,15 @@ export class Metrics {
       (s, r) => s.skipped[r]);
 
     // ── sinks (fed per batch by the adapters from sink()) ────────────────
-    this.sinkSent = new Counter({ name: 'ancestryd_sink_events_sent_total', help: 'Events the output acknowledged.', labelNames: ['sink'], registers });
-    this.sinkSentBytes = new Counter({ name: 'ancestryd_sink_sent_bytes_total', help: 'Bytes of events the output acknowledged.', labelNames: ['sink'], registers });
+    // Copied from the sinks' tallies at scrape: a delivery per drain pass then costs two additions.
+    new Counter({
+      name: 'ancestryd_sink_events_sent_total', help: 'Events the output acknowledged.', labelNames: ['sink'], registers,
+      collect() { mirror(this, [...self.sinks].map(([sink, t]) => [{ sink }, t.sentEvents] as const)); },
+    });
+    new Counter({
+      name: 'ancestryd_sink_sent_bytes_total', help: 'Bytes of events the output acknowledged.', labelNames: ['sink'], registers,
+      collect() { mirror(this, [...self.sinks].map(([sink, t]) => [{ sink }, t.sentBytes] as const)); },
+    });
     this.sinkFailures = new Counter({ name: 'ancestryd_sink_send_failures_total', help: 'Sends that did not deliver (retried or rejected).', labelNames: ['sink'], registers });
     this.sinkRetried = new Counter({ name: 'ancestryd_sink_events_retried_total', help: 'Events in batches sent again after a failure.', labelNames: ['sink'], registers });
     this.sinkRejected = new Counter({ name: 'ancestryd_sink_events_rejected_total', help: 'Events the destination refused for good (written to the dead-letter file).', labelNames: ['sink'], registers });
@@ -265,20 +270,16 @@ export class Metrics {
     }
     if (stats) t.stats = stats;
     const tally = t;
-    const sent = this.sinkSent.labels(name);
-    const bytes = this.sinkSentBytes.labels(name);
     const failures = this.sinkFailures.labels(name);
     const retried = this.sinkRetried.labels(name);
     const rejected = this.sinkRejected.labels(name);
     const latency = this.latency.labels(name);
     for (const r of DROP_REASONS) this.sinkDropped.inc({ sink: name, reason: r }, 0);
-    for (const c of [sent, bytes, failures, retried, rejected]) c.inc(0);
+    for (const c of [failures, retried, rejected]) c.inc(0);
     return {
       delivered: (events, nbytes, latencySeconds) => {
         tally.sentEvents += events;
         tally.sentBytes += nbytes;
-        sent.inc(events);
-        bytes.inc(nbytes);
         latency.observe(Math.max(0, latencySeconds));
       },
       retried: (events) => {

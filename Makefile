@@ -59,8 +59,9 @@ deps:
 	./scripts/install-deps.sh
 	./scripts/install-node.sh
 
+# The flags are src/daemon/node-flags.ts's DAEMON_NODE_FLAGS (a test checks they match).
 run: deps all
-	node dist/src/daemon/main.js run $(ARGS)
+	node --max-semi-space-size=2 dist/src/daemon/main.js run $(ARGS)
 
 test: deps all
 	./scripts/run-tests.sh

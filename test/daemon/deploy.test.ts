@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/daemon/config';
 import { Metrics } from '../../src/daemon/metrics';
 import { PRESETS, type PresetName } from '../../src/daemon/presets';
 import { ROOT } from '../support/paths';
+import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
 
 const DEPLOY = join(ROOT, 'deploy');
 const tmp = mkdtempSync(join(tmpdir(), 'ancestryd-deploy-'));
@@ -50,6 +51,17 @@ describe('systemd unit', () => {
       assert.fail(`systemd-analyze verify failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
     }
     assert.equal(out.trim(), '');
+  });
+
+  it('runs node with the daemon\'s flags, as make run does', () => {
+    const nodeOptions = directive('Environment').find((e) => e.replace(/^"/, '').startsWith('NODE_OPTIONS='));
+    assert.ok(nodeOptions, 'Environment=NODE_OPTIONS=… is set');
+    const makefile = readFileSync(join(ROOT, 'Makefile'), 'utf8');
+    const runLine = makefile.split('\n').find((l) => l.includes('dist/src/daemon/main.js run'));
+    for (const flag of DAEMON_NODE_FLAGS) {
+      assert.ok(nodeOptions.split(/[\s"]/).includes(flag), `unit has ${flag}`);
+      assert.ok(runLine?.includes(flag), `make run has ${flag}`);
+    }
   });
 
   it('carries the production guide\'s hardening', () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { freePort, MAIN } from '../../tools/loadgen/daemon-process';
 import { BPF_OBJECT, requireBuilt } from './paths';
 import { requireRootAndBpf } from './root';
+import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
 
 export { freePort, MAIN };
 
@@ -44,7 +45,7 @@ export class DaemonHarness {
 
   /** Start `ancestryd run` and wait until /readyz answers 200. */
   async start(timeoutMs = 30_000): Promise<void> {
-    const child = spawn(process.execPath, [MAIN, 'run', ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, MAIN, 'run', ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stderr!.on('data', (d: Buffer) => { this.stderr += d.toString(); });
     child.stdout!.resume();

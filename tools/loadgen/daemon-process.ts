@@ -8,6 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { adminRequest } from '../../src/daemon/admin-client';
+import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 export const MAIN = join(ROOT, 'dist', 'src', 'daemon', 'main.js');
@@ -51,7 +52,7 @@ export async function startDaemon(dir: string, extra: string[] = [], timeoutMs =
   const errFd = openSync(join(dir, 'daemon.log'), 'a');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [MAIN, 'run', ...args], { stdio: ['ignore', 'ignore', errFd] });
+    child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, MAIN, 'run', ...args], { stdio: ['ignore', 'ignore', errFd] });
   } finally {
     closeSync(errFd);
   }

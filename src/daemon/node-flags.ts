@@ -1,0 +1,14 @@
+/**
+ * Node.js flags the daemon runs with: `node <flags> main.js run`. The
+ * Makefile's run target and the systemd unit pass them literally
+ * (test/daemon/deploy.test.ts checks both carry every one).
+ *
+ * --max-semi-space-size=2 (MB): V8 grows the young generation to 16 MB
+ *   semi-spaces under a burst of short-lived garbage (the /proc bootstrap of
+ *   10 000 processes, a fork storm) and keeps them: 60 MB of RSS that the
+ *   daemon never needs again (162.9 → 100.9 MB with 10 000 processes read
+ *   at start). Exec lines no longer live on the heap, so scavenges stay
+ *   cheap: daemon CPU per exec at 2000 exec/s did not move (38.6/38.4 vs
+ *   35.7/41.5 µs, side by side).
+ */
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];

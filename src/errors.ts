@@ -31,3 +31,8 @@ export class AncestrydError extends Error {
 export function isAncestrydError(err: unknown, code?: ErrorCode): err is AncestrydError {
   return err instanceof AncestrydError && (code === undefined || err.code === code);
 }
+
+/** The errno code of a Node.js system error (ENOENT, EACCES, …), or the error as text. */
+export function errCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException)?.code ?? String(err);
+}

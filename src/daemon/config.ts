@@ -3,7 +3,7 @@
  * environment < flags, every value parsed strictly, then the cross-option
  * checks; all problems are collected and reported in one
  * AncestrydError('ANC_CONFIG_INVALID'), one per line, so nothing starts
- * half-configured (STYLE §5). The result is a frozen, typed object shaped
+ * half-configured and the operator fixes everything in one go. The result is a frozen, typed object shaped
  * for the components that consume it.
  *
  * Why not convict (measured, then removed): its string coercion is lax ("yes" and "no"

@@ -1,6 +1,7 @@
 /**
  * The daemon's Prometheus metrics (prom-client, own registry). Nothing on
- * the per-event path touches prom-client (STYLE §8):
+ * the per-event path touches prom-client (a labelled inc costs a hash of
+ * the labels, too much per event):
  *  - the pipeline increments plain numbers in `metrics.tallies` (or adds a
  *    whole drain batch at once); they are copied into the counters when
  *    Prometheus scrapes;

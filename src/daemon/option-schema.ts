@@ -2,7 +2,8 @@
  * Every option of ancestryd, declared once: name, group, type, default,
  * documentation and whether SIGHUP may change it. The config loader, the
  * CLI help, the reload diff and docs/options.md (tools/gen-options-doc.ts)
- * all read this table, so an option has one name everywhere (STYLE §3).
+ * all read this table, so an option has one name in the schema, the flags,
+ * the docs and every error message.
  *
  * Names follow the osquery flags operators already use where one exists
  * (process_ancestry_*, logger_*, tls_*, enroll_*, host_identifier); the

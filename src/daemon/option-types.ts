@@ -2,7 +2,8 @@
  * Option value types: each builder returns the spec of one option (what it
  * accepts, in words for docs and errors, and a parser that turns a raw value
  * from a config file, the environment or a flag into a typed value or throws
- * a message that names the option and what is allowed, STYLE §5).
+ * a message that names the option and what is allowed, so the operator
+ * knows the fix from the message alone).
  *
  * Raw values are strings from env and flags, and JSON values from the file.
  * osquery configs carry every value as a string ("true", "500"): strings are

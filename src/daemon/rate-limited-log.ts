@@ -3,8 +3,8 @@
  * message) without flooding the log: per key, the first `burst` lines of
  * each interval are written, the rest only counted, and the count rides on
  * the next line written for that key (`suppressed: N`) or on flush().
- * Counting for metrics is the caller's (STYLE §5: counted with a reason
- * label, logged rate-limited). No timers: the clock is read on each call.
+ * Counting for metrics is the caller's (every per-event problem is counted
+ * with a reason label and logged rate-limited, never both skipped). No timers: the clock is read on each call.
  */
 import type { LogLevel } from './option-schema';
 

@@ -3,7 +3,8 @@
  * linger), keeps at most `maxInFlight` batches at the sink, retries with
  * backoff, acknowledges in id order, dead-letters rejected batches and
  * reports metrics. The pipeline only ever calls enqueue(), which returns at
- * once whatever the sink is doing (STYLE §7: nothing upstream blocks).
+ * once whatever the sink is doing: a slow destination must never stall the
+ * ring drain, or the kernel starts dropping records.
  *
  * Ordering: with maxInFlight = 1 (default) the destination sees events in
  * queue order, also across retries and restarts. With more, batches may

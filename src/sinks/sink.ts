@@ -1,5 +1,5 @@
 /**
- * The sink contract (STYLE §7): a sink moves batches of already-serialized
+ * The sink contract: a sink moves batches of already-serialized
  * events and says what became of each one. The driver (sink-driver.ts) owns
  * batching, retries, the spool and metrics; a sink only delivers.
  */

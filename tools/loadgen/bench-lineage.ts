@@ -8,7 +8,7 @@
  * Prints, per case: ns/op as mean ± sd over runs, heap bytes allocated per
  * op (heap growth over a run with no GC in it; "gc!" marks a run a GC hit,
  * whose figure is then a lower bound), CPU µs/op, and RSS at the end.
- * Side by side, as STYLE.md §10 asks: the ancestry text of the lineage,
+ * Side by side, so one run compares them: the ancestry text of the lineage,
  * rendered fresh (ancestryJson) vs joined from the formats' element cache.
  *
  *   node --expose-gc dist/tools/loadgen/bench-lineage.js [--ops 100000] [--runs 5]

@@ -15,13 +15,10 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { AncestrydError } from '../../errors';
+import { AncestrydError, errCode } from '../../errors';
 import { noopLogger, type EventBatch, type SendResult, type Sink, type SinkLogger } from '../sink';
 import { resolveFileSinkOptions, type FileSinkOptions, type ResolvedFileSinkOptions } from './config';
 
-function errCode(err: unknown): string {
-  return (err as NodeJS.ErrnoException)?.code ?? String(err);
-}
 
 function fsyncAsync(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));

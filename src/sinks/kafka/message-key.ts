@@ -2,7 +2,7 @@
  * Finds an event's entity_id in its serialized JSON line, for
  * logger_kafka_key=entity_id, without parsing the line.
  *
- * The sink moves bytes (STYLE §7) and parsing every event to read one field
+ * The sink moves bytes (formats live in src/events) and parsing every event to read one field
  * would cost more than the rest of the send. Both formats in src/events put
  * the id where two indexOf calls find it:
  *   osquery: {"name":…,"columns":{…,"entity_id":"<id>",…},"action":"added"}

@@ -30,7 +30,7 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { AncestrydError } from '../../errors';
+import { AncestrydError, errCode } from '../../errors';
 import type { FsyncPolicy } from '../fsync-policy';
 import { checkPositiveInt, type DropPolicy, type EventQueue } from '../queue';
 import { noopLogger, type DropReason, type EventBatch, type SinkLogger } from '../sink';
@@ -142,9 +142,6 @@ function readAt(fd: number, buf: Buffer, len: number, pos: number): Promise<numb
   });
 }
 
-function errCode(err: unknown): string {
-  return (err as NodeJS.ErrnoException)?.code ?? String(err);
-}
 
 export class DiskSpool implements EventQueue {
   readonly kind = 'disk' as const;

@@ -38,7 +38,24 @@ export function runPreflight(opts: PreflightOptions): PreflightCheck[] {
     checkRingBuffer(privileges.ok),
     checkObject(opts.objectPath),
     checkTracefs(opts),
+    failedExecCapture(opts),
   ];
+}
+
+/**
+ * Which hook reports failed execs and what it costs the host: informational
+ * (always ok), so an operator can weigh exec_failed_events. The figure is
+ * `make bench`'s getppid() comparison (docs/benchmarks.md).
+ */
+function failedExecCapture(opts: PreflightOptions): PreflightCheck {
+  return {
+    name: 'failed-exec capture',
+    ok: true,
+    detail: opts.execFailed
+      ? 'syscall tracepoints sys_exit_execve and sys_exit_execveat: while attached, every syscall on the host '
+        + 'takes the slow path (+55–68 ns per syscall measured on a 2-vCPU VM); exec_failed_events=false removes them'
+      : 'off (exec_failed_events=false): no syscall tracepoints, no cost to other syscalls',
+  };
 }
 
 export function preflightFailures(checks: PreflightCheck[]): PreflightCheck[] {

@@ -24,7 +24,7 @@ describe('ancestryd check', () => {
     const r = check([`--bpf_object_path=${requireBuilt(BPF_OBJECT)}`]);
     assert.deepEqual(r.checks.filter((c) => !c.ok), []);
     assert.equal(r.code, 0);
-    assert.deepEqual(r.checks.map((c) => c.name), ['privileges', 'libbpf', 'kernel BTF', 'BPF ring buffer', 'BPF object', 'tracefs']);
+    assert.deepEqual(r.checks.map((c) => c.name), ['privileges', 'libbpf', 'kernel BTF', 'BPF ring buffer', 'BPF object', 'tracefs', 'failed-exec capture']);
   });
 
   it('says what to do when run without privileges (exit 4)', () => {

@@ -215,7 +215,11 @@ static __always_inline __u32 fill_chain(struct et_ancestor *chain, int cap, __u3
 	__u32 n = 0;
 	int i;
 
-	for (i = 0; i < cap; i++) {
+	/*
+	 * One round more than the chain holds: the last only looks whether an
+	 * ancestor is left, so a chain cut at depth == cap is flagged too.
+	 */
+	for (i = 0; i <= cap; i++) {
 		struct task_struct *p;
 		__u32 tgid;
 
@@ -225,7 +229,7 @@ static __always_inline __u32 fill_chain(struct et_ancestor *chain, int cap, __u3
 		tgid = BPF_CORE_READ(p, tgid);
 		if (tgid == 0) /* the idle task: t was init or kthreadd */
 			break;
-		if (n >= depth) {
+		if (n >= depth || n >= (__u32)cap) {
 			*flags |= ET_EXEC_CHAIN_TRUNCATED;
 			break;
 		}
@@ -268,6 +272,23 @@ static __always_inline void fill_exec_ids(struct et_exec *r, struct task_struct 
  * otherwise compares a copy and the verifier loses the bound.
  */
 #define CLAMP(v, max) asm volatile("if %[x] <= %[m] goto +1; %[x] = %[m]" : [x] "+r"(v) : [m] "i"(max))
+
+/*
+ * The chain's length in bytes, read back from the record rather than taken
+ * from fill_chain()'s return: the verifier then carries one unknown length
+ * into the rest of the program instead of one exactly known length per walk
+ * it explored, and with more than 41 ancestors the paths that follow
+ * (filename, argv) times those walks exceeded its instruction budget (E2BIG,
+ * issue 9). The volatile read keeps the compiler from reusing the value.
+ */
+static __always_inline __u64 chain_bytes(struct et_scratch *s)
+{
+	__u64 off = *(volatile __u16 *)&s->rec.chain_len;
+
+	off *= sizeof(struct et_ancestor);
+	CLAMP(off, CHAIN_BYTES);
+	return off;
+}
 
 /* Copy the record out at its real size; count it either way. */
 static __always_inline void emit_exec(struct et_scratch *s, __u64 tail_len)
@@ -321,10 +342,8 @@ int BPF_PROG(et_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	if ((__u32)old_pid != tgid)
 		s->rec.flags |= ET_EXEC_FROM_THREAD;
 
-	off = fill_chain((struct et_ancestor *)s->tail, ET_CHAIN_MAX, &s->rec.flags, task);
-	s->rec.chain_len = off;
-	off *= sizeof(struct et_ancestor);
-	CLAMP(off, CHAIN_BYTES);
+	s->rec.chain_len = fill_chain((struct et_ancestor *)s->tail, ET_CHAIN_MAX, &s->rec.flags, task);
+	off = chain_bytes(s);
 
 	n = filename_into(s, off, BPF_CORE_READ(bprm, filename), false);
 	off += n;
@@ -373,18 +392,23 @@ static __always_inline void emit_failed_exec(const char *filename, const char *c
 	s->rec.ret = ret;
 	fill_exec_ids(&s->rec, task);
 	s->rec.tid = (__u32)bpf_get_current_pid_tgid();
-	off = fill_chain((struct et_ancestor *)s->tail, ET_CHAIN_MAX, &s->rec.flags, task);
-	s->rec.chain_len = off;
-	off *= sizeof(struct et_ancestor);
-	CLAMP(off, CHAIN_BYTES);
+	s->rec.chain_len = fill_chain((struct et_ancestor *)s->tail, ET_CHAIN_MAX, &s->rec.flags, task);
+	off = chain_bytes(s);
 	start = off + filename_into(s, off, filename, true);
 	CLAMP(start, ARGV_OFF_MAX);
 
 	max = et_cfg.argv_max_bytes;
-	off = 0;
+	s->rec.argv_len = 0;
 	for (i = 0; i < ET_FAILED_ARGS_MAX && argv; i++) {
 		const char *arg = NULL;
 
+		/*
+		 * The running length lives in the record and is read back each
+		 * round, as chain_bytes() does: one unknown offset per round
+		 * instead of one per path so far, which past 16 KiB of argv
+		 * exceeded the verifier's budget (issue 9).
+		 */
+		off = *(volatile __u16 *)&s->rec.argv_len;
 		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
 			break;
 		if (off >= max) {
@@ -402,8 +426,10 @@ static __always_inline void emit_failed_exec(const char *filename, const char *c
 		/* A full read may have cut the string (its NUL is then ours). */
 		if (n >= room)
 			s->rec.flags |= ET_EXEC_ARGV_TRUNCATED;
-		off += n;
+		/* off < max and n <= max - off: the sum fits the u16 (max <= ET_ARGV_MAX). */
+		s->rec.argv_len = off + n;
 	}
+	off = *(volatile __u16 *)&s->rec.argv_len;
 	if (i == ET_FAILED_ARGS_MAX)
 		s->rec.flags |= ET_EXEC_ARGV_TRUNCATED;
 	if (off > max)

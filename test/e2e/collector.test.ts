@@ -153,6 +153,35 @@ describe('collector on the real kernel', () => {
     }
   });
 
+  it('walks 64 ancestors with chainDepth 64: complete at exactly 64, cut one deeper (issue 9)', async () => {
+    // This process's own line up to init: the leaf's chain ends with it.
+    let own = 0;
+    for (let pid = process.pid; pid !== 0; own++) {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    }
+    const deep = new CollectorHarness({ chainDepth: 64 });
+    try {
+      for (const [extra, tag] of [[0, 'exact64'], [1, 'over64']] as const) {
+        const depth = 65 - own + extra;
+        const p = await run(SHAPES, ['tree', String(depth), '/bin/true', tag]);
+        assert.equal(p.code, 0);
+        const leaf = await deep.waitFor(`${tag} leaf exec`, (rs) => rs.find((r): r is ExecRecord =>
+          r.kind === 'exec' && r.argv[1] === tag));
+        assert.equal(leaf.chain.length, 64, tag);
+        if (extra === 0) {
+          assert.equal(leaf.chain.at(-1)?.tgid, 1, 'the 64th ancestor is init');
+          assert.equal(leaf.flags & ExecFlags.ET_EXEC_CHAIN_TRUNCATED, 0);
+        } else {
+          assert.notEqual(leaf.chain.at(-1)?.tgid, 1);
+          assert.ok(leaf.flags & ExecFlags.ET_EXEC_CHAIN_TRUNCATED);
+        }
+      }
+    } finally {
+      await deep.close();
+    }
+  });
+
   it('cuts argv at the configured size and says so, for execs and failed execs', async () => {
     const small = new CollectorHarness({ argvMaxBytes: 64 });
     try {

@@ -18,7 +18,6 @@ export const MAP_SHARED = 1;
 /** mmap's MAP_FAILED as koffi returns it: (void *)-1, not -1. */
 export const MAP_FAILED = 0xffffffffffffffffn;
 export const SC_PAGESIZE = 30;
-export const SC_CLK_TCK = 2;
 export const EPOLL_CTL_ADD = 1;
 export const EPOLLIN = 1;
 export const EPOLL_CLOEXEC = 0o2000000;

@@ -181,10 +181,11 @@ export class RingDrain {
   /**
    * Two triggers for a drain: a timer every waitTimeoutMs (the latency
    * bound at low rates), and the kernel's wakeup once bpf_wakeup_bytes are
-   * pending (bursts). The timer is what runs at ordinary rates: a koffi
-   * async epoll_wait that returns costs ~130 µs of CPU (worker hop, promise),
-   * a timer a few µs, so epoll waits with a long timeout and only bursts
-   * make it return.
+   * pending (bursts). The timer wakes the main thread directly, where each
+   * return of the koffi async epoll_wait also goes through a worker thread
+   * and a promise; so epoll waits with a long timeout and only bursts make
+   * it return. The count of wakeups is what costs: on the development VM any
+   * wakeup is ~120 µs of CPU (a bare 10 ms setTimeout loop measured it).
    */
   private async loop(): Promise<void> {
     this.schedule();

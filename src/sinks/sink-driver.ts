@@ -2,7 +2,7 @@
  * Delivers one sink's queue: batches queued events (max lines, max bytes,
  * linger), keeps at most `maxInFlight` batches at the sink, retries with
  * backoff, acknowledges in id order, dead-letters rejected batches and
- * reports metrics. The pipeline only ever calls enqueue(), which returns at
+ * reports metrics. The pipeline only ever calls enqueueEncoded(), which returns at
  * once whatever the sink is doing: a slow destination must never stall the
  * ring drain, or the kernel starts dropping records.
  *

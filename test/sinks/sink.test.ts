@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { batchJsonArray, type EventBatch } from '../../src/sinks/sink';
@@ -26,4 +27,19 @@ test('stdout sink writes the lines to its stream', async () => {
   await s.close();
   assert.equal(await s.send(batch(['{"n":3}'])), 'retry');
   assert.equal(Buffer.concat(chunks).toString(), '{"n":1}\n{"n":2}\n');
+});
+
+test('issue 10: stdout whose reader went away (a real pipe to head -c 1) rejects and counts, never crashes', async () => {
+  const reader = spawn('head', ['-c', '1'], { stdio: ['pipe', 'ignore', 'inherit'] });
+  const exited = new Promise((r) => reader.once('exit', r));
+  const s = new StdoutSink(reader.stdin!);
+  await s.start();
+  const big = batch(Array.from({ length: 100 }, (_, i) => JSON.stringify({ n: i, pad: 'x'.repeat(1000) })));
+  const results: string[] = [await s.send(big)]; // head reads its byte and exits
+  await exited;
+  for (let i = 0; i < 5; i++) results.push(await s.send(big));
+  assert.ok(results.includes('rejected'), `answers: ${results.join(', ')}`);
+  assert.equal(results.at(-1), 'rejected', 'and keeps rejecting once the reader is gone');
+  assert.match(s.lastError ?? '', /stdout is closed/);
+  await s.close();
 });

@@ -10,6 +10,7 @@
  */
 import { AncestrydError } from '../errors';
 import { registerAdminHandlers } from './admin-handlers';
+import { catchEarlySignals, earlySignals, releaseEarlySignals } from './early-signals';
 import { AdminHandlers, startAdminServer, type AdminServer } from './admin-socket';
 import type { AncestrydConfig } from './config';
 import { reloadConfig } from './config-diff';
@@ -22,6 +23,7 @@ import { acquirePidfile, type PidfileLock } from './pidfile';
 import { Pipeline } from './pipeline';
 
 export async function runDaemon(cfg: AncestrydConfig): Promise<void> {
+  catchEarlySignals(); // main.ts already did for `ancestryd run`; callers that embed runDaemon get it here
   const logging = createLogging({ level: cfg.daemon.logLevel, format: cfg.daemon.logFormat });
   const log = logging.child('daemon');
   for (const w of cfg.warnings) log.warn(w);
@@ -39,7 +41,11 @@ export async function runDaemon(cfg: AncestrydConfig): Promise<void> {
     if (cfg.daemon.metricsAddress) {
       metricsServer = await startMetricsServer({ ...cfg.daemon.metricsAddress, metrics });
     }
-    pipeline = await Pipeline.start(cfg, { logging, metrics });
+    if (earlySignals().stop === null) pipeline = await Pipeline.start(cfg, { logging, metrics });
+    if (pipeline === null) {
+      log.info({ signal: earlySignals().stop }, 'stop signal during start-up: stopping');
+      return;
+    }
     registerAdminHandlers(handlers, pipeline, metrics);
     metrics.setReady(true);
     log.info({
@@ -48,6 +54,7 @@ export async function runDaemon(cfg: AncestrydConfig): Promise<void> {
     }, 'ancestryd ready');
     cfg = await untilStopSignal(cfg, pipeline, logging, metrics);
   } finally {
+    releaseEarlySignals();
     await shutdown(cfg, log, { pipeline, admin, metricsServer, lock, metrics, logging });
   }
 }
@@ -95,6 +102,14 @@ function untilStopSignal(initial: AncestrydConfig, pipeline: Pipeline, logging: 
     process.on('SIGHUP', onHup);
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
+    // Now that these handlers hold the signals, take over what arrived during start-up.
+    const early = earlySignals();
+    releaseEarlySignals();
+    if (early.stop !== null) onStop(early.stop);
+    else if (early.hup) {
+      log.info('SIGHUP arrived during start-up: reloading now');
+      onHup();
+    }
   });
 }
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** The `ancestryd` binary: the CLI, whose `run` subcommand is the daemon. */
+// First: holds SIGHUP/SIGTERM/SIGINT for `run` while the rest loads (early-signals.ts).
+import './early-signals';
 import { runCli } from './cli';
 import { runDaemon } from './daemon';
 

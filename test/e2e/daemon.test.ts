@@ -3,10 +3,11 @@
  * run`, then the CLI and /metrics against it, then SIGTERM.
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
 import { DaemonHarness, MAIN } from '../support/daemon-harness';
 import { requireBuilt, ROOT } from '../support/paths';
 
@@ -132,6 +133,52 @@ describe('ancestryd run: SIGHUP', () => {
       assert.match(d.stderr, /process_ancestry_max_depth=200 is out of range \[1, 64\]/);
       assert.equal((await fetch(`http://127.0.0.1:${d.port}/readyz`)).status, 200, 'still running and ready');
       assert.equal(await d.stop(), 0);
+    } finally {
+      await d.close();
+    }
+  });
+});
+
+describe('ancestryd run: signals during start-up (issue 10)', () => {
+  /** Spawns `ancestryd run` and resolves once it holds its pidfile, i.e. its JS is running but it is not ready yet. */
+  async function starting(d: DaemonHarness): Promise<ChildProcess> {
+    const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, MAIN, 'run', ...d.args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    d.child = child;
+    child.stderr!.on('data', (b: Buffer) => { d.stderr += b.toString(); });
+    d.exit = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal === null ? null : 128))));
+    const pidfile = join(d.dir, 'run', 'ancestryd.pid');
+    for (let i = 0; i < 400 && !existsSync(pidfile); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(existsSync(pidfile), `pidfile appeared: ${d.stderr}`);
+    return child;
+  }
+
+  it('a SIGHUP before ready is applied once ready, and the daemon runs on', async () => {
+    const d = await DaemonHarness.create();
+    try {
+      const child = await starting(d);
+      child.kill('SIGHUP');
+      for (let i = 0; i < 300 && !d.stderr.includes('ancestryd ready'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(child.exitCode, null, `still running: ${d.stderr}`);
+      // Held until the daemon could act on it (the BPF load itself runs with signals blocked).
+      for (let i = 0; i < 50 && !d.stderr.includes('configuration reloaded'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(d.stderr, /configuration reloaded/);
+      assert.equal((await fetch(`http://127.0.0.1:${d.port}/readyz`)).status, 200);
+      child.kill('SIGTERM');
+      assert.equal(await d.exit, 0, d.stderr);
+      assert.equal(existsSync(join(d.dir, 'run', 'ancestryd.pid')), false, 'pidfile removed');
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('a SIGTERM before ready stops it cleanly: exit 0, pidfile and socket removed', async () => {
+    const d = await DaemonHarness.create();
+    try {
+      const child = await starting(d);
+      child.kill('SIGTERM');
+      assert.equal(await d.exit, 0, d.stderr);
+      assert.equal(existsSync(join(d.dir, 'run', 'ancestryd.pid')), false, 'pidfile removed');
+      assert.equal(existsSync(join(d.dir, 'run', 'admin.sock')), false, 'admin socket removed');
     } finally {
       await d.close();
     }

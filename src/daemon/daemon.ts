@@ -40,6 +40,10 @@ export async function runDaemon(cfg: AncestrydConfig): Promise<void> {
     }
     if (cfg.daemon.metricsAddress) {
       metricsServer = await startMetricsServer({ ...cfg.daemon.metricsAddress, metrics });
+      if (!isLoopback(cfg.daemon.metricsAddress.host)) {
+        log.warn({ metrics_address: metricsServer.url },
+          'metrics endpoint reachable beyond this host: it shows process counts and event rates; bind it to 127.0.0.1 or firewall it');
+      }
     }
     if (earlySignals().stop === null) pipeline = await Pipeline.start(cfg, { logging, metrics });
     if (pipeline === null) {
@@ -111,6 +115,10 @@ function untilStopSignal(initial: AncestrydConfig, pipeline: Pipeline, logging: 
       onHup();
     }
   });
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 interface Running {

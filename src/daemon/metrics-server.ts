@@ -58,6 +58,14 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/**
+ * /metrics is rendered at most once per this interval and the text served
+ * to every scrape in it: any local user can reach the endpoint, and a scrape
+ * flood (3 274 scrapes in 3 s, issue 10) rendering each time saturated the
+ * event loop the ring drain runs on. Prometheus scrapes every 15 s or more.
+ */
+export const RENDER_INTERVAL_MS = 1000;
+
 
 /** Listens on host:port; throws AncestrydError naming metrics_address when it cannot. */
 export async function startMetricsServer(opts: MetricsServerOptions): Promise<MetricsServer> {
@@ -65,6 +73,21 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   const maxDelayMs = opts.maxEventLoopDelayMs ?? 10_000;
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   loopDelay.enable();
+
+  // One render per RENDER_INTERVAL_MS at most, shared by every scrape in it.
+  let snapshot: { atMs: number; body: Promise<string> } | null = null;
+  const render = (): Promise<string> => {
+    const now = performance.now();
+    if (snapshot === null || now - snapshot.atMs >= RENDER_INTERVAL_MS) {
+      const body = metrics.expose();
+      const mine = { atMs: now, body };
+      snapshot = mine;
+      body.catch(() => {
+        if (snapshot === mine) snapshot = null; // a failed render is not served again
+      });
+    }
+    return snapshot.body;
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
@@ -77,7 +100,7 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
     switch (path) {
       case '/metrics': {
         try {
-          send(res, 200, metrics.contentType, await metrics.expose(), head);
+          send(res, 200, metrics.contentType, await render(), head);
         } catch (err) {
           send(res, 500, 'text/plain; charset=utf-8', `collecting metrics failed: ${(err as Error).message}\n`, head);
         }

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { isAncestrydError } from '../../src/errors';
 import { Metrics } from '../../src/daemon/metrics';
-import { startMetricsServer, type MetricsServer } from '../../src/daemon/metrics-server';
+import { RENDER_INTERVAL_MS, startMetricsServer, type MetricsServer } from '../../src/daemon/metrics-server';
 
 function get(url: string, method = 'GET'): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
@@ -78,5 +78,30 @@ describe('metrics server (real HTTP)', () => {
     await s.close();
     await assert.rejects(get(`${s.url}/healthz`), /ECONNREFUSED/);
     m.close();
+  });
+
+  it('issue 10: a scrape flood renders /metrics at most once per interval, and every scrape is answered', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    let renders = 0;
+    const expose = m.expose.bind(m);
+    m.expose = () => {
+      renders++;
+      return expose();
+    };
+    const s = await startMetricsServer({ host: '127.0.0.1', port: 0, metrics: m });
+    try {
+      const t0 = performance.now();
+      const answers = await Promise.all(Array.from({ length: 300 }, () => get(`${s.url}/metrics`)));
+      const secs = (performance.now() - t0) / 1000;
+      assert.ok(answers.every((a) => a.status === 200 && a.body.includes('ancestryd_events_total')));
+      assert.ok(renders <= Math.ceil(secs / (RENDER_INTERVAL_MS / 1000)) + 1, `${renders} renders for 300 scrapes in ${secs.toFixed(2)} s`);
+      // A later scrape sees new values.
+      m.tallies.events.exec += 5;
+      await new Promise((r) => setTimeout(r, RENDER_INTERVAL_MS + 50));
+      assert.match((await get(`${s.url}/metrics`)).body, /ancestryd_events_total\{type="exec"\} 5/);
+    } finally {
+      await s.close();
+      m.close();
+    }
   });
 });

@@ -75,6 +75,9 @@ interface Slot {
   task: Promise<void> | null;
 }
 
+/** Rejection log lines: at most one per this interval (see logRejection). */
+const REJECT_LOG_INTERVAL_MS = 10_000;
+
 /** close(): how long sends still in flight after sink.close() are awaited. */
 const ABANDON_SENDS_AFTER_MS = 1000;
 
@@ -106,6 +109,8 @@ export class SinkDriver {
   private stopped = false;
   private runPromise: Promise<void> | null = null;
   private closePromise: Promise<void> | null = null;
+  private rejectLoggedMs = -Infinity;
+  private rejectsNotLogged = 0;
   /** For enqueue() of strings. */
   private readonly encoder = new LineEncoder();
 
@@ -354,17 +359,34 @@ export class SinkDriver {
     this.s.rejectedEvents += batch.count;
     this.metrics.rejected(batch.count, reason);
     if (this.deadLetter === null) {
-      this.log.error({ sink: this.name, reason, events: batch.count }, 'sink rejected a batch; dropped');
+      this.logRejection('error', { sink: this.name, reason, events: batch.count }, 'sink rejected a batch; dropped');
       return;
     }
     try {
       this.deadLetter.write(this.name, reason, batch);
-      this.log.warn({ sink: this.name, reason, events: batch.count, file: this.deadLetter.path },
+      this.logRejection('warn', { sink: this.name, reason, events: batch.count, file: this.deadLetter.path },
         'sink rejected a batch; written to the dead-letter file');
     } catch (err) {
-      this.log.error({ sink: this.name, reason, err: String(err), file: this.deadLetter.path },
+      this.logRejection('error', { sink: this.name, reason, err: String(err), file: this.deadLetter.path },
         'sink rejected a batch and the dead-letter file is not writable; dropped');
     }
+  }
+
+  /**
+   * The first rejection is logged, then at most one per REJECT_LOG_INTERVAL_MS
+   * with the count of those not logged: a destination that refuses
+   * everything (stdout closed) must not write a log line per drain pass.
+   * Every rejected event is counted in the metrics either way.
+   */
+  private logRejection(level: 'warn' | 'error', fields: object, msg: string): void {
+    const now = monotonicMs();
+    if (now - this.rejectLoggedMs < REJECT_LOG_INTERVAL_MS) {
+      this.rejectsNotLogged++;
+      return;
+    }
+    this.log[level](this.rejectsNotLogged > 0 ? { ...fields, not_logged: this.rejectsNotLogged } : fields, msg);
+    this.rejectLoggedMs = now;
+    this.rejectsNotLogged = 0;
   }
 
   /** Acknowledges the delivered prefix of the in-flight batches, in id order. */

@@ -312,3 +312,22 @@ test('a failed direct delivery queues the rest, retries them through send, and k
   assert.equal(sink.direct, 2);
   await d.close();
 });
+
+test('issue 10: a sink that rejects everything logs the first rejection, then stays quiet; every event is counted', async () => {
+  const sink = new ScriptedSink();
+  sink.answer = () => 'rejected';
+  const metrics = new RecordingMetrics();
+  const lines: { msg: string; fields: object }[] = [];
+  const log = {
+    info() {},
+    warn(fields: object, msg: string) { lines.push({ msg, fields }); },
+    error(fields: object, msg: string) { lines.push({ msg, fields }); },
+  };
+  const d = new SinkDriver(sink, new MemoryQueue(), { ...fast, maxBatchLines: 1, metrics, log });
+  await d.start();
+  for (let i = 0; i < 20; i++) d.enqueue(numbered(i, 1), 1);
+  await waitFor(() => d.stats().rejectedEvents === 20, 'rejections');
+  await d.close();
+  assert.equal(metrics.rejected_, 20);
+  assert.equal(lines.filter((l) => l.msg.startsWith('sink rejected a batch')).length, 1, JSON.stringify(lines));
+});

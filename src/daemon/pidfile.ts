@@ -3,9 +3,17 @@
  * created exclusively and complete: the pid is written to a private temp
  * file that is then link(2)ed to the pidfile path, which fails with EEXIST
  * when it exists (O_EXCL semantics, without a window in which another
- * starter could read an empty pidfile). An existing pidfile is stale when
- * its process is gone or is not ancestryd (/proc/<pid>/cmdline): it is
- * replaced. release() removes it only while it still holds our pid.
+ * starter could read an empty pidfile). release() removes it only while it
+ * still holds our pid.
+ *
+ * The file holds the pid on its first line, as every pidfile reader
+ * expects, and the process's identity on the second: its start time in
+ * clock ticks and the boot id. An existing pidfile names a running daemon
+ * only when that pid's start time on this boot is the recorded one; anything
+ * else (gone, or the pid reused by another process) is stale and replaced.
+ * A name match is not identity: `tail -f …/ancestryd.results.log` once
+ * counted as "already running" (issue 10). A pidfile without the second
+ * line (written by an older version) falls back to the command-line check.
  *
  * Two daemons starting in the same instant over a stale pidfile could both
  * replace it; the admin socket check (a second daemon finds the first one
@@ -25,17 +33,39 @@ export interface PidfileLock {
 export interface PidfileOptions {
   /** Default process.pid. */
   pid?: number;
-  /** Is this command line (argv) an ancestryd daemon? Default: an argument named like ancestryd, or our own script. */
+  /** For an older version's pidfile (no identity line): is this command line an ancestryd daemon? Default: an argument named like ancestryd, or our own script. */
   isAncestryd?: (argv: readonly string[]) => boolean;
 }
 
-function readPid(path: string): number | null {
+interface PidfileContent {
+  pid: number;
+  /** "<start ticks> <boot id>", or null in an older version's pidfile. */
+  identity: string | null;
+}
+
+function readPidfile(path: string): PidfileContent | null {
   try {
-    const m = /^\s*(\d+)\s*$/.exec(readFileSync(path, 'utf8'));
-    return m ? Number(m[1]) : null;
+    const m = /^\s*(\d+)\s*(?:\n(\d+ [0-9a-f-]+)\s*)?$/.exec(readFileSync(path, 'utf8'));
+    return m ? { pid: Number(m[1]), identity: m[2] ?? null } : null;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
+  }
+}
+
+function readPid(path: string): number | null {
+  return readPidfile(path)?.pid ?? null;
+}
+
+/** "<start ticks> <boot id>" of a live process (field 22 of /proc/<pid>/stat), or null when gone. */
+export function processIdentity(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const startTicks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    return `${startTicks} ${bootId}`;
+  } catch {
+    return null;
   }
 }
 
@@ -69,8 +99,9 @@ export function acquirePidfile(path: string, opts: PidfileOptions = {}): Pidfile
     throw error(dirname(path), err, 'create directory');
   }
   const tmp = `${path}.${pid}.tmp`;
+  const identity = processIdentity(pid);
   try {
-    writeFileSync(tmp, `${pid}\n`, { mode: 0o644 });
+    writeFileSync(tmp, identity === null ? `${pid}\n` : `${pid}\n${identity}\n`, { mode: 0o644 });
   } catch (err) {
     throw error(tmp, err, 'write');
   }
@@ -82,16 +113,17 @@ export function acquirePidfile(path: string, opts: PidfileOptions = {}): Pidfile
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw error(path, err, 'create');
       }
-      const other = readPid(path);
-      if (other !== null && other !== pid) {
-        const argv = cmdlineOf(other);
-        if (argv !== null && isAncestryd(argv)) {
+      const other = readPidfile(path);
+      if (other !== null && other.pid !== pid) {
+        const argv = other.identity === null ? cmdlineOf(other.pid) : null;
+        const running = other.identity !== null ? processIdentity(other.pid) === other.identity : argv !== null && isAncestryd(argv);
+        if (running) {
           throw new AncestrydError('ANC_ALREADY_RUNNING',
-            `ancestryd is already running (pid ${other}, pidfile ${path}): stop it first (systemctl stop ancestryd)`);
+            `ancestryd is already running (pid ${other.pid}, pidfile ${path}): stop it first (systemctl stop ancestryd)`);
         }
       }
       if (attempt > 0) throw error(path, Object.assign(new Error('EEXIST'), { code: 'EEXIST' }), 'replace the stale');
-      // Stale: its process is gone, is not ancestryd, or is us (a pid reused after a reboot).
+      // Stale: its process is gone, another process has the pid now, or it is us (a pid reused after a reboot).
       try {
         unlinkSync(path);
       } catch (err) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isAncestrydError } from '../../src/errors';
 import { EXIT, exitCodeFor } from '../../src/daemon/exit-codes';
-import { acquirePidfile, looksLikeAncestryd } from '../../src/daemon/pidfile';
+import { acquirePidfile, looksLikeAncestryd, processIdentity } from '../../src/daemon/pidfile';
 
 const dir = mkdtempSync(join(tmpdir(), 'ancestryd-pid-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,7 +23,8 @@ describe('pidfile lock', () => {
   it('creates the pidfile with our pid and removes it on release (idempotent)', () => {
     const path = fresh();
     const lock = acquirePidfile(path);
-    assert.equal(readFileSync(path, 'utf8'), `${process.pid}\n`);
+    assert.equal(readFileSync(path, 'utf8'), `${process.pid}\n${processIdentity(process.pid)}\n`);
+    assert.match(readFileSync(path, 'utf8'), /^\d+\n\d+ [0-9a-f-]{36}\n$/, 'pid, then start ticks and boot id');
     assert.deepEqual(readdirSync(join(path, '..')), ['ancestryd.pid'], 'no temp file left behind');
     lock.release();
     lock.release();
@@ -32,8 +33,8 @@ describe('pidfile lock', () => {
 
   it('refuses a second instance while the first runs', async () => {
     const path = fresh();
-    // A stand-in daemon: a live process whose command line names ancestryd.
-    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)', 'ancestryd-standin'], { stdio: 'ignore' });
+    // A stand-in daemon: any live process, recorded with its identity.
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { stdio: 'ignore' });
     try {
       await new Promise<void>((resolve) => other.once('spawn', () => resolve()));
       acquirePidfile(path, { pid: other.pid! }); // the stand-in holds the lock
@@ -43,7 +44,7 @@ describe('pidfile lock', () => {
         assert.equal(exitCodeFor(err), EXIT.ALREADY_RUNNING);
         return true;
       });
-      assert.equal(readFileSync(path, 'utf8'), `${other.pid}\n`, 'the running daemon keeps its pidfile');
+      assert.equal(readFileSync(path, 'utf8'), `${other.pid}\n${processIdentity(other.pid!)}\n`, 'the running daemon keeps its pidfile');
     } finally {
       const exited = new Promise<void>((resolve) => other.once('exit', () => resolve()));
       other.kill('SIGKILL');
@@ -52,11 +53,18 @@ describe('pidfile lock', () => {
   });
 
   it('replaces a stale pidfile: process gone, or a pid reused by another program, or our own pid', () => {
-    for (const stale of [deadPid(), 1, process.pid]) {
+    const [ticks, boot] = processIdentity(1)!.split(' ');
+    const stales = [
+      `${deadPid()}\n`,
+      `1\n${Number(ticks) + 1} ${boot}\n`, // pid 1 is alive, but not the process that wrote this
+      `${process.pid}\n${processIdentity(process.pid)}\n`,
+    ];
+    for (const stale of stales) {
       const path = fresh();
-      acquirePidfile(path, { pid: stale, isAncestryd: (argv) => stale !== 1 && looksLikeAncestryd(argv) });
+      acquirePidfile(path).release();
+      writeFileSync(path, stale);
       const lock = acquirePidfile(path);
-      assert.equal(readFileSync(path, 'utf8'), `${process.pid}\n`, `pidfile with pid ${stale} was stale`);
+      assert.equal(readFileSync(path, 'utf8'), `${process.pid}\n${processIdentity(process.pid)}\n`, `pidfile ${JSON.stringify(stale)} was stale`);
       lock.release();
     }
     const garbage = fresh();
@@ -71,6 +79,29 @@ describe('pidfile lock', () => {
     writeFileSync(path, '999999\n');
     lock.release();
     assert.equal(readFileSync(path, 'utf8'), '999999\n');
+  });
+
+  it('issue 10: a reused pid whose process merely names ancestryd (tail -f of the results log) is not a running daemon', async () => {
+    const path = fresh();
+    const tail = spawn('tail', ['-f', '/dev/null', join(dir, 'ancestryd.results.log')], { stdio: 'ignore' });
+    try {
+      await new Promise<void>((resolve) => tail.once('spawn', () => resolve()));
+      assert.ok(looksLikeAncestryd(readFileSync(`/proc/${tail.pid}/cmdline`, 'utf8').split('\0')), 'its command line names ancestryd');
+      // The daemon that wrote this died; its pid now belongs to tail.
+      const [ticks, boot] = processIdentity(tail.pid!)!.split(' ');
+      acquirePidfile(path).release();
+      writeFileSync(path, `${tail.pid}\n${Number(ticks) - 1} ${boot}\n`);
+      const lock = acquirePidfile(path);
+      assert.equal(readFileSync(path, 'utf8').split('\n')[0], String(process.pid));
+      lock.release();
+      // An older version's pidfile (pid only) still falls back to the command-line check.
+      writeFileSync(path, `${tail.pid}\n`);
+      assert.throws(() => acquirePidfile(path), (err) => isAncestrydError(err, 'ANC_ALREADY_RUNNING'));
+    } finally {
+      const exited = new Promise<void>((resolve) => tail.once('exit', () => resolve()));
+      tail.kill('SIGKILL');
+      await exited;
+    }
   });
 
   it('names the option when the path cannot be used', () => {

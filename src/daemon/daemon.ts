@@ -17,7 +17,7 @@ import { reloadConfig } from './config-diff';
 import { exitCodeFor } from './exit-codes';
 import { createLogging, type Logging } from './log';
 import { Metrics } from './metrics';
-import { startMetricsServer, type MetricsServer } from './metrics-server';
+import { MetricsEndpoint } from './metrics-endpoint';
 import { packageInfo } from './package-info';
 import { acquirePidfile, type PidfileLock } from './pidfile';
 import { Pipeline } from './pipeline';
@@ -29,7 +29,7 @@ export async function runDaemon(cfg: AncestrydConfig): Promise<void> {
   for (const w of cfg.warnings) log.warn(w);
   let lock: PidfileLock | null = null;
   let admin: AdminServer | null = null;
-  let metricsServer: MetricsServer | null = null;
+  let metricsServer: MetricsEndpoint | null = null;
   let pipeline: Pipeline | null = null;
   const metrics = new Metrics();
   try {
@@ -39,9 +39,10 @@ export async function runDaemon(cfg: AncestrydConfig): Promise<void> {
       admin = await startAdminServer({ path: cfg.daemon.adminSocket, handlers, log: logging.child('admin') });
     }
     if (cfg.daemon.metricsAddress) {
-      metricsServer = await startMetricsServer({ ...cfg.daemon.metricsAddress, metrics });
+      metricsServer = new MetricsEndpoint(cfg.daemon.metricsAddress, metrics, logging.child('metrics'));
+      await metricsServer.start();
       if (!isLoopback(cfg.daemon.metricsAddress.host)) {
-        log.warn({ metrics_address: metricsServer.url },
+        log.warn({ metrics_address: `${cfg.daemon.metricsAddress.host}:${cfg.daemon.metricsAddress.port}` },
           'metrics endpoint reachable beyond this host: it shows process counts and event rates; bind it to 127.0.0.1 or firewall it');
       }
     }
@@ -124,7 +125,7 @@ function isLoopback(host: string): boolean {
 interface Running {
   pipeline: Pipeline | null;
   admin: AdminServer | null;
-  metricsServer: MetricsServer | null;
+  metricsServer: MetricsEndpoint | null;
   lock: PidfileLock | null;
   metrics: Metrics;
   logging: Logging;

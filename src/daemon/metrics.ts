@@ -98,6 +98,7 @@ export class Metrics {
   private ancestry: AncestrySource | null = null;
   private readonly sinks = new Map<string, SinkTally>();
   private stopRuntime: () => void = () => {};
+  private endpoint: { listening: boolean; address: string; error: string | null } | null = null;
   private readyFlag = false;
   private readyReason = 'starting';
   private readonly startedMs = Date.now();
@@ -312,6 +313,11 @@ export class Metrics {
     return this.readyFlag;
   }
 
+  /** The metrics endpoint's state (metrics-endpoint.ts), for `stats`. */
+  setEndpoint(state: { listening: boolean; address: string; error: string | null }): void {
+    this.endpoint = state;
+  }
+
   get readyStatus(): { ready: boolean; reason: string } {
     return { ready: this.readyFlag, reason: this.readyReason };
   }
@@ -362,6 +368,7 @@ export class Metrics {
       resyncs: a?.resyncs ?? 0,
       lineages: a?.lineages ?? 0,
       ready: this.readyFlag,
+      metrics_endpoint: this.endpoint,
       uptime_seconds: Math.round((Date.now() - this.startedMs) / 1000),
       events: { ...this.tallies.events },
       incomplete: a ? { ...a.incomplete } : null,

@@ -314,7 +314,8 @@ export const OPTIONS = {
   // ── daemon ─────────────────────────────────────────────────────────────
   metrics_address: address({
     group: 'daemon', default: '127.0.0.1:9393',
-    doc: 'Prometheus /metrics, /healthz and /readyz. "" disables the listener.',
+    doc: 'Prometheus /metrics, /healthz and /readyz. "" disables the listener. When the address cannot be bound '
+      + '(another process holds the port), the daemon runs without it, shows it in stats and retries with backoff.',
   }),
   admin_socket: path({
     group: 'daemon', default: (h) => systemOrLocal(SYSTEM_ADMIN_SOCKET, 'var/run/ancestryd/admin.sock', h, false),

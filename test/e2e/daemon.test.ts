@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
@@ -180,6 +181,39 @@ describe('ancestryd run: signals during start-up (issue 10)', () => {
       assert.equal(existsSync(join(d.dir, 'run', 'ancestryd.pid')), false, 'pidfile removed');
       assert.equal(existsSync(join(d.dir, 'run', 'admin.sock')), false, 'admin socket removed');
     } finally {
+      await d.close();
+    }
+  });
+});
+
+describe('ancestryd run: metrics port taken by another user (issue 10)', () => {
+  it('runs without the endpoint, says so in stats, and binds it once the port is free', async () => {
+    const d = await DaemonHarness.create();
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(d.port, '127.0.0.1', () => resolve()));
+    const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, MAIN, 'run', ...d.args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    d.child = child;
+    child.stderr!.on('data', (b: Buffer) => { d.stderr += b.toString(); });
+    d.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 300 && !d.stderr.includes('ancestryd ready'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(child.exitCode, null, `still running: ${d.stderr}`);
+      assert.match(d.stderr, /metrics endpoint unavailable/);
+      const stats = JSON.parse(d.cli(['stats', '--json']).stdout) as { ready: boolean; metrics_endpoint: { listening: boolean; error: string } };
+      assert.equal(stats.ready, true);
+      assert.equal(stats.metrics_endpoint.listening, false);
+      assert.match(stats.metrics_endpoint.error, /EADDRINUSE/);
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
+      let status = 0;
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        status = await fetch(`http://127.0.0.1:${d.port}/readyz`).then((r) => r.status, () => 0);
+      }
+      assert.equal(status, 200, 'the endpoint came back once the port was free');
+      assert.equal((JSON.parse(d.cli(['stats', '--json']).stdout) as { metrics_endpoint: { listening: boolean } }).metrics_endpoint.listening, true);
+      assert.equal(await d.stop(), 0, d.stderr);
+    } finally {
+      squatter.close();
       await d.close();
     }
   });

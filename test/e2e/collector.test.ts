@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ExecRecord, ExitRecord, ForkRecord, KernelRecord } from '../../src/collector/decode';
-import { ExecFlags } from '../../src/collector/layout';
+import { ExecFlags, Limits } from '../../src/collector/layout';
 import { CollectorHarness, run } from '../support/collector-harness';
 import { requireBuilt, ROOT } from '../support/paths';
 
@@ -179,6 +179,26 @@ describe('collector on the real kernel', () => {
       }
     } finally {
       await deep.close();
+    }
+  });
+
+  it('drains by itself at both ends of bpf_drain_timeout_ms: the 1 ms timer, and at 10 s the kernel wakeup', async () => {
+    for (const [waitTimeoutMs, wakeupBytes, trigger] of [[1, Limits.ET_WAKEUP_BYTES_DEFAULT, 'timeouts'], [10_000, 0, 'wakeups']] as const) {
+      const own = new CollectorHarness({ waitTimeoutMs, wakeupBytes });
+      try {
+        const tag = `drain-${waitTimeoutMs}`;
+        await run('/bin/true', [tag]);
+        // No drainNow() here: only the collector's own triggers may deliver the record.
+        let found = false;
+        for (let i = 0; i < 300 && !found; i++) {
+          await new Promise((r) => setTimeout(r, 10));
+          found = own.records.some((r) => r.kind === 'exec' && r.argv[1] === tag);
+        }
+        assert.ok(found, `exec delivered within 3 s with waitTimeoutMs=${waitTimeoutMs}`);
+        assert.ok(own.collector.drainStats[trigger] > 0, `drained by ${trigger}: ${JSON.stringify(own.collector.drainStats)}`);
+      } finally {
+        await own.close();
+      }
     }
   });
 

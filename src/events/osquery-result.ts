@@ -26,7 +26,7 @@ import { jsonContent } from './json-text';
 import { LineBuffer } from './line-buffer';
 import { AncestorTextCache, ancestorJsonEmbedded, flatten } from './lineage-element';
 import {
-  bootPrefix, EVENT_KIND_NUMBER, eventId, type EventClock, type EventFormat, type EventType, type HostIdentity,
+  bootPrefix, eventId, type EventClock, type EventFormat, type EventType, type HostIdentity,
 } from './schema';
 import { asctimeUtc, epochSeconds } from './time-text';
 
@@ -224,7 +224,7 @@ export class OsqueryResultFormat implements EventFormat {
     out.bytes(S[10]); out.json(p.currentParentEntityId ?? '');
     out.bytes(S[11]); out.json(p.cwd ?? '');
     out.bytes(S[12]); out.int(r.egid);
-    out.bytes(S[13]); this.eventId(out, r.kind, r.ktimeNs, r.tid);
+    out.bytes(S[13]); out.ascii(eventId(this.boot, r.kind, r.ktimeNs, r.tid));
     out.bytes(S[14]); out.json(p.entityId);
     out.bytes(S[15]); out.int(r.euid);
     out.bytes(S[16]); out.int(r.gid);
@@ -250,17 +250,6 @@ export class OsqueryResultFormat implements EventFormat {
     out.bytes(S[30]); out.int(r.uid);
     out.bytes(S[31]); out.int(Math.floor(r.ktimeNs / NS_PER_S));
     out.bytes(S[32]);
-  }
-
-  /** eventId() written in place. */
-  private eventId(out: LineBuffer, type: EventType, ktimeNs: number, tid: number): void {
-    out.ascii(this.boot);
-    out.ascii('-');
-    out.int(ktimeNs);
-    out.ascii('-');
-    out.int(tid);
-    out.ascii('-');
-    out.int(EVENT_KIND_NUMBER[type]);
   }
 
   writeFork(f: ForkEventView, out: LineBuffer): void {

@@ -53,7 +53,7 @@ export interface EventFormat {
 }
 
 /** bpf/exec_trace.h's et_kind numbers, as event ids carry them. */
-export const EVENT_KIND_NUMBER: Readonly<Record<EventType, number>> = { exec: 1, exec_failed: 2, fork: 3, exit: 4 };
+const EVENT_KIND_NUMBER: Readonly<Record<EventType, number>> = { exec: 1, exec_failed: 2, fork: 3, exit: 4 };
 
 /**
  * Deterministic event id: "<first 8 hex of boot id>-<ktime ns>-<tid>-<kind>"

@@ -66,6 +66,7 @@ struct et_btf_anchor {
 	struct et_task task;
 	struct et_counter counter;
 	struct et_config config;
+	struct et_consumer consumer;
 	enum et_limits limits;
 	enum et_kind kind;
 	enum et_exec_flags exec_flags;
@@ -84,6 +85,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct et_counter);
 } et_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct et_consumer);
+} et_consumer SEC(".maps");
 
 struct et_scratch {
 	struct et_exec rec;
@@ -116,9 +125,26 @@ static __always_inline void count(__u32 kind, bool dropped)
 		c->emitted++;
 }
 
-/* Batched wakeups: a per-event wakeup costs ~75 us of consumer time. */
+/*
+ * While records flow the daemon drains on its own timer, so wakeups are only
+ * forced past wakeup_bytes (a per-event wakeup costs ~75 us of consumer
+ * time). Once the ring has been quiet the daemon stops its timer and sleeps
+ * (et_consumer.sleeping); the first record then wakes it, once.
+ *
+ * A plain load and store, not an atomic exchange: two CPUs may both wake the
+ * daemon (harmless), and a record racing the daemon's own last look at the
+ * ring waits for its fallback poll instead (WAKEUP_WAIT_MS in ring-drain.ts);
+ * neither loses a record.
+ */
 static __always_inline __u64 wakeup_flag(void)
 {
+	__u32 zero = 0;
+	struct et_consumer *c = bpf_map_lookup_elem(&et_consumer, &zero);
+
+	if (c && c->sleeping) {
+		c->sleeping = 0;
+		return BPF_RB_FORCE_WAKEUP;
+	}
 	return bpf_ringbuf_query(&et_ring, BPF_RB_AVAIL_DATA) >= et_cfg.wakeup_bytes
 		       ? BPF_RB_FORCE_WAKEUP
 		       : BPF_RB_NO_WAKEUP;

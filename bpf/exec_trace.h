@@ -183,4 +183,15 @@ struct et_config {
 	__u64 wakeup_bytes;    /* force a consumer wakeup past this much pending data */
 };
 
+/*
+ * The daemon's half of the wakeup protocol, in the one entry of the mmapable
+ * et_consumer map. sleeping = 1: the ring has been quiet and the daemon waits
+ * for the kernel with no drain timer, so the next record wakes it (and the
+ * kernel clears the flag). The daemon writes it; the kernel only clears it.
+ */
+struct et_consumer {
+	__u32 sleeping;
+	__u32 _pad;
+};
+
 #endif /* EXEC_TRACE_H */

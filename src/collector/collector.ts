@@ -12,7 +12,7 @@ import { ExecTraceProgram, type KernelCounters, type ProgramOptions } from './lo
 import { RingDrain, type DrainStats } from './ring-drain';
 
 export interface CollectorOptions extends ProgramOptions {
-  /** Longest wait for a batched wakeup before draining anyway. */
+  /** Drain period while records flow (the kernel wakes the daemon once the ring has been quiet). */
   waitTimeoutMs: number;
   /** Records per drain pass before consumer_pos is published. */
   batchRecords: number;
@@ -39,7 +39,7 @@ export class Collector {
     try {
       const onRecord = handlers.onRecord;
       const onInvalid = handlers.onInvalid;
-      const drain = new RingDrain(program.ringFd, program.ringBytes, (buf, off, len) => {
+      const drain = new RingDrain(program.ringFd, program.ringBytes, program.consumerFd, (buf, off, len) => {
         const r = decodeRecord(buf, off, len);
         if (r.kind === 'invalid') onInvalid(r);
         else onRecord(r);

@@ -169,6 +169,11 @@ export const EtConfig = layout('et_config', 24, {
   wakeup_bytes: [16, 8],
 });
 
+export const EtConsumer = layout('et_consumer', 8, {
+  sleeping: [0, 4],
+  _pad: [4, 4],
+});
+
 export const Structs: readonly StructLayout[] = [
-  EtHeader, EtAncestor, EtExec, EtFork, EtExit, EtTask, EtCounter, EtConfig,
+  EtHeader, EtAncestor, EtExec, EtFork, EtExit, EtTask, EtCounter, EtConfig, EtConsumer,
 ];

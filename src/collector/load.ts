@@ -62,6 +62,8 @@ export class ExecTraceProgram {
   private readonly n: Native;
   readonly ringFd: number;
   readonly ringBytes: number;
+  /** The mmapable et_consumer map: the drain's sleeping flag. */
+  readonly consumerFd: number;
   private readonly countersFd: number;
   private readonly iterProg: Ptr;
   private readonly ncpu: number;
@@ -73,6 +75,7 @@ export class ExecTraceProgram {
     this.ncpu = n.bpf.libbpf_num_possible_cpus();
     this.ringFd = this.mapFd('et_ring');
     this.ringBytes = n.bpf.bpf_map__max_entries(this.map('et_ring'));
+    this.consumerFd = this.mapFd('et_consumer');
     this.countersFd = this.mapFd('et_counters');
     this.iterProg = this.program(ITER_PROGRAM);
     const names = [...PROGRAMS_ALWAYS, ...(opts.execFailed ? PROGRAMS_EXEC_FAILED : []), ...(opts.extraPrograms ?? [])];

@@ -10,6 +10,9 @@
  * twice back to back, so a record that wraps is still contiguous. Each record
  * starts with an 8-byte header: u32 length with BUSY/DISCARD bits, u32 page
  * offset.
+ *
+ * When to drain: on a timer while records flow, and on the kernel's wakeup
+ * once the ring has been quiet (see loop()).
  */
 import { AncestrydError } from '../errors';
 import {
@@ -21,10 +24,14 @@ const BUSY_BIT = 0x80000000;
 const DISCARD_BIT = 0x40000000;
 const RECORD_HEADER = 8;
 /**
- * epoll_wait timeout when waiting for the kernel's wakeup; it bounds how
- * long stop() waits for the worker to come back.
+ * epoll_wait timeout when waiting for the kernel's wakeup. It bounds how long
+ * stop() waits for the worker to come back, and how long a record that raced
+ * the drain's last look before sleeping waits (wakeup_flag() in the BPF
+ * program explains the race): asleep, each timeout drains anyway.
  */
 const WAKEUP_WAIT_MS = 500;
+/** Quiet time before the drain stops its timer and sleeps until the kernel wakes it. */
+const QUIET_BEFORE_SLEEP_MS = 100;
 
 /** Called for each record, with the ring's data area and the record's span in it. */
 export type RecordHandler = (data: Buffer, offset: number, length: number) => void;
@@ -42,10 +49,14 @@ export interface DrainStats {
   records: number;
   discarded: number;
   batches: number;
-  /** Drains the kernel's wakeup started (bpf_wakeup_bytes pending). */
+  /** Drains the kernel's wakeup started (bpf_wakeup_bytes pending, or the first record while asleep). */
   wakeups: number;
-  /** Drains the timer started (every waitTimeoutMs). */
+  /** Drains the timer started (every waitTimeoutMs while records flow). */
   timeouts: number;
+  /** Times the drain stopped its timer after QUIET_BEFORE_SLEEP_MS without records. */
+  sleeps: number;
+  /** Records found by the fallback poll while asleep: a wakeup the kernel did not send (a race, see WAKEUP_WAIT_MS). */
+  missedWakeups: number;
   /** epoll_wait failures (EINTR): counted and treated as a timeout. */
   waitErrors: number;
   /** Records whose handler threw; the record is skipped, the drain goes on. */
@@ -60,6 +71,9 @@ export class RingDrain {
   private consPtr: Ptr | null = null;
   private prodPtr: Ptr | null = null;
   private readonly prodLen: number;
+  private consumerPtr: Ptr | null = null;
+  /** et_consumer.sleeping, shared with the BPF program. */
+  private readonly sleeping: Int32Array;
   private readonly consPos: BigUint64Array;
   private readonly prodPos: BigUint64Array;
   private readonly headers: Int32Array;
@@ -70,15 +84,20 @@ export class RingDrain {
   private running = false;
   private waiting: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private draining: Promise<void> | null = null;
+  private draining: Promise<number> | null = null;
+  /** Timer stopped; the kernel wakes the drain with the next record. */
+  private asleep = false;
+  private quietTicks = 0;
   readonly stats: DrainStats = {
-    records: 0, discarded: 0, batches: 0, wakeups: 0, timeouts: 0, waitErrors: 0, handlerErrors: 0, pendingBytes: 0,
+    records: 0, discarded: 0, batches: 0, wakeups: 0, timeouts: 0, sleeps: 0, missedWakeups: 0,
+    waitErrors: 0, handlerErrors: 0, pendingBytes: 0,
   };
   lastHandlerError: unknown = null;
 
   constructor(
     ringFd: number,
     ringBytes: number,
+    consumerFd: number,
     private readonly handler: RecordHandler,
     private readonly opts: DrainOptions,
   ) {
@@ -93,6 +112,10 @@ export class RingDrain {
       const prod = n.c.mmap(null, this.prodLen, PROT_READ, MAP_SHARED, ringFd, this.pageSize);
       if (prod === MAP_FAILED) throw this.fail('mapping the ring data area');
       this.prodPtr = prod;
+      const consumer = n.c.mmap(null, this.pageSize, PROT_READ | PROT_WRITE, MAP_SHARED, consumerFd, 0);
+      if (consumer === MAP_FAILED) throw this.fail('mapping et_consumer');
+      this.consumerPtr = consumer;
+      this.sleeping = new Int32Array(n.view(consumer, this.pageSize), 0, 1);
       const consAb = n.view(cons, this.pageSize);
       const prodAb = n.view(prod, this.prodLen);
       this.consPos = new BigUint64Array(consAb, 0, 1);
@@ -179,13 +202,16 @@ export class RingDrain {
   }
 
   /**
-   * Two triggers for a drain: a timer every waitTimeoutMs (the latency
-   * bound at low rates), and the kernel's wakeup once bpf_wakeup_bytes are
-   * pending (bursts). The timer wakes the main thread directly, where each
-   * return of the koffi async epoll_wait also goes through a worker thread
-   * and a promise; so epoll waits with a long timeout and only bursts make
-   * it return. The count of wakeups is what costs: on the development VM any
-   * wakeup is ~120 µs of CPU (a bare 10 ms setTimeout loop measured it).
+   * Two triggers for a drain. While records flow, a timer every
+   * waitTimeoutMs (the latency bound), plus the kernel's wakeup once
+   * bpf_wakeup_bytes are pending (bursts). After QUIET_BEFORE_SLEEP_MS with no
+   * records the timer stops and et_consumer.sleeping asks the kernel to wake
+   * the drain with the next record; an idle host then costs a few wakeups a
+   * second instead of 1000 / waitTimeoutMs. The count of wakeups is what
+   * costs: on the development VM any wakeup of the daemon is ~100–150 µs of
+   * CPU (a bare 10 ms setTimeout loop measured it), and a kernel wakeup more,
+   * since koffi returns epoll_wait through a worker thread and a promise; so
+   * epoll waits with a long timeout and only bursts and sleep end it.
    */
   private async loop(): Promise<void> {
     this.schedule();
@@ -193,28 +219,69 @@ export class RingDrain {
       const ready = await this.wait(WAKEUP_WAIT_MS);
       if (ready > 0) this.stats.wakeups++;
       else if (ready < 0) this.stats.waitErrors++;
-      if (ready > 0 && this.running) await this.drainAll();
+      if (!this.running) break;
+      if (this.asleep) {
+        // Woken by the kernel (it cleared the flag), or the fallback poll.
+        const got = await this.drainAll();
+        if (got > 0 || ready > 0) {
+          if (ready <= 0) this.stats.missedWakeups++;
+          this.wake();
+        }
+      } else if (ready > 0) {
+        await this.drainAll();
+      }
     }
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    if (this.consumerPtr !== null) Atomics.store(this.sleeping, 0, 0);
     await this.draining;
   }
 
   private schedule(): void {
-    if (!this.running) return;
+    if (!this.running || this.timer !== null) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.stats.timeouts++;
-      const next = () => this.schedule();
-      void this.drainAll().then(next, next);
+      this.drainAll().then((got) => {
+        if (got > 0) this.quietTicks = 0;
+        else if (++this.quietTicks * this.opts.waitTimeoutMs >= QUIET_BEFORE_SLEEP_MS && this.sleep()) return;
+        this.schedule();
+      }, () => this.schedule());
     }, this.opts.waitTimeoutMs);
   }
 
-  /** Passes until the ring is empty; one at a time whichever trigger asked. */
-  private drainAll(): Promise<void> {
+  /**
+   * Stop the timer and let the kernel wake the drain. The flag is raised
+   * before the last look at the ring, so a record submitted in between is
+   * either seen here or sees the flag.
+   */
+  private sleep(): boolean {
+    Atomics.store(this.sleeping, 0, 1);
+    if (this.drainPass() > 0 || this.stats.pendingBytes > 0) {
+      Atomics.store(this.sleeping, 0, 0);
+      return false;
+    }
+    this.asleep = true;
+    this.stats.sleeps++;
+    return true;
+  }
+
+  private wake(): void {
+    Atomics.store(this.sleeping, 0, 0);
+    this.asleep = false;
+    this.quietTicks = 0;
+    this.schedule();
+  }
+
+  /** Passes until the ring is empty; one at a time whichever trigger asked. Resolves with the records read. */
+  private drainAll(): Promise<number> {
     if (this.draining === null) {
       this.draining = (async () => {
-        while (this.drainPass() >= this.opts.batchRecords) {
+        let total = 0;
+        for (;;) {
+          const got = this.drainPass();
+          total += got;
+          if (got < this.opts.batchRecords) return total;
           // A full budget means more is pending: yield to the event loop
           // between passes so timers and I/O keep running under load.
           await new Promise<void>((resolve) => setImmediate(resolve));
@@ -245,6 +312,10 @@ export class RingDrain {
     if (this.epfd >= 0) {
       n.c.close(this.epfd);
       this.epfd = -1;
+    }
+    if (this.consumerPtr !== null) {
+      n.c.munmap(this.consumerPtr, this.pageSize);
+      this.consumerPtr = null;
     }
     if (this.prodPtr !== null) {
       n.c.munmap(this.prodPtr, this.prodLen);

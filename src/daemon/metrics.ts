@@ -377,6 +377,7 @@ export class Metrics {
         lost: counters ? Object.fromEntries(RECORD_KINDS.map((k) => [k, counters[k].dropped])) : null,
         pending_bytes: this.collector?.drainStats.pendingBytes ?? 0,
         size_bytes: this.collector?.ringBytes ?? 0,
+        drain: this.collector ? drainSummary(this.collector.drainStats) : null,
       },
       decode_failures: { ...this.tallies.decodeFailures },
       sinks,
@@ -409,4 +410,9 @@ export class Metrics {
 function mirror(counter: Counter<string>, rows: readonly (readonly [Record<string, string>, number])[]): void {
   counter.reset();
   for (const [labels, value] of rows) counter.inc(labels, value);
+}
+
+/** How the drain was woken: what an operator checks when the daemon's idle CPU looks wrong. */
+function drainSummary(d: Readonly<DrainStats>) {
+  return { timer_passes: d.timeouts, kernel_wakeups: d.wakeups, sleeps: d.sleeps, missed_wakeups: d.missedWakeups };
 }

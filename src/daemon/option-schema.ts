@@ -167,8 +167,9 @@ export const OPTIONS = {
   }),
   bpf_drain_timeout_ms: integer({
     group: 'collector', min: 1, max: 10_000, unit: 'ms', default: 10,
-    doc: 'Longest a record waits in the ring at low event rates before the daemon drains anyway (a timer: '
-      + 'each drain costs a few µs of CPU, so 10 ms keeps the kernel → results log latency near 10 ms at 1000 exec/s).',
+    doc: 'Drain period while records flow: the longest a record waits in the ring below bpf_wakeup_bytes (each wakeup '
+      + 'costs the daemon ~100–150 µs of CPU, so 10 ms keeps the kernel → results log latency near 10 ms at 1000 exec/s). '
+      + 'After 100 ms without records the timer stops and the kernel wakes the daemon with the next record.',
   }),
   bpf_drain_batch_records: integer({
     group: 'collector', min: 1, max: 1_000_000, unit: 'records', default: 4096,

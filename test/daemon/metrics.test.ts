@@ -36,7 +36,7 @@ function ancestryStats(over: Partial<AncestryStats> = {}): AncestryStats {
 
 function fakeCollector(): CollectorStatsSource & { c: KernelCounters; d: DrainStats } {
   const c: KernelCounters = { exec: { emitted: 10, dropped: 1 }, exec_failed: { emitted: 2, dropped: 0 }, fork: { emitted: 9, dropped: 3 }, exit: { emitted: 8, dropped: 0 } };
-  const d: DrainStats = { records: 29, discarded: 0, batches: 4, wakeups: 3, timeouts: 1, waitErrors: 0, handlerErrors: 0, pendingBytes: 4096 };
+  const d: DrainStats = { records: 29, discarded: 0, batches: 4, wakeups: 3, timeouts: 1, sleeps: 0, missedWakeups: 0, waitErrors: 0, handlerErrors: 0, pendingBytes: 4096 };
   return { c, d, counters: () => c, drainStats: d, ringBytes: 1 << 24 };
 }
 

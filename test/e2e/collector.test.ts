@@ -202,6 +202,34 @@ describe('collector on the real kernel', () => {
     }
   });
 
+  it('stops its timer once the ring is quiet, and the next record wakes it through the kernel at once', async () => {
+    // 200 ms timer: the first quiet tick puts the drain to sleep; default wakeup_bytes: only the sleeping flag can wake it.
+    const own = new CollectorHarness({ waitTimeoutMs: 200 });
+    try {
+      const stats = own.collector.drainStats;
+      for (let i = 0; i < 500 && stats.sleeps === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(stats.sleeps > 0, `the drain went to sleep within 5 s: ${JSON.stringify(stats)}`);
+      const timeouts = stats.timeouts;
+      const wakeups = stats.wakeups;
+      const tag = 'drain-asleep';
+      const started = Date.now();
+      await run('/bin/true', [tag]);
+      let found = false;
+      while (!found && Date.now() - started < 3000) {
+        await new Promise((r) => setTimeout(r, 5));
+        found = own.records.some((r) => r.kind === 'exec' && r.argv[1] === tag);
+      }
+      const ms = Date.now() - started;
+      assert.ok(found, 'exec delivered within 3 s while the drain slept');
+      assert.ok(stats.wakeups > wakeups, `woken by the kernel: ${JSON.stringify(stats)}`);
+      assert.equal(stats.missedWakeups, 0, 'no record waited for the fallback poll');
+      assert.equal(stats.timeouts, timeouts, 'no timer tick delivered it');
+      assert.ok(ms < 200, `delivered in ${ms} ms, before the 200 ms timer could have`);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('cuts argv at the configured size and says so, for execs and failed execs', async () => {
     const small = new CollectorHarness({ argvMaxBytes: 64 });
     try {

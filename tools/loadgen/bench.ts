@@ -18,11 +18,12 @@
  *  3. Memory under load: RSS idle, with --hold live processes in the table,
  *     and per process. RSS leaves out the ring buffer's mapping (its pages
  *     are counted twice, see ringRssKb), which is reported apart.
+ *     Idle CPU: --idle-secs with no load, ms of CPU per second and the drain's wakeups.
  *  4. Host-wide cost of failed-exec capture: getppid() ns per call with no
  *     tracer, with the daemon, and with the daemon and exec_failed_events=false
  *     (the syscall tracepoints put every syscall on the slow path).
  *
- *   node dist/tools/loadgen/bench.js [--reps 3] [--secs 10] [--hold 10000] [--queries 5000] [--json FILE]
+ *   node dist/tools/loadgen/bench.js [--reps 3] [--secs 10] [--hold 10000] [--queries 5000] [--idle-secs 10] [--json FILE]
  *   make bench
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -36,7 +37,7 @@ import { readClockOffsets } from './clock-offset';
 import { ROOT, startDaemon, type DaemonHandle } from './daemon-process';
 import { underBpftrace } from './bpftrace-baseline';
 import { LatencyTail } from './latency-tail';
-import { ringRssKb, sampleProc } from './proc-stat';
+import { ringRssKb, sampleProc, schedCpuMs } from './proc-stat';
 import { Samples, type Summary } from './samples';
 
 const BUILD = join(ROOT, 'build');
@@ -49,6 +50,7 @@ function opt(name: string, def: number): number {
 const REPS = opt('reps', 3);
 const SECS = opt('secs', 10);
 const HOLD = opt('hold', 10_000);
+const IDLE_SECS = opt('idle-secs', 10);
 const QUERIES = opt('queries', 5000);
 const jsonOut = process.argv.includes('--json') ? process.argv[process.argv.indexOf('--json') + 1] : null;
 
@@ -68,7 +70,7 @@ interface Stats {
   cache_size: number;
   cache_live: number;
   events: Record<string, number>;
-  ring: { records: Record<string, number>; lost: Record<string, number> };
+  ring: { records: Record<string, number>; lost: Record<string, number>; drain: { timer_passes: number; kernel_wakeups: number } };
   ancestry: { evictionsLive?: number; evictedLive?: number; estimatedBytes?: number };
   sinks?: Record<string, { sent_events?: number }>;
 }
@@ -178,6 +180,21 @@ async function settledRssMb(pid: number): Promise<number> {
   return ((sampleProc(pid)?.rssKb ?? NaN) - ringRssKb(pid)) / 1024;
 }
 
+/** An idle daemon's CPU, ms per second over IDLE_SECS, and how often it woke (its stats). */
+async function idleCpuMsPerSec(d: DaemonHandle): Promise<{ msPerSec: number; timerPasses: number; kernelWakeups: number }> {
+  const drain = async () => (await stats(d)).ring.drain;
+  const d0 = await drain();
+  const c0 = schedCpuMs(d.pid);
+  await sleep(IDLE_SECS * 1000);
+  const c1 = schedCpuMs(d.pid);
+  const d1 = await drain();
+  return {
+    msPerSec: (c1 - c0) / IDLE_SECS,
+    timerPasses: (d1.timer_passes - d0.timer_passes) / IDLE_SECS,
+    kernelWakeups: (d1.kernel_wakeups - d0.kernel_wakeups) / IDLE_SECS,
+  };
+}
+
 /** getppid() ns per call (build/burst, flat out): the syscall entry/exit cost. */
 function syscallNs(calls: number): number {
   const r = spawnSync(join(BUILD, 'burst'), [String(calls)], { encoding: 'utf8' });
@@ -283,6 +300,7 @@ async function main(): Promise<void> {
   const at1k: DaemonRun[] = [];
   const idleRss = await settledRssMb(cold.pid);
   const idleRing = ringRssKb(cold.pid) / 1024;
+  const idleCpu = await idleCpuMsPerSec(cold);
   try {
     const paced = (rate: number) => ['flat', '--workers', '2', '--duration', '5', '--rate', String(rate)];
     coldRun = await underDaemon(cold, dir, 'bcold', paced(600), mono);
@@ -292,6 +310,11 @@ async function main(): Promise<void> {
     await cold.stop();
   }
   say('');
+  say('');
+  say(`## Idle: no load for ${IDLE_SECS} s on a started daemon`);
+  say('');
+  say(`CPU ${idleCpu.msPerSec.toFixed(2)} ms per second (all threads, from schedstat); drain timer passes ${idleCpu.timerPasses.toFixed(1)}/s, kernel wakeups ${idleCpu.kernelWakeups.toFixed(1)}/s.`);
+  rows.push({ section: 'idle', ...idleCpu });
   say(`## Paced execs: cold vs warm at 600 exec/s × 5 s, then ${REPS} × 5 s at 1000 exec/s (median (min–max))`);
   say('');
   say('| daemon | CPU µs/exec | latency p50 ms | latency p99 ms | lost |');

@@ -1,5 +1,5 @@
 /** CPU time and memory of a process, from /proc (what top and ps read). */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** USER_HZ: the unit of utime/stime in /proc/PID/stat on every Linux. */
 export const CLK_TCK = 100;
@@ -28,6 +28,27 @@ export function sampleProc(pid: number): ProcSample | null {
     };
   } catch {
     return null;
+  }
+}
+
+/**
+ * CPU time of every thread of a process in ms, from the scheduler's ns
+ * counters (/proc/PID/task/TID/schedstat): /proc/PID/stat counts in 10 ms
+ * ticks, too coarse for an idle daemon. NaN when the process is gone.
+ */
+export function schedCpuMs(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // The thread ended between the listing and the read: its time left with it.
+      }
+    }
+    return ns / 1e6;
+  } catch {
+    return NaN;
   }
 }
 

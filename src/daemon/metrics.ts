@@ -10,7 +10,8 @@
  *  - each sink driver reports per batch through the SinkMetrics adapter
  *    from sink(name), and its gauges (spool, queue, lag) are read at scrape.
  */
-import { Counter, Gauge, Histogram, Registry } from './prom';
+import { BucketHistogram } from './bucket-histogram';
+import { Counter, Gauge, Registry } from './prom';
 import { registerRuntimeMetrics } from './runtime-metrics';
 import type { AncestryStats, IncompleteReason, ProcfsFailureReason, SkipReason } from '../ancestry';
 import type { CounterKind, KernelCounters } from '../collector';
@@ -108,7 +109,7 @@ export class Metrics {
   private readonly sinkRetried: Counter<'sink'>;
   private readonly sinkRejected: Counter<'sink'>;
   private readonly sinkDropped: Counter<'sink' | 'reason'>;
-  private readonly latency: Histogram<'sink'>;
+  private readonly latency: BucketHistogram;
 
   constructor(opts: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -216,11 +217,11 @@ export class Metrics {
     this.sinkRetried = new Counter({ name: 'ancestryd_sink_events_retried_total', help: 'Events in batches sent again after a failure.', labelNames: ['sink'], registers });
     this.sinkRejected = new Counter({ name: 'ancestryd_sink_events_rejected_total', help: 'Events the destination refused for good (written to the dead-letter file).', labelNames: ['sink'], registers });
     this.sinkDropped = new Counter({ name: 'ancestryd_sink_events_dropped_total', help: 'Events lost before delivery, by reason (queue_full: spool full).', labelNames: ['sink', 'reason'], registers });
-    this.latency = new Histogram({
-      name: 'ancestryd_event_latency_seconds',
-      help: 'Kernel timestamp of the oldest event of a batch to the output\'s acknowledgement of it (one observation per batch).',
-      labelNames: ['sink'], buckets: LATENCY_BUCKETS_SECONDS, registers,
-    });
+    this.latency = new BucketHistogram(
+      'ancestryd_event_latency_seconds',
+      'Kernel timestamp of the oldest event of a batch to the output\'s acknowledgement of it (one observation per batch).',
+      'sink', LATENCY_BUCKETS_SECONDS, registers,
+    );
     const sinkGauge = (name: string, help: string, pick: (s: SinkGaugeStats) => number) => new Gauge({
       name, help, labelNames: ['sink'], registers,
       collect() {
@@ -282,7 +283,7 @@ export class Metrics {
       delivered: (events, nbytes, latencySeconds) => {
         tally.sentEvents += events;
         tally.sentBytes += nbytes;
-        latency.observe(Math.max(0, latencySeconds));
+        latency(Math.max(0, latencySeconds));
       },
       retried: (events) => {
         tally.retriedEvents += events;

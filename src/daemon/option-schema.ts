@@ -194,7 +194,7 @@ export const OPTIONS = {
   }),
   logger_format: oneOf(FORMAT_NAMES, {
     group: 'events', default: 'osquery',
-    doc: 'Line format: osquery (osquery result log rows, "action":"added") or ecs (Elastic Common Schema 8.11).',
+    doc: 'Line format: osquery (osquery result log rows, "action":"added") or ecs (Elastic Common Schema 9.4: ECS fields only inside ECS field sets; the full ancestor objects in ancestryd.ancestry, their entity ids in process.Ext.ancestry).',
   }),
   logger_numerics: boolean({
     group: 'events', default: false,

@@ -1,7 +1,11 @@
 /**
- * Elastic Common Schema (ECS 8.11) format: one JSON document per event.
+ * Elastic Common Schema (ECS 9.4) format: one JSON document per event. Every
+ * field inside an ECS field set is an ECS field of its ECS type
+ * (test/events/ecs.test.ts checks each line against the ECS 9.4.0 field
+ * reference); ancestryd's own fields live in the custom `ancestryd.*`
+ * namespace or under `.Ext.`, as ECS asks.
  *
- * Mapping (ECS names where ECS has one, `ancestryd.*` for the rest):
+ * Mapping:
  * - event.kind "event", category ["process"]; type ["start"] for exec and
  *   fork, ["end"] for exit; action exec / exec_failed / fork / exit; outcome
  *   "success", "failure" for exec_failed (with error.code = errno name),
@@ -11,10 +15,12 @@
  * - process.user/group are the effective ids, real_user/real_group the real
  *   ones (ECS semantics); ids are strings (ECS keywords).
  * - process.parent is the fork-time parent (the lineage's first element).
- * - process.ancestry (not an ECS field) lists the lineage, nearest first,
- *   each with pid, entity_id, executable, name, command_line, start,
- *   user.id, parent.{pid,entity_id}. Elastic's group_leader/session_leader
- *   are left out: we do not track them.
+ * - process.Ext.ancestry: the ancestors' entity ids, nearest parent first, as
+ *   Elastic's endpoint ships them and Kibana's process analyzer follows them.
+ * - ancestryd.ancestry: the full ancestor objects, nearest first, each with
+ *   pid, entity_id, executable, name, command_line, start, user.id,
+ *   parent.{pid,entity_id}. Earlier versions wrote them to process.ancestry,
+ *   which is not an ECS field.
  * - host.id is /etc/machine-id (boot-independent), host.boot.id the boot.
  */
 import { exeName, type ExecLineage, type ExitEventView, type ForkEventView, type ProcessView } from '../ancestry/process-view';
@@ -27,7 +33,7 @@ import {
 } from './schema';
 import { isoFromEpochMs, isoFromEpochNs } from './time-text';
 
-export const ECS_VERSION = '8.11.0';
+export const ECS_VERSION = '9.4.0';
 
 export interface EcsFormatOptions {
   host: HostIdentity;
@@ -45,6 +51,14 @@ function stringsJson(a: readonly string[]): string {
   return out + ']';
 }
 
+/** The lineage's entity ids, nearest first: process.Ext.ancestry. */
+function entityIdsJson(a: readonly ProcessView[]): string {
+  let out = '[';
+  for (let i = 0; i < a.length; i++) out += (i === 0 ? '' : ',') + jsonString(a[i].entityId);
+  return out + ']';
+}
+
+/** One element of ancestryd.ancestry. */
 function ancestorEcs(v: ProcessView): string {
   return '{"pid":' + v.pid
     + ',"entity_id":' + jsonString(v.entityId)
@@ -137,13 +151,13 @@ export class EcsFormat implements EventFormat {
     const argv = failed ? r.argv : p.argv;
     const cmdline = failed ? r.argv.join(' ') : p.cmdline;
     const a = l.ancestry;
-    const ancestry = joinAncestry(this.ancestors, a, '[', ',', ']');
     return this.head(r.ktimeNs, 'start', r.kind, failed ? 'failure' : 'success', eventId(this.boot, r.kind, r.ktimeNs, r.tid))
       + this.processCommon(p, path, argv, cmdline, r.tid)
       + ',' + (a.length > 0 ? parentEcs(a[0]) : parentRefEcs(p.ppid, p.parentEntityId))
-      + ',"ancestry":' + ancestry + '}'
+      + ',"Ext":{"ancestry":' + entityIdsJson(a) + '}}'
       + (failed ? ',"error":{"code":"' + errnoName(-r.ret) + '"}' : '')
-      + ',"ancestryd":{"ancestry_complete":' + l.complete
+      + ',"ancestryd":{"ancestry":' + joinAncestry(this.ancestors, a, '[', ',', ']')
+      + ',"ancestry_complete":' + l.complete
       + ',"ancestry_incomplete_reason":' + (l.incompleteReason === null ? 'null' : '"' + l.incompleteReason + '"')
       + ',"argv_truncated":' + (failed ? argvTruncated(r) : p.argvTruncated)
       + ',"current_parent":{"pid":' + p.currentPpid

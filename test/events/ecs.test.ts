@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EcsFormat, ECS_VERSION } from '../../src/events/ecs';
+import { checkEcs } from '../support/ecs-reference';
 import { makeExecRecord } from './lineage-fixture';
 import { clock, host, makeExitEvent, makeForkEvent, makeLineage, OFFSET_NS } from './lineage-fixture';
 
@@ -40,9 +41,12 @@ test('exec as ECS: process, parent, ancestry, event, host', () => {
   assert.equal(p.parent.entity_id, l.ancestry[0].entityId);
   assert.equal(p.parent.executable, l.ancestry[0].path);
   assert.deepEqual(p.parent.args, l.ancestry[0].argv);
-  assert.equal(p.ancestry.length, 4);
-  assert.equal(p.ancestry[3].pid, 1);
-  assert.equal(p.ancestry[0].entity_id, l.ancestry[0].entityId);
+  assert.equal(p.ancestry, undefined, 'no non-ECS field inside process');
+  assert.deepEqual(p.Ext.ancestry, l.ancestry.map((v) => v.entityId), 'entity ids, nearest parent first');
+  const full = d.ancestryd.ancestry;
+  assert.equal(full.length, 4);
+  assert.equal(full[3].pid, 1);
+  assert.equal(full[0].entity_id, l.ancestry[0].entityId);
   assert.equal(d.ancestryd.ancestry_complete, true);
   assert.equal(d.ancestryd.ancestry_incomplete_reason, null);
   assert.equal(d.event.id, `5f1c2a9e-${l.record.ktimeNs}-${l.record.tid}-1`);
@@ -77,7 +81,32 @@ test('host.id is omitted when there is no machine id', () => {
 test('ECS ancestry reflects a view changed in place', () => {
   const f = new EcsFormat({ host, clock, nowMs });
   const l = makeLineage(2);
-  assert.equal(JSON.parse(f.exec(l)).process.ancestry[0].executable, l.ancestry[0].path);
+  assert.equal(JSON.parse(f.exec(l)).ancestryd.ancestry[0].executable, l.ancestry[0].path);
   (l.ancestry[0] as { path: string }).path = '/opt/new';
-  assert.equal(JSON.parse(f.exec(l)).process.ancestry[0].executable, '/opt/new');
+  assert.equal(JSON.parse(f.exec(l)).ancestryd.ancestry[0].executable, '/opt/new');
+});
+
+test('every field of every event type is an ECS 9.4 field of its ECS type, or ancestryd.* / .Ext.', () => {
+  const f = new EcsFormat({ host, clock, nowMs });
+  const l = makeLineage(4);
+  const lines = {
+    exec: f.exec(l),
+    exec_failed: f.exec({ ...l, record: makeExecRecord(l.process, 5_000_000_000, { kind: 'exec_failed', ret: -2, filename: '/nope', argv: ['/nope', 'a'] }) }),
+    exec_orphan: f.exec(makeLineage(0)),
+    fork: f.fork(makeForkEvent()),
+    exit: f.exit(makeExitEvent()),
+  };
+  for (const [kind, line] of Object.entries(lines)) {
+    const { problems, seen } = checkEcs(JSON.parse(line));
+    assert.deepEqual(problems, [], `${kind}: ${line}`);
+    assert.ok(seen.includes('process.pid') && seen.includes('event.category'), kind);
+  }
+});
+
+test('the ECS check itself fails on a non-ECS field, a wrong type and a missing array', () => {
+  assert.deepEqual(checkEcs({ process: { ancestry: [{ pid: 1 }] } }).problems, ['process.ancestry: not an ECS field (array)']);
+  assert.deepEqual(checkEcs({ process: { pid: '12' } }).problems, ['process.pid: "12" is not a long']);
+  assert.deepEqual(checkEcs({ event: { category: 'process' } }).problems, ['event.category: ECS expects an array of keyword']);
+  assert.deepEqual(checkEcs({ process: { start: '2026-12-04 10:00' } }).problems, ['process.start: "2026-12-04 10:00" is not a date']);
+  assert.deepEqual(checkEcs({ process: { Ext: { anything: [1] } }, ancestryd: { x: 1 } }).problems, []);
 });

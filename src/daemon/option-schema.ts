@@ -194,7 +194,9 @@ export const OPTIONS = {
   }),
   logger_format: oneOf(FORMAT_NAMES, {
     group: 'events', default: 'osquery',
-    doc: 'Line format: osquery (osquery result log rows, "action":"added") or ecs (Elastic Common Schema 9.4: ECS fields only inside ECS field sets; the full ancestor objects in ancestryd.ancestry, their entity ids in process.Ext.ancestry).',
+    doc: 'Line format: osquery (osquery result log rows, "action":"added"), ecs (Elastic Common Schema 9.4: ECS fields only inside ECS field sets; '
+      + 'the full ancestor objects in ancestryd.ancestry, their entity ids in process.Ext.ancestry) or ocsf (OCSF 1.9 Process Activity, '
+      + 'class_uid 1007: exec and fork are Launch, exit is Terminate; the lineage in process.ancestry and process.lineage).',
   }),
   logger_numerics: boolean({
     group: 'events', default: false,

@@ -23,6 +23,7 @@ import type { AncestrydConfig } from './config';
 import type { Logging } from './log';
 import type { Metrics } from './metrics';
 import { createOutputs, type Output } from './outputs';
+import { packageInfo } from './package-info';
 import { tlsDriverOptions } from '../sinks';
 import { RateLimitedLog } from './rate-limited-log';
 import { RecentEvents } from './recent-events';
@@ -68,6 +69,7 @@ export class Pipeline {
     this.host = resolveHost(cfg, this.clock.bootId);
     this.format = createFormat(cfg.events.format, {
       host: this.host, clock: this.clock, names: cfg.events.osqueryNames, numerics: cfg.events.numerics,
+      productVersion: packageInfo().version,
     });
     this.table = new ProcessTable({
       clock: this.clock,

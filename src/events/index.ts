@@ -1,5 +1,6 @@
 /** What the daemon uses from src/events: pick a format by name. */
 import { EcsFormat } from './ecs';
+import { OcsfFormat } from './ocsf';
 import { OsqueryResultFormat, type OsqueryFormatOptions } from './osquery-result';
 import type { EventFormat, FormatName } from './schema';
 
@@ -7,10 +8,15 @@ export type { EventFormat, EventType, FormatName, HostIdentity, EventClock } fro
 export { EVENT_TYPES, FORMAT_NAMES, hostIdentity, readMachineId } from './schema';
 export { DEFAULT_OSQUERY_NAMES } from './osquery-result';
 export { ECS_VERSION } from './ecs';
+export { OCSF_VERSION } from './ocsf';
 
-export type FormatOptions = OsqueryFormatOptions;
+export type FormatOptions = OsqueryFormatOptions & { productVersion?: string };
 
 export function createFormat(name: FormatName, opts: FormatOptions): EventFormat {
-  return name === 'ecs' ? new EcsFormat(opts) : new OsqueryResultFormat(opts);
+  switch (name) {
+    case 'ecs': return new EcsFormat(opts);
+    case 'ocsf': return new OcsfFormat(opts);
+    default: return new OsqueryResultFormat(opts);
+  }
 }
 export { LineBuffer } from './line-buffer';

@@ -15,8 +15,8 @@ import type { LineBuffer } from './line-buffer';
 export type EventType = 'exec' | 'exec_failed' | 'fork' | 'exit';
 export const EVENT_TYPES: readonly EventType[] = ['exec', 'exec_failed', 'fork', 'exit'];
 
-export type FormatName = 'osquery' | 'ecs';
-export const FORMAT_NAMES: readonly FormatName[] = ['osquery', 'ecs'];
+export type FormatName = 'osquery' | 'ecs' | 'ocsf';
+export const FORMAT_NAMES: readonly FormatName[] = ['osquery', 'ecs', 'ocsf'];
 
 /** The part of collector/boot-clock.ts's BootClock a format needs (BootClock satisfies it). */
 export interface EventClock {

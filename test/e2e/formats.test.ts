@@ -1,13 +1,28 @@
 /**
- * The daemon's lines in each schema, from the real kernel: every ECS line of
- * every event type (exec, failed exec, fork, exit) is checked field by field
- * against the ECS 9.4.0 reference.
+ * The daemon's lines in each schema, from the real kernel: every ECS and
+ * OCSF line of every event type (exec, failed exec, fork, exit) is checked
+ * attribute by attribute against the ECS 9.4.0 and OCSF 1.9.0-dev references.
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DaemonHarness } from '../support/daemon-harness';
 import { checkEcs } from '../support/ecs-reference';
+import { checkOcsf } from '../support/ocsf-reference';
+
+/** Run the daemon with `format`, make a tagged shell fork, exec, fail an exec and exit; every line it wrote. */
+async function linesFrom(format: string, tag: string): Promise<unknown[]> {
+  const d = await DaemonHarness.create([`--logger_format=${format}`, '--event_types=exec,exec_failed,fork,exit']);
+  try {
+    await d.start();
+    const r = spawnSync('/bin/sh', ['-c', `/bin/true ${tag}; /nonexistent-${tag} 2>/dev/null; (/bin/echo ${tag} >/dev/null); exit 0`]);
+    assert.equal(r.status, 0);
+    assert.equal(await d.stop(), 0);
+    return d.resultLines().map((l) => JSON.parse(l) as unknown);
+  } finally {
+    await d.close();
+  }
+}
 
 interface EcsLine {
   event: { action: string };
@@ -15,37 +30,41 @@ interface EcsLine {
   ancestryd: { ancestry?: { entity_id: string }[] };
 }
 
-describe('ECS lines from the real kernel', () => {
-  let d: DaemonHarness;
-  before(async () => {
-    d = await DaemonHarness.create(['--logger_format=ecs', '--event_types=exec,exec_failed,fork,exit']);
-    await d.start();
-  });
-  after(async () => {
-    await d?.close();
-  });
+interface OcsfLine {
+  activity_id: number;
+  launch_type_id?: number;
+  status_id: number;
+  process: { cmd_line: string; ancestry?: { uid: string; pid: number }[]; lineage?: string[]; parent_process?: { uid?: string } };
+  actor: { process: { uid?: string } };
+}
 
-  it('validate against the ECS 9.4.0 field reference, for exec, failed exec, fork and exit', async () => {
+describe('lines in each schema, from the real kernel', () => {
+  it('ECS: every line validates against the ECS 9.4.0 field reference, for exec, failed exec, fork and exit', async () => {
     const tag = `ecs-check-${process.pid}`;
-    // A shell that forks, execs, fails an exec and exits: all four kinds, from one tagged tree.
-    const r = spawnSync('/bin/sh', ['-c', `/bin/true ${tag}; /nonexistent-${tag} 2>/dev/null; (/bin/echo ${tag} >/dev/null); exit 0`]);
-    assert.equal(r.status, 0);
-    assert.equal(await d.stop(), 0);
-    const docs = d.resultLines().map((l) => JSON.parse(l) as EcsLine);
+    const docs = (await linesFrom('ecs', tag)) as EcsLine[];
     const actions = new Set(docs.map((x) => x.event.action));
-    for (const a of ['exec', 'exec_failed', 'fork', 'exit']) assert.ok(actions.has(a), `a ${a} line among ${docs.length}`);
-    let checked = 0;
-    for (const doc of docs) {
-      const { problems } = checkEcs(doc);
-      assert.deepEqual(problems, [], JSON.stringify(doc));
-      checked++;
-    }
-    assert.ok(checked >= 4);
+    for (const a of ['exec', 'exec_failed', 'fork', 'exit']) assert.ok(actions.has(a), `an ${a} line among ${docs.length}`);
+    for (const doc of docs) assert.deepEqual(checkEcs(doc).problems, [], JSON.stringify(doc));
     const exec = docs.find((x) => x.event.action === 'exec' && x.process.args?.includes(tag));
     assert.ok(exec, 'the tagged exec');
     const ids = exec.process.Ext!.ancestry;
     assert.ok(ids.length >= 2, 'the tagged exec has ancestors up to init');
     assert.equal(ids[0], exec.process.parent!.entity_id, 'process.Ext.ancestry starts at the parent');
     assert.deepEqual(ids, exec.ancestryd.ancestry!.map((a) => a.entity_id), 'the same lineage as the full objects');
+  });
+
+  it('OCSF: every line validates against the OCSF Process Activity attribute table, for exec, failed exec, fork and exit', async () => {
+    const tag = `ocsf-check-${process.pid}`;
+    const docs = (await linesFrom('ocsf', tag)) as OcsfLine[];
+    const kinds = new Set(docs.map((x) => `${x.activity_id}/${x.launch_type_id ?? '-'}/${x.status_id}`));
+    for (const k of ['1/3/1', '1/3/2', '1/2/1', '2/-/1']) assert.ok(kinds.has(k), `a line with activity/launch type/status ${k} among ${[...kinds].join(' ')}`);
+    for (const doc of docs) assert.deepEqual(checkOcsf(doc), [], JSON.stringify(doc));
+    const exec = docs.find((x) => x.launch_type_id === 3 && x.status_id === 1 && x.process.cmd_line === `/bin/true ${tag}`);
+    assert.ok(exec, 'the tagged exec');
+    const a = exec.process.ancestry!;
+    assert.equal(a.at(-1)!.pid, 1, 'process.ancestry reaches init');
+    assert.equal(a[0].uid, exec.process.parent_process!.uid, 'nearest parent first');
+    assert.equal(exec.actor.process.uid, a[0].uid, 'the actor is the parent');
+    assert.equal(exec.process.lineage!.length, a.length);
   });
 });

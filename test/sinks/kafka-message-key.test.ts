@@ -12,14 +12,14 @@ function keyOf(line: string): string | null {
   return k === null ? null : k.toString('latin1');
 }
 
-test('kafka key: the event\'s own entity_id in osquery result and ECS lines (not a parent\'s or an ancestor\'s)', () => {
-  for (const format of ['osquery', 'ecs'] as const) {
+test('kafka key: the event\'s own entity_id in osquery result, ECS and OCSF lines (not a parent\'s or an ancestor\'s)', () => {
+  for (const format of ['osquery', 'ecs', 'ocsf'] as const) {
     const ev = new SampleEvents(format);
     for (const seq of [0, 1, 77, 123_456]) {
       const line = ev.line(seq);
       assert.equal(keyOf(line), SampleEvents.entityId(seq), `${format} ${seq}`);
       // the line also holds parent and ancestor ids: the key is not one of them
-      assert.ok(line.split('entity_id').length > 3, 'sample carries several entity ids');
+      assert.ok(line.split(format === 'ocsf' ? '"uid"' : 'entity_id').length > 3, 'sample carries several entity ids');
     }
   }
 });
@@ -32,6 +32,8 @@ test('kafka key: quotes inside values cannot fake the field', () => {
   assert.equal(keyOf(line), 'real-1-2');
   const ecs = JSON.stringify({ '@timestamp': 't', host: { name: '"process":{"entity_id":"fake"' }, process: { pid: 1, entity_id: 'real-3-4', parent: { entity_id: 'p' } } });
   assert.equal(keyOf(ecs), 'real-3-4');
+  const ocsf = JSON.stringify({ activity_id: 1, metadata: { uid: 'event-id' }, device: { uid: 'machine', name: '"process":{"uid":"fake"' }, process: { pid: 1, uid: 'real-5-6' }, actor: { process: { uid: 'parent' } } });
+  assert.equal(keyOf(ocsf), 'real-5-6');
 });
 
 test('kafka key: none for other shapes, missing fields, empty or escaped values, or a field beyond the line', () => {

@@ -7,7 +7,7 @@
  *     [--tls-events 50000] [--only format|format-cold|spool|file|tls]
  *
  * Cases:
- *   format osquery / ecs     ExecLineage (depth ancestors) → JSON line; 1024 lineages in
+ *   format osquery/ecs/ocsf  ExecLineage (depth ancestors) → JSON line; 1024 lineages in
  *                            rotation, so ancestors repeat as in real process trees
  *   … cold ancestors         every ancestor view new (the render cache never hits)
  *   spool append             lines → disk spool (one write(2) per group of 100)
@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecLineage } from '../../src/ancestry/process-view';
 import { EcsFormat } from '../../src/events/ecs';
+import { OcsfFormat } from '../../src/events/ocsf';
 import { OsqueryResultFormat } from '../../src/events/osquery-result';
 import type { EventFormat } from '../../src/events/schema';
 import { FileSink } from '../../src/sinks/file/file-sink';
@@ -348,8 +349,10 @@ async function main(): Promise<void> {
   await named('format', () => formatBench(`format osquery exec depth ${DEPTH}`, osquery));
   await named('format', () => formatBench('format osquery numerics', new OsqueryResultFormat({ host, clock, numerics: true })));
   await named('format', () => formatBench(`format ecs exec depth ${DEPTH}`, new EcsFormat({ host, clock })));
+  await named('format', () => formatBench(`format ocsf exec depth ${DEPTH}`, new OcsfFormat({ host, clock })));
   await named('format-cold', () => coldFormatBench('format osquery, cold ancestors', () => new OsqueryResultFormat({ host, clock })));
   await named('format-cold', () => coldFormatBench('format ecs, cold ancestors', () => new EcsFormat({ host, clock })));
+  await named('format-cold', () => coldFormatBench('format ocsf, cold ancestors', () => new OcsfFormat({ host, clock })));
   await named('spool', () => spoolBench(false));
   await named('spool', () => spoolBench(true));
   await named('file', () => fileBench(true, true));

@@ -1,0 +1,203 @@
+/**
+ * OCSF format: one Process Activity event (class_uid 1007, category System
+ * Activity) per line, attribute names and types as OCSF 1.9.0-dev defines
+ * them (test/events/ocsf.test.ts checks every attribute of every line
+ * against the schema's attribute table).
+ *
+ * Mapping:
+ * - exec: Launch (activity_id 1) with launch_type_id 3 (Exec); a failed exec
+ *   is the same with status_id 2 (Failure) and status_code = errno name; fork
+ *   (where enabled): Launch with launch_type_id 2 (Fork); exit: Terminate (2)
+ *   with exit_code and process.terminated_time.
+ * - process: the process the event is about; actor.process: who caused it —
+ *   the parent for exec and fork, the process itself for exit (OCSF's
+ *   reflexive termination).
+ * - process.ancestry: OCSF's native ancestry, process_entity objects (pid,
+ *   uid = our entity id, name, path, cmd_line, created_time), nearest parent
+ *   first; process.lineage: the same ancestors' paths; process.parent_process:
+ *   the parent as a process object.
+ * - Times are epoch ms (timestamp_t); uids and user ids are strings.
+ * - `process` comes before `actor` in the line, and its `uid` is its first
+ *   uid: src/sinks/kafka/message-key.ts finds the entity id there.
+ * - ancestryd's own fields (completeness of the lineage, the parent now,
+ *   namespaces, cgroup) go to `unmapped`, OCSF's place for them.
+ */
+import { exeName, type ExecLineage, type ExitEventView, type ForkEventView, type ProcessView } from '../ancestry/process-view';
+import { argvTruncated } from '../collector/decode';
+import { jsonString } from './json-text';
+import { AncestorTextCache, joinAncestry } from './lineage-element';
+import type { LineBuffer } from './line-buffer';
+import {
+  bootPrefix, errnoName, eventId, type EventClock, type EventFormat, type HostIdentity,
+} from './schema';
+
+/** The OCSF schema version the lines conform to (metadata.version). */
+export const OCSF_VERSION = '1.9.0-dev';
+
+export interface OcsfFormatOptions {
+  host: HostIdentity;
+  clock: EventClock;
+  /** metadata.product.version; "unknown" when not given. */
+  productVersion?: string;
+}
+
+const CLASS = '"category_uid":1,"category_name":"System Activity","class_uid":1007,"class_name":"Process Activity"'
+  + ',"severity_id":1,"severity":"Informational"';
+const LAUNCH = '"activity_id":1,"activity_name":"Launch","type_uid":100701,"type_name":"Process Activity: Launch",' + CLASS;
+const TERMINATE = '"activity_id":2,"activity_name":"Terminate","type_uid":100702,"type_name":"Process Activity: Terminate",' + CLASS;
+const EXEC = ',"launch_type_id":3,"launch_type":"Exec"';
+const FORK = ',"launch_type_id":2,"launch_type":"Fork"';
+const SUCCESS = ',"status_id":1,"status":"Success"';
+
+function epochMs(clock: EventClock, bootNs: bigint): number {
+  return Number(clock.epochNs(bootNs) / 1_000_000n);
+}
+
+function createdMs(v: ProcessView): number {
+  return Number(v.startEpochNs / 1_000_000n);
+}
+
+/** A process_entity: one element of process.ancestry. */
+function processEntity(v: ProcessView): string {
+  return '{"pid":' + v.pid
+    + ',"uid":' + jsonString(v.entityId)
+    + ',"name":' + jsonString(exeName(v))
+    + ',"path":' + jsonString(v.path)
+    + ',"cmd_line":' + jsonString(v.cmdline)
+    + ',"created_time":' + createdMs(v) + '}';
+}
+
+/** process.lineage: the ancestors' executable paths, nearest first. */
+function lineageJson(a: readonly ProcessView[]): string {
+  let out = '[';
+  for (let i = 0; i < a.length; i++) out += (i === 0 ? '' : ',') + jsonString(a[i].path);
+  return out + ']';
+}
+
+/** The user object for a uid: OCSF keeps the id as a string, and numerically in uid_numeric. */
+function userJson(uid: number): string {
+  return '{"uid":"' + uid + '","uid_numeric":' + uid + '}';
+}
+
+/** The file object of an executable path ("" when unknown: no file object). */
+function fileJson(path: string): string {
+  if (path === '') return '';
+  const slash = path.lastIndexOf('/');
+  return ',"file":{"name":' + jsonString(slash < 0 ? path : path.slice(slash + 1)) + ',"path":' + jsonString(path)
+    + ',"type_id":1,"type":"Regular File"}';
+}
+
+/** A process object with its own details only (no parent, no ancestry), without the closing brace. */
+function processBody(v: ProcessView, path: string, cmdline: string): string {
+  return '{"pid":' + v.pid
+    + ',"uid":' + jsonString(v.entityId)
+    + ',"name":' + jsonString(path === v.path ? exeName(v) : baseName(path, v.comm))
+    + ',"path":' + jsonString(path)
+    + ',"cmd_line":' + jsonString(cmdline)
+    + ',"created_time":' + createdMs(v)
+    + (v.cwd === null ? '' : ',"working_directory":' + jsonString(v.cwd))
+    + ',"user":' + userJson(v.euid)
+    + fileJson(path);
+}
+
+function baseName(path: string, fallback: string): string {
+  if (path === '') return fallback;
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? path : path.slice(slash + 1);
+}
+
+/** A parent known only by pid and maybe entity id. */
+function processRef(pid: number, entityId: string | null): string {
+  return '{"pid":' + pid + (entityId === null ? '' : ',"uid":' + jsonString(entityId)) + '}';
+}
+
+export class OcsfFormat implements EventFormat {
+  readonly name = 'ocsf' as const;
+  private readonly clock: EventClock;
+  private readonly boot: string;
+  /** `,"metadata":…,"device":{…}` — constant per daemon. */
+  private readonly constantPart: string;
+  /** metadata's product and schema version. */
+  private readonly productPart: string;
+  private readonly ancestors = new AncestorTextCache(processEntity);
+
+  constructor(opts: OcsfFormatOptions) {
+    this.clock = opts.clock;
+    this.boot = bootPrefix(opts.clock.bootId);
+    const h = opts.host;
+    this.constantPart = ',"device":{"hostname":' + jsonString(h.hostname)
+      + ',"name":' + jsonString(h.hostIdentifier)
+      + (h.machineId === null ? '' : ',"uid":' + jsonString(h.machineId))
+      + ',"boot_uid":' + jsonString(h.bootId)
+      + ',"type_id":0,"type":"Unknown"}';
+    this.productPart = ',"product":{"name":"ancestryd","vendor_name":"ancestryd","version":' + jsonString(opts.productVersion ?? 'unknown') + '}'
+      + ',"version":"' + OCSF_VERSION + '"';
+  }
+
+  private head(activity: string, ktimeNs: number, id: string): string {
+    return '{' + activity + ',"time":' + epochMs(this.clock, BigInt(ktimeNs))
+      + ',"metadata":{"uid":"' + id + '"' + this.productPart + '}' + this.constantPart;
+  }
+
+  // OCSF lines are built as strings (not the default format), then copied in.
+  writeExec(l: ExecLineage, out: LineBuffer): void {
+    out.utf8(this.exec(l));
+  }
+
+  writeFork(f: ForkEventView, out: LineBuffer): void {
+    out.utf8(this.fork(f));
+  }
+
+  writeExit(e: ExitEventView, out: LineBuffer): void {
+    out.utf8(this.exit(e));
+  }
+
+  exec(l: ExecLineage): string {
+    const r = l.record;
+    const p = l.process;
+    const failed = r.kind === 'exec_failed';
+    const path = failed || p.path === '' ? r.filename : p.path;
+    const cmdline = failed ? r.argv.join(' ') : p.cmdline;
+    const a = l.ancestry;
+    const parent = a.length > 0 ? processBody(a[0], a[0].path, a[0].cmdline) + '}' : processRef(p.ppid, p.parentEntityId);
+    return this.head(LAUNCH, r.ktimeNs, eventId(this.boot, r.kind, r.ktimeNs, r.tid)) + EXEC
+      + (failed ? ',"status_id":2,"status":"Failure","status_code":"' + errnoName(-r.ret) + '"' : SUCCESS)
+      + ',"process":' + processBody(p, path, cmdline)
+      + ',"tid":' + r.tid
+      + ',"parent_process":' + parent
+      + ',"ancestry":' + joinAncestry(this.ancestors, a, '[', ',', ']')
+      + ',"lineage":' + lineageJson(a) + '}'
+      + ',"actor":{"process":' + parent + '}'
+      + ',"unmapped":{"ancestry_complete":' + l.complete
+      + ',"ancestry_incomplete_reason":' + (l.incompleteReason === null ? 'null' : '"' + l.incompleteReason + '"')
+      + ',"argv_truncated":' + (failed ? argvTruncated(r) : p.argvTruncated)
+      + ',"current_parent":{"pid":' + p.currentPpid + ',"uid":' + jsonString(p.currentParentEntityId ?? '') + '}'
+      + (l.missingAncestor === null ? '' : ',"missing_ancestor":{"pid":' + l.missingAncestor.pid
+        + ',"uid":' + (l.missingAncestor.entityId === null ? 'null' : jsonString(l.missingAncestor.entityId)) + '}')
+      + ',"real_uid":' + p.uid + ',"real_gid":' + p.gid + ',"egid":' + p.egid
+      + ',"login_uid":' + r.loginuid
+      + ',"cgroup_id":"' + r.cgroupId + '","pid_ns":' + r.pidNs + ',"mnt_ns":' + r.mntNs + '}}';
+  }
+
+  fork(f: ForkEventView): string {
+    const r = f.record;
+    const p = f.process;
+    const parent = f.parent !== null ? processBody(f.parent, f.parent.path, f.parent.cmdline) + '}' : processRef(r.parentTgid, p.parentEntityId);
+    return this.head(LAUNCH, r.ktimeNs, eventId(this.boot, 'fork', r.ktimeNs, r.childTgid)) + FORK + SUCCESS
+      + ',"process":' + processBody(p, p.path, p.cmdline) + ',"parent_process":' + parent + '}'
+      + ',"actor":{"process":' + parent + '}'
+      + ',"unmapped":{"clone_flags":' + r.cloneFlags + ',"creator_pid":' + r.creatorTgid + '}}';
+  }
+
+  exit(e: ExitEventView): string {
+    const r = e.record;
+    const p = e.process;
+    const self = processBody(p, p.path, p.cmdline) + ',"terminated_time":' + epochMs(this.clock, BigInt(r.ktimeNs))
+      + ',"parent_process":' + processRef(r.ppid, p.parentEntityId) + '}';
+    return this.head(TERMINATE, r.ktimeNs, eventId(this.boot, 'exit', r.ktimeNs, r.tgid)) + SUCCESS
+      + ',"exit_code":' + r.exitCode
+      + ',"process":' + self
+      + ',"actor":{"process":' + self + '}'
+      + ',"unmapped":{"signal":' + r.signal + ',"core_dumped":' + r.coreDumped + ',"wait_status":' + r.status + '}}';
+  }
+}

@@ -17,7 +17,7 @@ import { closeSync, fstatSync, openSync } from 'node:fs';
 import type { CollectorOptions } from '../collector';
 import type { PreflightOptions } from '../collector/preflight';
 import { AncestrydError, isAncestrydError } from '../errors';
-import type { EventType, FormatName } from '../events';
+import type { AncestryDetail, EventType, FormatName } from '../events';
 import type { FsyncPolicy } from '../sinks/fsync-policy';
 import type { FileSinkOptions } from '../sinks/file/config';
 import { KAFKA_OPTION_NAMES, parseKafkaConfig, type KafkaSinkConfig } from '../sinks/kafka/config';
@@ -78,6 +78,7 @@ export interface AncestrydConfig {
     /** Effective: exec always; exec_failed only when exec_failed_events is on. */
     readonly types: readonly EventType[];
     readonly format: FormatName;
+    readonly ancestryDetail: AncestryDetail;
     readonly numerics: boolean;
     /** OsqueryFormatOptions.names: the logger_event_name for exec and exec_failed rows. */
     readonly osqueryNames: Readonly<Partial<Record<EventType, string>>>;
@@ -298,6 +299,7 @@ function build(v: OptionValues, sources: Record<OptionName, ValueSource>, config
     events: {
       types,
       format: v.logger_format,
+      ancestryDetail: v.process_ancestry_detail,
       numerics: v.logger_numerics,
       osqueryNames: { exec: v.logger_event_name, exec_failed: v.logger_event_name },
       hostIdentifier: v.host_identifier,

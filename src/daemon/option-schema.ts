@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { CACHE_SIZE_RANGE, CACHE_TTL_RANGE, MAX_DEPTH_RANGE } from '../ancestry';
 import { isAncestrydError } from '../errors';
 import { Limits } from '../collector/layout';
-import { DEFAULT_OSQUERY_NAMES, EVENT_TYPES, FORMAT_NAMES } from '../events';
+import { ANCESTRY_DETAILS, DEFAULT_OSQUERY_NAMES, EVENT_TYPES, FORMAT_NAMES } from '../events';
 import { FILE_SINK_DEFAULTS } from '../sinks/file/config';
 import { KAFKA_OPTIONS, type KafkaOptionSpec } from '../sinks/kafka/config';
 import type { KafkaOptionValue } from '../sinks/kafka/config';
@@ -138,6 +138,12 @@ export const OPTIONS = {
     group: 'ancestry', min: MAX_DEPTH_RANGE[0], max: Math.min(MAX_DEPTH_RANGE[1], Limits.ET_CHAIN_MAX), default: Limits.ET_CHAIN_DEFAULT,
     doc: 'Ancestors reported per exec (nearest first). Also the depth the kernel program walks, so it is fixed at load: '
       + 'changing it needs a restart. A deeper tree is reported incomplete (reason depth_cap).',
+  }),
+  process_ancestry_detail: oneOf(ANCESTRY_DETAILS, {
+    group: 'ancestry', default: 'full',
+    doc: 'How much of each ancestor every exec line carries, in every format: full (every field), compact (entity_id, pid, ppid, '
+      + 'exe_name, path, proc_time_hr; osquery names) or ids (entity ids only). Every exec repeats its whole chain, so this sets '
+      + 'most of the volume downstream (docs/benchmarks.md has bytes per exec).',
   }),
   process_ancestry_cache_ttl: integer({
     group: 'ancestry', min: CACHE_TTL_RANGE[0], max: CACHE_TTL_RANGE[1], unit: 'seconds', default: 300, reloadable: true,

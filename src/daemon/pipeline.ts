@@ -69,7 +69,7 @@ export class Pipeline {
     this.host = resolveHost(cfg, this.clock.bootId);
     this.format = createFormat(cfg.events.format, {
       host: this.host, clock: this.clock, names: cfg.events.osqueryNames, numerics: cfg.events.numerics,
-      productVersion: packageInfo().version,
+      productVersion: packageInfo().version, ancestryDetail: cfg.events.ancestryDetail,
     });
     this.table = new ProcessTable({
       clock: this.clock,

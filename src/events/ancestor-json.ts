@@ -10,7 +10,7 @@
  * that are not UTF-8 into \xNN, so any path or argv yields valid JSON
  * (issue 3: the replaced system emitted invalid JSON for quoted argv).
  *
- * Fields, in order:
+ * Fields of a full element, in order:
  *   exe_name          basename of path, or comm when the path is unknown
  *   pid, ppid         ppid is the fork-time parent, the one the lineage follows
  *   path, cmdline     cmdline is argv joined with spaces
@@ -26,9 +26,19 @@
 import { exeName, type ProcessView } from '../ancestry/process-view';
 import { jsonString } from './json-text';
 
+/**
+ * How much of each ancestor an exec line carries (process_ancestry_detail):
+ * full, every field below; compact, what a detection joins on and reads
+ * (entity_id, pid, ppid, exe_name, path, proc_time_hr); ids, the entity id
+ * alone, as Elastic's endpoint ships ancestry. Every exec line repeats its
+ * whole chain, so this decides most of the volume a SIEM ingests and bills.
+ */
+export type AncestryDetail = 'full' | 'compact' | 'ids';
+export const ANCESTRY_DETAILS: readonly AncestryDetail[] = ['full', 'compact', 'ids'];
+
 /** One element, rendered afresh (formats cache it: lineage-element.ts). */
-export function ancestorJson(v: ProcessView): string {
-  return render(v);
+export function ancestorJson(v: ProcessView, detail: AncestryDetail = 'full'): string {
+  return detail === 'full' ? render(v) : detail === 'compact' ? renderCompact(v) : jsonString(v.entityId);
 }
 
 /** A whole lineage as a JSON array: the value of osquery's ancestry column. */
@@ -48,6 +58,16 @@ function epochSeconds(ns: string): string {
 
 function str(s: string | null): string {
   return s === null ? 'null' : jsonString(s);
+}
+
+function renderCompact(v: ProcessView): string {
+  return '{"entity_id":' + str(v.entityId)
+    + ',"pid":' + v.pid
+    + ',"ppid":' + v.ppid
+    + ',"exe_name":' + str(exeName(v))
+    + ',"path":' + str(v.path)
+    + ',"proc_time_hr":' + v.startEpochNs.toString()
+    + '}';
 }
 
 function render(v: ProcessView): string {

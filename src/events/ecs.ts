@@ -17,15 +17,17 @@
  * - process.parent is the fork-time parent (the lineage's first element).
  * - process.Ext.ancestry: the ancestors' entity ids, nearest parent first, as
  *   Elastic's endpoint ships them and Kibana's process analyzer follows them.
- * - ancestryd.ancestry: the full ancestor objects, nearest first, each with
- *   pid, entity_id, executable, name, command_line, start, user.id,
- *   parent.{pid,entity_id}. Earlier versions wrote them to process.ancestry,
- *   which is not an ECS field.
+ * - ancestryd.ancestry: the ancestor objects, nearest first, each with pid,
+ *   entity_id, executable, name, command_line, start, user.id,
+ *   parent.{pid,entity_id}; at process_ancestry_detail=compact only pid,
+ *   entity_id, executable, name, start and parent.pid; left out at ids.
+ *   Earlier versions wrote them to process.ancestry, not an ECS field.
  * - host.id is /etc/machine-id (boot-independent), host.boot.id the boot.
  */
 import { exeName, type ExecLineage, type ExitEventView, type ForkEventView, type ProcessView } from '../ancestry/process-view';
 import { argvTruncated } from '../collector/decode';
 import { jsonString } from './json-text';
+import type { AncestryDetail } from './ancestor-json';
 import { AncestorTextCache, joinAncestry } from './lineage-element';
 import type { LineBuffer } from './line-buffer';
 import {
@@ -38,6 +40,8 @@ export const ECS_VERSION = '9.4.0';
 export interface EcsFormatOptions {
   host: HostIdentity;
   clock: EventClock;
+  /** process_ancestry_detail: full or compact objects in ancestryd.ancestry, or none (ids: process.Ext.ancestry has them). */
+  ancestryDetail?: AncestryDetail;
   /** Epoch ms for event.created; Date.now by default (tests pin it). */
   nowMs?: () => number;
 }
@@ -56,6 +60,16 @@ function entityIdsJson(a: readonly ProcessView[]): string {
   let out = '[';
   for (let i = 0; i < a.length; i++) out += (i === 0 ? '' : ',') + jsonString(a[i].entityId);
   return out + ']';
+}
+
+/** One element of ancestryd.ancestry at compact detail. */
+function ancestorEcsCompact(v: ProcessView): string {
+  return '{"pid":' + v.pid
+    + ',"entity_id":' + jsonString(v.entityId)
+    + ',"executable":' + jsonString(v.path)
+    + ',"name":' + jsonString(exeName(v))
+    + ',"start":"' + isoFromEpochNs(v.startEpochNs) + '"'
+    + ',"parent":{"pid":' + v.ppid + '}}';
 }
 
 /** One element of ancestryd.ancestry. */
@@ -94,9 +108,12 @@ export class EcsFormat implements EventFormat {
   private readonly nowMs: () => number;
   /** `,"ecs":…,"host":{…}` — constant per daemon. */
   private readonly hostPart: string;
-  private readonly ancestors = new AncestorTextCache(ancestorEcs);
+  /** null at detail ids: no ancestryd.ancestry. */
+  private readonly ancestors: AncestorTextCache<string> | null;
 
   constructor(opts: EcsFormatOptions) {
+    const detail = opts.ancestryDetail ?? 'full';
+    this.ancestors = detail === 'ids' ? null : new AncestorTextCache(detail === 'full' ? ancestorEcs : ancestorEcsCompact);
     this.clock = opts.clock;
     this.boot = bootPrefix(opts.clock.bootId);
     this.nowMs = opts.nowMs ?? Date.now;
@@ -156,8 +173,8 @@ export class EcsFormat implements EventFormat {
       + ',' + (a.length > 0 ? parentEcs(a[0]) : parentRefEcs(p.ppid, p.parentEntityId))
       + ',"Ext":{"ancestry":' + entityIdsJson(a) + '}}'
       + (failed ? ',"error":{"code":"' + errnoName(-r.ret) + '"}' : '')
-      + ',"ancestryd":{"ancestry":' + joinAncestry(this.ancestors, a, '[', ',', ']')
-      + ',"ancestry_complete":' + l.complete
+      + ',"ancestryd":{' + (this.ancestors === null ? '' : '"ancestry":' + joinAncestry(this.ancestors, a, '[', ',', ']') + ',')
+      + '"ancestry_complete":' + l.complete
       + ',"ancestry_incomplete_reason":' + (l.incompleteReason === null ? 'null' : '"' + l.incompleteReason + '"')
       + ',"argv_truncated":' + (failed ? argvTruncated(r) : p.argvTruncated)
       + ',"current_parent":{"pid":' + p.currentPpid

@@ -11,6 +11,7 @@ export { ECS_VERSION } from './ecs';
 export { OCSF_VERSION } from './ocsf';
 
 export type FormatOptions = OsqueryFormatOptions & { productVersion?: string };
+export { ANCESTRY_DETAILS, type AncestryDetail } from './ancestor-json';
 
 export function createFormat(name: FormatName, opts: FormatOptions): EventFormat {
   switch (name) {

@@ -10,7 +10,7 @@
  * resync, late /proc reads), and a missed invalidation once left an
  * ancestor's uid stale after a resync (issue 11).
  */
-import { ancestorJson } from './ancestor-json';
+import { ancestorJson, type AncestryDetail } from './ancestor-json';
 import type { ProcessView } from '../ancestry/process-view';
 import { embedJson } from './json-text';
 
@@ -18,8 +18,8 @@ import { embedJson } from './json-text';
  * ancestorJson() escaped for embedding in a JSON string (osquery's ancestry
  * column): equal to JSON.stringify(ancestorJson(v)) without its outer quotes.
  */
-export function ancestorJsonEmbedded(view: ProcessView): string {
-  return embedJson(ancestorJson(view));
+export function ancestorJsonEmbedded(view: ProcessView, detail: AncestryDetail = 'full'): string {
+  return embedJson(ancestorJson(view, detail));
 }
 
 interface CachedText<T> {

@@ -15,7 +15,8 @@
  * - process.ancestry: OCSF's native ancestry, process_entity objects (pid,
  *   uid = our entity id, name, path, cmd_line, created_time), nearest parent
  *   first; process.lineage: the same ancestors' paths; process.parent_process:
- *   the parent as a process object.
+ *   the parent as a process object. process_ancestry_detail=compact leaves
+ *   cmd_line out of the ancestry; ids keeps only each uid, and no lineage.
  * - Times are epoch ms (timestamp_t); uids and user ids are strings.
  * - `process` comes before `actor` in the line, and its `uid` is its first
  *   uid: src/sinks/kafka/message-key.ts finds the entity id there.
@@ -25,6 +26,7 @@
 import { exeName, type ExecLineage, type ExitEventView, type ForkEventView, type ProcessView } from '../ancestry/process-view';
 import { argvTruncated } from '../collector/decode';
 import { jsonString } from './json-text';
+import type { AncestryDetail } from './ancestor-json';
 import { AncestorTextCache, joinAncestry } from './lineage-element';
 import type { LineBuffer } from './line-buffer';
 import {
@@ -39,6 +41,8 @@ export interface OcsfFormatOptions {
   clock: EventClock;
   /** metadata.product.version; "unknown" when not given. */
   productVersion?: string;
+  /** process_ancestry_detail: process_entity objects without cmd_line at compact, uid alone and no lineage at ids. */
+  ancestryDetail?: AncestryDetail;
 }
 
 const CLASS = '"category_uid":1,"category_name":"System Activity","class_uid":1007,"class_name":"Process Activity"'
@@ -65,6 +69,18 @@ function processEntity(v: ProcessView): string {
     + ',"path":' + jsonString(v.path)
     + ',"cmd_line":' + jsonString(v.cmdline)
     + ',"created_time":' + createdMs(v) + '}';
+}
+
+function processEntityCompact(v: ProcessView): string {
+  return '{"pid":' + v.pid
+    + ',"uid":' + jsonString(v.entityId)
+    + ',"name":' + jsonString(exeName(v))
+    + ',"path":' + jsonString(v.path)
+    + ',"created_time":' + createdMs(v) + '}';
+}
+
+function processEntityId(v: ProcessView): string {
+  return '{"uid":' + jsonString(v.entityId) + '}';
 }
 
 /** process.lineage: the ancestors' executable paths, nearest first. */
@@ -119,9 +135,13 @@ export class OcsfFormat implements EventFormat {
   private readonly constantPart: string;
   /** metadata's product and schema version. */
   private readonly productPart: string;
-  private readonly ancestors = new AncestorTextCache(processEntity);
+  private readonly ancestors: AncestorTextCache<string>;
+  private readonly withLineage: boolean;
 
   constructor(opts: OcsfFormatOptions) {
+    const detail = opts.ancestryDetail ?? 'full';
+    this.ancestors = new AncestorTextCache(detail === 'full' ? processEntity : detail === 'compact' ? processEntityCompact : processEntityId);
+    this.withLineage = detail !== 'ids';
     this.clock = opts.clock;
     this.boot = bootPrefix(opts.clock.bootId);
     const h = opts.host;
@@ -166,7 +186,7 @@ export class OcsfFormat implements EventFormat {
       + ',"tid":' + r.tid
       + ',"parent_process":' + parent
       + ',"ancestry":' + joinAncestry(this.ancestors, a, '[', ',', ']')
-      + ',"lineage":' + lineageJson(a) + '}'
+      + (this.withLineage ? ',"lineage":' + lineageJson(a) : '') + '}'
       + ',"actor":{"process":' + parent + '}'
       + ',"unmapped":{"ancestry_complete":' + l.complete
       + ',"ancestry_incomplete_reason":' + (l.incompleteReason === null ? 'null' : '"' + l.incompleteReason + '"')

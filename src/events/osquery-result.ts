@@ -14,14 +14,15 @@
  * - columns come sorted by name, as osquery's row map emits them. Values are
  *   strings, or numbers when `numerics` is on (osquery's
  *   --log_numerics_as_numbers). An unknown value is "" in both modes.
- * - `ancestry` is a JSON string (array, nearest parent first; see
- *   lineage-element.ts). When the walk stopped at an ancestor it could not
+ * - `ancestry` is a JSON string (array, nearest parent first; elements as
+ *   ancestor-json.ts renders them at process_ancestry_detail). When the walk stopped at an ancestor it could not
  *   find, missing_ancestor_pid/_entity_id name it. Epoch-ns values exceed 2^53 and are written as exact
  *   digits: quoted in string mode, raw in numerics mode.
  */
 import type { ExecLineage, ExitEventView, ForkEventView } from '../ancestry/process-view';
 import { argvTruncated } from '../collector/decode';
 import { AncestrydError } from '../errors';
+import type { AncestryDetail } from './ancestor-json';
 import { jsonContent } from './json-text';
 import { LineBuffer } from './line-buffer';
 import { AncestorTextCache, ancestorJsonEmbedded, flatten } from './lineage-element';
@@ -39,6 +40,8 @@ export interface OsqueryFormatOptions {
   numerics?: boolean;
   /** osquery decorations (string → string); omitted from the line when empty. */
   decorations?: Readonly<Record<string, string>>;
+  /** How much of each ancestor the lines carry (process_ancestry_detail); default full. */
+  ancestryDetail?: AncestryDetail;
 }
 
 export const DEFAULT_OSQUERY_NAMES: Readonly<Record<EventType, string>> = {
@@ -133,7 +136,7 @@ export class OsqueryResultFormat implements EventFormat {
   private readonly forkSep: readonly string[];
   private readonly exitSep: readonly string[];
   /** Lineage elements as UTF-8, pre-escaped: the column is a JSON string holding the array. */
-  private readonly ancestors = new AncestorTextCache((v) => Buffer.from(ancestorJsonEmbedded(v), 'utf8'));
+  private readonly ancestors: AncestorTextCache<Buffer>;
   private readonly prefixSec: Record<EventType, number> = { exec: NaN, exec_failed: NaN, fork: NaN, exit: NaN };
   private readonly prefixText: Record<EventType, string> = { exec: '', exec_failed: '', fork: '', exit: '' };
   private readonly prefixBytes: Record<EventType, Buffer> = {
@@ -143,6 +146,8 @@ export class OsqueryResultFormat implements EventFormat {
   private readonly scratch = new LineBuffer(16 * 1024);
 
   constructor(opts: OsqueryFormatOptions) {
+    const detail = opts.ancestryDetail ?? 'full';
+    this.ancestors = new AncestorTextCache((v) => Buffer.from(ancestorJsonEmbedded(v, detail), 'utf8'));
     this.clock = opts.clock;
     this.boot = bootPrefix(opts.clock.bootId);
     const numerics = opts.numerics ?? false;

@@ -11,8 +11,8 @@ import { checkEcs } from '../support/ecs-reference';
 import { checkOcsf } from '../support/ocsf-reference';
 
 /** Run the daemon with `format`, make a tagged shell fork, exec, fail an exec and exit; every line it wrote. */
-async function linesFrom(format: string, tag: string): Promise<unknown[]> {
-  const d = await DaemonHarness.create([`--logger_format=${format}`, '--event_types=exec,exec_failed,fork,exit']);
+async function linesFrom(format: string, tag: string, extra: string[] = []): Promise<unknown[]> {
+  const d = await DaemonHarness.create([`--logger_format=${format}`, '--event_types=exec,exec_failed,fork,exit', ...extra]);
   try {
     await d.start();
     const r = spawnSync('/bin/sh', ['-c', `/bin/true ${tag}; /nonexistent-${tag} 2>/dev/null; (/bin/echo ${tag} >/dev/null); exit 0`]);
@@ -66,5 +66,20 @@ describe('lines in each schema, from the real kernel', () => {
     assert.equal(a[0].uid, exec.process.parent_process!.uid, 'nearest parent first');
     assert.equal(exec.actor.process.uid, a[0].uid, 'the actor is the parent');
     assert.equal(exec.process.lineage!.length, a.length);
+  });
+
+  it('process_ancestry_detail=compact and ids: every format carries that much of each ancestor, ECS and OCSF still valid', async () => {
+    for (const detail of ['compact', 'ids'] as const) {
+      const tag = `detail-${detail}-${process.pid}`;
+      const osq = (await linesFrom('osquery', tag, [`--process_ancestry_detail=${detail}`])) as { name: string; columns: Record<string, string> }[];
+      const row = osq.find((x) => x.name === 'process_events' && x.columns.cmdline === `/bin/true ${tag}`);
+      assert.ok(row, `${detail}: the tagged exec row`);
+      const a = JSON.parse(row.columns.ancestry) as unknown[];
+      assert.ok(a.length >= 2 && (a.at(-1) as { pid?: number }).pid === (detail === 'ids' ? undefined : 1), detail);
+      if (detail === 'ids') assert.ok(a.every((e) => typeof e === 'string'), 'entity ids only');
+      else assert.deepEqual(Object.keys(a[0] as object), ['entity_id', 'pid', 'ppid', 'exe_name', 'path', 'proc_time_hr']);
+      for (const doc of await linesFrom('ecs', tag, [`--process_ancestry_detail=${detail}`])) assert.deepEqual(checkEcs(doc).problems, [], `${detail}: ${JSON.stringify(doc)}`);
+      for (const doc of await linesFrom('ocsf', tag, [`--process_ancestry_detail=${detail}`])) assert.deepEqual(checkOcsf(doc), [], `${detail}: ${JSON.stringify(doc)}`);
+    }
   });
 });

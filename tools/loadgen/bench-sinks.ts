@@ -4,12 +4,14 @@
  * µs/event, RSS and events lost.
  *
  *   node --expose-gc dist/tools/loadgen/bench-sinks.js [--events 200000] [--runs 5] [--depth 10]
- *     [--tls-events 50000] [--only format|format-cold|spool|file|tls]
+ *     [--tls-events 50000] [--only format|format-cold|detail|spool|file|tls]
  *
  * Cases:
  *   format osquery/ecs/ocsf  ExecLineage (depth ancestors) → JSON line; 1024 lineages in
  *                            rotation, so ancestors repeat as in real process trees
  *   … cold ancestors         every ancestor view new (the render cache never hits)
+ *   <format> <detail> depth  each format at each process_ancestry_detail, at depth 10 and the
+ *                            default depth: µs and bytes per exec line
  *   spool append             lines → disk spool (one write(2) per group of 100)
  *   spool append+read+ack    the spool's whole cycle, as the driver runs it
  *   file sink, deliver only  pre-serialized lines → spool → results log
@@ -26,6 +28,8 @@ import { join } from 'node:path';
 import type { ExecLineage } from '../../src/ancestry/process-view';
 import { EcsFormat } from '../../src/events/ecs';
 import { OcsfFormat } from '../../src/events/ocsf';
+import { ANCESTRY_DETAILS, createFormat, FORMAT_NAMES } from '../../src/events';
+import { Limits } from '../../src/collector/layout';
 import { OsqueryResultFormat } from '../../src/events/osquery-result';
 import type { EventFormat } from '../../src/events/schema';
 import { FileSink } from '../../src/sinks/file/file-sink';
@@ -105,14 +109,29 @@ async function measure(runs: number, events: number, body: (run: number) => Prom
 const lineages: ExecLineage[] = [];
 for (let i = 0; i < 1024; i++) lineages.push(makeLineage(DEPTH, 3_600_000_000_000 + i * 1_000_003));
 
-function formatBench(name: string, f: EventFormat): Promise<void> {
-  let bytes = 0;
+function formatBench(name: string, f: EventFormat, pool: readonly ExecLineage[] = lineages): Promise<void> {
   return measure(RUNS, EVENTS, () => {
-    let b = 0;
-    for (let i = 0; i < EVENTS; i++) b += f.exec(lineages[i & 1023]).length;
-    bytes = b / EVENTS;
-    return 0;
-  }).then((s) => report(name, s, `${bytes.toFixed(0)} B/event`));
+    let n = 0;
+    for (let i = 0; i < EVENTS; i++) n += f.exec(pool[i & 1023]).length;
+    return n < 0 ? 1 : 0;
+  }).then((s) => {
+    let bytes = 0;
+    for (const l of pool) bytes += Buffer.byteLength(f.exec(l)) + 1;
+    report(name, s, `${(bytes / pool.length).toFixed(0)} B/event`);
+  });
+}
+
+/** Every format at every process_ancestry_detail, at depth 10 and at the default depth: formatting cost and bytes per exec line (newline included). */
+async function detailBench(): Promise<void> {
+  for (const depth of [10, Limits.ET_CHAIN_DEFAULT]) {
+    const pool: ExecLineage[] = [];
+    for (let i = 0; i < 1024; i++) pool.push(makeLineage(depth, 3_600_000_000_000 + i * 1_000_003));
+    for (const format of FORMAT_NAMES) {
+      for (const detail of ANCESTRY_DETAILS) {
+        await formatBench(`${format} ${detail} depth ${depth}`, createFormat(format, { host, clock, ancestryDetail: detail }), pool);
+      }
+    }
+  }
 }
 
 /** Every ancestor a view never rendered before: the lineage-element cache cannot help. */
@@ -353,6 +372,7 @@ async function main(): Promise<void> {
   await named('format-cold', () => coldFormatBench('format osquery, cold ancestors', () => new OsqueryResultFormat({ host, clock })));
   await named('format-cold', () => coldFormatBench('format ecs, cold ancestors', () => new EcsFormat({ host, clock })));
   await named('format-cold', () => coldFormatBench('format ocsf, cold ancestors', () => new OcsfFormat({ host, clock })));
+  await named('detail', () => detailBench());
   await named('spool', () => spoolBench(false));
   await named('spool', () => spoolBench(true));
   await named('file', () => fileBench(true, true));

@@ -280,7 +280,7 @@ describe('collector lifecycle', () => {
     const [fd0, map0] = [fds(), maps()];
     const h = new CollectorHarness();
     assert.ok(fds() > fd0, 'the collector holds descriptors while open');
-    assert.equal(maps(), map0 + 2, 'consumer page and data area are mapped while open');
+    assert.equal(maps(), map0 + 3, 'consumer page, data area and the et_consumer flag are mapped while open');
     await run('/bin/true', []);
     await h.close();
     await h.close();

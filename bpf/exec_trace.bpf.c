@@ -33,7 +33,10 @@ enum {
 	 * prove, so these bounds size the buffer.
 	 */
 	CHAIN_BYTES = ET_CHAIN_MAX * 16,
-	ARGV_OFF_MAX = CHAIN_BYTES + ET_FILENAME_MAX,
+	EXE_OFF_MAX = CHAIN_BYTES + ET_FILENAME_MAX,
+	ARGV_OFF_MAX = EXE_OFF_MAX + ET_EXE_MAX,
+	/* One path component (NAME_MAX) past the end of the exe buffer. */
+	NAME_MAX_BYTES = 256,
 	/* One argv[] string read back from a failed exec. */
 	FAILED_ARG_MAX = 4096,
 	SCRATCH_TAIL = ARGV_OFF_MAX + ET_ARGV_MAX + FAILED_ARG_MAX,
@@ -112,6 +115,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct et_scratch);
 } et_scratch SEC(".maps");
+
+/*
+ * The resolved exe path is built here backwards, component by component,
+ * then copied into the record. Per CPU: exec runs with preemption off.
+ */
+struct et_exe_buf {
+	char b[ET_EXE_MAX + NAME_MAX_BYTES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct et_exe_buf);
+} et_exe_buf SEC(".maps");
 
 static __always_inline void count(__u32 kind, bool dropped)
 {
@@ -283,7 +301,7 @@ static __always_inline void fill_exec_ids(struct et_exec *r, struct task_struct 
 	r->sessionid = sessionid_of(task);
 	r->pid_ns = pid_ns_inum(task);
 	r->mnt_ns = mnt_ns_inum(task);
-	r->_pad = 0;
+	r->exe_len = 0;
 	r->_pad2 = 0;
 	r->start_ns = group_start(task);
 	r->parent_start_ns = group_start(parent);
@@ -344,6 +362,144 @@ static __always_inline __u64 filename_into(struct et_scratch *s, __u64 off, cons
 	return n - 1;
 }
 
+/* State of the exe path walk, on the stack of et_exec for bpf_loop. */
+struct exe_walk {
+	struct dentry *dentry;
+	struct mount *mnt;
+	struct dentry *root;
+	struct vfsmount *root_mnt;
+	__u32 pos;   /* the path built so far starts at et_exe_buf.b[pos] */
+	__u32 done;
+	__u32 flags;
+};
+
+static __always_inline struct vfsmount *mnt_of(struct mount *m)
+{
+	return (void *)m + bpf_core_field_offset(struct mount, mnt);
+}
+
+/* Prepend "/<name of d>" to the path in et_exe_buf; false when it does not fit. */
+static __always_inline bool exe_prepend(struct exe_walk *w, struct dentry *d)
+{
+	struct et_exe_buf *buf;
+	struct qstr name;
+	__u32 zero = 0, len, pos;
+
+	buf = bpf_map_lookup_elem(&et_exe_buf, &zero);
+	if (!buf)
+		return false;
+	name = BPF_CORE_READ(d, d_name);
+	len = name.len;
+	if (len > NAME_MAX_BYTES - 1)
+		len = NAME_MAX_BYTES - 1;
+	if (w->pos < len + 1) {
+		w->flags |= ET_EXEC_EXE_TRUNCATED;
+		return false;
+	}
+	w->pos -= len + 1;
+	pos = w->pos & (ET_EXE_MAX - 1);
+	buf->b[pos] = '/';
+	bpf_probe_read_kernel(&buf->b[pos + 1], len & (NAME_MAX_BYTES - 1), name.name);
+	return true;
+}
+
+/*
+ * One step of d_path's walk: the process's root ends it; at the root of a
+ * mount, continue from its mountpoint in the parent mount; else prepend
+ * "/<name>" and go to the parent dentry. A mount attached nowhere (another
+ * namespace, a detached tree) ends it; a dentry that is its own parent
+ * without being a mount's root is a pseudo file (memfd), named "/<name>"
+ * as d_path's d_dname would.
+ */
+static long exe_walk_step(__u64 i, void *ctx)
+{
+	struct exe_walk *w = ctx;
+	/* Locals: BPF_CORE_READ would relocate w's own fields too. */
+	struct dentry *d = w->dentry;
+	struct mount *m = w->mnt;
+	struct vfsmount *vfs = mnt_of(m);
+	struct dentry *mnt_root = BPF_CORE_READ(vfs, mnt_root);
+	struct dentry *up = BPF_CORE_READ(d, d_parent);
+
+	if (d == w->root && vfs == w->root_mnt) {
+		w->done = 1;
+		return 1;
+	}
+	if (d == mnt_root) {
+		struct mount *parent = BPF_CORE_READ(m, mnt_parent);
+
+		if (parent == m) {
+			w->done = 1;
+			return 1;
+		}
+		w->dentry = BPF_CORE_READ(m, mnt_mountpoint);
+		w->mnt = parent;
+		return 0;
+	}
+	if (!exe_prepend(w, d) || d == up) {
+		w->done = 1;
+		return 1;
+	}
+	w->dentry = up;
+	return 0;
+}
+
+/*
+ * The absolute path of the file bprm runs (the interpreter for a script),
+ * as d_path renders it from the process's root, into tail[off]; returns its
+ * length. bpf_d_path is not allowed in tp_btf programs, and bpf_loop keeps
+ * the walk one verified step.
+ */
+static __always_inline __u64 exe_into(struct et_scratch *s, __u64 off, struct task_struct *task,
+				      struct linux_binprm *bprm)
+{
+	struct exe_walk w = {};
+	struct et_exe_buf *buf;
+	struct dentry *dentry, *up;
+	struct file *file;
+	__u32 zero = 0;
+	__u64 len;
+
+	if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)) {
+		s->rec.flags |= ET_EXEC_EXE_UNAVAILABLE;
+		return 0;
+	}
+	file = BPF_CORE_READ(bprm, file);
+	dentry = BPF_CORE_READ(file, f_path.dentry);
+	w.dentry = dentry;
+	w.mnt = (void *)BPF_CORE_READ(file, f_path.mnt) - bpf_core_field_offset(struct mount, mnt);
+	w.root = BPF_CORE_READ(task, fs, root.dentry);
+	w.root_mnt = BPF_CORE_READ(task, fs, root.mnt);
+	w.pos = ET_EXE_MAX;
+	/*
+	 * No name on any filesystem: unlinked (d_unlinked(): unhashed, not a
+	 * root), or a pseudo file such as a memfd (its own parent without
+	 * being its mount's root), which d_path marks "(deleted)" too.
+	 */
+	up = BPF_CORE_READ(dentry, d_parent);
+	if (dentry == up ? dentry != BPF_CORE_READ(file, f_path.mnt, mnt_root) : !BPF_CORE_READ(dentry, d_hash.pprev))
+		s->rec.flags |= ET_EXEC_EXE_DELETED;
+	bpf_loop(ET_EXE_WALK_MAX, exe_walk_step, &w, 0);
+	s->rec.flags |= w.flags;
+	if (!w.done)
+		s->rec.flags |= ET_EXEC_EXE_TRUNCATED;
+	buf = bpf_map_lookup_elem(&et_exe_buf, &zero);
+	if (!buf)
+		return 0;
+	if (w.pos >= ET_EXE_MAX) {
+		/* The root directory itself: "/". */
+		w.pos = ET_EXE_MAX - 1;
+		buf->b[ET_EXE_MAX - 1] = '/';
+	}
+	len = ET_EXE_MAX - w.pos;
+	CLAMP(len, ET_EXE_MAX);
+	CLAMP(off, EXE_OFF_MAX);
+	if (bpf_probe_read_kernel(&s->tail[off], len, &buf->b[w.pos & (ET_EXE_MAX - 1)]))
+		len = 0;
+	s->rec.exe_len = len;
+	return len;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(et_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -373,6 +529,11 @@ int BPF_PROG(et_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 
 	n = filename_into(s, off, BPF_CORE_READ(bprm, filename), false);
 	off += n;
+	if (BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename))
+		s->rec.flags |= ET_EXEC_INTERPRETED;
+	CLAMP(off, EXE_OFF_MAX);
+	exe_into(s, off, task, bprm);
+	off += *(volatile __u16 *)&s->rec.exe_len;
 	CLAMP(off, ARGV_OFF_MAX);
 
 	/* argv is already on the new stack: mm->arg_start..arg_end. */
@@ -421,6 +582,7 @@ static __always_inline void emit_failed_exec(const char *filename, const char *c
 	s->rec.chain_len = fill_chain((struct et_ancestor *)s->tail, ET_CHAIN_MAX, &s->rec.flags, task);
 	off = chain_bytes(s);
 	start = off + filename_into(s, off, filename, true);
+	s->rec.exe_len = 0;
 	CLAMP(start, ARGV_OFF_MAX);
 
 	max = et_cfg.argv_max_bytes;

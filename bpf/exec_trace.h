@@ -18,10 +18,14 @@
 
 enum et_limits {
 	/* Bumped on any incompatible change of a record layout. */
-	ET_FORMAT_VERSION = 1,
+	ET_FORMAT_VERSION = 2,
 	ET_COMM_LEN = 16,
 	/* PATH_MAX: the kernel never hands exec a longer filename. */
 	ET_FILENAME_MAX = 4096,
+	/* Room for the resolved path of the executed file (d_path's PATH_MAX). */
+	ET_EXE_MAX = 4096,
+	/* Dentry and mount steps walked to resolve it. */
+	ET_EXE_WALK_MAX = 256,
 	/* Hard cap on et_config.argv_max_bytes; argv_len is a __u16. */
 	ET_ARGV_MAX = 32768,
 	ET_ARGV_DEFAULT = 4096,
@@ -55,6 +59,17 @@ enum et_exec_flags {
 	 * forked it exited, so ppid need not be the fork-time parent.
 	 */
 	ET_EXEC_PARENT_REAPER = 32,
+	/* exe: the executed file was unlinked (deleted binary, memfd). */
+	ET_EXEC_EXE_DELETED = 64,
+	/* exe: longer than ET_EXE_MAX or deeper than ET_EXE_WALK_MAX; the path is its tail. */
+	ET_EXEC_EXE_TRUNCATED = 128,
+	/* exe: not resolved (the kernel lacks bpf_loop); exe_len is 0. */
+	ET_EXEC_EXE_UNAVAILABLE = 256,
+	/*
+	 * Run through an interpreter (#! script, binfmt_misc): exe is the
+	 * interpreter, filename the script as it was named.
+	 */
+	ET_EXEC_INTERPRETED = 512,
 };
 
 enum et_task_flags {
@@ -95,6 +110,9 @@ struct et_ancestor {
  * Successful or failed exec. The tail follows the fixed part, in order:
  *   struct et_ancestor chain[chain_len];  nearest parent first, via real_parent
  *   char filename[filename_len];          as passed to exec, no NUL
+ *   char exe[exe_len];                    the file that runs, resolved as d_path
+ *                                         would (from the process's root), no NUL;
+ *                                         empty for a failed exec
  *   char argv[argv_len];                  NUL-separated, as in /proc/PID/cmdline
  */
 struct et_exec {
@@ -115,7 +133,7 @@ struct et_exec {
 	__u16 chain_len;
 	__u16 filename_len;
 	__u16 argv_len;
-	__u16 _pad;
+	__u16 exe_len;
 	__u32 _pad2;
 	__u64 start_ns;        /* start_boottime of the thread group */
 	__u64 parent_start_ns; /* start_boottime of ppid */

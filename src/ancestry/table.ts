@@ -511,7 +511,9 @@ export class ProcessTable implements LineageSource {
   private applyImage(e: ProcessEntry, r: ExecRecord): void {
     this.ownedBytes -= imageBytes(e);
     if (e.ownImage) e.pushExecImage();
-    e.setImage(this.intern(r.filename), r.argv, argvTruncated(r));
+    // The file that runs, as the kernel resolved it; the name exec was given
+    // only where the kernel could not resolve it (ET_EXEC_EXE_UNAVAILABLE).
+    e.setImage(this.intern(r.exe !== '' ? r.exe : r.filename), r.argv, argvTruncated(r));
     e.comm = this.intern(r.comm);
     e.uid = r.uid;
     e.gid = r.gid;

@@ -40,7 +40,15 @@ export interface ExecRecord extends RecordBase {
   parentStartNs: bigint;
   cgroupId: bigint;
   comm: string;
+  /** The name exec was given (relative, a symlink, /dev/fd/N: as passed). */
   filename: string;
+  /**
+   * The file that runs, resolved by the kernel from the process's root: the
+   * interpreter for a script (flags ET_EXEC_INTERPRETED; filename is then
+   * the script). '' for a failed exec, or when the kernel could not resolve
+   * it (ET_EXEC_EXE_UNAVAILABLE).
+   */
+  exe: string;
   argv: string[];
   /** Kernel ancestor chain, nearest parent first, from real_parent. */
   chain: ProcessRef[];
@@ -199,8 +207,9 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
   const chainLen = buf.readUInt16LE(off + X.chain_len[0]);
   const filenameLen = buf.readUInt16LE(off + X.filename_len[0]);
   const argvLen = buf.readUInt16LE(off + X.argv_len[0]);
+  const exeLen = buf.readUInt16LE(off + X.exe_len[0]);
   if (chainLen > Limits.ET_CHAIN_MAX || filenameLen > Limits.ET_FILENAME_MAX || argvLen > Limits.ET_ARGV_MAX
-    || EtExec.size + chainLen * ANC_SIZE + filenameLen + argvLen > size) {
+    || exeLen > Limits.ET_EXE_MAX || EtExec.size + chainLen * ANC_SIZE + filenameLen + exeLen + argvLen > size) {
     return fail('tail_overflow', kind);
   }
   let p = off + EtExec.size;
@@ -210,6 +219,8 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
   }
   const filename = text(buf, p, p + filenameLen);
   p += filenameLen;
+  const exe = exeLen === 0 ? '' : text(buf, p, p + exeLen);
+  p += exeLen;
   return {
     kind: kind === Kind.ET_KIND_EXEC ? 'exec' : 'exec_failed',
     ktimeNs,
@@ -231,6 +242,7 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
     cgroupId: readU64(buf, off + X.cgroup_id[0]),
     comm: cString(buf, off + X.comm[0], Limits.ET_COMM_LEN),
     filename,
+    exe,
     argv: splitArgv(buf, p, p + argvLen),
     chain,
   };

@@ -6,9 +6,11 @@
 
 /** enum et_limits */
 export const Limits = {
-  ET_FORMAT_VERSION: 1,
+  ET_FORMAT_VERSION: 2,
   ET_COMM_LEN: 16,
   ET_FILENAME_MAX: 4096,
+  ET_EXE_MAX: 4096,
+  ET_EXE_WALK_MAX: 256,
   ET_ARGV_MAX: 32768,
   ET_ARGV_DEFAULT: 4096,
   ET_CHAIN_MAX: 64,
@@ -35,6 +37,10 @@ export const ExecFlags = {
   ET_EXEC_ARGV_UNREADABLE: 8,
   ET_EXEC_FROM_THREAD: 16,
   ET_EXEC_PARENT_REAPER: 32,
+  ET_EXEC_EXE_DELETED: 64,
+  ET_EXEC_EXE_TRUNCATED: 128,
+  ET_EXEC_EXE_UNAVAILABLE: 256,
+  ET_EXEC_INTERPRETED: 512,
 } as const;
 
 /** enum et_task_flags */
@@ -106,7 +112,7 @@ export const EtExec = layout('et_exec', 120, {
   chain_len: [68, 2],
   filename_len: [70, 2],
   argv_len: [72, 2],
-  _pad: [74, 2],
+  exe_len: [74, 2],
   _pad2: [76, 4],
   start_ns: [80, 8],
   parent_start_ns: [88, 8],

@@ -22,10 +22,15 @@
  *   parent.{pid,entity_id}; at process_ancestry_detail=compact only pid,
  *   entity_id, executable, name, start and parent.pid; left out at ids.
  *   Earlier versions wrote them to process.ancestry, not an ECS field.
+ * - process.executable is the file that ran, as the kernel resolved it (the
+ *   interpreter of a script); ancestryd.execve_path is the name exec was
+ *   given (the script), with ancestryd.interpreted and
+ *   ancestryd.executable_deleted (unlinked binary, memfd).
  * - host.id is /etc/machine-id (boot-independent), host.boot.id the boot.
  */
 import { exeName, type ExecLineage, type ExitEventView, type ForkEventView, type ProcessView } from '../ancestry/process-view';
 import { argvTruncated } from '../collector/decode';
+import { ExecFlags } from '../collector/layout';
 import { jsonString } from './json-text';
 import type { AncestryDetail } from './ancestor-json';
 import { AncestorTextCache, joinAncestry } from './lineage-element';
@@ -174,7 +179,10 @@ export class EcsFormat implements EventFormat {
       + ',"Ext":{"ancestry":' + entityIdsJson(a) + '}}'
       + (failed ? ',"error":{"code":"' + errnoName(-r.ret) + '"}' : '')
       + ',"ancestryd":{' + (this.ancestors === null ? '' : '"ancestry":' + joinAncestry(this.ancestors, a, '[', ',', ']') + ',')
-      + '"ancestry_complete":' + l.complete
+      + '"execve_path":' + jsonString(r.filename)
+      + ',"interpreted":' + ((r.flags & ExecFlags.ET_EXEC_INTERPRETED) !== 0)
+      + ',"executable_deleted":' + ((r.flags & ExecFlags.ET_EXEC_EXE_DELETED) !== 0)
+      + ',"ancestry_complete":' + l.complete
       + ',"ancestry_incomplete_reason":' + (l.incompleteReason === null ? 'null' : '"' + l.incompleteReason + '"')
       + ',"argv_truncated":' + (failed ? argvTruncated(r) : p.argvTruncated)
       + ',"current_parent":{"pid":' + p.currentPpid

@@ -17,6 +17,9 @@
  *   first; process.lineage: the same ancestors' paths; process.parent_process:
  *   the parent as a process object. process_ancestry_detail=compact leaves
  *   cmd_line out of the ancestry; ids keeps only each uid, and no lineage.
+ * - process.path and process.file are the file that ran, as the kernel
+ *   resolved it (the interpreter of a script); unmapped.execve_path is the
+ *   name exec was given (the script).
  * - Times are epoch ms (timestamp_t); uids and user ids are strings.
  * - `process` comes before `actor` in the line, and its `uid` is its first
  *   uid: src/sinks/kafka/message-key.ts finds the entity id there.
@@ -25,6 +28,7 @@
  */
 import { exeName, type ExecLineage, type ExitEventView, type ForkEventView, type ProcessView } from '../ancestry/process-view';
 import { argvTruncated } from '../collector/decode';
+import { ExecFlags } from '../collector/layout';
 import { jsonString } from './json-text';
 import type { AncestryDetail } from './ancestor-json';
 import { AncestorTextCache, joinAncestry } from './lineage-element';
@@ -188,7 +192,10 @@ export class OcsfFormat implements EventFormat {
       + ',"ancestry":' + joinAncestry(this.ancestors, a, '[', ',', ']')
       + (this.withLineage ? ',"lineage":' + lineageJson(a) : '') + '}'
       + ',"actor":{"process":' + parent + '}'
-      + ',"unmapped":{"ancestry_complete":' + l.complete
+      + ',"unmapped":{"execve_path":' + jsonString(r.filename)
+      + ',"interpreted":' + ((r.flags & ExecFlags.ET_EXEC_INTERPRETED) !== 0)
+      + ',"executable_deleted":' + ((r.flags & ExecFlags.ET_EXEC_EXE_DELETED) !== 0)
+      + ',"ancestry_complete":' + l.complete
       + ',"ancestry_incomplete_reason":' + (l.incompleteReason === null ? 'null' : '"' + l.incompleteReason + '"')
       + ',"argv_truncated":' + (failed ? argvTruncated(r) : p.argvTruncated)
       + ',"current_parent":{"pid":' + p.currentPpid + ',"uid":' + jsonString(p.currentParentEntityId ?? '') + '}'

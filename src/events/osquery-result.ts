@@ -14,6 +14,12 @@
  * - columns come sorted by name, as osquery's row map emits them. Values are
  *   strings, or numbers when `numerics` is on (osquery's
  *   --log_numerics_as_numbers). An unknown value is "" in both modes.
+ * - `path` is the file that ran, as the kernel resolved it from the
+ *   process's root (the interpreter of a #! script; through symlinks,
+ *   relative names and PATH lookups); `execve_path` is the name exec was
+ *   given (the script), `interpreted` 1 when an interpreter runs it, and
+ *   `exe_deleted` 1 when the file has no name left (unlinked, memfd).
+ *   Earlier versions put the name exec was given in `path`.
  * - `ancestry` is a JSON string (array, nearest parent first; elements as
  *   ancestor-json.ts renders them at process_ancestry_detail). When the walk stopped at an ancestor it could not
  *   find, missing_ancestor_pid/_entity_id name it. Epoch-ns values exceed 2^53 and are written as exact
@@ -21,6 +27,7 @@
  */
 import type { ExecLineage, ExitEventView, ForkEventView } from '../ancestry/process-view';
 import { argvTruncated } from '../collector/decode';
+import { ExecFlags } from '../collector/layout';
 import { AncestrydError } from '../errors';
 import type { AncestryDetail } from './ancestor-json';
 import { jsonContent } from './json-text';
@@ -66,8 +73,9 @@ const EXEC_COLUMNS: Columns = [
   ['atime', 'empty'], ['auid', 'num'], ['btime', 'empty'], ['cgroup_id', 'num'], ['cmdline', 'str'],
   ['cmdline_size', 'num'], ['comm', 'str'], ['ctime', 'empty'], ['current_parent', 'num'],
   ['current_parent_entity_id', 'str'], ['cwd', 'str'], ['egid', 'num'], ['eid', 'str'], ['entity_id', 'str'],
-  ['env', 'empty'], ['env_count', 'empty'], ['env_size', 'empty'], ['euid', 'num'], ['fsgid', 'empty'],
-  ['fsuid', 'empty'], ['gid', 'num'], ['missing_ancestor_entity_id', 'str'], ['missing_ancestor_pid', 'raw'],
+  ['env', 'empty'], ['env_count', 'empty'], ['env_size', 'empty'], ['euid', 'num'], ['exe_deleted', 'num'],
+  ['execve_path', 'str'], ['fsgid', 'empty'], ['fsuid', 'empty'], ['gid', 'num'], ['interpreted', 'num'],
+  ['missing_ancestor_entity_id', 'str'], ['missing_ancestor_pid', 'raw'],
   ['mnt_ns', 'num'], ['mode', 'empty'], ['mtime', 'empty'], ['overflows', 'str'], ['owner_gid', 'empty'],
   ['owner_uid', 'empty'], ['parent', 'num'], ['parent_entity_id', 'str'], ['path', 'str'], ['pid', 'num'],
   ['pid_ns', 'num'], ['sgid', 'empty'], ['status', 'num'], ['suid', 'empty'], ['syscall', 'str'], ['tid', 'num'],
@@ -208,8 +216,9 @@ export class OsqueryResultFormat implements EventFormat {
     const missing = l.missingAncestor;
     this.prefix(r.kind, sec);
     out.bytes(this.prefixBytes[r.kind]);
-    // Values in EXEC_COLUMNS order.
-    out.bytes(S[0]);
+    // Values in EXEC_COLUMNS order; S[k] is the text before the k-th value.
+    let k = 0;
+    out.bytes(S[k++]);
     out.bytes(ANCESTRY_OPEN);
     const a = l.ancestry;
     for (let i = 0; i < a.length; i++) {
@@ -217,44 +226,47 @@ export class OsqueryResultFormat implements EventFormat {
       out.bytes(this.ancestors.get(a[i]));
     }
     out.bytes(ANCESTRY_CLOSE);
-    out.bytes(S[1]); out.int(l.complete ? 1 : 0);
-    out.bytes(S[2]); out.ascii(l.incompleteReason ?? '');
-    out.bytes(S[3]); out.int(truncated ? 1 : 0);
-    out.bytes(S[4]); out.int(r.loginuid);
-    out.bytes(S[5]); out.ascii(r.cgroupId.toString());
-    out.bytes(S[6]); const cmdlineBytes = out.json(cmdline);
-    out.bytes(S[7]); out.int(cmdlineBytes);
-    out.bytes(S[8]); out.json(r.comm);
-    out.bytes(S[9]); out.int(p.currentPpid);
-    out.bytes(S[10]); out.json(p.currentParentEntityId ?? '');
-    out.bytes(S[11]); out.json(p.cwd ?? '');
-    out.bytes(S[12]); out.int(r.egid);
-    out.bytes(S[13]); out.ascii(eventId(this.boot, r.kind, r.ktimeNs, r.tid));
-    out.bytes(S[14]); out.json(p.entityId);
-    out.bytes(S[15]); out.int(r.euid);
-    out.bytes(S[16]); out.int(r.gid);
-    out.bytes(S[17]); out.json(missing === null ? '' : missing.entityId ?? '');
-    out.bytes(S[18]);
+    out.bytes(S[k++]); out.int(l.complete ? 1 : 0);
+    out.bytes(S[k++]); out.ascii(l.incompleteReason ?? '');
+    out.bytes(S[k++]); out.int(truncated ? 1 : 0);
+    out.bytes(S[k++]); out.int(r.loginuid);
+    out.bytes(S[k++]); out.ascii(r.cgroupId.toString());
+    out.bytes(S[k++]); const cmdlineBytes = out.json(cmdline);
+    out.bytes(S[k++]); out.int(cmdlineBytes);
+    out.bytes(S[k++]); out.json(r.comm);
+    out.bytes(S[k++]); out.int(p.currentPpid);
+    out.bytes(S[k++]); out.json(p.currentParentEntityId ?? '');
+    out.bytes(S[k++]); out.json(p.cwd ?? '');
+    out.bytes(S[k++]); out.int(r.egid);
+    out.bytes(S[k++]); out.ascii(eventId(this.boot, r.kind, r.ktimeNs, r.tid));
+    out.bytes(S[k++]); out.json(p.entityId);
+    out.bytes(S[k++]); out.int(r.euid);
+    out.bytes(S[k++]); out.int(r.flags & ExecFlags.ET_EXEC_EXE_DELETED ? 1 : 0);
+    out.bytes(S[k++]); out.json(r.filename);
+    out.bytes(S[k++]); out.int(r.gid);
+    out.bytes(S[k++]); out.int(r.flags & ExecFlags.ET_EXEC_INTERPRETED ? 1 : 0);
+    out.bytes(S[k++]); out.json(missing === null ? '' : missing.entityId ?? '');
+    out.bytes(S[k++]);
     if (missing === null) out.ascii('""');
     else {
       out.ascii(this.q);
       out.int(missing.pid);
       out.ascii(this.q);
     }
-    out.bytes(S[19]); out.int(r.mntNs);
-    out.bytes(S[20]); out.ascii(truncated ? 'cmdline' : '');
-    out.bytes(S[21]); out.int(p.ppid);
-    out.bytes(S[22]); out.json(p.parentEntityId ?? '');
-    out.bytes(S[23]); out.json(path);
-    out.bytes(S[24]); out.int(r.tgid);
-    out.bytes(S[25]); out.int(r.pidNs);
-    out.bytes(S[26]); out.int(failed ? -r.ret : 0);
-    out.bytes(S[27]); out.ascii('exec');
-    out.bytes(S[28]); out.int(r.tid);
-    out.bytes(S[29]); out.int(sec);
-    out.bytes(S[30]); out.int(r.uid);
-    out.bytes(S[31]); out.int(Math.floor(r.ktimeNs / NS_PER_S));
-    out.bytes(S[32]);
+    out.bytes(S[k++]); out.int(r.mntNs);
+    out.bytes(S[k++]); out.ascii(truncated ? 'cmdline' : '');
+    out.bytes(S[k++]); out.int(p.ppid);
+    out.bytes(S[k++]); out.json(p.parentEntityId ?? '');
+    out.bytes(S[k++]); out.json(path);
+    out.bytes(S[k++]); out.int(r.tgid);
+    out.bytes(S[k++]); out.int(r.pidNs);
+    out.bytes(S[k++]); out.int(failed ? -r.ret : 0);
+    out.bytes(S[k++]); out.ascii('exec');
+    out.bytes(S[k++]); out.int(r.tid);
+    out.bytes(S[k++]); out.int(sec);
+    out.bytes(S[k++]); out.int(r.uid);
+    out.bytes(S[k++]); out.int(Math.floor(r.ktimeNs / NS_PER_S));
+    out.bytes(S[k]);
   }
 
   writeFork(f: ForkEventView, out: LineBuffer): void {

@@ -160,7 +160,7 @@ export class SyntheticKernel {
       uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid, loginuid: 0xffffffff, sessionid: 0xffffffff,
       ret: failed ? -2 : 0, flags, pidNs: 4026531836, mntNs: 4026531841,
       startNs: p.startNs, parentStartNs: p.parent?.startNs ?? 0n, cgroupId: 1n, comm: p.comm,
-      filename: path, argv, chain,
+      filename: path, exe: failed ? '' : path, argv, chain,
     };
   }
 

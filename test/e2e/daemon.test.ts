@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -39,7 +39,7 @@ describe('ancestryd run', () => {
       pid: number; complete: boolean; process: { pid: number; path: string }; ancestry: { pid: number; entity_id: string }[];
     };
     assert.equal(res.pid, shell);
-    assert.equal(res.process.path, '/bin/bash', 'path is the file name execve was given');
+    assert.equal(res.process.path, realpathSync('/bin/bash'), 'path is the file that ran, as the kernel resolved it');
     assert.equal(res.ancestry[0].pid, process.pid, 'the shell was started by this test process');
     assert.equal(res.ancestry.at(-1)!.pid, 1, 'the lineage ends at init');
     assert.equal(res.complete, true);

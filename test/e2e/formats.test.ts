@@ -5,6 +5,9 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DaemonHarness } from '../support/daemon-harness';
 import { checkEcs } from '../support/ecs-reference';
@@ -80,6 +83,42 @@ describe('lines in each schema, from the real kernel', () => {
       else assert.deepEqual(Object.keys(a[0] as object), ['entity_id', 'pid', 'ppid', 'exe_name', 'path', 'proc_time_hr']);
       for (const doc of await linesFrom('ecs', tag, [`--process_ancestry_detail=${detail}`])) assert.deepEqual(checkEcs(doc).problems, [], `${detail}: ${JSON.stringify(doc)}`);
       for (const doc of await linesFrom('ocsf', tag, [`--process_ancestry_detail=${detail}`])) assert.deepEqual(checkOcsf(doc), [], `${detail}: ${JSON.stringify(doc)}`);
+    }
+  });
+
+  it('osquery rows: path is the file that ran (a script\'s interpreter, ancestors too), execve_path the name exec was given', async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'anc-fmt-')));
+    try {
+      const script = join(dir, 'tagged.sh');
+      const tag = `script-${process.pid}`;
+      writeFileSync(script, `#!/bin/sh\n/bin/true ${tag}\n`);
+      chmodSync(script, 0o755);
+      const d = await DaemonHarness.create([]);
+      let rows: { name: string; columns: Record<string, string> }[];
+      try {
+        await d.start();
+        assert.equal(spawnSync(script, [tag]).status, 0);
+        assert.equal(await d.stop(), 0);
+        rows = d.resultLines().map((l) => JSON.parse(l) as { name: string; columns: Record<string, string> });
+      } finally {
+        await d.close();
+      }
+      const sh = realpathSync('/bin/sh');
+      const run = rows.find((x) => x.columns.execve_path === script);
+      assert.ok(run, 'the script\'s exec row');
+      assert.equal(run.columns.path, sh, 'path: the interpreter that ran');
+      assert.equal(run.columns.interpreted, '1');
+      assert.equal(run.columns.exe_deleted, '0');
+      const child = rows.find((x) => x.columns.cmdline === `/bin/true ${tag}`);
+      assert.ok(child, 'the script\'s child');
+      assert.equal(child.columns.path, realpathSync('/bin/true'));
+      assert.equal(child.columns.execve_path, '/bin/true');
+      assert.equal(child.columns.interpreted, '0');
+      const parent = (JSON.parse(child.columns.ancestry) as { path: string; pid: number }[])[0];
+      assert.equal(parent.pid, Number(run.columns.pid));
+      assert.equal(parent.path, sh, 'the ancestor carries its resolved path too');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

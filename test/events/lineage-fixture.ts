@@ -87,6 +87,7 @@ export function makeExecRecord(view: ProcessView, ktimeNs: number, over: Partial
     cgroupId: view.cgroupId,
     comm: view.comm,
     filename: view.path,
+    exe: over.kind === 'exec_failed' ? '' : view.path,
     argv: [...view.argv],
     chain: [],
     ...over,

@@ -239,6 +239,15 @@ static __always_inline __u32 sessionid_of(struct task_struct *t)
 	return (__u32)-1;
 }
 
+/* The leader of t's process group or session, as a global pid; 0 if none. */
+static __always_inline __u32 leader_of(struct task_struct *t, bool session)
+{
+	struct pid *p = session ? BPF_CORE_READ(t, signal, pids[PIDTYPE_SID])
+				: BPF_CORE_READ(t, signal, pids[PIDTYPE_PGID]);
+
+	return p ? BPF_CORE_READ(p, numbers[0].nr) : 0;
+}
+
 static __always_inline struct et_scratch *scratch(__u32 slot)
 {
 	__u32 key = bpf_get_smp_processor_id() * SLOTS_PER_CPU + slot;
@@ -302,6 +311,8 @@ static __always_inline void fill_exec_ids(struct et_exec *r, struct task_struct 
 	r->pid_ns = pid_ns_inum(task);
 	r->mnt_ns = mnt_ns_inum(task);
 	r->exe_len = 0;
+	r->pgid = leader_of(task, false);
+	r->sid = leader_of(task, true);
 	r->_pad2 = 0;
 	r->start_ns = group_start(task);
 	r->parent_start_ns = group_start(parent);

@@ -134,11 +134,13 @@ struct et_exec {
 	__u16 filename_len;
 	__u16 argv_len;
 	__u16 exe_len;
-	__u32 _pad2;
+	__u32 pgid;       /* process group (global pid namespace) */
 	__u64 start_ns;        /* start_boottime of the thread group */
 	__u64 parent_start_ns; /* start_boottime of ppid */
 	__u64 cgroup_id;       /* cgroup v2 id */
 	char comm[ET_COMM_LEN];
+	__u32 sid;        /* session (global pid namespace) */
+	__u32 _pad2;
 };
 
 /* A new thread group (threads are not reported). */

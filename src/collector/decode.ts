@@ -40,6 +40,9 @@ export interface ExecRecord extends RecordBase {
   parentStartNs: bigint;
   cgroupId: bigint;
   comm: string;
+  /** Process group and session leaders (global pids; 0 when the kernel has none). */
+  pgid: number;
+  sid: number;
   /** The name exec was given (relative, a symlink, /dev/fd/N: as passed). */
   filename: string;
   /**
@@ -233,6 +236,8 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
     egid: buf.readUInt32LE(off + X.egid[0]),
     loginuid: buf.readUInt32LE(off + X.loginuid[0]),
     sessionid: buf.readUInt32LE(off + X.sessionid[0]),
+    pgid: buf.readUInt32LE(off + X.pgid[0]),
+    sid: buf.readUInt32LE(off + X.sid[0]),
     ret: buf.readInt32LE(off + X.ret[0]),
     flags: buf.readUInt32LE(off + X.flags[0]),
     pidNs: buf.readUInt32LE(off + X.pid_ns[0]),

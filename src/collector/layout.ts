@@ -94,7 +94,7 @@ export const EtAncestor = layout('et_ancestor', 16, {
   start_ns: [8, 8],
 });
 
-export const EtExec = layout('et_exec', 120, {
+export const EtExec = layout('et_exec', 128, {
   hdr: [0, 16],
   tgid: [16, 4],
   tid: [20, 4],
@@ -113,11 +113,13 @@ export const EtExec = layout('et_exec', 120, {
   filename_len: [70, 2],
   argv_len: [72, 2],
   exe_len: [74, 2],
-  _pad2: [76, 4],
+  pgid: [76, 4],
   start_ns: [80, 8],
   parent_start_ns: [88, 8],
   cgroup_id: [96, 8],
   comm: [104, 16],
+  sid: [120, 4],
+  _pad2: [124, 4],
 });
 
 export const EtFork = layout('et_fork', 72, {

@@ -15,6 +15,8 @@
  * - process.user/group are the effective ids, real_user/real_group the real
  *   ones (ECS semantics); ids are strings (ECS keywords).
  * - process.parent is the fork-time parent (the lineage's first element).
+ * - process.group_leader / process.session_leader (exec): pid from the
+ *   kernel (pgid, sid), entity_id when the leader is in the lineage.
  * - process.Ext.ancestry: the ancestors' entity ids, nearest parent first, as
  *   Elastic's endpoint ships them and Kibana's process analyzer follows them.
  * - ancestryd.ancestry: the ancestor objects, nearest first, each with pid,
@@ -58,6 +60,20 @@ function stringsJson(a: readonly string[]): string {
   let out = '[' + jsonString(a[0]);
   for (let i = 1; i < n; i++) out += ',' + jsonString(a[i]);
   return out + ']';
+}
+
+/**
+ * process.group_leader / session_leader: the kernel's pgid / sid, with the
+ * leader's entity id when the leader is the process itself or one of its
+ * ancestors (a login shell, a job's first command); a pipeline's leader is a
+ * sibling and keeps its pid alone. A pid in use as a pgid or sid is not
+ * reused while the group lives, so the pid match is exact.
+ */
+function leaderEcs(field: string, pid: number, p: ProcessView, a: readonly ProcessView[]): string {
+  if (pid === 0) return '';
+  let id: string | null = p.pid === pid ? p.entityId : null;
+  for (let i = 0; id === null && i < a.length; i++) if (a[i].pid === pid) id = a[i].entityId;
+  return ',"' + field + '":{"pid":' + pid + (id === null ? '' : ',"entity_id":' + jsonString(id)) + '}';
 }
 
 /** The lineage's entity ids, nearest first: process.Ext.ancestry. */
@@ -176,6 +192,7 @@ export class EcsFormat implements EventFormat {
     return this.head(r.ktimeNs, 'start', r.kind, failed ? 'failure' : 'success', eventId(this.boot, r.kind, r.ktimeNs, r.tid))
       + this.processCommon(p, path, argv, cmdline, r.tid)
       + ',' + (a.length > 0 ? parentEcs(a[0]) : parentRefEcs(p.ppid, p.parentEntityId))
+      + leaderEcs('group_leader', r.pgid, p, a) + leaderEcs('session_leader', r.sid, p, a)
       + ',"Ext":{"ancestry":' + entityIdsJson(a) + '}}'
       + (failed ? ',"error":{"code":"' + errnoName(-r.ret) + '"}' : '')
       + ',"ancestryd":{' + (this.ancestors === null ? '' : '"ancestry":' + joinAncestry(this.ancestors, a, '[', ',', ']') + ',')

@@ -201,6 +201,7 @@ export class OcsfFormat implements EventFormat {
       + ',"current_parent":{"pid":' + p.currentPpid + ',"uid":' + jsonString(p.currentParentEntityId ?? '') + '}'
       + (l.missingAncestor === null ? '' : ',"missing_ancestor":{"pid":' + l.missingAncestor.pid
         + ',"uid":' + (l.missingAncestor.entityId === null ? 'null' : jsonString(l.missingAncestor.entityId)) + '}')
+      + ',"pgid":' + r.pgid + ',"sid":' + r.sid
       + ',"real_uid":' + p.uid + ',"real_gid":' + p.gid + ',"egid":' + p.egid
       + ',"login_uid":' + r.loginuid
       + ',"cgroup_id":"' + r.cgroupId + '","pid_ns":' + r.pidNs + ',"mnt_ns":' + r.mntNs + '}}';

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -29,7 +29,10 @@ async function linesFrom(format: string, tag: string, extra: string[] = []): Pro
 
 interface EcsLine {
   event: { action: string };
-  process: { pid: number; args?: string[]; Ext?: { ancestry: string[] }; parent?: { entity_id?: string } };
+  process: {
+    pid: number; args?: string[]; Ext?: { ancestry: string[] }; parent?: { entity_id?: string };
+    group_leader?: { pid: number }; session_leader?: { pid: number };
+  };
   ancestryd: { ancestry?: { entity_id: string }[] };
 }
 
@@ -54,6 +57,11 @@ describe('lines in each schema, from the real kernel', () => {
     assert.ok(ids.length >= 2, 'the tagged exec has ancestors up to init');
     assert.equal(ids[0], exec.process.parent!.entity_id, 'process.Ext.ancestry starts at the parent');
     assert.deepEqual(ids, exec.ancestryd.ancestry!.map((a) => a.entity_id), 'the same lineage as the full objects');
+    // The shell inherits this test's process group and session.
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const [pgrp, session] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(2, 4).map(Number);
+    assert.equal(exec.process.group_leader?.pid, pgrp, 'process.group_leader.pid is the kernel\'s pgid');
+    assert.equal(exec.process.session_leader?.pid, session, 'process.session_leader.pid is the kernel\'s sid');
   });
 
   it('OCSF: every line validates against the OCSF Process Activity attribute table, for exec, failed exec, fork and exit', async () => {

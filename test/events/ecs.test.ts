@@ -110,3 +110,17 @@ test('the ECS check itself fails on a non-ECS field, a wrong type and a missing 
   assert.deepEqual(checkEcs({ process: { start: '2026-12-04 10:00' } }).problems, ['process.start: "2026-12-04 10:00" is not a date']);
   assert.deepEqual(checkEcs({ process: { Ext: { anything: [1] } }, ancestryd: { x: 1 } }).problems, []);
 });
+
+test('process.group_leader and session_leader: the kernel\'s pgid and sid, with entity ids when the leader is in the lineage', () => {
+  const f = new EcsFormat({ host, clock, nowMs });
+  const l = makeLineage(3);
+  // The fixture's exec leads its own group; its parent leads the session.
+  const d = JSON.parse(f.exec(l));
+  assert.deepEqual(d.process.group_leader, { pid: l.process.pid, entity_id: l.process.entityId });
+  assert.deepEqual(d.process.session_leader, { pid: l.ancestry[0].pid, entity_id: l.ancestry[0].entityId });
+  // A pipeline's leader is a sibling: pid alone. No leader (0): no field.
+  const sibling = JSON.parse(f.exec({ ...l, record: { ...l.record, pgid: 424242, sid: 0 } }));
+  assert.deepEqual(sibling.process.group_leader, { pid: 424242 });
+  assert.equal(sibling.process.session_leader, undefined);
+  assert.deepEqual(checkEcs(sibling).problems, []);
+});

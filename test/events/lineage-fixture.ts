@@ -78,6 +78,8 @@ export function makeExecRecord(view: ProcessView, ktimeNs: number, over: Partial
     egid: view.egid,
     loginuid: view.loginuid,
     sessionid: 3,
+    pgid: view.pid,
+    sid: view.ppid,
     ret: 0,
     flags: 0,
     pidNs: view.pidNs,

@@ -36,9 +36,8 @@ import { ExecFlags } from '../collector/layout';
 import { jsonString } from './json-text';
 import type { AncestryDetail } from './ancestor-json';
 import { AncestorTextCache, joinAncestry } from './lineage-element';
-import type { LineBuffer } from './line-buffer';
 import {
-  bootPrefix, errnoName, eventId, type EventClock, type EventFormat, type HostIdentity,
+  bootPrefix, errnoName, eventId, execArgv, execCmdline, execPath, StringLineFormat, type EventClock, type EventFormat, type HostIdentity,
 } from './schema';
 import { isoFromEpochMs, isoFromEpochNs } from './time-text';
 
@@ -122,7 +121,7 @@ function parentRefEcs(pid: number, entityId: string | null): string {
   return '"parent":{"pid":' + pid + (entityId === null ? '' : ',"entity_id":' + jsonString(entityId)) + '}';
 }
 
-export class EcsFormat implements EventFormat {
+export class EcsFormat extends StringLineFormat implements EventFormat {
   readonly name = 'ecs' as const;
   private readonly clock: EventClock;
   private readonly boot: string;
@@ -133,6 +132,7 @@ export class EcsFormat implements EventFormat {
   private readonly ancestors: AncestorTextCache<string> | null;
 
   constructor(opts: EcsFormatOptions) {
+    super();
     const detail = opts.ancestryDetail ?? 'full';
     this.ancestors = detail === 'ids' ? null : new AncestorTextCache(detail === 'full' ? ancestorEcs : ancestorEcsCompact);
     this.clock = opts.clock;
@@ -168,29 +168,13 @@ export class EcsFormat implements EventFormat {
       + ',"group":{"id":"' + p.egid + '"},"real_group":{"id":"' + p.gid + '"}';
   }
 
-  // ECS lines are built as strings (not the default format), then copied in.
-  writeExec(l: ExecLineage, out: LineBuffer): void {
-    out.utf8(this.exec(l));
-  }
-
-  writeFork(f: ForkEventView, out: LineBuffer): void {
-    out.utf8(this.fork(f));
-  }
-
-  writeExit(e: ExitEventView, out: LineBuffer): void {
-    out.utf8(this.exit(e));
-  }
-
   exec(l: ExecLineage): string {
     const r = l.record;
     const p = l.process;
     const failed = r.kind === 'exec_failed';
-    const path = failed || p.path === '' ? r.filename : p.path;
-    const argv = failed ? r.argv : p.argv;
-    const cmdline = failed ? r.argv.join(' ') : p.cmdline;
     const a = l.ancestry;
     return this.head(r.ktimeNs, 'start', r.kind, failed ? 'failure' : 'success', eventId(this.boot, r.kind, r.ktimeNs, r.tid))
-      + this.processCommon(p, path, argv, cmdline, r.tid)
+      + this.processCommon(p, execPath(l), execArgv(l), execCmdline(l), r.tid)
       + ',' + (a.length > 0 ? parentEcs(a[0]) : parentRefEcs(p.ppid, p.parentEntityId))
       + leaderEcs('group_leader', r.pgid, p, a) + leaderEcs('session_leader', r.sid, p, a)
       + ',"Ext":{"ancestry":' + entityIdsJson(a) + '}}'

@@ -32,9 +32,8 @@ import { ExecFlags } from '../collector/layout';
 import { jsonString } from './json-text';
 import type { AncestryDetail } from './ancestor-json';
 import { AncestorTextCache, joinAncestry } from './lineage-element';
-import type { LineBuffer } from './line-buffer';
 import {
-  bootPrefix, errnoName, eventId, type EventClock, type EventFormat, type HostIdentity,
+  bootPrefix, errnoName, eventId, execCmdline, execPath, StringLineFormat, type EventClock, type EventFormat, type HostIdentity,
 } from './schema';
 
 /** The OCSF schema version the lines conform to (metadata.version). */
@@ -131,7 +130,7 @@ function processRef(pid: number, entityId: string | null): string {
   return '{"pid":' + pid + (entityId === null ? '' : ',"uid":' + jsonString(entityId)) + '}';
 }
 
-export class OcsfFormat implements EventFormat {
+export class OcsfFormat extends StringLineFormat implements EventFormat {
   readonly name = 'ocsf' as const;
   private readonly clock: EventClock;
   private readonly boot: string;
@@ -143,6 +142,7 @@ export class OcsfFormat implements EventFormat {
   private readonly withLineage: boolean;
 
   constructor(opts: OcsfFormatOptions) {
+    super();
     const detail = opts.ancestryDetail ?? 'full';
     this.ancestors = new AncestorTextCache(detail === 'full' ? processEntity : detail === 'compact' ? processEntityCompact : processEntityId);
     this.withLineage = detail !== 'ids';
@@ -163,30 +163,15 @@ export class OcsfFormat implements EventFormat {
       + ',"metadata":{"uid":"' + id + '"' + this.productPart + '}' + this.constantPart;
   }
 
-  // OCSF lines are built as strings (not the default format), then copied in.
-  writeExec(l: ExecLineage, out: LineBuffer): void {
-    out.utf8(this.exec(l));
-  }
-
-  writeFork(f: ForkEventView, out: LineBuffer): void {
-    out.utf8(this.fork(f));
-  }
-
-  writeExit(e: ExitEventView, out: LineBuffer): void {
-    out.utf8(this.exit(e));
-  }
-
   exec(l: ExecLineage): string {
     const r = l.record;
     const p = l.process;
     const failed = r.kind === 'exec_failed';
-    const path = failed || p.path === '' ? r.filename : p.path;
-    const cmdline = failed ? r.argv.join(' ') : p.cmdline;
     const a = l.ancestry;
     const parent = a.length > 0 ? processBody(a[0], a[0].path, a[0].cmdline) + '}' : processRef(p.ppid, p.parentEntityId);
     return this.head(LAUNCH, r.ktimeNs, eventId(this.boot, r.kind, r.ktimeNs, r.tid)) + EXEC
       + (failed ? ',"status_id":2,"status":"Failure","status_code":"' + errnoName(-r.ret) + '"' : SUCCESS)
-      + ',"process":' + processBody(p, path, cmdline)
+      + ',"process":' + processBody(p, execPath(l), execCmdline(l))
       + ',"tid":' + r.tid
       + ',"parent_process":' + parent
       + ',"ancestry":' + joinAncestry(this.ancestors, a, '[', ',', ']')

@@ -34,7 +34,7 @@ import { jsonContent } from './json-text';
 import { LineBuffer } from './line-buffer';
 import { AncestorTextCache, ancestorJsonEmbedded, flatten } from './lineage-element';
 import {
-  bootPrefix, eventId, type EventClock, type EventFormat, type EventType, type HostIdentity,
+  bootPrefix, eventId, execCmdline, execPath, type EventClock, type EventFormat, type EventType, type HostIdentity,
 } from './schema';
 import { asctimeUtc, epochSeconds } from './time-text';
 
@@ -210,8 +210,8 @@ export class OsqueryResultFormat implements EventFormat {
     const S = this.execSep;
     const failed = r.kind === 'exec_failed';
     const sec = epochSeconds(this.clock.epochNs(BigInt(r.ktimeNs)));
-    const path = failed || p.path === '' ? r.filename : p.path;
-    const cmdline = failed ? r.argv.join(' ') : p.cmdline;
+    const path = execPath(l);
+    const cmdline = execCmdline(l);
     const truncated = failed ? argvTruncated(r) : p.argvTruncated;
     const missing = l.missingAncestor;
     this.prefix(r.kind, sec);

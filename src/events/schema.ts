@@ -107,6 +107,47 @@ const ERRNO_NAMES: ReadonlyMap<number, string> = new Map(
   Object.entries(osConstants.errno).map(([name, n]) => [n, name]),
 );
 
+/**
+ * The image an exec line describes: for a failed exec what exec was asked to
+ * run (the record's name and argv; nothing ran), else the process's image
+ * (its resolved path, or the name given when the kernel could not resolve it).
+ */
+export function execPath(l: ExecLineage): string {
+  return l.record.kind === 'exec_failed' || l.process.path === '' ? l.record.filename : l.process.path;
+}
+
+export function execArgv(l: ExecLineage): readonly string[] {
+  return l.record.kind === 'exec_failed' ? l.record.argv : l.process.argv;
+}
+
+/** execArgv joined with spaces: osquery's cmdline. */
+export function execCmdline(l: ExecLineage): string {
+  return l.record.kind === 'exec_failed' ? l.record.argv.join(' ') : l.process.cmdline;
+}
+
+/**
+ * A format that builds its lines as strings (ECS, OCSF): the pipeline's
+ * write* copy them into the drain pass's buffer. The default osquery format
+ * writes bytes directly instead.
+ */
+export abstract class StringLineFormat {
+  abstract exec(lineage: ExecLineage): string;
+  abstract fork(event: ForkEventView): string;
+  abstract exit(event: ExitEventView): string;
+
+  writeExec(l: ExecLineage, out: LineBuffer): void {
+    out.utf8(this.exec(l));
+  }
+
+  writeFork(f: ForkEventView, out: LineBuffer): void {
+    out.utf8(this.fork(f));
+  }
+
+  writeExit(e: ExitEventView, out: LineBuffer): void {
+    out.utf8(this.exit(e));
+  }
+}
+
 /** "ENOENT" for 2; "E<n>" for an errno Node does not name. */
 export function errnoName(errno: number): string {
   return ERRNO_NAMES.get(errno) ?? 'E' + errno;

@@ -315,6 +315,7 @@ async function main(): Promise<void> {
   say('');
   say(`CPU ${idleCpu.msPerSec.toFixed(2)} ms per second (all threads, from schedstat); drain timer passes ${idleCpu.timerPasses.toFixed(1)}/s, kernel wakeups ${idleCpu.kernelWakeups.toFixed(1)}/s.`);
   rows.push({ section: 'idle', ...idleCpu });
+  say('');
   say(`## Paced execs: cold vs warm at 600 exec/s × 5 s, then ${REPS} × 5 s at 1000 exec/s (median (min–max))`);
   say('');
   say('| daemon | CPU µs/exec | latency p50 ms | latency p99 ms | lost |');

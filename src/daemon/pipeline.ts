@@ -38,6 +38,9 @@ const HOUSEKEEPING_MS = 1000;
 const RESYNC_MIN_INTERVAL_MS = 10_000;
 const CLOCK_REFRESH_MS = 60_000;
 
+/** Lines held before they go to the outputs within a drain pass. */
+const PASS_FLUSH_BYTES = 1024 * 1024;
+
 export class Pipeline {
   readonly table: ProcessTable;
   readonly recent: RecentEvents;
@@ -168,6 +171,11 @@ export class Pipeline {
     out.end(r.ktimeNs);
     this.tallies.events[r.kind]++;
     this.pids.push(pid);
+    // A burst (a pass holds up to bpf_drain_batch_records records, several KB
+    // each) is handed over in slices: the buffer then stays near this size
+    // instead of growing to the burst, and the kernel still gets the ring
+    // space back only after the whole pass is written.
+    if (out.pos >= PASS_FLUSH_BYTES) this.flushLines();
   }
 
   private onInvalid(f: DecodeFailure): void {

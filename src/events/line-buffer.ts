@@ -14,8 +14,6 @@ import { jsonContent } from './json-text';
 const NEWLINE = 0x0a;
 /** Below this length a JS loop beats a call into the buffer's native write. */
 const SHORT = 32;
-/** A buffer grown past this by a burst goes back to its first size once passes are small again. */
-const SHRINK_ABOVE = 4 * 1024 * 1024;
 
 export class LineBuffer {
   data: Buffer;
@@ -26,13 +24,15 @@ export class LineBuffer {
   readonly ktimes: number[] = [];
   count = 0;
 
-  constructor(private readonly initialBytes = 256 * 1024) {
+  constructor(initialBytes = 256 * 1024) {
     this.data = Buffer.allocUnsafe(initialBytes);
   }
 
-  /** Forgets every line; the buffer is kept, unless a burst grew it far beyond what this pass used. */
+  /**
+   * Forgets every line; the buffer is kept (the pipeline hands a pass's
+   * lines over every MiB, so it stays near that size).
+   */
   reset(): void {
-    if (this.data.length > SHRINK_ABOVE && this.pos < this.data.length / 4) this.data = Buffer.allocUnsafe(this.initialBytes);
     this.pos = 0;
     this.count = 0;
   }

@@ -218,3 +218,27 @@ describe('ancestryd run: metrics port taken by another user (issue 10)', () => {
     }
   });
 });
+
+describe('ancestryd run: a drain pass larger than the pass buffer', () => {
+  it('writes every exec of a 2 s pass (MBs of lines, handed over in slices), none twice', async () => {
+    requireBuilt(PROCGEN);
+    // A 2 s drain period and no early kernel wakeup: one pass holds ~2 s of execs.
+    const d = await DaemonHarness.create(['--bpf_drain_timeout_ms=2000', '--bpf_wakeup_bytes=8M']);
+    try {
+      await d.start();
+      const tag = `bigpass${process.pid}`;
+      const gen = spawnSync(PROCGEN, ['flat', '--workers', '2', '--duration', '2', '--rate', '1000', '--tag', tag], { encoding: 'utf8' });
+      assert.equal(gen.status, 0, gen.stderr);
+      const execs = (JSON.parse(gen.stdout.trim().split('\n').pop()!) as { execs: number }).execs;
+      assert.equal(await d.stop(), 0, d.stderr);
+      const cmdlines = d.resultLines().map((l) => JSON.parse(l) as OsqueryRow)
+        .filter((r) => r.name === 'process_events' && r.columns.cmdline.startsWith(`/bin/true ${tag}-`)).map((r) => r.columns.cmdline);
+      const bytes = d.resultLines().reduce((a, l) => a + l.length + 1, 0);
+      assert.ok(bytes > 3 * 1024 * 1024, `the run wrote ${bytes} bytes: more than the 1 MiB slice several times over`);
+      assert.equal(cmdlines.length, execs, 'every exec written');
+      assert.equal(new Set(cmdlines).size, execs, 'none twice');
+    } finally {
+      await d.close();
+    }
+  });
+});

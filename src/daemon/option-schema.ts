@@ -340,7 +340,7 @@ export const OPTIONS = {
   }),
   admin_recent_events: integer({
     group: 'daemon', min: 0, max: 1_000_000, unit: 'events', default: 10_000,
-    doc: 'Recent events kept in memory for "ancestryd events" (and at most 16 MiB of their lines). 0 disables.',
+    doc: 'Recent events kept in memory for "ancestryd events" (and at most 4 MiB of their lines). 0 disables.',
   }),
   log_level: oneOf(LOG_LEVELS, {
     group: 'daemon', default: 'info', reloadable: true,

@@ -12,8 +12,15 @@
  * admin_recent_events=0 beside the default).
  */
 
-/** Line bytes held at most: the soak showed 10 000 lines of 7 KB costing ~450 MB of RSS as strings. */
-export const RECENT_EVENTS_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * Line bytes held at most: the soak showed 10 000 lines of 7 KB costing
+ * ~450 MB of RSS as strings. Any 4 MiB of events fill it, so its pages count
+ * in the daemon's RSS under load: at 16 MiB they were half of the measured
+ * RSS per held process (3.0–3.3 KB with it, 1.5–1.7 KB without: 10 000
+ * processes held, /proc/PID/smaps). 4 MiB holds ~600 exec lines at depth 10,
+ * minutes of a typical host's execs.
+ */
+export const RECENT_EVENTS_MAX_BYTES = 4 * 1024 * 1024;
 
 export class RecentEvents {
   /** Allocated on the first push; larger than maxBytes only while holding one oversized line. */

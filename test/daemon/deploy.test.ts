@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -134,7 +134,33 @@ describe('Grafana dashboard and Prometheus', () => {
     assert.ok(exprs.length >= 8);
     for (const e of exprs) for (const m of metricsIn(e)) assert.ok(names.has(m), `alert uses unknown metric ${m}`);
   });
+
+  it('promtool accepts the scrape config and the rules, and every alert passes its unit tests (firing and quiet)', () => {
+    const promtool = findPromtool();
+    const dir = join(DEPLOY, 'prometheus');
+    const run = (args: string[]) => spawnSync(promtool, args, { cwd: dir, encoding: 'utf8' });
+    const rules = run(['check', 'rules', 'ancestryd-alerts.yml']);
+    assert.equal(rules.status, 0, rules.stdout + rules.stderr);
+    assert.match(rules.stdout, /SUCCESS: 8 rules found/);
+    const config = run(['check', 'config', '--syntax-only', 'ancestryd.yml']);
+    assert.equal(config.status, 0, config.stdout + config.stderr);
+    const tests = run(['test', 'rules', 'ancestryd-alerts.test.yml']);
+    assert.equal(tests.status, 0, tests.stdout + tests.stderr);
+    // Every alert has a firing case in the unit tests.
+    const names = [...readFileSync(join(dir, 'ancestryd-alerts.yml'), 'utf8').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
+    const unit = readFileSync(join(dir, 'ancestryd-alerts.test.yml'), 'utf8');
+    for (const n of names) assert.match(unit, new RegExp(`alertname: ${n}\\n\\s+exp_alerts:\\n\\s+- exp_labels`), `${n} has a firing test`);
+  });
 });
+
+/** promtool from PATH (the Makefile puts runtime/bin there) or runtime/bin; `make deps` installs it. */
+function findPromtool(): string {
+  const local = join(ROOT, 'runtime', 'bin', 'promtool');
+  if (existsSync(local)) return local;
+  const r = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' });
+  if (r.status === 0) return r.stdout.trim();
+  throw new Error('promtool is missing: run "make deps" (scripts/install-promtool.sh)');
+}
 
 describe('example configs', () => {
   const dir = join(ROOT, 'config');

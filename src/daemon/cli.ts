@@ -22,7 +22,7 @@ import { OptionValueError, type HostFacts } from './option-types';
 import { renderOptionsHelp } from './options-doc';
 import { packageInfo } from './package-info';
 import {
-  renderAncestry, renderJsonLines, renderKeyValues, renderOptions, renderPreflight, renderTree,
+  jsonForTerminal, renderAncestry, renderJsonLines, renderKeyValues, renderOptions, renderPreflight, renderTree,
 } from './render';
 
 interface Out {
@@ -178,7 +178,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<Ex
     .argument('<pid>', 'process id', positiveInt('pid', 4_194_304))
     .action(async (pid: number, o: ClientOpts) => {
       const res = await adminRequest(resolveAdminSocket(o, env, host), 'ancestry', { pid }, { timeoutMs: o.timeout });
-      stdout.write(o.json ? JSON.stringify(res, null, 2) + '\n' : renderAncestry(res));
+      stdout.write(o.json ? jsonForTerminal(res, 2) + '\n' : renderAncestry(res));
     });
 
   addClientOptions(program.command('tree'))
@@ -186,14 +186,14 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<Ex
     .argument('[pid]', 'root of the tree (default 1)', positiveInt('pid', 4_194_304))
     .action(async (pid: number | undefined, o: ClientOpts) => {
       const res = await adminRequest(resolveAdminSocket(o, env, host), 'tree', pid === undefined ? {} : { pid }, { timeoutMs: o.timeout });
-      stdout.write(o.json ? JSON.stringify(res, null, 2) + '\n' : renderTree(res));
+      stdout.write(o.json ? jsonForTerminal(res, 2) + '\n' : renderTree(res));
     });
 
   addClientOptions(program.command('stats'))
     .description(summary('ancestryd stats'))
     .action(async (o: ClientOpts) => {
       const res = await adminRequest(resolveAdminSocket(o, env, host), 'stats', {}, { timeoutMs: o.timeout });
-      stdout.write(o.json ? JSON.stringify(res, null, 2) + '\n' : renderKeyValues(res));
+      stdout.write(o.json ? jsonForTerminal(res, 2) + '\n' : renderKeyValues(res));
     });
 
   addClientOptions(program.command('events'))

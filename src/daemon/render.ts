@@ -8,6 +8,34 @@ import type { PreflightCheck } from '../collector/preflight';
 import type { AncestryResponse, LineageElement, TreeNode } from './admin-protocol';
 import { displayValue, type OptionValue } from './option-types';
 
+/**
+ * Text a process controls (argv, comm, paths) made harmless for a terminal,
+ * as ps does: C0 and C1 control characters and DEL become \xNN, the bidi
+ * controls and line separators \u{NNNN}. Otherwise a process could erase or
+ * forge rows in root's terminal (ESC sequences, CR) or reorder what root
+ * reads (U+202E). Backslashes stay as they are: this is for eyes; --json
+ * output is exact.
+ */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+export function terminalSafe(s: string): string {
+  UNSAFE.lastIndex = 0;
+  if (!UNSAFE.test(s)) return s;
+  return s.replace(UNSAFE, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? '\\x' + n.toString(16).padStart(2, '0') : '\\u{' + n.toString(16) + '}';
+  });
+}
+
+/** The JSON escapes of the characters JSON itself leaves raw (C1 controls, bidi controls): the same value, safe to print. */
+const JSON_RAW_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** JSON.stringify for a terminal: parses back to the same value. */
+export function jsonForTerminal(value: unknown, space?: number): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), space)
+    .replace(JSON_RAW_UNSAFE, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
 function pad(s: string, width: number, right = false): string {
   const n = Math.max(0, width - [...s].length);
   return right ? ' '.repeat(n) + s : s + ' '.repeat(n);
@@ -29,11 +57,11 @@ function startedUtc(epochSeconds: number): string {
 }
 
 function exe(e: LineageElement): string {
-  return (e.exe_name || '?') + (e.exited ? ' (exited)' : '');
+  return terminalSafe(e.exe_name || '?') + (e.exited ? ' (exited)' : '');
 }
 
 function row(depth: string, e: LineageElement): string[] {
-  return [depth, String(e.pid), String(e.ppid), String(e.uid), startedUtc(e.proc_time), exe(e), e.cmdline];
+  return [depth, String(e.pid), String(e.ppid), String(e.uid), startedUtc(e.proc_time), exe(e), terminalSafe(e.cmdline)];
 }
 
 /** `ancestryd ancestry <pid>`: the process and its ancestors, nearest first, as a table. */
@@ -50,7 +78,7 @@ export function renderAncestry(r: AncestryResponse): string {
 
 function scalar(v: unknown): string {
   if (v === null || v === undefined) return '-';
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') return terminalSafe(v);
   return String(v);
 }
 
@@ -77,8 +105,9 @@ export function renderKeyValues(value: unknown): string {
 }
 
 function nodeLabel(n: TreeNode): string {
-  const name = n.comm || '?';
-  return n.path && !n.path.endsWith('/' + name) ? `${n.pid} ${name} (${n.path})` : `${n.pid} ${name}${n.path ? ` (${n.path})` : ''}`;
+  const name = terminalSafe(n.comm || '?');
+  const path = terminalSafe(n.path ?? '');
+  return path && !path.endsWith('/' + name) ? `${n.pid} ${name} (${path})` : `${n.pid} ${name}${path ? ` (${path})` : ''}`;
 }
 
 /** `ancestryd tree`: the process tree as ASCII art, children in the order given. */
@@ -101,7 +130,7 @@ export function renderTree(root: TreeNode): string {
 
 /** `ancestryd events`: one JSON object per line. */
 export function renderJsonLines(items: readonly unknown[]): string {
-  return items.map((e) => JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + '\n').join('');
+  return items.map((e) => jsonForTerminal(e) + '\n').join('');
 }
 
 /** `ancestryd check`: ✓/✗ per check, with the detail and, on failure, the fix. */

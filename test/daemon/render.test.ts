@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { TreeNode } from '../../src/daemon/admin-protocol';
-import { flatten, renderAncestry, renderJsonLines, renderKeyValues, renderPreflight, renderTree } from '../../src/daemon/render';
+import { flatten, jsonForTerminal, renderAncestry, renderJsonLines, renderKeyValues, renderPreflight, renderTree, terminalSafe } from '../../src/daemon/render';
 import { ANCESTRY_FIXTURE, TREE_FIXTURE } from './fixtures';
 
 describe('render', () => {
@@ -70,5 +70,31 @@ describe('render', () => {
 
   it('prints events one JSON object per line', () => {
     assert.equal(renderJsonLines([{ a: 1 }, { b: 2n }]), '{"a":1}\n{"b":"2"}\n');
+  });
+});
+
+describe('text a process controls, printed to root\'s terminal', () => {
+  // ESC sequences that clear the screen and move the cursor, CR, a C1 CSI, a bidi override, a line separator.
+  const HOSTILE = 'ok\x1b[2J\x1b[1;1Hforged\rrow\x9b31m\u202egnp.exe\u2028x';
+  const RAW = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+  it('ancestry, tree, stats: control, C1 and bidi characters are shown escaped, never emitted', () => {
+    const evil = { ...ANCESTRY_FIXTURE.process, exe_name: `x${HOSTILE}`, cmdline: HOSTILE };
+    const ancestry = renderAncestry({ ...ANCESTRY_FIXTURE, process: evil, current_parent: evil });
+    const tree = renderTree({ ...TREE_FIXTURE, comm: HOSTILE, path: `/tmp/${HOSTILE}` });
+    const stats = renderKeyValues({ last_error: HOSTILE });
+    for (const out of [ancestry, tree, stats]) {
+      assert.ok(!RAW.test(out.replace(/\n/g, '')), JSON.stringify(out));
+      assert.ok(out.includes('ok\\x1b[2J\\x1b[1;1Hforged\\x0drow\\x9b31m\\u{202e}gnp.exe\\u{2028}x'), out);
+    }
+  });
+
+  it('JSON output escapes them too and still parses back to the same values', () => {
+    const value = { cmdline: HOSTILE, n: 1n };
+    for (const text of [jsonForTerminal(value, 2), renderJsonLines([value])]) {
+      assert.ok(!RAW.test(text.replace(/\n/g, '')), text);
+      assert.deepEqual(JSON.parse(text), { cmdline: HOSTILE, n: '1' });
+    }
+    assert.equal(terminalSafe('plain /usr/bin/ls -la'), 'plain /usr/bin/ls -la');
   });
 });

@@ -87,6 +87,26 @@ describe('ancestryd run', () => {
     assert.ok(rows.every((r) => r.columns.pid === String(pid)));
   });
 
+  it('prints a hostile process\'s argv to the terminal escaped: no ESC, CR or bidi override reaches it', async () => {
+    const hostile = 'x\x1b[2J\x1b[Hfake\rrow\u202eevil';
+    // $0 of a shell that stays (no exec of its last command): the hostile text is in its argv.
+    const child = spawn('/bin/sh', ['-c', 'sleep 5; true', hostile], { stdio: 'ignore' });
+    try {
+      let out = '';
+      for (let i = 0; i < 50 && !out.includes('fake'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        out = d.cli(['ancestry', String(child.pid)]).stdout;
+      }
+      assert.ok(out.includes('x\\x1b[2J\\x1b[Hfake\\x0drow\\u{202e}evil'), out);
+      assert.ok(!/[\x1b\r\u202e]/.test(out), 'no raw control or bidi character in the output');
+      const json = d.cli(['ancestry', String(child.pid), '--json']).stdout;
+      assert.ok(!/[\x1b\r\u202e]/.test(json));
+      assert.equal((JSON.parse(json) as { process: { cmdline: string } }).process.cmdline, `/bin/sh -c sleep 5; true ${hostile}`);
+    } finally {
+      child.kill();
+    }
+  });
+
   it('refuses a second instance', () => {
     const r = spawnSync(process.execPath, [MAIN, 'run', ...d.args], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 3, `exit code (stderr: ${r.stderr})`);

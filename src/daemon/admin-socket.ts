@@ -5,10 +5,11 @@
  * daemon registers. Refuses to start when another daemon answers on the
  * socket; replaces a stale socket file left by a crash.
  */
-import { chmodSync, lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs';
+import { chmodSync, lstatSync, unlinkSync, type Stats } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { AncestrydError } from '../errors';
+import { preparePrivateDir } from '../private-dir';
 import {
   ADMIN_MAX_REQUEST_BYTES, AdminRequestError, encodeLine, LineSplitter, validateParams,
   type AdminErrorCode, type AdminMethod, type AdminMethods, type AdminResponse,
@@ -75,27 +76,6 @@ function lstatOrNull(path: string): Stats | null {
   }
 }
 
-/** The socket's directory: created 0700 when missing; an existing one must be ours and not writable by others. */
-function prepareDirectory(dir: string): void {
-  const st = lstatOrNull(dir);
-  if (st === null) {
-    try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      chmodSync(dir, 0o700);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw adminError(`admin_socket: cannot create directory ${dir} (${code}): run as root, or set admin_socket to a path in a directory you own (or "" to disable)`, err);
-    }
-    return;
-  }
-  if (!st.isDirectory()) throw adminError(`admin_socket: ${dir} is not a directory: choose another admin_socket path`);
-  const euid = process.geteuid?.() ?? 0;
-  if (st.uid !== euid || (st.mode & 0o022) !== 0) {
-    throw adminError(`admin_socket: directory ${dir} (owner uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)}) may be written by others: `
-      + 'put the socket in a directory only this user can write, such as /run/ancestryd (created 0700)');
-  }
-}
-
 /** True when something accepts connections on `path`. */
 function answers(path: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
@@ -130,7 +110,7 @@ export class AdminServer {
   static async start(opts: AdminServerOptions): Promise<AdminServer> {
     const { path } = opts;
     const log = opts.log ?? noLog;
-    prepareDirectory(dirname(path));
+    preparePrivateDir(dirname(path), 'admin_socket');
     const existing = lstatOrNull(path);
     if (existing !== null) {
       if (!existing.isSocket()) throw adminError(`admin_socket: ${path} exists and is not a socket: remove it or choose another path`);

@@ -234,7 +234,8 @@ export const OPTIONS = {
   logger_path: path({
     group: 'filesystem', default: (h) => systemOrLocal('/var/log/ancestryd', 'var/log/ancestryd', h, true),
     defaultDoc: '/var/log/ancestryd; ./var/log/ancestryd when that cannot be written (not root)',
-    doc: 'Directory of ancestryd.results.log (created 0700).',
+    doc: 'Directory of ancestryd.results.log (created 0700). Refused when another user owns it or group or others may write it; '
+      + 'a symlink in place of the log is never followed.',
   }),
   logger_rotate_size: bytes({
     group: 'filesystem', min: 4096, max: 64 * 1024 ** 3, default: FILE_SINK_DEFAULTS.rotateSizeBytes,

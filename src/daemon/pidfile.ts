@@ -19,7 +19,8 @@
  * replace it; the admin socket check (a second daemon finds the first one
  * answering) catches that case.
  */
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { O_PRIVATE, preparePrivateDir } from '../private-dir';
 import { basename, dirname } from 'node:path';
 import { AncestrydError } from '../errors';
 
@@ -93,15 +94,16 @@ function error(path: string, err: unknown, what: string): AncestrydError {
 export function acquirePidfile(path: string, opts: PidfileOptions = {}): PidfileLock {
   const pid = opts.pid ?? process.pid;
   const isAncestryd = opts.isAncestryd ?? looksLikeAncestryd;
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  } catch (err) {
-    throw error(dirname(path), err, 'create directory');
-  }
+  preparePrivateDir(dirname(path), 'pidfile');
   const tmp = `${path}.${pid}.tmp`;
   const identity = processIdentity(pid);
   try {
-    writeFileSync(tmp, identity === null ? `${pid}\n` : `${pid}\n${identity}\n`, { mode: 0o644 });
+    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | O_PRIVATE, 0o644);
+    try {
+      writeSync(fd, identity === null ? `${pid}\n` : `${pid}\n${identity}\n`);
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
     throw error(tmp, err, 'write');
   }

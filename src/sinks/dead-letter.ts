@@ -5,6 +5,7 @@
  * its size limit so a sink that rejects everything cannot fill the disk.
  */
 import * as fs from 'node:fs';
+import { O_PRIVATE } from '../private-dir';
 import { batchJsonArray, type EventBatch } from './sink';
 
 export class DeadLetterFile {
@@ -23,6 +24,11 @@ export class DeadLetterFile {
       // not there yet
     }
     if (size > 0 && size + line.length > this.maxBytes) fs.renameSync(this.path, this.path + '.1');
-    fs.appendFileSync(this.path, line, { mode: 0o600 });
+    const fd = fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | O_PRIVATE, 0o600);
+    try {
+      for (let off = 0; off < line.length;) off += fs.writeSync(fd, line, off);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 }

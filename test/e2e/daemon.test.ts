@@ -4,7 +4,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -259,6 +260,28 @@ describe('ancestryd run: a drain pass larger than the pass buffer', () => {
       assert.equal(new Set(cmdlines).size, execs, 'none twice');
     } finally {
       await d.close();
+    }
+  });
+});
+
+describe('ancestryd run: directories another user controls', () => {
+  it('refuses a logger_path owned by another user, naming it, and never touches what a planted symlink points to', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'anc-theirs-'));
+    const theirs = join(outside, 'logs');
+    mkdirSync(theirs, { mode: 0o755 });
+    const victim = join(outside, 'victim');
+    writeFileSync(victim, 'precious\n', { mode: 0o644 });
+    symlinkSync(victim, join(theirs, 'ancestryd.results.log'));
+    chownSync(theirs, 65534, 65534);
+    const d = await DaemonHarness.create([`--logger_path=${theirs}`]);
+    try {
+      await assert.rejects(d.start(20_000), /exited with 2 before it was ready/);
+      assert.match(d.stderr, new RegExp(`logger_path: directory ${theirs} \\(owner uid 65534, mode 755\\) may be written by another user`));
+      assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
+      assert.equal(statSync(victim).mode & 0o777, 0o644);
+    } finally {
+      await d.close();
+      rmSync(outside, { recursive: true, force: true });
     }
   });
 });

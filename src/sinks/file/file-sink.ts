@@ -16,6 +16,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { AncestrydError, errCode } from '../../errors';
+import { O_PRIVATE, preparePrivateDir } from '../../private-dir';
 import { noopLogger, type EventBatch, type SendResult, type Sink, type SinkLogger } from '../sink';
 import { resolveFileSinkOptions, type FileSinkOptions, type ResolvedFileSinkOptions } from './config';
 
@@ -49,14 +50,14 @@ export class FileSink implements Sink {
   }
 
   async start(): Promise<void> {
+    preparePrivateDir(this.o.loggerPath, 'logger_path');
     try {
-      fs.mkdirSync(this.o.loggerPath, { recursive: true, mode: 0o700 });
       this.openFile();
       this.repairTail();
     } catch (err) {
       this.releaseFd();
-      throw new AncestrydError('ANC_CONFIG_INVALID',
-        `logger_path: cannot write ${this.path} (${errCode(err)}): create the directory or fix its permissions`, { cause: err });
+      throw new AncestrydError('ANC_CONFIG_INVALID', `logger_path: cannot write ${this.path} (${errCode(err)})`
+        + (errCode(err) === 'ELOOP' ? ': it is a symlink, which ancestryd never follows; remove it' : ': fix its permissions'), { cause: err });
     }
     if (typeof this.o.fsync === 'number') {
       this.timer = setInterval(() => {
@@ -71,7 +72,7 @@ export class FileSink implements Sink {
   }
 
   private openFile(): void {
-    this.fd = fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o600);
+    this.fd = fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | O_PRIVATE, 0o600);
     fs.fchmodSync(this.fd, 0o600);
     this.size = fs.fstatSync(this.fd).size;
   }
@@ -79,7 +80,7 @@ export class FileSink implements Sink {
   /** Cuts a partial last line left by a crash (see the header comment). */
   private repairTail(): void {
     if (this.size === 0) return;
-    const rfd = fs.openSync(this.path, 'r');
+    const rfd = fs.openSync(this.path, fs.constants.O_RDONLY | O_PRIVATE);
     try {
       const chunk = Buffer.allocUnsafe(64 * 1024);
       let end = this.size;

@@ -31,6 +31,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { AncestrydError, errCode } from '../../errors';
+import { O_PRIVATE, preparePrivateDir } from '../../private-dir';
 import type { FsyncPolicy } from '../fsync-policy';
 import { checkPositiveInt, type DropPolicy, type EventQueue } from '../queue';
 import { noopLogger, type DropReason, type EventBatch, type SinkLogger } from '../sink';
@@ -267,9 +268,9 @@ export class DiskSpool implements EventQueue {
   }
 
   private openSync(): void {
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    preparePrivateDir(this.dir, 'spool_path');
     const cursorPath = join(this.dir, 'cursor');
-    this.cursorFd = fs.openSync(cursorPath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    this.cursorFd = fs.openSync(cursorPath, fs.constants.O_RDWR | fs.constants.O_CREAT | O_PRIVATE, 0o600);
     const n = fs.readSync(this.cursorFd, this.cursorBuf, 0, CURSOR_BYTES, 0);
     if (n === CURSOR_BYTES && this.cursorBuf.readUInt32LE(12) === CURSOR_MAGIC
       && this.cursorBuf.readUInt32LE(8) === crc32(this.cursorBuf.subarray(0, 8))) {
@@ -344,7 +345,7 @@ export class DiskSpool implements EventQueue {
       path: join(this.dir, segmentName(this.nextId)), deleted: false,
     };
     const fd = fs.openSync(seg.path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT
-      | fs.constants.O_TRUNC, 0o600);
+      | fs.constants.O_TRUNC | O_PRIVATE, 0o600);
     if (this.activeFd >= 0) this.retireFd(this.activeFd);
     this.activeFd = fd;
     this.active = seg;
@@ -518,7 +519,7 @@ export class DiskSpool implements EventQueue {
         this.readFd = -1;
         this.readFdSeg = null;
         try {
-          this.readFd = fs.openSync(seg.path, 'r');
+          this.readFd = fs.openSync(seg.path, fs.constants.O_RDONLY | O_PRIVATE);
         } catch (err) {
           this.log.error({ spool: this.dir, segment: seg.path, err: errCode(err) }, 'spool segment unreadable; skipped');
           this.removeSegment(seg);

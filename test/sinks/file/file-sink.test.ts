@@ -131,7 +131,24 @@ test('bad options name the option', async () => {
   try {
     fs.writeFileSync(join(dir, 'plain-file'), '');
     const s = new FileSink({ loggerPath: join(dir, 'plain-file', 'logs') }); // ENOTDIR
-    await assert.rejects(s.start(), { code: 'ANC_CONFIG_INVALID', message: /logger_path: cannot write/ });
+    await assert.rejects(s.start(), { code: 'ANC_CONFIG_INVALID', message: /logger_path: cannot use .*plain-file\/logs \(ENOTDIR\): a part of the path is a file/ });
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('never follows a symlink where the results log should be: refused, and its target untouched', async () => {
+  const dir = tempDir('file');
+  try {
+    const victim = join(dir, 'victim');
+    fs.writeFileSync(victim, 'root\'s file\n', { mode: 0o644 });
+    const logs = join(dir, 'logs');
+    fs.mkdirSync(logs, { mode: 0o700 });
+    fs.symlinkSync(victim, join(logs, 'ancestryd.results.log'));
+    const s = new FileSink({ loggerPath: logs });
+    await assert.rejects(s.start(), { code: 'ANC_CONFIG_INVALID', message: /\(ELOOP\): it is a symlink, which ancestryd never follows/ });
+    assert.equal(fs.readFileSync(victim, 'utf8'), 'root\'s file\n');
+    assert.equal(fs.statSync(victim).mode & 0o777, 0o644, 'not chmod\'ed');
   } finally {
     removeDir(dir);
   }

@@ -1,0 +1,48 @@
+/**
+ * Directories the daemon writes as root (results logs, spools, the pidfile's
+ * and the admin socket's): created 0700 when missing, and refused when
+ * another user could plant a file or symlink in them. Files in them are
+ * opened with O_NOFOLLOW: a symlink where a log or segment should be is an
+ * error, never followed (root would otherwise append to, truncate or chmod
+ * whatever it points to).
+ */
+import { chmodSync, constants, lstatSync, mkdirSync } from 'node:fs';
+import { AncestrydError, errCode } from './errors';
+
+/** Flags every file the daemon writes is opened with, on top of its own (libuv adds O_CLOEXEC to every open). */
+export const O_PRIVATE = constants.O_NOFOLLOW;
+
+/**
+ * Creates `dir` (0700) or checks the existing one: a real directory (not a
+ * symlink), owned by this process's user, and not writable by group or
+ * others. `option` names the setting in the error.
+ */
+export function preparePrivateDir(dir: string, option: string): void {
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch (err) {
+    if (errCode(err) !== 'ENOENT') {
+      throw new AncestrydError('ANC_CONFIG_INVALID', `${option}: cannot use ${dir} (${errCode(err)})`
+        + (errCode(err) === 'ENOTDIR' ? ': a part of the path is a file, not a directory' : ''), { cause: err });
+    }
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      chmodSync(dir, 0o700);
+    } catch (e) {
+      throw new AncestrydError('ANC_CONFIG_INVALID',
+        `${option}: cannot create directory ${dir} (${errCode(e)}): run as root, or choose a directory you own`, { cause: e });
+    }
+    return;
+  }
+  if (!st.isDirectory()) {
+    throw new AncestrydError('ANC_CONFIG_INVALID',
+      `${option}: ${dir} is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}: point ${option} at a real directory`);
+  }
+  const euid = process.geteuid?.() ?? 0;
+  if (st.uid !== euid || (st.mode & 0o022) !== 0) {
+    throw new AncestrydError('ANC_CONFIG_INVALID',
+      `${option}: directory ${dir} (owner uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)}) may be written by another user: `
+      + `use a directory owned by uid ${euid} that group and others cannot write (e.g. chown ${euid} ${dir}; chmod go-w ${dir})`);
+  }
+}

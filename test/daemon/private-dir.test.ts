@@ -1,0 +1,51 @@
+import { strict as assert } from 'node:assert';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { isAncestrydError } from '../../src/errors';
+import { preparePrivateDir } from '../../src/private-dir';
+
+describe('directories the daemon writes (logger_path, spool_path, pidfile, admin_socket)', () => {
+  const base = mkdtempSync(join(tmpdir(), 'anc-private-'));
+  after(() => rmSync(base, { recursive: true, force: true }));
+  const refused = (dir: string, pattern: RegExp) => assert.throws(() => preparePrivateDir(dir, 'logger_path'),
+    (err) => isAncestrydError(err, 'ANC_CONFIG_INVALID') && /^logger_path: /.test(err.message) && pattern.test(err.message));
+
+  it('creates a missing one, parents included, 0700', () => {
+    const dir = join(base, 'a', 'b', 'logs');
+    preparePrivateDir(dir, 'logger_path');
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+  });
+
+  it('accepts an existing one of ours that only we may write (0755 included)', () => {
+    const dir = join(base, 'ours');
+    mkdirSync(dir, { mode: 0o755 });
+    chmodSync(dir, 0o755);
+    preparePrivateDir(dir, 'logger_path');
+  });
+
+  it('refuses one another user owns: a symlink planted there would make root append to or chmod its target', () => {
+    const dir = join(base, 'theirs');
+    mkdirSync(dir, { mode: 0o700 });
+    chownSync(dir, 65534, 65534);
+    refused(dir, /owner uid 65534, mode 700\) may be written by another user/);
+  });
+
+  it('refuses one group or others may write, sticky or not', () => {
+    for (const mode of [0o770, 0o777, 0o1777]) {
+      const dir = join(base, `open-${mode.toString(8)}`);
+      mkdirSync(dir);
+      chmodSync(dir, mode);
+      refused(dir, new RegExp(`mode ${mode.toString(8)}\\) may be written by another user`));
+    }
+  });
+
+  it('refuses a symlink and a file in its place', () => {
+    const real = join(base, 'real');
+    mkdirSync(real, { mode: 0o700 });
+    const link = join(base, 'link');
+    symlinkSync(real, link);
+    refused(link, /is a symlink: point logger_path at a real directory/);
+  });
+});

@@ -20,6 +20,7 @@ import { EXIT, EXIT_CODE_TABLE, exitCodeFor, type ExitCode } from './exit-codes'
 import { defaultValue, envName, OPTIONS, REAL_HOST, SYSTEM_ADMIN_SOCKET } from './option-schema';
 import { OptionValueError, type HostFacts } from './option-types';
 import { renderOptionsHelp } from './options-doc';
+import { complianceChecks, INSTALLED_UNIT } from './compliance';
 import { packageInfo } from './package-info';
 import {
   jsonForTerminal, renderAncestry, renderJsonLines, renderKeyValues, renderOptions, renderPreflight, renderTree,
@@ -50,6 +51,15 @@ function takeSwitch(args: string[], name: string): boolean {
   if (i < 0) return false;
   args.splice(i, 1);
   return true;
+}
+
+/** Removes `--name=value` or `--name value` from args; the value, or null when absent. */
+function takeValue(args: string[], name: string): string | null {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i].startsWith(`--${name}=`)) return args.splice(i, 1)[0].slice(name.length + 3);
+    if (args[i] === `--${name}` && i + 1 < args.length) return args.splice(i, 2)[1];
+  }
+  return null;
 }
 
 function positiveInt(what: string, max: number) {
@@ -161,13 +171,15 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<Ex
 
   program.command('check')
     .description(summary('ancestryd check'))
-    .usage('[--config PATH] [--<option>=<value> …] [--json]')
+    .usage('[--compliance [--unit PATH]] [--config PATH] [--<option>=<value> …] [--json]')
     .allowUnknownOption().allowExcessArguments()
     .action((_o, cmd: Command) => {
       const args = [...cmd.args];
       const json = takeSwitch(args, 'json');
+      const compliance = takeSwitch(args, 'compliance');
+      const unitPath = takeValue(args, 'unit') ?? INSTALLED_UNIT;
       const config = loadFrom(args);
-      const checks = preflight(config.preflight);
+      const checks = compliance ? complianceChecks(config, { unitPath }) : preflight(config.preflight);
       const ok = checks.every((c) => c.ok);
       stdout.write(json ? JSON.stringify({ ok, checks }, null, 2) + '\n' : renderPreflight(checks));
       if (!ok) code = EXIT.PREFLIGHT_FAILED;

@@ -1,0 +1,184 @@
+/**
+ * `ancestryd check --compliance`: the controls an auditor checks on a host
+ * that runs the daemon, each pass or fail with the fix. Replaces the
+ * production guide's compliance script. Reads files and the configuration;
+ * changes nothing.
+ *
+ * Controls:
+ *   config-file      the configuration decides which BPF object root loads:
+ *                    owned by root, not writable by group or others
+ *   secrets          enroll secret, TLS and Kafka keys, SASL password file:
+ *                    owned by root, no group or other access (0600 / 0400)
+ *   directories      logger_path, spool_path, the pidfile's and admin socket's:
+ *                    where they exist, owned by root and not writable by others
+ *   tls-verification every TLS output names the CA it verifies its server with
+ *   metrics-bind     /metrics (no authentication) bound to loopback only
+ *   ancestry         depth and cache sized at least as the guide's smallest preset
+ *   unit-hardening   the installed systemd unit keeps the shipped unit's sandbox
+ *   memory-limit     the unit's MemoryMax leaves room for the configured cache
+ */
+import { readFileSync, statSync, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { PreflightCheck } from '../collector/preflight';
+import { errCode } from '../errors';
+import type { AncestrydConfig } from './config';
+import { packageInfo } from './package-info';
+import { PRESETS } from './presets';
+
+export interface ComplianceOptions {
+  /** The installed unit to compare with the shipped one. */
+  unitPath: string;
+  /** The shipped unit (deploy/ancestryd.service). */
+  shippedUnitPath?: string;
+  /** Owner every file and directory must have: root (0), or the tests' own uid. */
+  ownerUid?: number;
+}
+
+export const INSTALLED_UNIT = '/etc/systemd/system/ancestryd.service';
+
+/** Sandbox directives whose shipped value the installed unit must keep. */
+const HARDENING = [
+  'NoNewPrivileges', 'ProtectSystem', 'ProtectHome', 'PrivateTmp', 'PrivateDevices', 'ProtectKernelTunables',
+  'ProtectKernelModules', 'ProtectKernelLogs', 'ProtectControlGroups', 'ProtectClock', 'ProtectHostname',
+  'RestrictSUIDSGID', 'RestrictNamespaces', 'RestrictRealtime', 'LockPersonality', 'CapabilityBoundingSet',
+  'AmbientCapabilities', 'RestrictAddressFamilies', 'SystemCallArchitectures', 'SystemCallFilter',
+];
+
+/** RSS the daemon needs beside its cache (idle, ring buffer, bursts; docs/benchmarks.md), and per cache entry. */
+const BASE_BYTES = 256 * 1024 * 1024;
+const BYTES_PER_ENTRY = 8 * 1024;
+
+function stat(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function check(name: string, problems: string[], detail: string, fix: string): PreflightCheck {
+  return problems.length === 0 ? { name, ok: true, detail } : { name, ok: false, detail: problems.join('; '), fix };
+}
+
+function mode(st: Stats): string {
+  return (st.mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+/** `what`'s problems as a file only `uid` may change (and, when `secret`, only it may read). */
+function fileProblems(what: string, path: string, uid: number, secret: boolean): string[] {
+  const st = stat(path);
+  if (st === null) return [`${what} ${path} is missing`];
+  const out: string[] = [];
+  if (st.uid !== uid) out.push(`${what} ${path} is owned by uid ${st.uid}`);
+  if (secret ? (st.mode & 0o077) !== 0 : (st.mode & 0o022) !== 0) out.push(`${what} ${path} has mode ${mode(st)}`);
+  return out;
+}
+
+/** systemd unit text → directive → value (the last assignment wins, as systemd reads it). */
+export function unitDirectives(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';') || line.startsWith('[')) continue;
+    const eq = line.indexOf('=');
+    if (eq > 0) out.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+/** systemd's size syntax (1536M, 2G, bytes, infinity) in bytes; null when unset or unreadable (percentages included). */
+function unitBytes(v: string | undefined): number | null {
+  if (v === undefined || v === '') return null;
+  if (v === 'infinity') return Infinity;
+  const m = /^(\d+(?:\.\d+)?)([KMGT]?)$/.exec(v);
+  if (m === null) return null;
+  return Number(m[1]) * 1024 ** ' KMGT'.indexOf(m[2] || ' ');
+}
+
+export function complianceChecks(config: AncestrydConfig, opts: ComplianceOptions): PreflightCheck[] {
+  const uid = opts.ownerUid ?? 0;
+  const v = config.values;
+  const out: PreflightCheck[] = [];
+
+  out.push(config.configFile === null
+    ? { name: 'config-file', ok: false, detail: 'no configuration file: the daemon runs on defaults and flags', fix: 'install one, e.g. config/ancestryd.conf as /etc/ancestryd/ancestryd.conf (root, 0644)' }
+    : check('config-file', fileProblems('config', config.configFile, uid, false), `${config.configFile} owned by uid ${uid}, not writable by others`,
+      `chown ${uid} ${config.configFile}; chmod go-w ${config.configFile}`));
+
+  const secrets: [string, string][] = ([
+    ['enroll_secret_path', v.enroll_secret_path], ['tls_client_key', v.tls_client_key],
+    ['logger_kafka_tls_client_key', v.logger_kafka_tls_client_key], ['logger_kafka_sasl_password_file', v.logger_kafka_sasl_password_file],
+  ] as [string, unknown][]).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '');
+  const secretProblems = secrets.flatMap(([name, path]) => fileProblems(name, path, uid, true));
+  out.push(check('secrets', secretProblems,
+    secrets.length === 0 ? 'no secret files configured' : `${secrets.map(([n]) => n).join(', ')}: owned by uid ${uid}, mode 0600 or 0400`,
+    'chown root and chmod 600 each secret file named'));
+
+  const dirs: [string, string][] = ([
+    ['logger_path', v.logger_path], ['spool_path', v.spool_path],
+    ['pidfile', v.pidfile === '' ? '' : dirname(String(v.pidfile))], ['admin_socket', v.admin_socket === '' ? '' : dirname(String(v.admin_socket))],
+  ] as [string, unknown][]).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '');
+  const dirProblems: string[] = [];
+  for (const [name, dir] of dirs) {
+    const st = stat(dir);
+    if (st === null) continue; // created 0700 by the daemon
+    if (!st.isDirectory()) dirProblems.push(`${name} ${dir} is not a directory`);
+    else if (st.uid !== uid || (st.mode & 0o022) !== 0) dirProblems.push(`${name} ${dir}: uid ${st.uid}, mode ${mode(st)}`);
+  }
+  out.push(check('directories', dirProblems, `${dirs.map(([n, d]) => `${n} ${d}`).join(', ')}: owned by uid ${uid}, not writable by others (or not created yet)`,
+    `chown ${uid} and chmod go-w each directory named (the daemon refuses to start on them)`));
+
+  const plugins = v.logger_plugin as readonly string[];
+  const tlsProblems: string[] = [];
+  if (plugins.includes('tls') && !v.tls_server_certs) tlsProblems.push('logger_plugin tls without tls_server_certs: the server is verified against the system CAs only');
+  if (plugins.includes('kafka') && v.logger_kafka_tls === true && !v.logger_kafka_tls_server_certs) {
+    tlsProblems.push('logger_kafka_tls without logger_kafka_tls_server_certs: the brokers are verified against the system CAs only');
+  }
+  if (plugins.includes('kafka') && v.logger_kafka_tls !== true && v.logger_kafka_sasl_mechanism === 'plain') {
+    tlsProblems.push('logger_kafka_sasl_mechanism=plain without logger_kafka_tls: the password crosses the network in clear');
+  }
+  out.push(check('tls-verification', tlsProblems, 'every TLS output pins the CA its server must present',
+    'set tls_server_certs / logger_kafka_tls_server_certs to your CA bundle, and logger_kafka_tls=true with SASL'));
+
+  const address = String(v.metrics_address);
+  const host = address.startsWith('[') ? address.slice(1, address.indexOf(']')) : address.slice(0, address.lastIndexOf(':'));
+  const loopback = host === 'localhost' || host === '::1' || /^127\./.test(host) || address === '';
+  out.push(loopback
+    ? { name: 'metrics-bind', ok: true, detail: `/metrics on ${address || '(disabled)'}: loopback only` }
+    : { name: 'metrics-bind', ok: false, detail: `/metrics on ${address}: reachable from the network, without authentication`,
+      fix: 'set metrics_address=127.0.0.1:9393 and scrape through a local agent, or firewall the port' });
+
+  const small = PRESETS.small;
+  const ancestryProblems: string[] = [];
+  if (config.ancestry.maxDepth < small.process_ancestry_max_depth) ancestryProblems.push(`process_ancestry_max_depth ${config.ancestry.maxDepth} < ${small.process_ancestry_max_depth}`);
+  if (config.ancestry.cacheSize < small.process_ancestry_cache_size) ancestryProblems.push(`process_ancestry_cache_size ${config.ancestry.cacheSize} < ${small.process_ancestry_cache_size}`);
+  if (config.ancestry.cacheTtlMs < 60_000) ancestryProblems.push(`process_ancestry_cache_ttl ${config.ancestry.cacheTtlMs / 1000} s < 60 s`);
+  out.push(check('ancestry', ancestryProblems,
+    `depth ${config.ancestry.maxDepth}, cache ${config.ancestry.cacheSize}, ttl ${config.ancestry.cacheTtlMs / 1000} s: at least the small preset`,
+    'choose a process_ancestry_preset (small, medium, large, enterprise) or raise the values named'));
+
+  let installed: Map<string, string> | null = null;
+  try {
+    installed = unitDirectives(readFileSync(opts.unitPath, 'utf8'));
+  } catch (err) {
+    out.push({ name: 'unit-hardening', ok: false, detail: `no unit at ${opts.unitPath} (${errCode(err)})`,
+      fix: `install deploy/ancestryd.service as ${INSTALLED_UNIT}, or name yours with --unit` });
+  }
+  if (installed !== null) {
+    const shipped = unitDirectives(readFileSync(opts.shippedUnitPath ?? join(packageInfo().root, 'deploy', 'ancestryd.service'), 'utf8'));
+    const weaker = HARDENING.filter((d) => shipped.has(d) && installed!.get(d) !== shipped.get(d))
+      .map((d) => `${d}=${installed!.get(d) ?? '(unset)'} (shipped: ${shipped.get(d)})`);
+    out.push(check('unit-hardening', weaker, `${opts.unitPath} keeps the shipped sandbox (${HARDENING.filter((d) => shipped.has(d)).length} directives)`,
+      'restore the directives named from deploy/ancestryd.service (a drop-in that overrides them weakens the sandbox)'));
+    const max = unitBytes(installed.get('MemoryMax'));
+    const need = BASE_BYTES + config.ancestry.cacheSize * BYTES_PER_ENTRY;
+    const mib = (b: number) => `${Math.round(b / 1048576)} MiB`;
+    out.push(max === null || max === Infinity
+      ? { name: 'memory-limit', ok: false, detail: 'the unit sets no MemoryMax: a runaway daemon is not contained', fix: 'set MemoryMax (the shipped unit: 2G)' }
+      : max < need
+        ? { name: 'memory-limit', ok: false, detail: `MemoryMax ${mib(max)} < ${mib(need)} needed for process_ancestry_cache_size ${config.ancestry.cacheSize}`,
+          fix: `raise MemoryMax to at least ${mib(need)}, or choose a smaller preset` }
+        : { name: 'memory-limit', ok: true, detail: `MemoryMax ${mib(max)} ≥ ${mib(need)} for cache ${config.ancestry.cacheSize}` });
+  }
+  return out;
+}

@@ -20,6 +20,7 @@ import type { AncestrydConfig } from './config';
 import type { LoggerPlugin } from './option-schema';
 import type { Metrics } from './metrics';
 import { packageInfo } from './package-info';
+import { acquirePidfile } from './pidfile';
 
 export interface Output {
   readonly name: LoggerPlugin;
@@ -43,8 +44,10 @@ export function createOutputs(cfg: AncestrydConfig, deps: OutputDeps): Output[] 
 function createOutput(name: LoggerPlugin, cfg: AncestrydConfig, deps: OutputDeps): Output {
   const log = deps.log(name);
   const spool = cfg.outputs.spool;
-  const diskQueue = (): EventQueue => new DiskSpool({
+  const diskQueue = (destination: string): EventQueue => new DiskSpool({
     dir: join(spool.dir, name), maxBytes: spool.maxBytes, dropPolicy: spool.dropPolicy, fsync: spool.fsync, log,
+    identity: `output=${name} format=${cfg.events.format} detail=${cfg.events.ancestryDetail} destination=${destination}\n`,
+    lock: (dir) => acquirePidfile(join(dir, 'lock'), { option: 'spool_path' }),
   });
   let sink: Sink;
   let queue: EventQueue;
@@ -67,7 +70,7 @@ function createOutput(name: LoggerPlugin, cfg: AncestrydConfig, deps: OutputDeps
       // Loaded only when configured (see src/sinks/index.ts).
       const { TlsSink } = require('../sinks/tls/tls-sink') as typeof import('../sinks/tls/tls-sink');
       sink = new TlsSink(tls, details, log, name);
-      queue = diskQueue();
+      queue = diskQueue(`https://${tls.tlsHostname}${tls.loggerTlsEndpoint ?? ""}`);
       driverOpts = tlsDriverOptions(tls);
       break;
     }
@@ -75,7 +78,7 @@ function createOutput(name: LoggerPlugin, cfg: AncestrydConfig, deps: OutputDeps
       const kafka = cfg.outputs.kafka!;
       const { KafkaSink, kafkaDriverMaxBatchBytes } = require('../sinks/kafka') as typeof import('../sinks/kafka');
       sink = new KafkaSink({ config: kafka, hostIdentifier: deps.host.hostIdentifier, name, log });
-      queue = diskQueue();
+      queue = diskQueue(`kafka://${kafka.brokers.join(',')}/${kafka.topic}`);
       driverOpts = { maxBatchBytes: kafkaDriverMaxBatchBytes(kafka, DRIVER_DEFAULTS.maxBatchLines, deps.host.hostIdentifier) };
       break;
     }

@@ -36,6 +36,8 @@ export interface PidfileOptions {
   pid?: number;
   /** For an older version's pidfile (no identity line): is this command line an ancestryd daemon? Default: an argument named like ancestryd, or our own script. */
   isAncestryd?: (argv: readonly string[]) => boolean;
+  /** The option errors name: pidfile (default), or spool_path for a spool's lock. */
+  option?: string;
 }
 
 interface PidfileContent {
@@ -83,18 +85,20 @@ export function looksLikeAncestryd(argv: readonly string[]): boolean {
   return argv.some((a) => a === own || basename(a).includes('ancestryd'));
 }
 
-function error(path: string, err: unknown, what: string): AncestrydError {
+function error(path: string, err: unknown, what: string, option: string): AncestrydError {
   const code = (err as NodeJS.ErrnoException).code ?? String(err);
   // The configured path cannot be used here: a configuration problem (exit 2), fixed by the option or by root.
   return new AncestrydError('ANC_CONFIG_INVALID',
-    `pidfile: cannot ${what} ${path} (${code}): run as root, or set pidfile to a path you may write (or "" to disable)`, { cause: err });
+    `${option}: cannot ${what} ${path} (${code}): run as root, or set ${option} to a path you may write`
+    + (option === 'pidfile' ? ' (or "" to disable)' : ''), { cause: err });
 }
 
 /** Takes the lock or throws ANC_ALREADY_RUNNING naming the running daemon's pid. */
 export function acquirePidfile(path: string, opts: PidfileOptions = {}): PidfileLock {
   const pid = opts.pid ?? process.pid;
   const isAncestryd = opts.isAncestryd ?? looksLikeAncestryd;
-  preparePrivateDir(dirname(path), 'pidfile');
+  const option = opts.option ?? 'pidfile';
+  preparePrivateDir(dirname(path), option);
   const tmp = `${path}.${pid}.tmp`;
   const identity = processIdentity(pid);
   try {
@@ -105,7 +109,7 @@ export function acquirePidfile(path: string, opts: PidfileOptions = {}): Pidfile
       closeSync(fd);
     }
   } catch (err) {
-    throw error(tmp, err, 'write');
+    throw error(tmp, err, 'write', option);
   }
   try {
     for (let attempt = 0; ; attempt++) {
@@ -113,23 +117,24 @@ export function acquirePidfile(path: string, opts: PidfileOptions = {}): Pidfile
         linkSync(tmp, path);
         break;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw error(path, err, 'create');
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw error(path, err, 'create', option);
       }
       const other = readPidfile(path);
       if (other !== null && other.pid !== pid) {
         const argv = other.identity === null ? cmdlineOf(other.pid) : null;
         const running = other.identity !== null ? processIdentity(other.pid) === other.identity : argv !== null && isAncestryd(argv);
         if (running) {
-          throw new AncestrydError('ANC_ALREADY_RUNNING',
-            `ancestryd is already running (pid ${other.pid}, pidfile ${path}): stop it first (systemctl stop ancestryd)`);
+          throw new AncestrydError('ANC_ALREADY_RUNNING', option === 'pidfile'
+            ? `ancestryd is already running (pid ${other.pid}, pidfile ${path}): stop it first (systemctl stop ancestryd)`
+            : `another ancestryd (pid ${other.pid}) holds ${path}: two daemons must not share a ${option}; stop it or give this one its own`);
         }
       }
-      if (attempt > 0) throw error(path, Object.assign(new Error('EEXIST'), { code: 'EEXIST' }), 'replace the stale');
+      if (attempt > 0) throw error(path, Object.assign(new Error('EEXIST'), { code: 'EEXIST' }), 'replace the stale', option);
       // Stale: its process is gone, another process has the pid now, or it is us (a pid reused after a reboot).
       try {
         unlinkSync(path);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw error(path, err, 'remove the stale');
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw error(path, err, 'remove the stale', option);
       }
     }
   } finally {

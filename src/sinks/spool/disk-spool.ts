@@ -16,6 +16,9 @@
  *                             after every ack (16 bytes, one page: never torn
  *                             by process death; a crc mismatch reads as 0)
  *   dead-letter.log           rejected batches (sink-driver.ts)
+ *   identity                  what the events are for (output, format,
+ *                             destination); another one's spool is set aside
+ *   lock                      the daemon holding the spool (pidfile.ts's lock)
  *
  * After a restart, events with id > cursor are delivered again: duplicates
  * are the events acknowledged after the last cursor write that the crash
@@ -54,6 +57,14 @@ export interface DiskSpoolOptions {
   /** Recently appended events kept in memory so the sender need not read them back. Default 32 MiB. */
   memoryBytes?: number;
   log?: SinkLogger;
+  /**
+   * What the stored events are for (output, format, destination). A spool
+   * left by another configuration is set aside at open, never replayed into
+   * this output.
+   */
+  identity?: string;
+  /** Takes the spool's lock at open (one daemon per spool directory); released at close. */
+  lock?: (dir: string) => { release(): void };
 }
 
 export const SPOOL_DEFAULTS = {
@@ -199,8 +210,14 @@ export class DiskSpool implements EventQueue {
   /** Figures for tests and logs. */
   readonly counters = { tornTailBytes: 0, corruptEvents: 0, cursorResets: 0, segmentsDeleted: 0 };
 
+  private readonly identity: string | null;
+  private readonly takeLock: DiskSpoolOptions['lock'];
+  private lockHeld: { release(): void } | null = null;
+
   constructor(opts: DiskSpoolOptions) {
     this.dir = opts.dir;
+    this.identity = opts.identity ?? null;
+    this.takeLock = opts.lock;
     this.maxBytes = opts.maxBytes ?? SPOOL_DEFAULTS.maxBytes;
     this.segmentBytes = opts.segmentBytes ?? Math.min(SPOOL_DEFAULTS.segmentBytes, Math.floor(this.maxBytes / 2));
     this.dropPolicy = opts.dropPolicy ?? SPOOL_DEFAULTS.dropPolicy;
@@ -255,6 +272,8 @@ export class DiskSpool implements EventQueue {
       this.openSync();
     } catch (err) {
       this.releaseFds();
+      this.lockHeld?.release();
+      this.lockHeld = null;
       if (err instanceof AncestrydError) throw err;
       throw new AncestrydError('ANC_SPOOL',
         `opening spool ${this.dir} failed (${errCode(err)}): check that the directory is writable by the daemon and the disk is not full`,
@@ -269,6 +288,8 @@ export class DiskSpool implements EventQueue {
 
   private openSync(): void {
     preparePrivateDir(this.dir, 'spool_path');
+    this.lockHeld = this.takeLock?.(this.dir) ?? null;
+    this.checkIdentity();
     const cursorPath = join(this.dir, 'cursor');
     this.cursorFd = fs.openSync(cursorPath, fs.constants.O_RDWR | fs.constants.O_CREAT | O_PRIVATE, 0o600);
     const n = fs.readSync(this.cursorFd, this.cursorBuf, 0, CURSOR_BYTES, 0);
@@ -299,6 +320,41 @@ export class DiskSpool implements EventQueue {
     this.readOffset = 0;
     this.lastReadId = this.ackedId;
     this.expectId = Math.max(this.ackedId + 1, this.segments[0].firstId);
+  }
+
+  /**
+   * A spool written for another output, format or destination is renamed
+   * aside (its events kept, not replayed here) and this one starts empty. A
+   * spool without an identity file (older versions) is adopted.
+   */
+  private checkIdentity(): void {
+    if (this.identity === null) return;
+    const path = join(this.dir, 'identity');
+    let stored: string | null = null;
+    try {
+      stored = fs.readFileSync(path, 'utf8');
+    } catch (err) {
+      if (errCode(err) !== 'ENOENT') throw err;
+    }
+    if (stored !== null && stored !== this.identity) {
+      const aside = `${this.dir}.set-aside-${new Date().toISOString().replace(/[:.]/g, '')}`;
+      this.lockHeld?.release();
+      this.lockHeld = null;
+      fs.renameSync(this.dir, aside);
+      this.log.warn({ spool: this.dir, set_aside: aside, was: stored, now: this.identity },
+        'the spool holds events of another output configuration: set aside, not replayed into this one');
+      preparePrivateDir(this.dir, 'spool_path');
+      this.lockHeld = this.takeLock?.(this.dir) ?? null;
+      stored = null;
+    }
+    if (stored === null) {
+      const fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | O_PRIVATE, 0o600);
+      try {
+        fs.writeSync(fd, this.identity);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
   }
 
   /** Counts the valid records of one segment file; truncates a torn tail of the last one. */
@@ -752,6 +808,8 @@ export class DiskSpool implements EventQueue {
       }
     }
     this.releaseFds();
+    this.lockHeld?.release();
+    this.lockHeld = null;
   }
 
   private releaseFds(): void {

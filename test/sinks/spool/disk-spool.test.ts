@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import type { DropReason, EventBatch } from '../../../src/sinks/sink';
+import { acquirePidfile, processIdentity } from '../../../src/daemon/pidfile';
+import { isAncestrydError } from '../../../src/errors';
+import { noopLogger, type DropReason, type EventBatch } from '../../../src/sinks/sink';
 import { DiskSpool, type DiskSpoolOptions } from '../../../src/sinks/spool/disk-spool';
 import { HEADER_BYTES } from '../../../src/sinks/spool/record';
 import { numbered, numbersOf, openFdCount, range, removeDir, tempDir } from '../sink-test-helpers';
@@ -337,4 +340,54 @@ test('bad options name the option', () => {
   assert.throws(() => new DiskSpool({ dir: '/tmp/x', maxBytes: 100 }), /spool_max_bytes=100 is out of range/);
   assert.throws(() => new DiskSpool({ dir: '/tmp/x', maxBytes: 1 << 20, segmentBytes: 1 << 20 }), /spool_segment_bytes/);
   assert.throws(() => new DiskSpool({ dir: '/tmp/x', dropPolicy: 'drop_random' as never }), /spool_drop_policy/);
+});
+
+test('a spool left by another output configuration is set aside, not replayed into this one; the same one is', async () => {
+  const base = tempDir('spool');
+  const dir = join(base, 'kafka');
+  try {
+    const warnings: string[] = [];
+    const log = { ...noopLogger, warn: (_o: object, msg: string) => { warnings.push(msg); } };
+    const a = await open(dir, { identity: 'output=kafka format=ecs destination=kafka://k:9092/t\n' });
+    a.spool.append(numbered(0, 5), 1);
+    await a.spool.close();
+    // Same identity: replayed.
+    const again = await open(dir, { identity: 'output=kafka format=ecs destination=kafka://k:9092/t\n' });
+    assert.equal(again.spool.unreadEvents, 5);
+    await again.spool.close();
+    // Another format: nothing replayed, the old events kept aside.
+    const b = await open(dir, { identity: 'output=kafka format=osquery destination=kafka://k:9092/t\n', log });
+    assert.equal(b.spool.unreadEvents, 0);
+    assert.equal(await b.spool.read(10, 1 << 20), null);
+    await b.spool.close();
+    const aside = fs.readdirSync(base).filter((f) => f.startsWith('kafka.set-aside-'));
+    assert.equal(aside.length, 1);
+    assert.equal(fs.readFileSync(join(base, aside[0], 'identity'), 'utf8'), 'output=kafka format=ecs destination=kafka://k:9092/t\n');
+    assert.ok(segments(join(base, aside[0])).length > 0, 'the old events are kept');
+    assert.match(warnings.join('\n'), /another output configuration: set aside/);
+    assert.equal(fs.readFileSync(join(dir, 'identity'), 'utf8'), 'output=kafka format=osquery destination=kafka://k:9092/t\n');
+  } finally {
+    removeDir(base);
+  }
+});
+
+test('one daemon per spool: a lock held by a live process refuses the open; released at close', async () => {
+  const dir = tempDir('spool');
+  const holder = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 50));
+    const lock = (d: string) => acquirePidfile(join(d, 'lock'), { option: 'spool_path' });
+    fs.writeFileSync(join(dir, 'lock'), `${holder.pid}\n${processIdentity(holder.pid!)}\n`);
+    await assert.rejects(open(dir, { lock }), (err) => isAncestrydError(err, 'ANC_ALREADY_RUNNING')
+      && new RegExp(`another ancestryd \\(pid ${holder.pid}\\) holds .*lock: two daemons must not share a spool_path`).test(err.message));
+    holder.kill();
+    await new Promise((r) => holder.once('exit', r));
+    const { spool } = await open(dir, { lock });
+    assert.equal(Number(fs.readFileSync(join(dir, 'lock'), 'utf8').split('\n')[0]), process.pid, 'a stale lock is taken over');
+    await spool.close();
+    assert.ok(!fs.existsSync(join(dir, 'lock')), 'released at close');
+  } finally {
+    holder.kill();
+    removeDir(dir);
+  }
 });

@@ -70,6 +70,28 @@ describe('metrics server (real HTTP)', () => {
     });
   });
 
+  it('issue 10: /healthz keeps reporting a stall to every probe in its window: probes cannot reset it', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    const s = await startMetricsServer({ host: '127.0.0.1', port: 0, metrics: m, maxEventLoopDelayMs: 100 });
+    try {
+      assert.equal((await get(`${s.url}/healthz`)).status, 200);
+      // Longer than the sampler's resolution (LOOP_DELAY_RESOLUTION_MS, 1 s), so it is seen for certain.
+      const until = Date.now() + 1300;
+      while (Date.now() < until) { /* a 1.3 s stall of the event loop */ }
+      // The sampler records a delay at its next tick, up to its resolution later.
+      await new Promise((r) => setTimeout(r, 1200));
+      // An unprivileged user's probe flood, then the real probe: all see it.
+      const seen = await Promise.all(Array.from({ length: 20 }, () => get(`${s.url}/healthz`)));
+      assert.deepEqual([...new Set(seen.map((r) => r.status))], [503]);
+      const real = await get(`${s.url}/healthz`);
+      assert.equal(real.status, 503);
+      assert.match(JSON.parse(real.body).reason, /event loop blocked for \d+ ms \(limit 100 ms\)/);
+    } finally {
+      await s.close();
+      m.close();
+    }
+  });
+
   it('stops listening on close (idempotent)', async () => {
     const m = new Metrics({ defaultMetrics: false });
     const s = await startMetricsServer({ host: '127.0.0.1', port: 0, metrics: m });

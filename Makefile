@@ -19,7 +19,7 @@ BPF_OBJ := $(BUILD)/exec_trace.bpf.o
 BENCH_OBJ := $(BUILD)/exec_trace_bench.bpf.o
 NATIVE  := $(BUILD)/exec-shapes $(BUILD)/procgen $(BUILD)/burst $(BUILD)/ancestry-scenario $(BUILD)/clock-offset
 
-.PHONY: all bpf native ts node deps run test clean
+.PHONY: all bpf native ts node deps test-deps run test clean
 all: bpf native ts
 
 bpf: $(BPF_OBJ) $(BENCH_OBJ)
@@ -59,13 +59,16 @@ node:
 deps:
 	./scripts/install-deps.sh
 	./scripts/install-node.sh
+
+# Only the tests need promtool (deploy/prometheus's rules and their unit tests).
+test-deps: deps
 	./scripts/install-promtool.sh
 
 # The flags are src/daemon/node-flags.ts's DAEMON_NODE_FLAGS (a test checks they match).
 run: deps all
 	node --max-semi-space-size=2 dist/src/daemon/main.js run $(ARGS)
 
-test: deps all
+test: test-deps all
 	./scripts/run-tests.sh
 
 $(BUILD)/procgen: tools/loadgen/procgen.c

@@ -153,13 +153,13 @@ describe('Grafana dashboard and Prometheus', () => {
   });
 });
 
-/** promtool from PATH (the Makefile puts runtime/bin there) or runtime/bin; `make deps` installs it. */
+/** promtool from PATH (the Makefile puts runtime/bin there) or runtime/bin; `make test` installs it (make test-deps). */
 function findPromtool(): string {
   const local = join(ROOT, 'runtime', 'bin', 'promtool');
   if (existsSync(local)) return local;
   const r = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' });
   if (r.status === 0) return r.stdout.trim();
-  throw new Error('promtool is missing: run "make deps" (scripts/install-promtool.sh)');
+  throw new Error('promtool is missing: run "make test-deps" (scripts/install-promtool.sh)');
 }
 
 describe('example configs', () => {

@@ -70,7 +70,7 @@ export interface AncestrySource {
   readonly cacheSize: number;
 }
 
-export type SinkGaugeStats = Pick<SinkStats, 'spooledBytes' | 'unreadEvents' | 'lagSeconds'>;
+export type SinkGaugeStats = Pick<SinkStats, 'spooledBytes' | 'unreadEvents' | 'lagSeconds'> & Partial<Pick<SinkStats, 'configProblem'>>;
 
 interface SinkTally {
   sentEvents: number;
@@ -234,6 +234,8 @@ export class Metrics {
     sinkGauge('ancestryd_sink_spool_bytes', 'Bytes held in the output\'s spool on disk.', (s) => s.spooledBytes);
     sinkGauge('ancestryd_sink_queued_events', 'Events waiting for the output.', (s) => s.unreadEvents);
     sinkGauge('ancestryd_sink_lag_seconds', 'Age of the oldest event the output has not acknowledged (0 when caught up).', (s) => s.lagSeconds);
+    sinkGauge('ancestryd_sink_config_problem', '1 while the destination answers in a way only a configuration change fixes (HTTP 403 or 404); see ancestryd stats.',
+      (s) => (s.configProblem ? 1 : 0));
 
     // ── daemon ───────────────────────────────────────────────────────────
     new Gauge({
@@ -350,7 +352,7 @@ export class Metrics {
       sinks[name] = {
         sent_events: t.sentEvents, sent_bytes: t.sentBytes, send_failures: t.sendFailures,
         retried_events: t.retriedEvents, rejected_events: t.rejectedEvents, dropped_events: { ...t.dropped },
-        ...(g ? { spool_bytes: g.spooledBytes, queued_events: g.unreadEvents, lag_seconds: g.lagSeconds } : {}),
+        ...(g ? { spool_bytes: g.spooledBytes, queued_events: g.unreadEvents, lag_seconds: g.lagSeconds, config_problem: g.configProblem ?? null } : {}),
       };
     }
     return {

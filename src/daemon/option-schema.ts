@@ -318,7 +318,7 @@ export const OPTIONS = {
   }),
   tls_request_timeout_ms: integer({
     group: 'tls', min: 100, max: 600_000, unit: 'ms', default: TLS_SINK_DEFAULTS.requestTimeoutMs,
-    doc: 'One request, connect to last byte.',
+    doc: 'One request, connect to last byte: a deadline, which a server trickling bytes does not extend.',
   }),
 
   // ── daemon ─────────────────────────────────────────────────────────────

@@ -67,6 +67,8 @@ export interface SinkStats {
   inFlightBatches: number;
   /** Age of the oldest event not yet acknowledged, seconds (0 when none). */
   lagSeconds: number;
+  /** The sink's configuration problem (Sink.configProblem), or null. */
+  configProblem: string | null;
 }
 
 interface Slot {
@@ -114,7 +116,7 @@ export class SinkDriver {
   /** For enqueue() of strings. */
   private readonly encoder = new LineEncoder();
 
-  private readonly s: Omit<SinkStats, 'spooledBytes' | 'unreadEvents' | 'inFlightBatches' | 'lagSeconds'> = {
+  private readonly s: Omit<SinkStats, 'spooledBytes' | 'unreadEvents' | 'inFlightBatches' | 'lagSeconds' | 'configProblem'> = {
     enqueuedEvents: 0,
     deliveredEvents: 0,
     deliveredBatches: 0,
@@ -256,6 +258,7 @@ export class SinkDriver {
       unreadEvents: this.queue.unreadEvents,
       inFlightBatches: this.inflight.length,
       lagSeconds: this.lagSeconds(),
+      configProblem: this.sink.configProblem ?? null,
     };
   }
 

@@ -31,6 +31,30 @@ export interface Sink {
   close(): Promise<void>;
   /** Why the last send did not deliver (dead-letter reason, logs). */
   readonly lastError?: string | null;
+  /**
+   * Set while the destination answers in a way only a configuration change
+   * fixes (a wrong endpoint, a forbidden node): retried with backoff, and
+   * shown in stats and metrics so an operator sees it is not an outage.
+   */
+  readonly configProblem?: string | null;
+}
+
+/**
+ * The batch's first ⌈count/2⌉ events and the rest, cut at a line boundary
+ * (for a destination that refuses the whole as too large). Ids stay exact;
+ * kernel times are the batch's own (used only for lag and latency).
+ */
+export function splitBatch(batch: EventBatch): [EventBatch, EventBatch] {
+  const k = Math.ceil(batch.count / 2);
+  let cut = -1;
+  for (let i = 0; i < k; i++) cut = batch.data.indexOf(NEWLINE, cut + 1);
+  const at = cut + 1;
+  return [
+    { firstId: batch.firstId, lastId: batch.firstId + k - 1, count: k, data: batch.data.subarray(0, at),
+      firstKtimeNs: batch.firstKtimeNs, lastKtimeNs: batch.firstKtimeNs },
+    { firstId: batch.firstId + k, lastId: batch.lastId, count: batch.count - k, data: batch.data.subarray(at),
+      firstKtimeNs: batch.lastKtimeNs, lastKtimeNs: batch.lastKtimeNs },
+  ];
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { batchJsonArray, type EventBatch } from '../../src/sinks/sink';
+import { batchJsonArray, splitBatch, type EventBatch } from '../../src/sinks/sink';
 import { StdoutSink } from '../../src/sinks/stdout/stdout-sink';
 
 function batch(lines: string[]): EventBatch {
@@ -42,4 +42,13 @@ test('issue 10: stdout whose reader went away (a real pipe to head -c 1) rejects
   assert.equal(results.at(-1), 'rejected', 'and keeps rejecting once the reader is gone');
   assert.match(s.lastError ?? '', /stdout is closed/);
   await s.close();
+});
+
+test('splitBatch cuts at a line boundary: ⌈n/2⌉ events and the rest, with exact ids', () => {
+  const data = Buffer.from('{"a":1}\n{"a":2}\n{"a":3}\n{"a":4}\n{"a":5}\n');
+  const [x, y] = splitBatch({ firstId: 10, lastId: 14, count: 5, data, firstKtimeNs: 1, lastKtimeNs: 9 });
+  assert.deepEqual([x.firstId, x.lastId, x.count, x.data.toString()], [10, 12, 3, '{"a":1}\n{"a":2}\n{"a":3}\n']);
+  assert.deepEqual([y.firstId, y.lastId, y.count, y.data.toString()], [13, 14, 2, '{"a":4}\n{"a":5}\n']);
+  const [one, none] = splitBatch({ firstId: 1, lastId: 2, count: 2, data: Buffer.from('{}\n{}\n'), firstKtimeNs: 0, lastKtimeNs: 0 });
+  assert.deepEqual([one.count, none.count, one.data.length + none.data.length], [1, 1, 6]);
 });

@@ -55,7 +55,12 @@ export class HttpsJsonClient {
         },
       });
       this.requests.add(req);
+      // tls_request_timeout_ms bounds the whole exchange: the socket timeout alone is an idle
+      // timeout, which a server trickling a byte now and then never trips (issue 10).
+      const deadline = setTimeout(() => req.destroy(new Error(`no complete answer within ${this.o.requestTimeoutMs} ms`)), this.o.requestTimeoutMs);
+      deadline.unref();
       const done = (): void => {
+        clearTimeout(deadline);
         this.requests.delete(req);
       };
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.o.requestTimeoutMs} ms`)));

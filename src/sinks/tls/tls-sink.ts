@@ -9,15 +9,19 @@
  *
  * Answers: 2xx without node_invalid → delivered. node_invalid (Fleet: 401
  * {"node_invalid":true}) → enroll again and resend once. Network errors,
- * timeouts, 5xx, 408 and 429 → retry (the driver backs off). Any other 4xx
- * → rejected (dead-lettered): resending the same bytes cannot succeed.
+ * timeouts, 5xx, 408 and 429 → retry (the driver backs off). 413 → the
+ * batch is sent again in halves, down to one event, which alone is rejected.
+ * 403 and 404 → retry with backoff and a configProblem (a wrong endpoint or
+ * a forbidden node is fixed by configuration, and events must not be
+ * dead-lettered after one try meanwhile). Any other 4xx → rejected
+ * (dead-lettered): resending the same bytes cannot succeed.
  *
  * "data" is built without parsing: the batch's lines are already the result
  * objects, so newlines become commas (sink.ts batchJsonArray).
  */
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { noopLogger, batchJsonArray, type EventBatch, type SendResult, type Sink, type SinkLogger } from '../sink';
+import { noopLogger, batchJsonArray, splitBatch, type EventBatch, type SendResult, type Sink, type SinkLogger } from '../sink';
 import { readEnrollSecret, resolveTlsOptions, type ResolvedTlsOptions, type TlsSinkOptions } from './config';
 import type { HostDetails } from './host-details';
 import { HttpsJsonClient, type HttpsAnswer } from './https-client';
@@ -41,6 +45,7 @@ function field(json: unknown, name: string): unknown {
 export class TlsSink implements Sink {
   readonly name: string;
   lastError: string | null = null;
+  configProblem: string | null = null;
   /** Enrollments done (tests, logs). */
   enrollments = 0;
 
@@ -90,18 +95,37 @@ export class TlsSink implements Sink {
         this.log.warn({ sink: this.name, status: answer.status }, 'TLS server says node_invalid; enrolling again');
         continue;
       }
+      if (answer.status === 413) return this.sendInHalves(batch);
       return this.classify(answer, this.o!.logPath);
     }
     return 'retry';
+  }
+
+  /** 413: the server's body limit is below this batch; halves until it fits, one event at most rejected alone. */
+  private async sendInHalves(batch: EventBatch): Promise<SendResult> {
+    if (batch.count <= 1) {
+      this.lastError = `POST ${this.o!.logPath}: HTTP 413: one event of ${batch.data.length} bytes is more than the server accepts`;
+      return 'rejected';
+    }
+    const results = [];
+    for (const half of splitBatch(batch)) results.push(await this.send(half));
+    // The driver acknowledges or resends the batch as a whole: any retry resends it all (duplicates, never loss).
+    return results.includes('retry') ? 'retry' : results.includes('rejected') ? 'rejected' : 'delivered';
   }
 
   private classify(answer: HttpsAnswer, path: string): SendResult {
     const s = answer.status;
     if (s >= 200 && s < 300) {
       this.lastError = null;
+      this.configProblem = null;
       return 'delivered';
     }
     this.lastError = `POST ${path}: HTTP ${s} ${answer.text}`;
+    if (s === 403 || s === 404) {
+      this.configProblem = `POST ${path} answered HTTP ${s}: check tls_hostname, logger_tls_endpoint and the server's settings for this host`;
+      this.lastError = this.configProblem;
+      return 'retry';
+    }
     if (s >= 500 || s === 408 || s === 429) return 'retry';
     return 'rejected';
   }

@@ -40,6 +40,10 @@ export class FakeFleet {
   failStatus = 500;
   /** Answer every log request with this status (e.g. 400), when set. */
   alwaysStatus: number | null = null;
+  /** Refuse log requests carrying more results than this with 413, when set (a body size limit). */
+  maxResults: number | null = null;
+  /** Answer log requests one byte every this many ms, never finishing in time (a trickling server), when set. */
+  trickleMs: number | null = null;
   private readonly nodeKeys = new Set<string>();
   private keySeq = 0;
   private server: https.Server | null = null;
@@ -128,6 +132,21 @@ export class FakeFleet {
       gzip, authorization: req.headers.authorization, nodeKey, logType: String(body.log_type), count: data.length, status: 200,
     };
     this.logRequests.push(entry);
+    if (this.trickleMs !== null) {
+      entry.status = 200;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const t = setInterval(() => {
+        if (res.destroyed || res.writableEnded) clearInterval(t);
+        else res.write(' ');
+      }, this.trickleMs);
+      res.on('close', () => clearInterval(t));
+      return;
+    }
+    if (this.maxResults !== null && data.length > this.maxResults) {
+      entry.status = 413;
+      this.answer(res, 413, { error: 'request entity too large' });
+      return;
+    }
     if (this.alwaysStatus !== null) {
       entry.status = this.alwaysStatus;
       this.answer(res, this.alwaysStatus, { error: 'configured failure' });

@@ -145,6 +145,64 @@ test('other 4xx answers reject the batch (dead letter), with the status in the r
   }
 });
 
+test('413: the batch goes again in halves until the server takes it; one event too large alone is rejected', async () => {
+  const before = fleet.results.length;
+  const requestsBefore = fleet.logRequests.length;
+  fleet.maxResults = 3;
+  const s = new TlsSink(options(), details);
+  try {
+    await s.start();
+    const ls = lines(10, 500);
+    assert.equal(await s.send(batch(ls)), 'delivered');
+    assert.deepEqual(fleet.results.slice(before), ls.map((l) => JSON.parse(l)), 'every event, in order, once');
+    const reqs = fleet.logRequests.slice(requestsBefore);
+    const taken = reqs.filter((r) => r.status === 200);
+    assert.ok(reqs.some((r) => r.status === 413));
+    assert.ok(taken.every((r) => r.count <= 3));
+    assert.equal(taken.reduce((a, r) => a + r.count, 0), 10);
+    fleet.maxResults = 0;
+    assert.equal(await s.send(batch(lines(1, 600))), 'rejected');
+    assert.match(s.lastError!, /HTTP 413: one event of \d+ bytes is more than the server accepts/);
+  } finally {
+    fleet.maxResults = null;
+    await s.close();
+  }
+});
+
+test('403 and 404 are retried with backoff and reported as a configuration problem, not dead-lettered', async () => {
+  for (const status of [403, 404]) {
+    fleet.alwaysStatus = status;
+    const s = new TlsSink(options(), details);
+    try {
+      await s.start();
+      assert.equal(await s.send(batch(lines(2, 700))), 'retry');
+      assert.match(s.configProblem!, new RegExp(`answered HTTP ${status}: check tls_hostname, logger_tls_endpoint`));
+      fleet.alwaysStatus = null;
+      assert.equal(await s.send(batch(lines(2, 710))), 'delivered');
+      assert.equal(s.configProblem, null, 'cleared once the server takes events');
+    } finally {
+      fleet.alwaysStatus = null;
+      await s.close();
+    }
+  }
+});
+
+test('tls_request_timeout_ms is a deadline for the whole answer: a server trickling bytes cannot hold a send', async () => {
+  fleet.trickleMs = 100;
+  const s = new TlsSink(options({ requestTimeoutMs: 600 }), details);
+  try {
+    await s.start();
+    const t0 = Date.now();
+    assert.equal(await s.send(batch(lines(1, 800))), 'retry');
+    const ms = Date.now() - t0;
+    assert.ok(ms < 2000, `gave up after ${ms} ms (an idle timeout alone never fires: a byte comes every 100 ms)`);
+    assert.match(s.lastError!, /no complete answer within 600 ms/);
+  } finally {
+    fleet.trickleMs = null;
+    await s.close();
+  }
+});
+
 test('mTLS: a sink without a client certificate is refused by the server', async () => {
   const enrollments = fleet.enrollments;
   const s = new TlsSink(options({ tlsClientCert: null, tlsClientKey: null }), details);

@@ -6,11 +6,16 @@
  * error, never followed (root would otherwise append to, truncate or chmod
  * whatever it points to).
  */
-import { chmodSync, constants, lstatSync, mkdirSync } from 'node:fs';
+import { chmodSync, constants, lstatSync, mkdirSync, type Stats } from 'node:fs';
 import { AncestrydError, errCode } from './errors';
 
 /** Flags every file the daemon writes is opened with, on top of its own (libuv adds O_CLOEXEC to every open). */
 export const O_PRIVATE = constants.O_NOFOLLOW;
+
+/** The rule for a directory or file root writes or trusts: owned by `uid`, not writable by group or others. */
+export function othersMayWrite(st: Stats, uid: number): boolean {
+  return st.uid !== uid || (st.mode & 0o022) !== 0;
+}
 
 /**
  * Creates `dir` (0700) or checks the existing one: a real directory (not a
@@ -40,7 +45,7 @@ export function preparePrivateDir(dir: string, option: string): void {
       `${option}: ${dir} is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}: point ${option} at a real directory`);
   }
   const euid = process.geteuid?.() ?? 0;
-  if (st.uid !== euid || (st.mode & 0o022) !== 0) {
+  if (othersMayWrite(st, euid)) {
     throw new AncestrydError('ANC_CONFIG_INVALID',
       `${option}: directory ${dir} (owner uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)}) may be written by another user: `
       + `use a directory owned by uid ${euid} that group and others cannot write (e.g. chown ${euid} ${dir}; chmod go-w ${dir})`);

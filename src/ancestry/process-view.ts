@@ -54,10 +54,14 @@ export interface ProcessView {
 
 /** Basename of the executable path, or comm when the path is unknown: osquery's exe_name. */
 export function exeName(v: ProcessView): string {
-  const p = v.path;
-  if (p === '') return v.comm;
-  const slash = p.lastIndexOf('/');
-  return slash < 0 ? p : p.slice(slash + 1);
+  return baseName(v.path, v.comm);
+}
+
+/** The last component of a path, or `unknown` for an empty path. */
+export function baseName(path: string, unknown: string): string {
+  if (path === '') return unknown;
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? path : path.slice(slash + 1);
 }
 
 export type IncompleteReason =

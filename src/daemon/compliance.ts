@@ -21,6 +21,7 @@ import { readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { PreflightCheck } from '../collector/preflight';
 import { errCode } from '../errors';
+import { othersMayWrite } from '../private-dir';
 import type { AncestrydConfig } from './config';
 import { packageInfo } from './package-info';
 import { PRESETS } from './presets';
@@ -123,7 +124,7 @@ export function complianceChecks(config: AncestrydConfig, opts: ComplianceOption
     const st = stat(dir);
     if (st === null) continue; // created 0700 by the daemon
     if (!st.isDirectory()) dirProblems.push(`${name} ${dir} is not a directory`);
-    else if (st.uid !== uid || (st.mode & 0o022) !== 0) dirProblems.push(`${name} ${dir}: uid ${st.uid}, mode ${mode(st)}`);
+    else if (othersMayWrite(st, uid)) dirProblems.push(`${name} ${dir}: uid ${st.uid}, mode ${mode(st)}`);
   }
   out.push(check('directories', dirProblems, `${dirs.map(([n, d]) => `${n} ${d}`).join(', ')}: owned by uid ${uid}, not writable by others (or not created yet)`,
     `chown ${uid} and chmod go-w each directory named (the daemon refuses to start on them)`));

@@ -82,26 +82,16 @@ function entityIdsJson(a: readonly ProcessView[]): string {
   return out + ']';
 }
 
-/** One element of ancestryd.ancestry at compact detail. */
-function ancestorEcsCompact(v: ProcessView): string {
+/** One element of ancestryd.ancestry; compact detail leaves out command_line, user and parent.entity_id. */
+function ancestorEcs(v: ProcessView, full: boolean): string {
   return '{"pid":' + v.pid
     + ',"entity_id":' + jsonString(v.entityId)
     + ',"executable":' + jsonString(v.path)
     + ',"name":' + jsonString(exeName(v))
+    + (full ? ',"command_line":' + jsonString(v.cmdline) : '')
     + ',"start":"' + isoFromEpochNs(v.startEpochNs) + '"'
-    + ',"parent":{"pid":' + v.ppid + '}}';
-}
-
-/** One element of ancestryd.ancestry. */
-function ancestorEcs(v: ProcessView): string {
-  return '{"pid":' + v.pid
-    + ',"entity_id":' + jsonString(v.entityId)
-    + ',"executable":' + jsonString(v.path)
-    + ',"name":' + jsonString(exeName(v))
-    + ',"command_line":' + jsonString(v.cmdline)
-    + ',"start":"' + isoFromEpochNs(v.startEpochNs) + '"'
-    + ',"user":{"id":"' + v.euid + '"}'
-    + ',"parent":{"pid":' + v.ppid + ',"entity_id":' + jsonString(v.parentEntityId ?? '') + '}}';
+    + (full ? ',"user":{"id":"' + v.euid + '"}' : '')
+    + ',"parent":{"pid":' + v.ppid + (full ? ',"entity_id":' + jsonString(v.parentEntityId ?? '') : '') + '}}';
 }
 
 /** process.parent from a full view. */
@@ -134,7 +124,7 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
   constructor(opts: EcsFormatOptions) {
     super();
     const detail = opts.ancestryDetail ?? 'full';
-    this.ancestors = detail === 'ids' ? null : new AncestorTextCache(detail === 'full' ? ancestorEcs : ancestorEcsCompact);
+    this.ancestors = detail === 'ids' ? null : new AncestorTextCache((v) => ancestorEcs(v, detail === 'full'));
     this.clock = opts.clock;
     this.boot = bootPrefix(opts.clock.bootId);
     this.nowMs = opts.nowMs ?? Date.now;

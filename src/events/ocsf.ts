@@ -26,7 +26,7 @@
  * - ancestryd's own fields (completeness of the lineage, the parent now,
  *   namespaces, cgroup) go to `unmapped`, OCSF's place for them.
  */
-import { exeName, type ExecLineage, type ExitEventView, type ForkEventView, type ProcessView } from '../ancestry/process-view';
+import { baseName, exeName, type ExecLineage, type ExitEventView, type ForkEventView, type ProcessView } from '../ancestry/process-view';
 import { argvTruncated } from '../collector/decode';
 import { ExecFlags } from '../collector/layout';
 import { jsonString } from './json-text';
@@ -64,21 +64,13 @@ function createdMs(v: ProcessView): number {
   return Number(v.startEpochNs / 1_000_000n);
 }
 
-/** A process_entity: one element of process.ancestry. */
-function processEntity(v: ProcessView): string {
+/** A process_entity: one element of process.ancestry; compact detail leaves out cmd_line. */
+function processEntity(v: ProcessView, withCmdline: boolean): string {
   return '{"pid":' + v.pid
     + ',"uid":' + jsonString(v.entityId)
     + ',"name":' + jsonString(exeName(v))
     + ',"path":' + jsonString(v.path)
-    + ',"cmd_line":' + jsonString(v.cmdline)
-    + ',"created_time":' + createdMs(v) + '}';
-}
-
-function processEntityCompact(v: ProcessView): string {
-  return '{"pid":' + v.pid
-    + ',"uid":' + jsonString(v.entityId)
-    + ',"name":' + jsonString(exeName(v))
-    + ',"path":' + jsonString(v.path)
+    + (withCmdline ? ',"cmd_line":' + jsonString(v.cmdline) : '')
     + ',"created_time":' + createdMs(v) + '}';
 }
 
@@ -101,8 +93,7 @@ function userJson(uid: number): string {
 /** The file object of an executable path ("" when unknown: no file object). */
 function fileJson(path: string): string {
   if (path === '') return '';
-  const slash = path.lastIndexOf('/');
-  return ',"file":{"name":' + jsonString(slash < 0 ? path : path.slice(slash + 1)) + ',"path":' + jsonString(path)
+  return ',"file":{"name":' + jsonString(baseName(path, '')) + ',"path":' + jsonString(path)
     + ',"type_id":1,"type":"Regular File"}';
 }
 
@@ -110,19 +101,13 @@ function fileJson(path: string): string {
 function processBody(v: ProcessView, path: string, cmdline: string): string {
   return '{"pid":' + v.pid
     + ',"uid":' + jsonString(v.entityId)
-    + ',"name":' + jsonString(path === v.path ? exeName(v) : baseName(path, v.comm))
+    + ',"name":' + jsonString(baseName(path, v.comm))
     + ',"path":' + jsonString(path)
     + ',"cmd_line":' + jsonString(cmdline)
     + ',"created_time":' + createdMs(v)
     + (v.cwd === null ? '' : ',"working_directory":' + jsonString(v.cwd))
     + ',"user":' + userJson(v.euid)
     + fileJson(path);
-}
-
-function baseName(path: string, fallback: string): string {
-  if (path === '') return fallback;
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? path : path.slice(slash + 1);
 }
 
 /** A parent known only by pid and maybe entity id. */
@@ -134,7 +119,7 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
   readonly name = 'ocsf' as const;
   private readonly clock: EventClock;
   private readonly boot: string;
-  /** `,"metadata":…,"device":{…}` — constant per daemon. */
+  /** `,"device":{…}` — constant per daemon. */
   private readonly constantPart: string;
   /** metadata's product and schema version. */
   private readonly productPart: string;
@@ -144,7 +129,7 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
   constructor(opts: OcsfFormatOptions) {
     super();
     const detail = opts.ancestryDetail ?? 'full';
-    this.ancestors = new AncestorTextCache(detail === 'full' ? processEntity : detail === 'compact' ? processEntityCompact : processEntityId);
+    this.ancestors = new AncestorTextCache(detail === 'ids' ? processEntityId : (v) => processEntity(v, detail === 'full'));
     this.withLineage = detail !== 'ids';
     this.clock = opts.clock;
     this.boot = bootPrefix(opts.clock.bootId);

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -18,7 +18,9 @@ async function linesFrom(format: string, tag: string, extra: string[] = []): Pro
   const d = await DaemonHarness.create([`--logger_format=${format}`, '--event_types=exec,exec_failed,fork,exit', ...extra]);
   try {
     await d.start();
-    const r = spawnSync('/bin/sh', ['-c', `/bin/true ${tag}; /nonexistent-${tag} 2>/dev/null; (/bin/echo ${tag} >/dev/null); exit 0`]);
+    // setsid: the shell leads its own session and process group whatever
+    // session the test runner has (CI's may be 0, which has no leader).
+    const r = spawnSync('/usr/bin/setsid', ['/bin/sh', '-c', `/bin/true ${tag}; /nonexistent-${tag} 2>/dev/null; (/bin/echo ${tag} >/dev/null); exit 0`]);
     assert.equal(r.status, 0);
     assert.equal(await d.stop(), 0);
     return d.resultLines().map((l) => JSON.parse(l) as unknown);
@@ -33,7 +35,7 @@ interface EcsLine {
     pid: number; args?: string[]; Ext?: { ancestry: string[] }; parent?: { entity_id?: string };
     group_leader?: { pid: number }; session_leader?: { pid: number };
   };
-  ancestryd: { ancestry?: { entity_id: string }[] };
+  ancestryd: { ancestry?: { entity_id: string; pid: number }[] };
 }
 
 interface OcsfLine {
@@ -57,11 +59,10 @@ describe('lines in each schema, from the real kernel', () => {
     assert.ok(ids.length >= 2, 'the tagged exec has ancestors up to init');
     assert.equal(ids[0], exec.process.parent!.entity_id, 'process.Ext.ancestry starts at the parent');
     assert.deepEqual(ids, exec.ancestryd.ancestry!.map((a) => a.entity_id), 'the same lineage as the full objects');
-    // The shell inherits this test's process group and session.
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const [pgrp, session] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(2, 4).map(Number);
-    assert.equal(exec.process.group_leader?.pid, pgrp, 'process.group_leader.pid is the kernel\'s pgid');
-    assert.equal(exec.process.session_leader?.pid, session, 'process.session_leader.pid is the kernel\'s sid');
+    // The shell leads the session and group (setsid), and is the exec's parent.
+    const shell = { pid: exec.ancestryd.ancestry![0].pid, entity_id: ids[0] };
+    assert.deepEqual(exec.process.group_leader, shell, 'process.group_leader is the kernel\'s pgid, the shell');
+    assert.deepEqual(exec.process.session_leader, shell, 'process.session_leader is the kernel\'s sid, the shell');
   });
 
   it('OCSF: every line validates against the OCSF Process Activity attribute table, for exec, failed exec, fork and exit', async () => {

@@ -79,6 +79,8 @@ export interface AncestrydConfig {
     readonly types: readonly EventType[];
     readonly format: FormatName;
     readonly ancestryDetail: AncestryDetail;
+    readonly ancestorFieldMaxBytes: number;
+    readonly maxEventBytes: number;
     readonly numerics: boolean;
     /** OsqueryFormatOptions.names: the logger_event_name for exec and exec_failed rows. */
     readonly osqueryNames: Readonly<Partial<Record<EventType, string>>>;
@@ -300,6 +302,8 @@ function build(v: OptionValues, sources: Record<OptionName, ValueSource>, config
       types,
       format: v.logger_format,
       ancestryDetail: v.process_ancestry_detail,
+      ancestorFieldMaxBytes: v.process_ancestry_field_max_bytes,
+      maxEventBytes: v.event_max_bytes,
       numerics: v.logger_numerics,
       osqueryNames: { exec: v.logger_event_name, exec_failed: v.logger_event_name },
       hostIdentifier: v.host_identifier,

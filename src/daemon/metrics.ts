@@ -54,7 +54,15 @@ export interface PipelineTallies {
   /** Records read from the ring buffer, by kind. */
   readonly ringRecords: Record<CounterKind, number>;
   readonly decodeFailures: Record<DecodeFailureReason, number>;
+  /**
+   * Lines with text cut to fit: an ancestor's field over
+   * process_ancestry_field_max_bytes, or the whole line over event_max_bytes.
+   */
+  readonly truncated: Record<TruncatedWhat, number>;
 }
+
+const TRUNCATED_WHAT = ['ancestry', 'event'] as const;
+type TruncatedWhat = typeof TRUNCATED_WHAT[number];
 
 /** What the metrics read from the collector at scrape: Collector satisfies it. */
 export interface CollectorStatsSource {
@@ -93,6 +101,7 @@ export class Metrics {
     events: zeros(EVENT_TYPES),
     ringRecords: zeros(RECORD_KINDS),
     decodeFailures: zeros(DECODE_REASONS),
+    truncated: zeros(TRUNCATED_WHAT),
   };
 
   private collector: CollectorStatsSource | null = null;
@@ -160,6 +169,13 @@ export class Metrics {
     new Counter({
       name: 'ancestryd_decode_failures_total', help: 'Malformed ring records, by reason.', labelNames: ['reason'], registers,
       collect() { mirror(this, DECODE_REASONS.map((r) => [{ reason: r }, self.tallies.decodeFailures[r]])); },
+    });
+    new Counter({
+      name: 'ancestryd_events_truncated_total',
+      help: 'Event lines with text cut to fit: what="ancestry" an ancestor\'s field over process_ancestry_field_max_bytes, '
+        + 'what="event" a line over event_max_bytes, written again reduced.',
+      labelNames: ['what'], registers,
+      collect() { mirror(this, TRUNCATED_WHAT.map((w) => [{ what: w }, self.tallies.truncated[w]])); },
     });
 
     // ── ancestry cache (ProcessTable.stats, read at scrape) ─────────────
@@ -374,6 +390,7 @@ export class Metrics {
       metrics_endpoint: this.endpoint,
       uptime_seconds: Math.round((Date.now() - this.startedMs) / 1000),
       events: { ...this.tallies.events },
+      truncated: { ...this.tallies.truncated },
       incomplete: a ? { ...a.incomplete } : null,
       ring: {
         records: { ...this.tallies.ringRecords },

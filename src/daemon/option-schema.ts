@@ -145,6 +145,13 @@ export const OPTIONS = {
       + 'exe_name, path, proc_time_hr; osquery names) or ids (entity ids only). Every exec repeats its whole chain, so this sets '
       + 'most of the volume downstream (docs/benchmarks.md has bytes per exec).',
   }),
+  process_ancestry_field_max_bytes: integer({
+    group: 'ancestry', min: 64, max: Limits.ET_ARGV_MAX, unit: 'bytes', default: 1024,
+    doc: 'Longest path, cmdline and cwd of each ancestor in an exec line (UTF-8 bytes before JSON escaping); a longer one is '
+      + 'cut and the line flags it (osquery overflows "ancestry" and the element\'s "truncated":true; ECS ancestryd.truncated; '
+      + 'OCSF metadata.is_truncated). The ancestor\'s own exec line has the whole text. At the default, an exec whose 32 '
+      + 'ancestors all carry hostile text stays under event_max_bytes.',
+  }),
   process_ancestry_cache_ttl: integer({
     group: 'ancestry', min: CACHE_TTL_RANGE[0], max: CACHE_TTL_RANGE[1], unit: 'seconds', default: 300, reloadable: true,
     doc: 'Seconds an exited process stays in the cache (after its exit or last use) so that later execs of its descendants '
@@ -217,6 +224,12 @@ export const OPTIONS = {
     group: 'events', default: 'hostname',
     doc: 'hostIdentifier of every event and of the TLS enrollment, as osquery: hostname, uuid (the machine id, stable '
       + 'across renames) or specified (the value of specified_identifier).',
+  }),
+  event_max_bytes: bytes({
+    group: 'events', min: 64 * 1024, max: 64 * 1024 ** 2, default: 1024 ** 2,
+    doc: 'Longest event line. A longer one is written again with entity ids for its ancestry and every text field cut to '
+      + 'fit, and flagged (overflows/truncated "event"); never dropped. The default, 1 MiB, is osquery\'s '
+      + 'logger_tls_max_linesize and about Kafka\'s default message.max.bytes.',
   }),
   specified_identifier: text({
     group: 'events', default: '', pattern: /^[^\s]{0,256}$/, describe: 'an identifier without spaces (at most 256 characters)',

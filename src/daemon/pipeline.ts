@@ -15,10 +15,12 @@ import { BootClock, Collector, type KernelRecord } from '../collector';
 import type { DecodeFailure } from '../collector/decode';
 import { preflightFailures, runPreflight } from '../collector/preflight';
 import {
-  LinuxProcfsReader, ProcessTable, type ExecLineage, type ExitEventView, type ForkEventView,
+  LinuxProcfsReader, ProcessTable, type ApplyResult, type ExecLineage, type ExitEventView, type ForkEventView,
 } from '../ancestry';
 import { AncestrydError } from '../errors';
-import { createFormat, hostIdentity, LineBuffer, readMachineId, type EventFormat, type EventType, type HostIdentity } from '../events';
+import {
+  createFormat, CUT_ANCESTRY, hostIdentity, LineBuffer, readMachineId, type EventFormat, type EventType, type FormatOptions, type HostIdentity,
+} from '../events';
 import type { AncestrydConfig } from './config';
 import type { Logging } from './log';
 import type { Metrics } from './metrics';
@@ -41,12 +43,28 @@ const CLOCK_REFRESH_MS = 60_000;
 /** Lines held before they go to the outputs within a drain pass. */
 const PASS_FLUSH_BYTES = 1024 * 1024;
 
+/**
+ * The reduced format's cap on each text field, for lines over
+ * event_max_bytes: what is left after 32 KiB for the rest of the line
+ * (names, numbers, up to 64 ancestors' entity ids), over the most capped
+ * fields a line carries (19, in OCSF's exec: the process's and twice the
+ * parent's name, path, cmd_line, cwd, file name and path; execve_path)
+ * times their worst JSON escaping (×6): 128. At the minimum event_max_bytes,
+ * 64 KiB, each field keeps 256 bytes; at the default, 7936.
+ */
+export function reducedFieldMaxBytes(maxEventBytes: number): number {
+  return Math.floor((maxEventBytes - 32 * 1024) / 128);
+}
+
 export class Pipeline {
   readonly table: ProcessTable;
   readonly recent: RecentEvents;
   readonly host: HostIdentity;
   private readonly clock: BootClock;
   private readonly format: EventFormat;
+  private readonly formatOptions: FormatOptions;
+  /** For lines over event_max_bytes: created at the first one. */
+  private reducedFormat: EventFormat | null = null;
   private readonly outputs: Output[];
   private collector: Collector | null = null;
   private enabled: Record<EventType, boolean>;
@@ -70,10 +88,12 @@ export class Pipeline {
     this.tallies = deps.metrics.tallies;
     this.clock = new BootClock();
     this.host = resolveHost(cfg, this.clock.bootId);
-    this.format = createFormat(cfg.events.format, {
+    this.formatOptions = {
       host: this.host, clock: this.clock, names: cfg.events.osqueryNames, numerics: cfg.events.numerics,
       productVersion: packageInfo().version, ancestryDetail: cfg.events.ancestryDetail,
-    });
+      ancestorFieldMaxBytes: cfg.events.ancestorFieldMaxBytes,
+    };
+    this.format = createFormat(cfg.events.format, this.formatOptions);
     this.table = new ProcessTable({
       clock: this.clock,
       procfs: new LinuxProcfsReader('/proc', cfg.collector.argvMaxBytes),
@@ -142,32 +162,42 @@ export class Pipeline {
     if (res === null) return;
     const out = this.pass;
     let pid: number;
+    switch (r.kind) {
+      case 'exec':
+      case 'exec_failed':
+        if (!this.enabled[r.kind]) return;
+        pid = r.tgid;
+        break;
+      case 'fork':
+        if (!this.enabled.fork) return;
+        pid = r.childTgid;
+        break;
+      case 'exit':
+        if (!this.enabled.exit) return;
+        pid = r.tgid;
+        break;
+      default:
+        return;
+    }
+    let format = this.format;
     try {
-      switch (r.kind) {
-        case 'exec':
-        case 'exec_failed':
-          if (!this.enabled[r.kind]) return;
-          this.format.writeExec(res as ExecLineage, out);
-          pid = r.tgid;
-          break;
-        case 'fork':
-          if (!this.enabled.fork) return;
-          this.format.writeFork(res as ForkEventView, out);
-          pid = r.childTgid;
-          break;
-        case 'exit':
-          if (!this.enabled.exit) return;
-          this.format.writeExit(res as ExitEventView, out);
-          pid = r.tgid;
-          break;
-        default:
-          return;
+      writeEvent(format, r.kind, res, out);
+      if (out.lineBytes >= this.cfg.events.maxEventBytes) {
+        // Too large to deliver whole (Kafka refuses it, a TLS server may):
+        // written again with every field cut, flagged, never dropped.
+        out.abandon();
+        format = this.reduced();
+        writeEvent(format, r.kind, res, out);
+        this.tallies.truncated.event++;
+        this.problems.warn('event-size', { pid, type: r.kind, max_bytes: this.cfg.events.maxEventBytes },
+          'an event line was over event_max_bytes: written with entity ids for its ancestry and its text cut');
       }
     } catch (err) {
       // The drain counts and reports it; the half-written line must not reach an output.
       out.abandon();
       throw err;
     }
+    if ((format.lastCut & CUT_ANCESTRY) !== 0) this.tallies.truncated.ancestry++;
     out.end(r.ktimeNs);
     this.tallies.events[r.kind]++;
     this.pids.push(pid);
@@ -176,6 +206,13 @@ export class Pipeline {
     // instead of growing to the burst, and the kernel still gets the ring
     // space back only after the whole pass is written.
     if (out.pos >= PASS_FLUSH_BYTES) this.flushLines();
+  }
+
+  private reduced(): EventFormat {
+    this.reducedFormat ??= createFormat(this.cfg.events.format, {
+      ...this.formatOptions, ancestryDetail: 'ids', fieldMaxBytes: reducedFieldMaxBytes(this.cfg.events.maxEventBytes),
+    });
+    return this.reducedFormat;
   }
 
   private onInvalid(f: DecodeFailure): void {
@@ -266,6 +303,13 @@ export class Pipeline {
   outputStats(): Record<string, unknown> {
     return Object.fromEntries(this.outputs.map((o) => [o.name, o.driver.stats()]));
   }
+}
+
+/** One event's line, by the record kind the table applied. */
+function writeEvent(format: EventFormat, kind: 'exec' | 'exec_failed' | 'fork' | 'exit', res: ApplyResult, out: LineBuffer): void {
+  if (kind === 'fork') format.writeFork(res as ForkEventView, out);
+  else if (kind === 'exit') format.writeExit(res as ExitEventView, out);
+  else format.writeExec(res as ExecLineage, out);
 }
 
 function enabledTypes(types: readonly EventType[]): Record<EventType, boolean> {

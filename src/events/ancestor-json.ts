@@ -22,8 +22,11 @@
  *   comm, cwd         cwd is null unless read from /proc
  *   source            "event" | "bootstrap" | "procfs": where the details came from
  *   exited            the ancestor had exited when this was rendered
+ *   truncated         true when path, cmdline or cwd was cut to
+ *                     process_ancestry_field_max_bytes (absent otherwise)
  */
 import { exeName, type ProcessView } from '../ancestry/process-view';
+import { FieldCap } from './field-cap';
 import { jsonString } from './json-text';
 
 /**
@@ -36,9 +39,12 @@ import { jsonString } from './json-text';
 export type AncestryDetail = 'full' | 'compact' | 'ids';
 export const ANCESTRY_DETAILS: readonly AncestryDetail[] = ['full', 'compact', 'ids'];
 
-/** One element, rendered afresh (formats cache it: lineage-element.ts). */
-export function ancestorJson(v: ProcessView, detail: AncestryDetail = 'full'): string {
-  return detail === 'full' ? render(v) : detail === 'compact' ? renderCompact(v) : jsonString(v.entityId);
+/**
+ * One element, rendered afresh (formats cache it: lineage-element.ts), its
+ * process-controlled text fields cut to `cap` (cap.hit clear on entry).
+ */
+export function ancestorJson(v: ProcessView, detail: AncestryDetail = 'full', cap = FieldCap.NONE): string {
+  return detail === 'full' ? render(v, cap) : detail === 'compact' ? renderCompact(v, cap) : jsonString(v.entityId);
 }
 
 /** A whole lineage as a JSON array: the value of osquery's ancestry column. */
@@ -46,7 +52,7 @@ export function ancestryJson(views: readonly ProcessView[]): string {
   let out = '[';
   for (let i = 0; i < views.length; i++) {
     if (i > 0) out += ',';
-    out += render(views[i]);
+    out += render(views[i], FieldCap.NONE);
   }
   return out + ']';
 }
@@ -60,23 +66,32 @@ function str(s: string | null): string {
   return s === null ? 'null' : jsonString(s);
 }
 
-function renderCompact(v: ProcessView): string {
+/** The element's closing brace, after a flag when the cap cut one of its fields. */
+function close(cap: FieldCap): string {
+  return cap.hit ? ',"truncated":true}' : '}';
+}
+
+function renderCompact(v: ProcessView, cap: FieldCap): string {
+  const path = cap.text(v.path);
   return '{"entity_id":' + str(v.entityId)
     + ',"pid":' + v.pid
     + ',"ppid":' + v.ppid
-    + ',"exe_name":' + str(exeName(v))
-    + ',"path":' + str(v.path)
+    + ',"exe_name":' + str(cap.text(exeName(v)))
+    + ',"path":' + str(path)
     + ',"proc_time_hr":' + v.startEpochNs.toString()
-    + '}';
+    + close(cap);
 }
 
-function render(v: ProcessView): string {
+function render(v: ProcessView, cap: FieldCap): string {
   const hr = v.startEpochNs.toString();
-  return '{"exe_name":' + str(exeName(v))
+  const path = cap.text(v.path);
+  const cmdline = cap.text(v.cmdline);
+  const cwd = v.cwd === null ? null : cap.text(v.cwd);
+  return '{"exe_name":' + str(cap.text(exeName(v)))
     + ',"pid":' + v.pid
     + ',"ppid":' + v.ppid
-    + ',"path":' + str(v.path)
-    + ',"cmdline":' + str(v.cmdline)
+    + ',"path":' + str(path)
+    + ',"cmdline":' + str(cmdline)
     + ',"proc_time":' + epochSeconds(hr)
     + ',"proc_time_hr":' + hr
     + ',"entity_id":' + str(v.entityId)
@@ -87,8 +102,8 @@ function render(v: ProcessView): string {
     + ',"egid":' + v.egid
     + ',"start_boottime":' + v.startBoottimeNs.toString()
     + ',"comm":' + str(v.comm)
-    + ',"cwd":' + str(v.cwd)
+    + ',"cwd":' + str(cwd)
     + ',"source":' + str(v.source)
     + ',"exited":' + (v.exitBootNs !== null ? 'true' : 'false')
-    + '}';
+    + close(cap);
 }

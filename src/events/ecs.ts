@@ -28,6 +28,11 @@
  *   interpreter of a script); ancestryd.execve_path is the name exec was
  *   given (the script), with ancestryd.interpreted and
  *   ancestryd.executable_deleted (unlinked binary, memfd).
+ * - ancestryd.truncated: ["ancestry"] when an ancestor's text (in
+ *   process.parent or ancestryd.ancestry, whose element then says
+ *   "truncated":true) was cut to process_ancestry_field_max_bytes, "event"
+ *   when the line was over event_max_bytes and was written again reduced;
+ *   absent when nothing was cut.
  * - host.id is /etc/machine-id (boot-independent), host.boot.id the boot.
  */
 import { exeName, type ExecLineage, type ExitEventView, type ForkEventView, type ProcessView } from '../ancestry/process-view';
@@ -35,15 +40,17 @@ import { argvTruncated } from '../collector/decode';
 import { ExecFlags } from '../collector/layout';
 import { jsonString } from './json-text';
 import type { AncestryDetail } from './ancestor-json';
+import { FieldCap } from './field-cap';
 import { AncestorTextCache, joinAncestry } from './lineage-element';
 import {
-  bootPrefix, errnoName, eventId, execArgv, execCmdline, execPath, StringLineFormat, type EventClock, type EventFormat, type HostIdentity,
+  ancestorFieldCap, bootPrefix, CUT_ANCESTRY, CUT_EVENT, errnoName, eventId, execArgv, execCmdline, execPath, StringLineFormat,
+  type EventClock, type EventFormat, type FieldCaps, type HostIdentity, ownFieldCap,
 } from './schema';
 import { isoFromEpochMs, isoFromEpochNs } from './time-text';
 
 export const ECS_VERSION = '9.4.0';
 
-export interface EcsFormatOptions {
+export interface EcsFormatOptions extends FieldCaps {
   host: HostIdentity;
   clock: EventClock;
   /** process_ancestry_detail: full or compact objects in ancestryd.ancestry, or none (ids: process.Ext.ancestry has them). */
@@ -82,28 +89,39 @@ function entityIdsJson(a: readonly ProcessView[]): string {
   return out + ']';
 }
 
-/** One element of ancestryd.ancestry; compact detail leaves out command_line, user and parent.entity_id. */
-function ancestorEcs(v: ProcessView, full: boolean): string {
+/**
+ * One element of ancestryd.ancestry; compact detail leaves out command_line,
+ * user and parent.entity_id. `truncated` when the cap cut a field.
+ */
+function ancestorEcs(v: ProcessView, full: boolean, cap: FieldCap): string {
+  const path = cap.text(v.path);
+  const cmdline = full ? cap.text(v.cmdline) : '';
   return '{"pid":' + v.pid
     + ',"entity_id":' + jsonString(v.entityId)
-    + ',"executable":' + jsonString(v.path)
-    + ',"name":' + jsonString(exeName(v))
-    + (full ? ',"command_line":' + jsonString(v.cmdline) : '')
+    + ',"executable":' + jsonString(path)
+    + ',"name":' + jsonString(cap.text(exeName(v)))
+    + (full ? ',"command_line":' + jsonString(cmdline) : '')
     + ',"start":"' + isoFromEpochNs(v.startEpochNs) + '"'
     + (full ? ',"user":{"id":"' + v.euid + '"}' : '')
-    + ',"parent":{"pid":' + v.ppid + (full ? ',"entity_id":' + jsonString(v.parentEntityId ?? '') : '') + '}}';
+    + ',"parent":{"pid":' + v.ppid + (full ? ',"entity_id":' + jsonString(v.parentEntityId ?? '') : '') + '}'
+    + (cap.hit ? ',"truncated":true}' : '}');
 }
 
-/** process.parent from a full view. */
-function parentEcs(v: ProcessView): string {
+/** process.parent from a full view, its text cut to `cap` (an ancestor's). */
+function parentEcs(v: ProcessView, cap: FieldCap): string {
   return '"parent":{"pid":' + v.pid
     + ',"entity_id":' + jsonString(v.entityId)
-    + ',"executable":' + jsonString(v.path)
-    + ',"name":' + jsonString(exeName(v))
-    + ',"args":' + stringsJson(v.argv)
+    + ',"executable":' + jsonString(cap.text(v.path))
+    + ',"name":' + jsonString(cap.text(exeName(v)))
+    + ',"args":' + stringsJson(cap.list(v.argv))
     + ',"args_count":' + v.argv.length
-    + ',"command_line":' + jsonString(v.cmdline)
+    + ',"command_line":' + jsonString(cap.text(v.cmdline))
     + ',"start":"' + isoFromEpochNs(v.startEpochNs) + '"}';
+}
+
+/** ancestryd.truncated: what was cut to fit, when anything was. */
+function truncatedEcs(cut: number): string {
+  return cut === 0 ? '' : ',"truncated":' + (cut === CUT_ANCESTRY ? '["ancestry"]' : cut === CUT_EVENT ? '["event"]' : '["ancestry","event"]');
 }
 
 /** process.parent when only the pid and maybe the entity id are known. */
@@ -120,11 +138,22 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
   private readonly hostPart: string;
   /** null at detail ids: no ancestryd.ancestry. */
   private readonly ancestors: AncestorTextCache<string> | null;
+  /** Ancestors' text: the cached elements and process.parent. */
+  private readonly cap: FieldCap;
+  /** The event's own text: uncapped, except in the reduced format. */
+  private readonly own: FieldCap;
+  /** CUT_EVENT in the reduced format. */
+  private readonly reduced: number;
+  lastCut = 0;
 
   constructor(opts: EcsFormatOptions) {
     super();
     const detail = opts.ancestryDetail ?? 'full';
-    this.ancestors = detail === 'ids' ? null : new AncestorTextCache((v) => ancestorEcs(v, detail === 'full'));
+    const cap = ancestorFieldCap(opts);
+    this.cap = cap;
+    this.ancestors = detail === 'ids' ? null : new AncestorTextCache((v) => ancestorEcs(v, detail === 'full', cap), 8192, cap);
+    this.own = ownFieldCap(opts);
+    this.reduced = opts.fieldMaxBytes === undefined ? 0 : CUT_EVENT;
     this.clock = opts.clock;
     this.boot = bootPrefix(opts.clock.bootId);
     this.nowMs = opts.nowMs ?? Date.now;
@@ -144,15 +173,16 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
 
   /** The `process` fields every event type shares, without the closing brace. */
   private processCommon(p: ProcessView, path: string, argv: readonly string[], cmdline: string, tid: number): string {
+    const own = this.own;
     return ',"process":{"pid":' + p.pid
       + ',"entity_id":' + jsonString(p.entityId)
-      + ',"executable":' + jsonString(path)
+      + ',"executable":' + jsonString(own.text(path))
       + ',"name":' + jsonString(p.comm)
-      + ',"args":' + stringsJson(argv)
+      + ',"args":' + stringsJson(own.list(argv))
       + ',"args_count":' + argv.length
-      + ',"command_line":' + jsonString(cmdline)
+      + ',"command_line":' + jsonString(own.text(cmdline))
       + ',"start":"' + isoFromEpochNs(p.startEpochNs) + '"'
-      + (p.cwd === null ? '' : ',"working_directory":' + jsonString(p.cwd))
+      + (p.cwd === null ? '' : ',"working_directory":' + jsonString(own.text(p.cwd)))
       + ',"thread":{"id":' + tid + '}'
       + ',"user":{"id":"' + p.euid + '"},"real_user":{"id":"' + p.uid + '"}'
       + ',"group":{"id":"' + p.egid + '"},"real_group":{"id":"' + p.gid + '"}';
@@ -163,19 +193,31 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
     const p = l.process;
     const failed = r.kind === 'exec_failed';
     const a = l.ancestry;
+    this.cap.hit = false;
+    const parent = a.length > 0 ? parentEcs(a[0], this.cap) : parentRefEcs(p.ppid, p.parentEntityId);
+    let cut = this.cap.hit ? CUT_ANCESTRY : 0;
+    let ancestry = '';
+    if (this.ancestors !== null) {
+      this.ancestors.truncated = false;
+      ancestry = '"ancestry":' + joinAncestry(this.ancestors, a, '[', ',', ']') + ',';
+      if (this.ancestors.truncated) cut = CUT_ANCESTRY;
+    }
+    cut |= this.reduced;
+    this.lastCut = cut;
     return this.head(r.ktimeNs, 'start', r.kind, failed ? 'failure' : 'success', eventId(this.boot, r.kind, r.ktimeNs, r.tid))
       + this.processCommon(p, execPath(l), execArgv(l), execCmdline(l), r.tid)
-      + ',' + (a.length > 0 ? parentEcs(a[0]) : parentRefEcs(p.ppid, p.parentEntityId))
+      + ',' + parent
       + leaderEcs('group_leader', r.pgid, p, a) + leaderEcs('session_leader', r.sid, p, a)
       + ',"Ext":{"ancestry":' + entityIdsJson(a) + '}}'
       + (failed ? ',"error":{"code":"' + errnoName(-r.ret) + '"}' : '')
-      + ',"ancestryd":{' + (this.ancestors === null ? '' : '"ancestry":' + joinAncestry(this.ancestors, a, '[', ',', ']') + ',')
-      + '"execve_path":' + jsonString(r.filename)
+      + ',"ancestryd":{' + ancestry
+      + '"execve_path":' + jsonString(this.own.text(r.filename))
       + ',"interpreted":' + ((r.flags & ExecFlags.ET_EXEC_INTERPRETED) !== 0)
       + ',"executable_deleted":' + ((r.flags & ExecFlags.ET_EXEC_EXE_DELETED) !== 0)
       + ',"ancestry_complete":' + l.complete
       + ',"ancestry_incomplete_reason":' + (l.incompleteReason === null ? 'null' : '"' + l.incompleteReason + '"')
       + ',"argv_truncated":' + (failed ? argvTruncated(r) : p.argvTruncated)
+      + truncatedEcs(cut)
       + ',"current_parent":{"pid":' + p.currentPpid
       + ',"entity_id":' + jsonString(p.currentParentEntityId ?? '') + '}'
       + (l.missingAncestor === null ? '' : ',"missing_ancestor":{"pid":' + l.missingAncestor.pid
@@ -187,20 +229,26 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
   fork(f: ForkEventView): string {
     const r = f.record;
     const p = f.process;
+    this.cap.hit = false;
+    const parent = f.parent !== null ? parentEcs(f.parent, this.cap) : parentRefEcs(r.parentTgid, p.parentEntityId);
+    const cut = (this.cap.hit ? CUT_ANCESTRY : 0) | this.reduced;
+    this.lastCut = cut;
     return this.head(r.ktimeNs, 'start', 'fork', 'success', eventId(this.boot, 'fork', r.ktimeNs, r.childTgid))
       + this.processCommon(p, p.path, p.argv, p.cmdline, r.childTgid)
-      + ',' + (f.parent !== null ? parentEcs(f.parent) : parentRefEcs(r.parentTgid, p.parentEntityId)) + '}'
-      + ',"ancestryd":{"clone_flags":' + r.cloneFlags + ',"creator_pid":' + r.creatorTgid + '}}';
+      + ',' + parent + '}'
+      + ',"ancestryd":{"clone_flags":' + r.cloneFlags + ',"creator_pid":' + r.creatorTgid + truncatedEcs(cut) + '}}';
   }
 
   exit(e: ExitEventView): string {
     const r = e.record;
     const p = e.process;
+    this.lastCut = this.reduced;
     return this.head(r.ktimeNs, 'end', 'exit', 'unknown', eventId(this.boot, 'exit', r.ktimeNs, r.tgid))
       + this.processCommon(p, p.path, p.argv, p.cmdline, r.tgid)
       + ',"end":"' + isoFromEpochNs(this.clock.epochNs(BigInt(r.ktimeNs))) + '"'
       + ',"exit_code":' + r.exitCode
       + ',' + parentRefEcs(r.ppid, p.parentEntityId) + '}'
-      + ',"ancestryd":{"signal":' + r.signal + ',"core_dumped":' + r.coreDumped + ',"wait_status":' + r.status + '}}';
+      + ',"ancestryd":{"signal":' + r.signal + ',"core_dumped":' + r.coreDumped + ',"wait_status":' + r.status
+      + truncatedEcs(this.reduced) + '}}';
   }
 }

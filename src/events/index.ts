@@ -5,12 +5,13 @@ import { OsqueryResultFormat, type OsqueryFormatOptions } from './osquery-result
 import type { EventFormat, FormatName } from './schema';
 
 export type { EventFormat, EventType, FormatName, HostIdentity, EventClock } from './schema';
-export { EVENT_TYPES, FORMAT_NAMES, hostIdentity, readMachineId } from './schema';
+export { CUT_ANCESTRY, CUT_EVENT, EVENT_TYPES, FORMAT_NAMES, hostIdentity, readMachineId } from './schema';
 export { DEFAULT_OSQUERY_NAMES } from './osquery-result';
 export { ECS_VERSION } from './ecs';
 export { OCSF_VERSION } from './ocsf';
 
 export type FormatOptions = OsqueryFormatOptions & { productVersion?: string };
+export { FieldCap } from './field-cap';
 export { ANCESTRY_DETAILS, type AncestryDetail } from './ancestor-json';
 
 export function createFormat(name: FormatName, opts: FormatOptions): EventFormat {

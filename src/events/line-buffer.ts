@@ -42,6 +42,11 @@ export class LineBuffer {
     this.pos = this.count === 0 ? 0 : this.ends[this.count - 1];
   }
 
+  /** Bytes of the line being written so far. */
+  get lineBytes(): number {
+    return this.pos - (this.count === 0 ? 0 : this.ends[this.count - 1]);
+  }
+
   /** Finishes the line being written. */
   end(ktimeNs: number): void {
     this.room(1);

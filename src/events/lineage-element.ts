@@ -12,14 +12,15 @@
  */
 import { ancestorJson, type AncestryDetail } from './ancestor-json';
 import type { ProcessView } from '../ancestry/process-view';
+import { FieldCap } from './field-cap';
 import { embedJson } from './json-text';
 
 /**
  * ancestorJson() escaped for embedding in a JSON string (osquery's ancestry
  * column): equal to JSON.stringify(ancestorJson(v)) without its outer quotes.
  */
-export function ancestorJsonEmbedded(view: ProcessView, detail: AncestryDetail = 'full'): string {
-  return embedJson(ancestorJson(view, detail));
+export function ancestorJsonEmbedded(view: ProcessView, detail: AncestryDetail = 'full', cap = FieldCap.NONE): string {
+  return embedJson(ancestorJson(view, detail, cap));
 }
 
 interface CachedText<T> {
@@ -39,6 +40,8 @@ interface CachedText<T> {
   exitBootNs: number | null;
   source: ProcessView['source'];
   text: T;
+  /** The render cut a field to the cap. */
+  truncated: boolean;
 }
 
 /**
@@ -52,23 +55,36 @@ interface CachedText<T> {
  * credentials changed is rendered afresh. Bounded: past `maxEntries` the
  * oldest entries are evicted first. Every field `render` reads must be
  * compared in same().
+ *
+ * `render` cuts fields to `cap` (process_ancestry_field_max_bytes); the
+ * cache remembers which texts were cut, and `truncated` tells a format
+ * whether any element it got since it last cleared the flag was.
  */
 export class AncestorTextCache<T extends string | Buffer = string> {
+  /** Set by get() when the element it returns had a field cut; the format clears it per line. */
+  truncated = false;
   private readonly map = new Map<string, CachedText<T>>();
 
-  constructor(private readonly render: (view: ProcessView) => T, private readonly maxEntries = 8192) {}
+  constructor(private readonly render: (view: ProcessView) => T, private readonly maxEntries = 8192,
+    private readonly cap = FieldCap.NONE) {}
 
   get(v: ProcessView): T {
     const c = this.map.get(v.entityId);
-    if (c !== undefined && same(c, v)) return c.text;
+    if (c !== undefined && same(c, v)) {
+      if (c.truncated) this.truncated = true;
+      return c.text;
+    }
+    this.cap.hit = false;
     const r = this.render(v);
+    const truncated = this.cap.hit;
+    if (truncated) this.truncated = true;
     const text = typeof r === 'string' ? (flatten(r) as T) : r;
     if (c === undefined) {
       if (this.map.size >= this.maxEntries) this.map.delete(this.map.keys().next().value!);
       this.map.set(v.entityId, {
         entityId: v.entityId, parentEntityId: v.parentEntityId, ppid: v.ppid, path: v.path, cmdline: v.cmdline,
         comm: v.comm, cwd: v.cwd, uid: v.uid, gid: v.gid, euid: v.euid, egid: v.egid, loginuid: v.loginuid,
-        argvTruncated: v.argvTruncated, exitBootNs: v.exitBootNs, source: v.source, text,
+        argvTruncated: v.argvTruncated, exitBootNs: v.exitBootNs, source: v.source, text, truncated,
       });
     } else {
       c.parentEntityId = v.parentEntityId;
@@ -86,6 +102,7 @@ export class AncestorTextCache<T extends string | Buffer = string> {
       c.exitBootNs = v.exitBootNs;
       c.source = v.source;
       c.text = text;
+      c.truncated = truncated;
     }
     return text;
   }

@@ -25,21 +25,27 @@
  *   uid: src/sinks/kafka/message-key.ts finds the entity id there.
  * - ancestryd's own fields (completeness of the lineage, the parent now,
  *   namespaces, cgroup) go to `unmapped`, OCSF's place for them.
+ * - metadata.is_truncated is true, and unmapped.truncated says what, when an
+ *   ancestor's text was cut to process_ancestry_field_max_bytes ("ancestry")
+ *   or the line was over event_max_bytes and was written again reduced
+ *   ("event").
  */
 import { baseName, exeName, type ExecLineage, type ExitEventView, type ForkEventView, type ProcessView } from '../ancestry/process-view';
 import { argvTruncated } from '../collector/decode';
 import { ExecFlags } from '../collector/layout';
 import { jsonString } from './json-text';
 import type { AncestryDetail } from './ancestor-json';
+import { FieldCap } from './field-cap';
 import { AncestorTextCache, joinAncestry } from './lineage-element';
 import {
-  bootPrefix, errnoName, eventId, execCmdline, execPath, StringLineFormat, type EventClock, type EventFormat, type HostIdentity,
+  ancestorFieldCap, bootPrefix, CUT_ANCESTRY, CUT_EVENT, errnoName, eventId, execCmdline, execPath, StringLineFormat,
+  type EventClock, type EventFormat, type FieldCaps, type HostIdentity, ownFieldCap,
 } from './schema';
 
 /** The OCSF schema version the lines conform to (metadata.version). */
 export const OCSF_VERSION = '1.9.0-dev';
 
-export interface OcsfFormatOptions {
+export interface OcsfFormatOptions extends FieldCaps {
   host: HostIdentity;
   clock: EventClock;
   /** metadata.product.version; "unknown" when not given. */
@@ -65,12 +71,12 @@ function createdMs(v: ProcessView): number {
 }
 
 /** A process_entity: one element of process.ancestry; compact detail leaves out cmd_line. */
-function processEntity(v: ProcessView, withCmdline: boolean): string {
+function processEntity(v: ProcessView, withCmdline: boolean, cap: FieldCap): string {
   return '{"pid":' + v.pid
     + ',"uid":' + jsonString(v.entityId)
-    + ',"name":' + jsonString(exeName(v))
-    + ',"path":' + jsonString(v.path)
-    + (withCmdline ? ',"cmd_line":' + jsonString(v.cmdline) : '')
+    + ',"name":' + jsonString(cap.text(exeName(v)))
+    + ',"path":' + jsonString(cap.text(v.path))
+    + (withCmdline ? ',"cmd_line":' + jsonString(cap.text(v.cmdline)) : '')
     + ',"created_time":' + createdMs(v) + '}';
 }
 
@@ -79,9 +85,9 @@ function processEntityId(v: ProcessView): string {
 }
 
 /** process.lineage: the ancestors' executable paths, nearest first. */
-function lineageJson(a: readonly ProcessView[]): string {
+function lineageJson(a: readonly ProcessView[], cap: FieldCap): string {
   let out = '[';
-  for (let i = 0; i < a.length; i++) out += (i === 0 ? '' : ',') + jsonString(a[i].path);
+  for (let i = 0; i < a.length; i++) out += (i === 0 ? '' : ',') + jsonString(cap.text(a[i].path));
   return out + ']';
 }
 
@@ -90,24 +96,33 @@ function userJson(uid: number): string {
   return '{"uid":"' + uid + '","uid_numeric":' + uid + '}';
 }
 
-/** The file object of an executable path ("" when unknown: no file object). */
-function fileJson(path: string): string {
+/** The file object of an executable path ("" when unknown: no file object); `shown` is the path cut to `cap`. */
+function fileJson(path: string, shown: string, cap: FieldCap): string {
   if (path === '') return '';
-  return ',"file":{"name":' + jsonString(baseName(path, '')) + ',"path":' + jsonString(path)
+  return ',"file":{"name":' + jsonString(cap.text(baseName(path, ''))) + ',"path":' + jsonString(shown)
     + ',"type_id":1,"type":"Regular File"}';
 }
 
-/** A process object with its own details only (no parent, no ancestry), without the closing brace. */
-function processBody(v: ProcessView, path: string, cmdline: string): string {
+/**
+ * A process object with its own details only (no parent, no ancestry),
+ * without the closing brace; its text cut to `cap`.
+ */
+function processBody(v: ProcessView, path: string, cmdline: string, cap: FieldCap): string {
+  const shown = cap.text(path);
   return '{"pid":' + v.pid
     + ',"uid":' + jsonString(v.entityId)
-    + ',"name":' + jsonString(baseName(path, v.comm))
-    + ',"path":' + jsonString(path)
-    + ',"cmd_line":' + jsonString(cmdline)
+    + ',"name":' + jsonString(cap.text(baseName(path, v.comm)))
+    + ',"path":' + jsonString(shown)
+    + ',"cmd_line":' + jsonString(cap.text(cmdline))
     + ',"created_time":' + createdMs(v)
-    + (v.cwd === null ? '' : ',"working_directory":' + jsonString(v.cwd))
+    + (v.cwd === null ? '' : ',"working_directory":' + jsonString(cap.text(v.cwd)))
     + ',"user":' + userJson(v.euid)
-    + fileJson(path);
+    + fileJson(path, shown, cap);
+}
+
+/** unmapped.truncated: what was cut to fit, when anything was (metadata.is_truncated says that it was). */
+function truncatedOcsf(cut: number): string {
+  return cut === 0 ? '' : ',"truncated":' + (cut === CUT_ANCESTRY ? '["ancestry"]' : cut === CUT_EVENT ? '["event"]' : '["ancestry","event"]');
 }
 
 /** A parent known only by pid and maybe entity id. */
@@ -125,11 +140,22 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
   private readonly productPart: string;
   private readonly ancestors: AncestorTextCache<string>;
   private readonly withLineage: boolean;
+  /** Ancestors' text: process.ancestry, process.lineage and the parent process. */
+  private readonly cap: FieldCap;
+  /** The event's own text: uncapped, except in the reduced format. */
+  private readonly own: FieldCap;
+  /** CUT_EVENT in the reduced format. */
+  private readonly reduced: number;
+  lastCut = 0;
 
   constructor(opts: OcsfFormatOptions) {
     super();
     const detail = opts.ancestryDetail ?? 'full';
-    this.ancestors = new AncestorTextCache(detail === 'ids' ? processEntityId : (v) => processEntity(v, detail === 'full'));
+    const cap = ancestorFieldCap(opts);
+    this.cap = cap;
+    this.ancestors = new AncestorTextCache(detail === 'ids' ? processEntityId : (v) => processEntity(v, detail === 'full', cap), 8192, cap);
+    this.own = ownFieldCap(opts);
+    this.reduced = opts.fieldMaxBytes === undefined ? 0 : CUT_EVENT;
     this.withLineage = detail !== 'ids';
     this.clock = opts.clock;
     this.boot = bootPrefix(opts.clock.bootId);
@@ -143,9 +169,9 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
       + ',"version":"' + OCSF_VERSION + '"';
   }
 
-  private head(activity: string, ktimeNs: number, id: string): string {
+  private head(activity: string, ktimeNs: number, id: string, cut: number): string {
     return '{' + activity + ',"time":' + epochMs(this.clock, BigInt(ktimeNs))
-      + ',"metadata":{"uid":"' + id + '"' + this.productPart + '}' + this.constantPart;
+      + ',"metadata":{"uid":"' + id + '"' + this.productPart + (cut === 0 ? '' : ',"is_truncated":true') + '}' + this.constantPart;
   }
 
   exec(l: ExecLineage): string {
@@ -153,21 +179,31 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
     const p = l.process;
     const failed = r.kind === 'exec_failed';
     const a = l.ancestry;
-    const parent = a.length > 0 ? processBody(a[0], a[0].path, a[0].cmdline) + '}' : processRef(p.ppid, p.parentEntityId);
-    return this.head(LAUNCH, r.ktimeNs, eventId(this.boot, r.kind, r.ktimeNs, r.tid)) + EXEC
+    const cap = this.cap;
+    cap.hit = false;
+    const parent = a.length > 0 ? processBody(a[0], a[0].path, a[0].cmdline, cap) + '}' : processRef(p.ppid, p.parentEntityId);
+    const lineage = this.withLineage ? ',"lineage":' + lineageJson(a, cap) : '';
+    let cut = cap.hit ? CUT_ANCESTRY : 0;
+    this.ancestors.truncated = false;
+    const ancestry = joinAncestry(this.ancestors, a, '[', ',', ']');
+    if (this.ancestors.truncated) cut = CUT_ANCESTRY;
+    cut |= this.reduced;
+    this.lastCut = cut;
+    return this.head(LAUNCH, r.ktimeNs, eventId(this.boot, r.kind, r.ktimeNs, r.tid), cut) + EXEC
       + (failed ? ',"status_id":2,"status":"Failure","status_code":"' + errnoName(-r.ret) + '"' : SUCCESS)
-      + ',"process":' + processBody(p, execPath(l), execCmdline(l))
+      + ',"process":' + processBody(p, execPath(l), execCmdline(l), this.own)
       + ',"tid":' + r.tid
       + ',"parent_process":' + parent
-      + ',"ancestry":' + joinAncestry(this.ancestors, a, '[', ',', ']')
-      + (this.withLineage ? ',"lineage":' + lineageJson(a) : '') + '}'
+      + ',"ancestry":' + ancestry
+      + lineage + '}'
       + ',"actor":{"process":' + parent + '}'
-      + ',"unmapped":{"execve_path":' + jsonString(r.filename)
+      + ',"unmapped":{"execve_path":' + jsonString(this.own.text(r.filename))
       + ',"interpreted":' + ((r.flags & ExecFlags.ET_EXEC_INTERPRETED) !== 0)
       + ',"executable_deleted":' + ((r.flags & ExecFlags.ET_EXEC_EXE_DELETED) !== 0)
       + ',"ancestry_complete":' + l.complete
       + ',"ancestry_incomplete_reason":' + (l.incompleteReason === null ? 'null' : '"' + l.incompleteReason + '"')
       + ',"argv_truncated":' + (failed ? argvTruncated(r) : p.argvTruncated)
+      + truncatedOcsf(cut)
       + ',"current_parent":{"pid":' + p.currentPpid + ',"uid":' + jsonString(p.currentParentEntityId ?? '') + '}'
       + (l.missingAncestor === null ? '' : ',"missing_ancestor":{"pid":' + l.missingAncestor.pid
         + ',"uid":' + (l.missingAncestor.entityId === null ? 'null' : jsonString(l.missingAncestor.entityId)) + '}')
@@ -180,22 +216,27 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
   fork(f: ForkEventView): string {
     const r = f.record;
     const p = f.process;
-    const parent = f.parent !== null ? processBody(f.parent, f.parent.path, f.parent.cmdline) + '}' : processRef(r.parentTgid, p.parentEntityId);
-    return this.head(LAUNCH, r.ktimeNs, eventId(this.boot, 'fork', r.ktimeNs, r.childTgid)) + FORK + SUCCESS
-      + ',"process":' + processBody(p, p.path, p.cmdline) + ',"parent_process":' + parent + '}'
+    this.cap.hit = false;
+    const parent = f.parent !== null ? processBody(f.parent, f.parent.path, f.parent.cmdline, this.cap) + '}' : processRef(r.parentTgid, p.parentEntityId);
+    const cut = (this.cap.hit ? CUT_ANCESTRY : 0) | this.reduced;
+    this.lastCut = cut;
+    return this.head(LAUNCH, r.ktimeNs, eventId(this.boot, 'fork', r.ktimeNs, r.childTgid), cut) + FORK + SUCCESS
+      + ',"process":' + processBody(p, p.path, p.cmdline, this.own) + ',"parent_process":' + parent + '}'
       + ',"actor":{"process":' + parent + '}'
-      + ',"unmapped":{"clone_flags":' + r.cloneFlags + ',"creator_pid":' + r.creatorTgid + '}}';
+      + ',"unmapped":{"clone_flags":' + r.cloneFlags + ',"creator_pid":' + r.creatorTgid + truncatedOcsf(cut) + '}}';
   }
 
   exit(e: ExitEventView): string {
     const r = e.record;
     const p = e.process;
-    const self = processBody(p, p.path, p.cmdline) + ',"terminated_time":' + epochMs(this.clock, BigInt(r.ktimeNs))
+    const cut = this.reduced;
+    this.lastCut = cut;
+    const self = processBody(p, p.path, p.cmdline, this.own) + ',"terminated_time":' + epochMs(this.clock, BigInt(r.ktimeNs))
       + ',"parent_process":' + processRef(r.ppid, p.parentEntityId) + '}';
-    return this.head(TERMINATE, r.ktimeNs, eventId(this.boot, 'exit', r.ktimeNs, r.tgid)) + SUCCESS
+    return this.head(TERMINATE, r.ktimeNs, eventId(this.boot, 'exit', r.ktimeNs, r.tgid), cut) + SUCCESS
       + ',"exit_code":' + r.exitCode
       + ',"process":' + self
       + ',"actor":{"process":' + self + '}'
-      + ',"unmapped":{"signal":' + r.signal + ',"core_dumped":' + r.coreDumped + ',"wait_status":' + r.status + '}}';
+      + ',"unmapped":{"signal":' + r.signal + ',"core_dumped":' + r.coreDumped + ',"wait_status":' + r.status + truncatedOcsf(cut) + '}}';
   }
 }

@@ -24,6 +24,11 @@
  *   ancestor-json.ts renders them at process_ancestry_detail). When the walk stopped at an ancestor it could not
  *   find, missing_ancestor_pid/_entity_id name it. Epoch-ns values exceed 2^53 and are written as exact
  *   digits: quoted in string mode, raw in numerics mode.
+ * - `overflows` lists what was cut: cmdline (argv over bpf_argv_max_bytes),
+ *   ancestry (an ancestor's path, cmdline or cwd over
+ *   process_ancestry_field_max_bytes; that element says "truncated":true),
+ *   event (the line was over event_max_bytes and was written again with
+ *   entity ids for ancestry and every text field cut).
  */
 import type { ExecLineage, ExitEventView, ForkEventView } from '../ancestry/process-view';
 import { argvTruncated } from '../collector/decode';
@@ -32,13 +37,15 @@ import { AncestrydError } from '../errors';
 import type { AncestryDetail } from './ancestor-json';
 import { jsonContent } from './json-text';
 import { LineBuffer } from './line-buffer';
+import { FieldCap } from './field-cap';
 import { AncestorTextCache, ancestorJsonEmbedded, flatten } from './lineage-element';
 import {
-  bootPrefix, eventId, execCmdline, execPath, type EventClock, type EventFormat, type EventType, type HostIdentity,
+  ancestorFieldCap, bootPrefix, CUT_ANCESTRY, CUT_EVENT, eventId, execCmdline, execPath, type EventClock, type EventFormat, type EventType,
+  type FieldCaps, type HostIdentity, ownFieldCap,
 } from './schema';
 import { asctimeUtc, epochSeconds } from './time-text';
 
-export interface OsqueryFormatOptions {
+export interface OsqueryFormatOptions extends FieldCaps {
   host: HostIdentity;
   clock: EventClock;
   /** Query name per event type; defaults in DEFAULT_OSQUERY_NAMES. */
@@ -84,13 +91,13 @@ const EXEC_COLUMNS: Columns = [
 
 const FORK_COLUMNS: Columns = [
   ['clone_flags', 'num'], ['cmdline', 'str'], ['comm', 'str'], ['creator_pid', 'num'], ['eid', 'str'],
-  ['entity_id', 'str'], ['parent', 'num'], ['parent_entity_id', 'str'], ['path', 'str'], ['pid', 'num'],
+  ['entity_id', 'str'], ['overflows', 'str'], ['parent', 'num'], ['parent_entity_id', 'str'], ['path', 'str'], ['pid', 'num'],
   ['time', 'num'], ['uid', 'num'], ['uptime', 'num'],
 ];
 
 const EXIT_COLUMNS: Columns = [
   ['cmdline', 'str'], ['comm', 'str'], ['core_dumped', 'num'], ['eid', 'str'], ['entity_id', 'str'],
-  ['exit_code', 'num'], ['parent', 'num'], ['parent_entity_id', 'str'], ['path', 'str'], ['pid', 'num'],
+  ['exit_code', 'num'], ['overflows', 'str'], ['parent', 'num'], ['parent_entity_id', 'str'], ['path', 'str'], ['pid', 'num'],
   ['signal', 'num'], ['status', 'num'], ['time', 'num'], ['uptime', 'num'],
 ];
 
@@ -125,6 +132,14 @@ function separators(columns: Columns, numerics: boolean): string[] {
 }
 
 const NS_PER_S = 1e9;
+
+/**
+ * The overflows column by what was cut: bit 0 argv (cmdline, over
+ * bpf_argv_max_bytes), bit 1 an ancestor's field (ancestry), bit 2 the
+ * whole line (event: over event_max_bytes, written again reduced).
+ */
+const OVERFLOWS: readonly string[] = Array.from({ length: 8 }, (_, bits) =>
+  ['cmdline', 'ancestry', 'event'].filter((_n, i) => (bits & (1 << i)) !== 0).join(','));
 const ANCESTRY_OPEN = Buffer.from('"[');
 const ANCESTRY_CLOSE = Buffer.from(']"');
 const COMMA = Buffer.from(',');
@@ -152,10 +167,18 @@ export class OsqueryResultFormat implements EventFormat {
   };
   /** For exec(): the string form of writeExec(). */
   private readonly scratch = new LineBuffer(16 * 1024);
+  /** The event's own text fields: uncapped, except in the reduced format. */
+  private readonly own: FieldCap;
+  /** CUT_EVENT in the reduced format. */
+  private readonly reduced: number;
+  lastCut = 0;
 
   constructor(opts: OsqueryFormatOptions) {
     const detail = opts.ancestryDetail ?? 'full';
-    this.ancestors = new AncestorTextCache((v) => Buffer.from(ancestorJsonEmbedded(v, detail), 'utf8'));
+    const cap = ancestorFieldCap(opts);
+    this.ancestors = new AncestorTextCache((v) => Buffer.from(ancestorJsonEmbedded(v, detail, cap), 'utf8'), 8192, cap);
+    this.own = ownFieldCap(opts);
+    this.reduced = opts.fieldMaxBytes === undefined ? 0 : CUT_EVENT;
     this.clock = opts.clock;
     this.boot = bootPrefix(opts.clock.bootId);
     const numerics = opts.numerics ?? false;
@@ -210,8 +233,10 @@ export class OsqueryResultFormat implements EventFormat {
     const S = this.execSep;
     const failed = r.kind === 'exec_failed';
     const sec = epochSeconds(this.clock.epochNs(BigInt(r.ktimeNs)));
-    const path = execPath(l);
-    const cmdline = execCmdline(l);
+    const own = this.own;
+    const path = own.text(execPath(l));
+    const fullCmdline = execCmdline(l);
+    const cmdline = own.text(fullCmdline);
     const truncated = failed ? argvTruncated(r) : p.argvTruncated;
     const missing = l.missingAncestor;
     this.prefix(r.kind, sec);
@@ -221,28 +246,33 @@ export class OsqueryResultFormat implements EventFormat {
     out.bytes(S[k++]);
     out.bytes(ANCESTRY_OPEN);
     const a = l.ancestry;
+    const cache = this.ancestors;
+    cache.truncated = false;
     for (let i = 0; i < a.length; i++) {
       if (i > 0) out.bytes(COMMA);
-      out.bytes(this.ancestors.get(a[i]));
+      out.bytes(cache.get(a[i]));
     }
     out.bytes(ANCESTRY_CLOSE);
+    const cut = (cache.truncated ? CUT_ANCESTRY : 0) | this.reduced;
+    this.lastCut = cut;
     out.bytes(S[k++]); out.int(l.complete ? 1 : 0);
     out.bytes(S[k++]); out.ascii(l.incompleteReason ?? '');
     out.bytes(S[k++]); out.int(truncated ? 1 : 0);
     out.bytes(S[k++]); out.int(r.loginuid);
     out.bytes(S[k++]); out.ascii(r.cgroupId.toString());
-    out.bytes(S[k++]); const cmdlineBytes = out.json(cmdline);
-    out.bytes(S[k++]); out.int(cmdlineBytes);
+    out.bytes(S[k++]); const written = out.json(cmdline);
+    // osquery's cmdline_size: the command line's own size, also when the column holds less of it.
+    out.bytes(S[k++]); out.int(cmdline === fullCmdline ? written : Buffer.byteLength(fullCmdline, 'utf8'));
     out.bytes(S[k++]); out.json(r.comm);
     out.bytes(S[k++]); out.int(p.currentPpid);
     out.bytes(S[k++]); out.json(p.currentParentEntityId ?? '');
-    out.bytes(S[k++]); out.json(p.cwd ?? '');
+    out.bytes(S[k++]); out.json(own.text(p.cwd ?? ''));
     out.bytes(S[k++]); out.int(r.egid);
     out.bytes(S[k++]); out.ascii(eventId(this.boot, r.kind, r.ktimeNs, r.tid));
     out.bytes(S[k++]); out.json(p.entityId);
     out.bytes(S[k++]); out.int(r.euid);
     out.bytes(S[k++]); out.int(r.flags & ExecFlags.ET_EXEC_EXE_DELETED ? 1 : 0);
-    out.bytes(S[k++]); out.json(r.filename);
+    out.bytes(S[k++]); out.json(own.text(r.filename));
     out.bytes(S[k++]); out.int(r.gid);
     out.bytes(S[k++]); out.int(r.flags & ExecFlags.ET_EXEC_INTERPRETED ? 1 : 0);
     out.bytes(S[k++]); out.json(missing === null ? '' : missing.entityId ?? '');
@@ -254,7 +284,7 @@ export class OsqueryResultFormat implements EventFormat {
       out.ascii(this.q);
     }
     out.bytes(S[k++]); out.int(r.mntNs);
-    out.bytes(S[k++]); out.ascii(truncated ? 'cmdline' : '');
+    out.bytes(S[k++]); out.ascii(OVERFLOWS[(truncated ? 1 : 0) | (cut << 1)]);
     out.bytes(S[k++]); out.int(p.ppid);
     out.bytes(S[k++]); out.json(p.parentEntityId ?? '');
     out.bytes(S[k++]); out.json(path);
@@ -282,21 +312,23 @@ export class OsqueryResultFormat implements EventFormat {
     const p = f.process;
     const S = this.forkSep;
     const sec = epochSeconds(this.clock.epochNs(BigInt(r.ktimeNs)));
+    this.lastCut = this.reduced;
     return this.prefix('fork', sec)
       + S[0] + r.cloneFlags
-      + S[1] + jsonContent(p.cmdline)
+      + S[1] + jsonContent(this.own.text(p.cmdline))
       + S[2] + jsonContent(r.comm)
       + S[3] + r.creatorTgid
       + S[4] + eventId(this.boot, 'fork', r.ktimeNs, r.childTgid)
       + S[5] + jsonContent(p.entityId)
-      + S[6] + r.parentTgid
-      + S[7] + jsonContent(f.parent?.entityId ?? p.parentEntityId ?? '')
-      + S[8] + jsonContent(p.path)
-      + S[9] + r.childTgid
-      + S[10] + sec
-      + S[11] + r.uid
-      + S[12] + Math.floor(r.ktimeNs / NS_PER_S)
-      + S[13];
+      + S[6] + OVERFLOWS[this.reduced << 1]
+      + S[7] + r.parentTgid
+      + S[8] + jsonContent(f.parent?.entityId ?? p.parentEntityId ?? '')
+      + S[9] + jsonContent(this.own.text(p.path))
+      + S[10] + r.childTgid
+      + S[11] + sec
+      + S[12] + r.uid
+      + S[13] + Math.floor(r.ktimeNs / NS_PER_S)
+      + S[14];
   }
 
   exit(e: ExitEventView): string {
@@ -304,21 +336,23 @@ export class OsqueryResultFormat implements EventFormat {
     const p = e.process;
     const S = this.exitSep;
     const sec = epochSeconds(this.clock.epochNs(BigInt(r.ktimeNs)));
+    this.lastCut = this.reduced;
     return this.prefix('exit', sec)
-      + S[0] + jsonContent(p.cmdline)
+      + S[0] + jsonContent(this.own.text(p.cmdline))
       + S[1] + jsonContent(r.comm)
       + S[2] + (r.coreDumped ? 1 : 0)
       + S[3] + eventId(this.boot, 'exit', r.ktimeNs, r.tgid)
       + S[4] + jsonContent(p.entityId)
       + S[5] + r.exitCode
-      + S[6] + r.ppid
-      + S[7] + jsonContent(p.parentEntityId ?? '')
-      + S[8] + jsonContent(p.path)
-      + S[9] + r.tgid
-      + S[10] + r.signal
-      + S[11] + r.status
-      + S[12] + sec
-      + S[13] + Math.floor(r.ktimeNs / NS_PER_S)
-      + S[14];
+      + S[6] + OVERFLOWS[this.reduced << 1]
+      + S[7] + r.ppid
+      + S[8] + jsonContent(p.parentEntityId ?? '')
+      + S[9] + jsonContent(this.own.text(p.path))
+      + S[10] + r.tgid
+      + S[11] + r.signal
+      + S[12] + r.status
+      + S[13] + sec
+      + S[14] + Math.floor(r.ktimeNs / NS_PER_S)
+      + S[15];
   }
 }

@@ -10,6 +10,7 @@ import { constants as osConstants, hostname as osHostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { ExecLineage, ExitEventView, ForkEventView } from '../ancestry/process-view';
 import { AncestrydError } from '../errors';
+import { FieldCap } from './field-cap';
 import type { LineBuffer } from './line-buffer';
 
 export type EventType = 'exec' | 'exec_failed' | 'fork' | 'exit';
@@ -36,6 +37,35 @@ export interface HostIdentity {
 }
 
 /**
+ * Caps on process-controlled text (src/events/field-cap.ts), shared by the
+ * formats' options.
+ */
+export interface FieldCaps {
+  /** process_ancestry_field_max_bytes: each ancestor's path, cmdline, cwd and args; no cap by default. */
+  ancestorFieldMaxBytes?: number;
+  /**
+   * Every text field of a line, the event's own included: set only for the
+   * reduced format, which writes again a line that was over event_max_bytes
+   * (with ancestry detail ids) and flags it ("event").
+   */
+  fieldMaxBytes?: number;
+}
+
+/** The cap on ancestors' text: the reduced format's cap on every field applies to them too. */
+export function ancestorFieldCap(opts: FieldCaps): FieldCap {
+  return new FieldCap(Math.min(opts.ancestorFieldMaxBytes ?? Infinity, opts.fieldMaxBytes ?? Infinity));
+}
+
+/** The cap on the event's own text: none, except in the reduced format. */
+export function ownFieldCap(opts: FieldCaps): FieldCap {
+  return opts.fieldMaxBytes === undefined ? FieldCap.NONE : new FieldCap(opts.fieldMaxBytes);
+}
+
+/** EventFormat.lastCut bits: what the last line had cut to fit. */
+export const CUT_ANCESTRY = 1;
+export const CUT_EVENT = 2;
+
+/**
  * One output format. Each function returns one JSON object as a string
  * without a trailing newline; exec() handles exec and exec_failed (by
  * lineage.record.kind). The daemon decides which event types are enabled
@@ -43,6 +73,8 @@ export interface HostIdentity {
  */
 export interface EventFormat {
   readonly name: FormatName;
+  /** CUT_* bits of the last line written or returned: an ancestor's field, or the whole line (reduced format). */
+  readonly lastCut: number;
   exec(lineage: ExecLineage): string;
   fork(event: ForkEventView): string;
   exit(event: ExitEventView): string;

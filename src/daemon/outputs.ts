@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { HostIdentity } from '../events';
 import {
   collectHostDetails, DiskSpool, DRIVER_DEFAULTS, FileSink, MemoryQueue, SinkDriver, StdoutSink, tlsDriverOptions,
-  type EventQueue, type Sink, type SinkDriverOptions, type SinkLogger,
+  type AddSecret, type EventQueue, type Sink, type SinkDriverOptions, type SinkLogger,
 } from '../sinks';
 import type { AncestrydConfig } from './config';
 import type { LoggerPlugin } from './option-schema';
@@ -33,6 +33,8 @@ export interface OutputDeps {
   metrics: Metrics;
   /** A logger for one output. */
   log(name: string): SinkLogger;
+  /** The daemon's log censors these values (Logging.addSecret). */
+  addSecret: AddSecret;
   nowBootNs(): number;
 }
 
@@ -69,7 +71,7 @@ function createOutput(name: LoggerPlugin, cfg: AncestrydConfig, deps: OutputDeps
       const details = collectHostDetails(deps.host.hostname, deps.host.machineId, packageInfo().version);
       // Loaded only when configured (see src/sinks/index.ts).
       const { TlsSink } = require('../sinks/tls/tls-sink') as typeof import('../sinks/tls/tls-sink');
-      sink = new TlsSink(tls, details, log, name);
+      sink = new TlsSink(tls, details, log, name, deps.addSecret);
       queue = diskQueue(`https://${tls.tlsHostname}${tls.loggerTlsEndpoint ?? ""}`);
       driverOpts = tlsDriverOptions(tls);
       break;
@@ -77,7 +79,7 @@ function createOutput(name: LoggerPlugin, cfg: AncestrydConfig, deps: OutputDeps
     case 'kafka': {
       const kafka = cfg.outputs.kafka!;
       const { KafkaSink, kafkaDriverMaxBatchBytes } = require('../sinks/kafka') as typeof import('../sinks/kafka');
-      sink = new KafkaSink({ config: kafka, hostIdentifier: deps.host.hostIdentifier, name, log });
+      sink = new KafkaSink({ config: kafka, hostIdentifier: deps.host.hostIdentifier, name, log, addSecret: deps.addSecret });
       queue = diskQueue(`kafka://${kafka.brokers.join(',')}/${kafka.topic}`);
       driverOpts = { maxBatchBytes: kafkaDriverMaxBatchBytes(kafka, DRIVER_DEFAULTS.maxBatchLines, deps.host.hostIdentifier) };
       break;

@@ -108,6 +108,7 @@ export class Pipeline {
       host: this.host,
       metrics: deps.metrics,
       log: (name) => deps.logging.child('output', { output: name }),
+      addSecret: (value) => deps.logging.addSecret(value),
       nowBootNs: () => this.clock.nowBootNs(),
     });
   }

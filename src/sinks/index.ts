@@ -5,7 +5,7 @@
  * RSS that a file-output host should not pay.
  */
 export type {
-  DropReason, EventBatch, SendResult, Sink, SinkLogger, SinkMetrics,
+  AddSecret, DropReason, EventBatch, SendResult, Sink, SinkLogger, SinkMetrics,
 } from './sink';
 export { batchJsonArray, noopMetrics } from './sink';
 export type { DropPolicy, EventQueue } from './queue';

@@ -130,3 +130,12 @@ export interface SinkLogger {
 }
 
 export const noopLogger: SinkLogger = { info() {}, warn() {}, error() {} };
+
+/**
+ * Registers a secret value a sink read or received (enroll secret, node
+ * key, SASL password), so that the daemon's logs censor it wherever it
+ * appears: in a server's reply echoed into an error, a library's message.
+ */
+export type AddSecret = (value: string) => void;
+
+export const noSecrets: AddSecret = () => {};

@@ -27,7 +27,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { Kafka, logLevel, type Producer, type SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import { AncestrydError } from '../../errors';
-import { noopLogger, type EventBatch, type SendResult, type Sink, type SinkLogger } from '../sink';
+import { noopLogger, noSecrets, type AddSecret, type EventBatch, type SendResult, type Sink, type SinkLogger } from '../sink';
 import { batchMessages } from './batch-messages';
 import { kafkaLogCreator } from './client-log';
 import { compressionType, registerKafkaCodecs } from './codecs';
@@ -42,6 +42,8 @@ export interface KafkaSinkOptions {
   /** Default "kafka". */
   name?: string;
   log?: SinkLogger;
+  /** The SASL password goes here once read. */
+  addSecret?: AddSecret;
 }
 
 /** Figures for the admin socket and tests; the driver owns the delivery metrics. */
@@ -91,6 +93,7 @@ export class KafkaSink implements Sink {
   private readonly config: KafkaSinkConfig;
   private readonly hostKey: Buffer;
   private readonly log: SinkLogger;
+  private readonly addSecret: AddSecret;
   private readonly errorContext: SendErrorContext;
   private kafka: Kafka | null = null;
   private producer: Producer | null = null;
@@ -110,6 +113,7 @@ export class KafkaSink implements Sink {
     this.name = opts.name ?? 'kafka';
     this.config = opts.config;
     this.log = opts.log ?? noopLogger;
+    this.addSecret = opts.addSecret ?? noSecrets;
     if (opts.config.key === 'host' && opts.hostIdentifier === '') {
       throw new AncestrydError('ANC_CONFIG_INVALID', 'logger_kafka_key=host needs the host identifier, which is empty');
     }
@@ -132,6 +136,7 @@ export class KafkaSink implements Sink {
     let password = '';
     if (c.sasl !== null) {
       password = readPassword(c.sasl.passwordFile, this.log, this.name);
+      this.addSecret(password);
       sasl = { mechanism: c.sasl.mechanism, username: c.sasl.username, password } as SASLOptions;
       if (c.tls === null) {
         this.log.warn({ sink: this.name, mechanism: c.sasl.mechanism },

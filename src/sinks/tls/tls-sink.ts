@@ -21,7 +21,7 @@
  */
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { noopLogger, batchJsonArray, splitBatch, type EventBatch, type SendResult, type Sink, type SinkLogger } from '../sink';
+import { noopLogger, noSecrets, batchJsonArray, splitBatch, type AddSecret, type EventBatch, type SendResult, type Sink, type SinkLogger } from '../sink';
 import { readEnrollSecret, resolveTlsOptions, type ResolvedTlsOptions, type TlsSinkOptions } from './config';
 import type { HostDetails } from './host-details';
 import { HttpsJsonClient, type HttpsAnswer } from './https-client';
@@ -59,17 +59,22 @@ export class TlsSink implements Sink {
   private secret = '';
   private closed = false;
 
-  constructor(options: TlsSinkOptions, hostDetails: HostDetails, log: SinkLogger = noopLogger, name = 'tls') {
+  /** The enroll secret and each node key go here once read or received. */
+  private readonly addSecret: AddSecret;
+
+  constructor(options: TlsSinkOptions, hostDetails: HostDetails, log: SinkLogger = noopLogger, name = 'tls', addSecret = noSecrets) {
     this.options = options;
     this.hostDetails = hostDetails;
     this.log = log;
     this.name = name;
+    this.addSecret = addSecret;
   }
 
   /** Reads and checks certificates and the secret; does not contact the server (it may be down). */
   async start(): Promise<void> {
     this.o = resolveTlsOptions(this.options);
     this.secret = readEnrollSecret(this.o.enrollSecretPath);
+    this.addSecret(this.secret);
     this.client = new HttpsJsonClient(this.o);
   }
 
@@ -155,6 +160,7 @@ export class TlsSink implements Sink {
     const o = this.o!;
     try {
       this.secret = readEnrollSecret(o.enrollSecretPath); // re-read: the secret may have been rotated
+      this.addSecret(this.secret);
     } catch (err) {
       this.log.warn({ sink: this.name, err: describe(err) }, 'enroll secret unreadable; using the one read before');
     }
@@ -175,6 +181,7 @@ export class TlsSink implements Sink {
     if (answer.status >= 200 && answer.status < 300 && typeof key === 'string' && key !== ''
       && field(answer.json, 'node_invalid') !== true) {
       this.nodeKey = key;
+      this.addSecret(key);
       this.enrollments++;
       this.log.info({ sink: this.name, host: o.host }, 'enrolled with the TLS server');
       return 'ok';

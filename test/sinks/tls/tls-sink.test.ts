@@ -278,3 +278,15 @@ test('close() aborts requests in flight and leaves no socket open', async () => 
   assert.ok(['delivered', 'retry'].includes(await pending));
   await waitFor(() => openFdCount() <= fds, 'sockets closed');
 });
+
+test('the enroll secret and the node key are registered for the logs\' censor as soon as read or received', async () => {
+  const secrets: string[] = [];
+  const s = new TlsSink(options(), details, undefined, 'tls', (v) => secrets.push(v));
+  await s.start();
+  assert.deepEqual(secrets, [SECRET], 'read at start');
+  assert.equal(await s.send(batch(lines(1))), 'delivered');
+  await s.close();
+  const key = fleet.logRequests[fleet.logRequests.length - 1].nodeKey;
+  assert.ok(typeof key === 'string' && key.length > 0);
+  assert.ok(secrets.includes(key), 'the node key Fleet gave');
+});

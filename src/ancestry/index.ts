@@ -6,3 +6,6 @@ export type { ProcfsReader, ProcfsResult, ProcfsProcess, ProcfsFailure, ProcfsFa
 export { EntityIds, parseEntityId, startTicks } from './identity';
 export type * from './process-view';
 export { exeName } from './process-view';
+export {
+  ArgvRedactor, compileRedactionPattern, DEFAULT_PATTERNS_WORD, DEFAULT_REDACTION_PATTERNS, expandRedactionPatterns, MASK,
+} from './argv-redaction';

@@ -10,6 +10,7 @@
  * are too coarse to be one (issue 3: the replaced system read the wrong stat
  * field and trusted it).
  */
+import type { ArgvRedactor } from './argv-redaction';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { text } from '../collector/decode';
 
@@ -79,6 +80,8 @@ export class LinuxProcfsReader implements ProcfsReader {
     private readonly root = '/proc',
     /** Same cap as the kernel side's argv_max_bytes, so both sources look alike. */
     private readonly argvMaxBytes = 4096,
+    /** cmdline_redaction_patterns, as exec records get them: no secret enters the table from /proc either. */
+    private readonly redactor: ArgvRedactor | null = null,
   ) {}
 
   read(pid: number): ProcfsResult {
@@ -113,6 +116,7 @@ export class LinuxProcfsReader implements ProcfsReader {
         const len = Math.min(cmd.length, this.argvMaxBytes);
         argvTruncated = cmd.length > this.argvMaxBytes;
         argv = splitNul(cmd, len);
+        if (this.redactor !== null) argv = this.redactor.redact(argv);
       } else partial = true;
       const c = readLinkBytes(`${dir}/cwd`);
       if (c !== null) cwd = text(c, 0, c.length);

@@ -18,6 +18,7 @@ import type { CollectorOptions } from '../collector';
 import type { PreflightOptions } from '../collector/preflight';
 import { AncestrydError, isAncestrydError } from '../errors';
 import type { AncestryDetail, EventType, FormatName } from '../events';
+import { expandRedactionPatterns } from '../ancestry';
 import type { FsyncPolicy } from '../sinks/fsync-policy';
 import type { FileSinkOptions } from '../sinks/file/config';
 import { KAFKA_OPTION_NAMES, parseKafkaConfig, type KafkaSinkConfig } from '../sinks/kafka/config';
@@ -81,6 +82,8 @@ export interface AncestrydConfig {
     readonly ancestryDetail: AncestryDetail;
     readonly ancestorFieldMaxBytes: number;
     readonly maxEventBytes: number;
+    /** cmdline_redaction_patterns with "default" expanded: ArgvRedactor's sources. */
+    readonly redactionPatterns: readonly string[];
     readonly numerics: boolean;
     /** OsqueryFormatOptions.names: the logger_event_name for exec and exec_failed rows. */
     readonly osqueryNames: Readonly<Partial<Record<EventType, string>>>;
@@ -304,6 +307,7 @@ function build(v: OptionValues, sources: Record<OptionName, ValueSource>, config
       ancestryDetail: v.process_ancestry_detail,
       ancestorFieldMaxBytes: v.process_ancestry_field_max_bytes,
       maxEventBytes: v.event_max_bytes,
+      redactionPatterns: expandRedactionPatterns(v.cmdline_redaction_patterns),
       numerics: v.logger_numerics,
       osqueryNames: { exec: v.logger_event_name, exec_failed: v.logger_event_name },
       hostIdentifier: v.host_identifier,

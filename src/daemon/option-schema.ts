@@ -11,7 +11,7 @@
  */
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { CACHE_SIZE_RANGE, CACHE_TTL_RANGE, MAX_DEPTH_RANGE } from '../ancestry';
+import { CACHE_SIZE_RANGE, CACHE_TTL_RANGE, compileRedactionPattern, DEFAULT_PATTERNS_WORD, MAX_DEPTH_RANGE } from '../ancestry';
 import { isAncestrydError } from '../errors';
 import { Limits } from '../collector/layout';
 import { ANCESTRY_DETAILS, DEFAULT_OSQUERY_NAMES, EVENT_TYPES, FORMAT_NAMES } from '../events';
@@ -23,7 +23,7 @@ import { DROP_POLICIES } from '../sinks/queue';
 import { SPOOL_DEFAULTS } from '../sinks/spool/disk-spool';
 import { TLS_SINK_DEFAULTS } from '../sinks/tls/config';
 import {
-  address, boolean, bytes, decimal, integer, listOf, oneOf, OptionValueError, path, text,
+  address, boolean, bytes, decimal, integer, listOf, oneOf, OptionValueError, path, regexList, text,
   type HostFacts, type OptionGroup, type OptionSpec, type OptionValue,
 } from './option-types';
 import { packageInfo } from './package-info';
@@ -224,6 +224,15 @@ export const OPTIONS = {
     group: 'events', default: 'hostname',
     doc: 'hostIdentifier of every event and of the TLS enrollment, as osquery: hostname, uuid (the machine id, stable '
       + 'across renames) or specified (the value of specified_identifier).',
+  }),
+  cmdline_redaction_patterns: regexList({
+    group: 'events', default: [DEFAULT_PATTERNS_WORD], word: DEFAULT_PATTERNS_WORD, maxItems: 64, compile: compileRedactionPattern,
+    doc: 'Secrets masked in every argv and cmdline before any output, ancestors included: JavaScript regular expressions matched '
+      + 'case-insensitively against the command line (argv joined with spaces); each capture group of a match, or the whole match '
+      + 'when the pattern has none, becomes ***** in argv and cmdline alike. "default" names the built-in set: name=value and '
+      + '"--name value" where the name holds password, passwd, passphrase, secret, token, api_key, access_key or private_key '
+      + '(--password=x, --password x, PGPASSWORD=x, MYSQL_PWD=x, ?token=x), URL credentials (scheme://user:password@) and '
+      + 'Authorization headers. Add your own beside it: ["default", "--vault-pass\\s+(\\S+)"]; [] turns redaction off.',
   }),
   event_max_bytes: bytes({
     group: 'events', min: 64 * 1024, max: 64 * 1024 ** 2, default: 1024 ** 2,

@@ -221,6 +221,44 @@ export function listOf<const T extends string>(values: readonly T[], o: Common<r
   };
 }
 
+/**
+ * A list of regular expressions: a JSON array of strings in the config file;
+ * from a flag or the environment a JSON array too (regular expressions hold
+ * commas), or one pattern alone. `word` stands for a built-in set.
+ */
+export function regexList(o: Common<readonly string[]> & { compile: (source: string) => unknown; word: string; maxItems: number }): OptionSpec<readonly string[]> {
+  const allowed = `a JSON array of regular expressions (or "${o.word}" for the built-in ones), at most ${o.maxItems}; [] for none`;
+  return {
+    name: '', group: o.group, type: 'regex list', allowed, doc: o.doc, default: o.default, defaultDoc: o.defaultDoc,
+    reloadable: o.reloadable ?? false,
+    parse(raw, { name }) {
+      let items: unknown = raw;
+      if (typeof raw === 'string') {
+        const s = raw.trim();
+        if (s.startsWith('[')) {
+          try {
+            items = JSON.parse(s);
+          } catch (err) {
+            fail(`${name}: expected ${allowed}: ${(err as Error).message}`);
+          }
+        } else items = s === '' ? [] : [s];
+      }
+      if (!Array.isArray(items) || items.some((v) => typeof v !== 'string' || v === '')) fail(`${name}: expected ${allowed}, got ${got(raw)}`);
+      const list = items as string[];
+      if (list.length > o.maxItems) fail(`${name}: ${list.length} patterns, at most ${o.maxItems}`);
+      for (const p of list) {
+        if (p === o.word) continue;
+        try {
+          o.compile(p);
+        } catch (err) {
+          fail(`${name}: ${JSON.stringify(p)} is not a valid regular expression: ${(err as Error).message}`);
+        }
+      }
+      return list;
+    },
+  };
+}
+
 /** Free text, optionally matched against a pattern described in words. */
 export function text(o: Common<string> & { pattern?: RegExp; describe?: string; maxLength?: number }): OptionSpec<string> {
   const allowed = o.describe ?? 'a string';

@@ -15,7 +15,7 @@ import { BootClock, Collector, type KernelRecord } from '../collector';
 import type { DecodeFailure } from '../collector/decode';
 import { preflightFailures, runPreflight } from '../collector/preflight';
 import {
-  LinuxProcfsReader, ProcessTable, type ApplyResult, type ExecLineage, type ExitEventView, type ForkEventView,
+  ArgvRedactor, LinuxProcfsReader, ProcessTable, type ApplyResult, type ExecLineage, type ExitEventView, type ForkEventView,
 } from '../ancestry';
 import { AncestrydError } from '../errors';
 import {
@@ -62,6 +62,8 @@ export class Pipeline {
   readonly host: HostIdentity;
   private readonly clock: BootClock;
   private readonly format: EventFormat;
+  /** cmdline_redaction_patterns; null when there are none. */
+  readonly redactor: ArgvRedactor | null;
   private readonly formatOptions: FormatOptions;
   /** For lines over event_max_bytes: created at the first one. */
   private reducedFormat: EventFormat | null = null;
@@ -88,6 +90,7 @@ export class Pipeline {
     this.tallies = deps.metrics.tallies;
     this.clock = new BootClock();
     this.host = resolveHost(cfg, this.clock.bootId);
+    this.redactor = cfg.events.redactionPatterns.length === 0 ? null : new ArgvRedactor(cfg.events.redactionPatterns);
     this.formatOptions = {
       host: this.host, clock: this.clock, names: cfg.events.osqueryNames, numerics: cfg.events.numerics,
       productVersion: packageInfo().version, ancestryDetail: cfg.events.ancestryDetail,
@@ -96,7 +99,7 @@ export class Pipeline {
     this.format = createFormat(cfg.events.format, this.formatOptions);
     this.table = new ProcessTable({
       clock: this.clock,
-      procfs: new LinuxProcfsReader('/proc', cfg.collector.argvMaxBytes),
+      procfs: new LinuxProcfsReader('/proc', cfg.collector.argvMaxBytes, this.redactor),
       cacheSize: cfg.ancestry.cacheSize,
       cacheTtlSeconds: cfg.ancestry.cacheTtlMs / 1000,
       maxDepth: cfg.ancestry.maxDepth,
@@ -159,6 +162,8 @@ export class Pipeline {
   /** Hot path: one kernel record → table → at most one line, written into the pass's buffer. */
   private onRecord(r: KernelRecord): void {
     if (r.kind !== 'task') this.tallies.ringRecords[r.kind]++;
+    // Before the table: what it keeps, every output and later lineage shows.
+    if ((r.kind === 'exec' || r.kind === 'exec_failed') && this.redactor !== null) r.argv = this.redactor.redact(r.argv);
     const res = this.table.apply(r);
     if (res === null) return;
     const out = this.pass;

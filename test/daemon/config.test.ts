@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import type { CollectorOptions } from '../../src/collector';
 import type { PreflightOptions } from '../../src/collector/preflight';
 import { isAncestrydError } from '../../src/errors';
+import { DEFAULT_REDACTION_PATTERNS } from '../../src/ancestry/argv-redaction';
 import { ConfigInvalidError, loadConfig, type AncestrydConfig, type LoadConfigOptions } from '../../src/daemon/config';
 import { parseFlags } from '../../src/daemon/config-sources';
 import { OPTION_NAMES, envName } from '../../src/daemon/option-schema';
@@ -293,5 +294,37 @@ describe('loadConfig: presets', () => {
     assert.equal(c.values.process_ancestry_cache_ttl, 45);
     assert.equal(c.values.process_ancestry_max_depth, 32);
     assert.equal(c.sources.process_ancestry_max_depth, 'preset');
+  });
+});
+
+describe('cmdline_redaction_patterns, event_max_bytes, process_ancestry_field_max_bytes', () => {
+  it('defaults to the built-in set; "[]" or "" turn it off; a JSON array or one pattern from a flag; a file\'s array', () => {
+    assert.deepEqual(load().events.redactionPatterns, DEFAULT_REDACTION_PATTERNS);
+    assert.deepEqual(load(['--cmdline_redaction_patterns=[]']).events.redactionPatterns, []);
+    assert.deepEqual(load(['--cmdline_redaction_patterns=']).events.redactionPatterns, []);
+    assert.deepEqual(load(['--cmdline_redaction_patterns=["default", "a,(b)"]']).events.redactionPatterns, [...DEFAULT_REDACTION_PATTERNS, 'a,(b)']);
+    assert.deepEqual(load(['--cmdline_redaction_patterns=--vault-pass\\s+(\\S+)']).events.redactionPatterns, ['--vault-pass\\s+(\\S+)']);
+    const p = file({ options: { cmdline_redaction_patterns: ['x(y)'] } });
+    assert.deepEqual(loadConfig({ argv: [`--config=${p}`], env: {}, host: ROOT_HOST }).events.redactionPatterns, ['x(y)']);
+  });
+
+  it('refuses an invalid regular expression, naming it, and more than 64 patterns', () => {
+    const bad = problems(() => load(['--cmdline_redaction_patterns=["ok", "(unclosed"]']));
+    assert.equal(bad.length, 1);
+    assert.match(bad[0], /^cmdline_redaction_patterns: "\(unclosed" is not a valid regular expression/);
+    assert.match(problems(() => load([`--cmdline_redaction_patterns=${JSON.stringify(Array.from({ length: 65 }, (_, i) => `p${i}`))}`]))[0],
+      /65 patterns, at most 64/);
+    assert.equal(load([`--cmdline_redaction_patterns=${JSON.stringify(Array.from({ length: 64 }, (_, i) => `p${i}`))}`]).events.redactionPatterns.length, 64);
+    assert.match(problems(() => load(['--cmdline_redaction_patterns=[1]']))[0], /expected a JSON array of regular expressions/);
+  });
+
+  it('event_max_bytes and process_ancestry_field_max_bytes take their extremes and refuse beyond them', () => {
+    assert.equal(load(['--event_max_bytes=64KiB']).events.maxEventBytes, 65536);
+    assert.equal(load(['--event_max_bytes=64MiB']).events.maxEventBytes, 64 * 1024 * 1024);
+    assert.equal(problems(() => load(['--event_max_bytes=65535'])).length, 1);
+    assert.equal(load(['--process_ancestry_field_max_bytes=64']).events.ancestorFieldMaxBytes, 64);
+    assert.equal(load(['--process_ancestry_field_max_bytes=32768']).events.ancestorFieldMaxBytes, 32768);
+    assert.equal(problems(() => load(['--process_ancestry_field_max_bytes=32769'])).length, 1);
+    assert.equal(problems(() => load(['--process_ancestry_field_max_bytes=63'])).length, 1);
   });
 });

@@ -1,0 +1,69 @@
+/**
+ * cmdline_redaction_patterns (issue 10 item 11): secrets in argv are masked
+ * before the process table keeps them, argv and cmdline alike.
+ */
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { ArgvRedactor, DEFAULT_REDACTION_PATTERNS, expandRedactionPatterns, MASK } from '../../src/ancestry/argv-redaction';
+
+const defaults = new ArgvRedactor(DEFAULT_REDACTION_PATTERNS);
+
+describe('the default patterns', () => {
+  const cases: [string[], string[]][] = [
+    [['mysql', '--password=hunter2', 'db'], ['mysql', `--password=${MASK}`, 'db']],
+    [['psql', '--password', 'hunter2', '-h', 'db'], ['psql', '--password', MASK, '-h', 'db']],
+    [['env', 'PGPASSWORD=s3cret', 'psql'], ['env', `PGPASSWORD=${MASK}`, 'psql']],
+    [['env', 'MYSQL_PWD=s3cret', 'mysql'], ['env', `MYSQL_PWD=${MASK}`, 'mysql']],
+    [['tool', '--api-key', 'AKIA123', '--client_secret=xyz'], ['tool', '--api-key', MASK, `--client_secret=${MASK}`]],
+    [['git', 'clone', 'https://bob:s3cret@example.com/r.git'], ['git', 'clone', `https://bob:${MASK}@example.com/r.git`]],
+    [['curl', '-H', 'Authorization: Bearer abc.def'], ['curl', '-H', `Authorization: Bearer ${MASK}`]],
+    [['curl', 'https://x.example/api?token=abc&x=1'], ['curl', `https://x.example/api?token=${MASK}&x=1`]],
+    [['sh', '-c', 'PASSWORD=abc ./run --token t0k'], ['sh', '-c', `PASSWORD=${MASK} ./run --token ${MASK}`]],
+  ];
+  for (const [argv, want] of cases) {
+    it(`${argv.join(' ')} → ${want.join(' ')}`, () => {
+      assert.deepEqual(defaults.redact([...argv]), want);
+    });
+  }
+
+  it('leaves innocent command lines alone, as the same array', () => {
+    for (const argv of [['ls', '-la', '/etc/passwd'], ['grep', '-r', 'token', 'src'], ['ssh', '-p', '22', 'host'],
+      ['passwd', 'alice'], ['curl', 'https://example.com/a:b@c'], ['openssl', 'rand', '-hex', '16']]) {
+      assert.equal(defaults.redact(argv), argv, argv.join(' '));
+    }
+  });
+
+  it('masks every occurrence, and a hostile 32 KiB argument is handled (the patterns are linear)', () => {
+    const argv = ['x', '--password=a', '--password=b', 'a'.repeat(32 * 1024), '--password', 'c'];
+    assert.deepEqual(defaults.redact(argv), ['x', `--password=${MASK}`, `--password=${MASK}`, argv[3], '--password', MASK]);
+    const many = Array.from({ length: 2000 }, () => '--pass');
+    assert.deepEqual(defaults.redact(many), many);
+  });
+});
+
+describe('operator patterns', () => {
+  it('a pattern without groups masks its whole match', () => {
+    assert.deepEqual(new ArgvRedactor(['tok_[0-9a-f]{8}']).redact(['run', 'x=tok_deadbeef!']), ['run', `x=${MASK}!`]);
+  });
+
+  it('a match across arguments masks each part, argv and cmdline agree', () => {
+    const r = new ArgvRedactor([String.raw`--vault-pass\s+(\S+\s+\S+)`]);
+    const out = r.redact(['ansible', '--vault-pass', 'two words', 'play.yml']);
+    assert.deepEqual(out, ['ansible', '--vault-pass', MASK, 'play.yml']);
+    assert.deepEqual(new ArgvRedactor(['(foo bar)']).redact(['x', 'foo', 'bar', 'y']), ['x', MASK, MASK, 'y']);
+  });
+
+  it('a pattern with a back-reference still matches (no combined pre-test)', () => {
+    assert.deepEqual(new ArgvRedactor([String.raw`(["'])(.+?)\1`]).redact(['echo', '"hi"']), ['echo', `${MASK}"`]);
+  });
+
+  it('case-insensitive; named groups work; overlapping matches merge', () => {
+    assert.deepEqual(new ArgvRedactor(['KEY=(?<v>\\w+)']).redact(['key=abc']), [`key=${MASK}`]);
+    assert.deepEqual(new ArgvRedactor(['(abc)', '(bcd)']).redact(['xabcdx']), [`x${MASK}x`]);
+  });
+
+  it('"default" expands to the built-in set, once, beside the operator\'s own', () => {
+    assert.deepEqual(expandRedactionPatterns(['default', 'x(y)', 'default']), [...DEFAULT_REDACTION_PATTERNS, 'x(y)']);
+    assert.deepEqual(expandRedactionPatterns([]), []);
+  });
+});

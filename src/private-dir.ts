@@ -6,7 +6,8 @@
  * error, never followed (root would otherwise append to, truncate or chmod
  * whatever it points to).
  */
-import { chmodSync, constants, lstatSync, mkdirSync, type Stats } from 'node:fs';
+import { chmodSync, constants, lstatSync, mkdirSync, statSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 import { AncestrydError, errCode } from './errors';
 
 /** Flags every file the daemon writes is opened with, on top of its own (libuv adds O_CLOEXEC to every open). */
@@ -15,6 +16,44 @@ export const O_PRIVATE = constants.O_NOFOLLOW;
 /** The rule for a directory or file root writes or trusts: owned by `uid`, not writable by group or others. */
 export function othersMayWrite(st: Stats, uid: number): boolean {
   return st.uid !== uid || (st.mode & 0o022) !== 0;
+}
+
+/**
+ * Why a file root trusts is unsafe, as phrases naming `what` (empty: safe):
+ * owned by another user than `uid` or root, or writable by group or others — or,
+ * for a `secret`, readable by them (root-owned 0600 or 0400). `withDir`
+ * holds the file's directory to the same rule, since whoever may write the
+ * directory may replace the file. A missing file has no problems here: the
+ * option that reads it reports that.
+ */
+export function trustProblems(what: string, path: string, uid: number, secret: boolean, withDir = false): string[] {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch {
+    return [];
+  }
+  const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+  const out: string[] = [];
+  // root's files are trusted by every user: root could change anything anyway.
+  if (st.uid !== uid && st.uid !== 0) out.push(`${what} ${path} is owned by uid ${st.uid}, not ${uid}`);
+  if (secret ? (st.mode & 0o077) !== 0 : (st.mode & 0o022) !== 0) {
+    out.push(`${what} ${path} has mode ${mode}${secret ? ': group or others may read it' : ': group or others may write it'}`);
+  }
+  if (withDir) {
+    const dir = dirname(path);
+    try {
+      const d = statSync(dir);
+      // In a sticky directory (/tmp) others may create files but not replace ours, unless they own the directory.
+      const stickySafe = (d.mode & 0o1000) !== 0 && (d.uid === uid || d.uid === 0);
+      if (othersMayWrite(d, uid) && !stickySafe) {
+        out.push(`${what}'s directory ${dir} (owner uid ${d.uid}, mode ${(d.mode & 0o7777).toString(8)}) may be written by another user`);
+      }
+    } catch {
+      // the file's own stat succeeded: an unreadable directory cannot be written by us either
+    }
+  }
+  return out;
 }
 
 /**

@@ -21,7 +21,7 @@ import { readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { PreflightCheck } from '../collector/preflight';
 import { errCode } from '../errors';
-import { othersMayWrite } from '../private-dir';
+import { othersMayWrite, trustProblems } from '../private-dir';
 import type { AncestrydConfig } from './config';
 import { packageInfo } from './package-info';
 import { PRESETS } from './presets';
@@ -67,12 +67,7 @@ function mode(st: Stats): string {
 
 /** `what`'s problems as a file only `uid` may change (and, when `secret`, only it may read). */
 function fileProblems(what: string, path: string, uid: number, secret: boolean): string[] {
-  const st = stat(path);
-  if (st === null) return [`${what} ${path} is missing`];
-  const out: string[] = [];
-  if (st.uid !== uid) out.push(`${what} ${path} is owned by uid ${st.uid}`);
-  if (secret ? (st.mode & 0o077) !== 0 : (st.mode & 0o022) !== 0) out.push(`${what} ${path} has mode ${mode(st)}`);
-  return out;
+  return stat(path) === null ? [`${what} ${path} is missing`] : trustProblems(what, path, uid, secret);
 }
 
 /** systemd unit text → directive → value (the last assignment wins, as systemd reads it). */

@@ -13,7 +13,8 @@
  * and its flag parsing ignores unknown flags. The schema here is a plain
  * table (option-schema.ts) and the loader is this file.
  */
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+import { trustProblems } from '../private-dir';
 import type { CollectorOptions } from '../collector';
 import type { PreflightOptions } from '../collector/preflight';
 import { AncestrydError, isAncestrydError } from '../errors';
@@ -174,7 +175,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): AncestrydConfig {
 
   const v = values as unknown as OptionValues;
   crossCheck(v, sources, failed, problems, warnings);
-  if (problems.length === 0 && (opts.checkFiles ?? true)) checkFiles(v, problems, warnings);
+  if (problems.length === 0 && (opts.checkFiles ?? true)) checkFiles(v, src.configFile, problems, warnings);
   if (problems.length > 0) throw new ConfigInvalidError(problems);
 
   return deepFreeze(build(v, sources, src.configFile, warnings, opts));
@@ -236,7 +237,22 @@ function crossCheck(v: OptionValues, sources: Record<OptionName, ValueSource>, f
   }
 }
 
-function checkFiles(v: OptionValues, problems: string[], warnings: string[]): void {
+/**
+ * Files the daemon reads are readable, and trusted only as far as they are
+ * safe: the config file and the BPF object decide what root loads into the
+ * kernel, so another user must not be able to write them (or their
+ * directory); a secret file must be this user's alone (0600/0400), or
+ * anyone may read what the daemon sends with it. allow_insecure_secret_files
+ * turns the secrets' refusal into a warning while a fleet migrates.
+ */
+function checkFiles(v: OptionValues, configFile: string | null, problems: string[], warnings: string[]): void {
+  const uid = process.geteuid?.() ?? 0;
+  const trust = (what: string, path: string, withDir: boolean): void => {
+    const found = trustProblems(what, path, uid, false, withDir);
+    if (found.length > 0) problems.push(`${found.join('; ')}: it decides what root loads; chown ${uid} and chmod go-w it`);
+  };
+  if (configFile !== null) trust('config file', configFile, true);
+  trust('bpf_object_path', v.bpf_object_path, true);
   const files: [OptionName, string, boolean][] = [];
   const plugins = v.logger_plugin;
   if (plugins.includes('tls')) {
@@ -257,11 +273,12 @@ function checkFiles(v: OptionValues, problems: string[], warnings: string[]): vo
   for (const [name, path, secret] of files) {
     if (path === '') continue;
     try {
-      const fd = openSync(path, 'r');
-      const mode = fstatSync(fd).mode;
-      closeSync(fd);
-      if (secret && (mode & 0o077) !== 0) {
-        warnings.push(`${name}: ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}): chmod 600 ${path}`);
+      closeSync(openSync(path, 'r'));
+      const unsafe = secret ? trustProblems(name, path, uid, true) : [];
+      if (unsafe.length > 0) {
+        const msg = `${unsafe.join('; ')}: a secret must be readable by uid ${uid} alone (chown ${uid} ${path}; chmod 600 ${path})`;
+        if (v.allow_insecure_secret_files) warnings.push(`${msg} [allowed by allow_insecure_secret_files]`);
+        else problems.push(`${msg}, or set allow_insecure_secret_files=true while migrating`);
       }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);

@@ -365,6 +365,12 @@ export const OPTIONS = {
     group: 'daemon', min: 0, max: 1_000_000, unit: 'events', default: 10_000,
     doc: 'Recent events kept in memory for "ancestryd events" (and at most 4 MiB of their lines). 0 disables.',
   }),
+  allow_insecure_secret_files: boolean({
+    group: 'daemon', default: false,
+    doc: 'Secret files (enroll_secret_path, tls_client_key, logger_kafka_tls_client_key, logger_kafka_sasl_password_file) must be '
+      + 'owned by the daemon\'s user with mode 0600 or 0400, or the daemon refuses to start; true makes that a warning, for a '
+      + 'migration from a looser setup. The config file and bpf_object_path must not be writable by another user, always.',
+  }),
   log_level: oneOf(LOG_LEVELS, {
     group: 'daemon', default: 'info', reloadable: true,
     doc: 'Level of the daemon\'s own log (stderr; the journal under systemd).',

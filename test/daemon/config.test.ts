@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -242,14 +242,47 @@ describe('loadConfig: validation', () => {
       ['logger_kafka_brokers: expected "host:port,...", got "nope" (from --logger_kafka_brokers)']);
   });
 
-  it('checks that the files the enabled outputs need are readable, and warns about loose modes', () => {
+  it('checks that the files the enabled outputs need are readable, and refuses a secret others may read (issue 10 item 6)', () => {
     const secret = file('an-enroll-secret');
     chmodSync(secret, 0o644);
     const missing = join(dir, 'no-such-secret');
     assert.deepEqual(problems(() => load(['--logger_plugin=tls', '--tls_hostname=fleet', `--enroll_secret_path=${missing}`])),
       [`enroll_secret_path: cannot read ${missing} (ENOENT): check the path and that the daemon may read it`]);
-    const c = load(['--logger_plugin=tls', '--tls_hostname=fleet', `--enroll_secret_path=${secret}`]);
-    assert.deepEqual(c.warnings, [`enroll_secret_path: ${secret} is readable by group or others (mode 644): chmod 600 ${secret}`]);
+    const tls = ['--logger_plugin=tls', '--tls_hostname=fleet', `--enroll_secret_path=${secret}`];
+    const uid = process.geteuid!();
+    const msg = `enroll_secret_path ${secret} has mode 0644: group or others may read it: a secret must be readable by uid ${uid} alone `
+      + `(chown ${uid} ${secret}; chmod 600 ${secret})`;
+    assert.deepEqual(problems(() => load(tls)), [`${msg}, or set allow_insecure_secret_files=true while migrating`]);
+    assert.deepEqual(load([...tls, '--allow_insecure_secret_files=true']).warnings, [`${msg} [allowed by allow_insecure_secret_files]`]);
+    chmodSync(secret, 0o400);
+    assert.deepEqual(load(tls).warnings, []);
+    chmodSync(secret, 0o600);
+    assert.deepEqual(load(tls).warnings, []);
+    if (uid === 0) {
+      chownSync(secret, 65534, 65534);
+      assert.match(problems(() => load(tls))[0], new RegExp(`^enroll_secret_path ${secret} is owned by uid 65534, not 0`));
+    }
+  });
+
+  it('refuses a config file or BPF object another user may write, or whose directory they may write (issue 10 item 6)', () => {
+    const d = mkdtempSync(join(dir, 'trust-'));
+    const obj = join(d, 'exec_trace.bpf.o');
+    writeFileSync(obj, 'not really ELF');
+    chmodSync(d, 0o755);
+    assert.deepEqual(load([`--bpf_object_path=${obj}`]).warnings, []);
+    chmodSync(obj, 0o666);
+    assert.match(problems(() => load([`--bpf_object_path=${obj}`]))[0], /^bpf_object_path .* has mode 0666: group or others may write it: it decides what root loads/);
+    chmodSync(obj, 0o644);
+    chmodSync(d, 0o777);
+    assert.match(problems(() => load([`--bpf_object_path=${obj}`]))[0], /^bpf_object_path's directory .* may be written by another user/);
+    chmodSync(d, 0o1777); // sticky and ours, like /tmp: others cannot replace the file
+    assert.deepEqual(load([`--bpf_object_path=${obj}`]).warnings, []);
+    chmodSync(d, 0o755);
+    const conf = join(d, 'ancestryd.conf');
+    writeFileSync(conf, '{}');
+    chmodSync(conf, 0o664);
+    assert.match(problems(() => loadConfig({ argv: [`--config=${conf}`], env: {}, host: ROOT_HOST }))[0],
+      /^config file .* has mode 0664: group or others may write it/);
   });
 
   it('warns about options of outputs that are not enabled', () => {

@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isAncestrydError } from '../../src/errors';
-import { preparePrivateDir } from '../../src/private-dir';
+import { preparePrivateDir, trustProblems } from '../../src/private-dir';
 
 describe('directories the daemon writes (logger_path, spool_path, pidfile, admin_socket)', () => {
   const base = mkdtempSync(join(tmpdir(), 'anc-private-'));
@@ -47,5 +47,28 @@ describe('directories the daemon writes (logger_path, spool_path, pidfile, admin
     const link = join(base, 'link');
     symlinkSync(real, link);
     refused(link, /is a symlink: point logger_path at a real directory/);
+  });
+});
+
+describe('trustProblems', () => {
+  it('trusts a file of this user or of root that others cannot write; a secret others cannot read either', () => {
+    const d = mkdtempSync(join(tmpdir(), 'anc-trust-'));
+    try {
+      const f = join(d, 'f');
+      writeFileSync(f, 'x', { mode: 0o644 });
+      assert.deepEqual(trustProblems('f', f, process.geteuid!(), false), []);
+      if (process.geteuid!() === 0) {
+        assert.deepEqual(trustProblems('f', f, 1000, false), [], 'root\'s file, trusted by any user');
+        chownSync(f, 1001, 1001);
+        assert.deepEqual(trustProblems('f', f, 1000, false), [`f ${f} is owned by uid 1001, not 1000`]);
+        chownSync(f, 0, 0);
+      }
+      assert.deepEqual(trustProblems('f', f, process.geteuid!(), true), [`f ${f} has mode 0644: group or others may read it`]);
+      chmodSync(f, 0o620);
+      assert.deepEqual(trustProblems('f', f, process.geteuid!(), false), [`f ${f} has mode 0620: group or others may write it`]);
+      assert.deepEqual(trustProblems('f', join(d, 'missing'), 0, true), [], 'a missing file is the reading option\'s to report');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });

@@ -23,7 +23,7 @@
  * - start() never fails because the brokers are down: it connects in the
  *   background and send() connects again if that did not work.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type Producer, type SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import { AncestrydError } from '../../errors';
@@ -135,7 +135,7 @@ export class KafkaSink implements Sink {
     let sasl: SASLOptions | undefined;
     let password = '';
     if (c.sasl !== null) {
-      password = readPassword(c.sasl.passwordFile, this.log, this.name);
+      password = readPassword(c.sasl.passwordFile);
       this.addSecret(password);
       sasl = { mechanism: c.sasl.mechanism, username: c.sasl.username, password } as SASLOptions;
       if (c.tls === null) {
@@ -338,20 +338,16 @@ function readConfigFile(option: string, path: string): Buffer {
   }
 }
 
-/** The password file's first line; never logged. Warns when others may read the file. */
-function readPassword(path: string, log: SinkLogger, sink: string): string {
+/**
+ * The password file's first line; never logged. Its owner and mode are the
+ * configuration's to judge (src/daemon/config.ts refuses a file others may read).
+ */
+function readPassword(path: string): string {
   const text = readConfigFile('logger_kafka_sasl_password_file', path).toString('utf8');
   const password = text.replace(/\r?\n$/, '');
   if (password === '' || password.includes('\n')) {
     throw new AncestrydError('ANC_CONFIG_INVALID',
       `logger_kafka_sasl_password_file: ${path} must hold the password on one line`);
-  }
-  try {
-    if ((statSync(path).mode & 0o077) !== 0) {
-      log.warn({ sink, file: path }, 'logger_kafka_sasl_password_file is readable by group or others: chmod 600 it');
-    }
-  } catch {
-    // read above; a stat race is not worth failing the start for
   }
   return password;
 }

@@ -295,28 +295,45 @@ function splitArgv(buf: Buffer, start: number, end: number): string[] {
 }
 
 /**
- * Bytes to a string without losing information: valid UTF-8 decodes as is;
- * a byte that is not part of valid UTF-8 becomes the four characters \xNN.
- * Paths and argv are arbitrary bytes on Linux, and a detection engineer
- * must be able to tell which bytes they were.
+ * Bytes to a string without losing information and without ambiguity: valid
+ * UTF-8 decodes as is; a byte that is not part of valid UTF-8 becomes the
+ * four characters \xNN (lowercase hex); a backslash that would otherwise be
+ * read as part of such an escape — one followed by "x", by another
+ * backslash or by an escaped byte — is written \\. Read left to right, \\
+ * is one backslash, \xNN one byte, and any other backslash itself. Paths and
+ * argv are arbitrary bytes on Linux, and a detection engineer must be able to
+ * tell which bytes they were: byte 0xff and the text "\xff" (a printf
+ * argument) no longer look alike. README "Paths and argv that are not UTF-8".
  */
 export function text(buf: Buffer, start: number, end: number): string {
   if (start >= end) return '';
-  // Most paths and arguments are ASCII: check that in JS and skip validation.
+  // Most paths and arguments are ASCII without a backslash: check that in JS and skip validation.
   let i = start;
-  while (i < end && buf[i] < 0x80) i++;
+  while (i < end && buf[i] < 0x80 && buf[i] !== BACKSLASH) i++;
   if (i === end) return buf.toString('latin1', start, end);
   const sub = buf.subarray(start, end);
-  if (isUtf8(sub)) return sub.toString('utf8');
-  return escapeInvalidUtf8(sub);
+  if (sub.indexOf(BACKSLASH, i - start) < 0 && isUtf8(sub)) return sub.toString('utf8');
+  return escapeBytes(sub);
 }
 
-function escapeInvalidUtf8(b: Buffer): string {
+const BACKSLASH = 0x5c;
+const LOWER_X = 0x78;
+
+function escapeBytes(b: Buffer): string {
   let out = '';
   let runStart = 0;
   let i = 0;
   while (i < b.length) {
     const n = utf8SequenceLength(b, i);
+    if (n === 1 && b[i] === BACKSLASH) {
+      const next = i + 1 < b.length ? b[i + 1] : -1;
+      if (next === BACKSLASH || next === LOWER_X || (next >= 0 && utf8SequenceLength(b, i + 1) === 0)) {
+        out += b.toString('utf8', runStart, i + 1) + '\\';
+        runStart = i + 1;
+      }
+      i++;
+      continue;
+    }
     if (n > 0) {
       i += n;
       continue;

@@ -142,6 +142,39 @@ describe('text', () => {
     assert.equal(text(Buffer.from([0xed, 0xa0, 0x80]), 0, 3), '\\xed\\xa0\\x80');
     assert.equal(text(Buffer.from([0xf0, 0x9f, 0x98, 0x80, 0xfe]), 0, 5), '\u{1f600}\\xfe');
   });
+  it('byte 0xff and the text "\\xff" stay apart: a backslash that could start an escape is doubled (issue 10 item 10)', () => {
+    const b = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => typeof p === 'string' ? Buffer.from(p) : Buffer.from(p)));
+    const t = (buf: Buffer) => text(buf, 0, buf.length);
+    assert.equal(t(b([0xff])), '\\xff');
+    assert.equal(t(b('\\xff')), '\\\\xff');
+    assert.notEqual(t(b([0xff])), t(b('\\xff')));
+    // Other backslashes stay single: grep '\d', C:\Windows.
+    assert.equal(t(b('\\d+')), '\\d+');
+    assert.equal(t(b('C:\\Windows')), 'C:\\Windows');
+    assert.equal(t(b('a\\\\b')), 'a\\\\\\b'); // two backslashes: the first is doubled, the second is not
+    assert.equal(t(b('a\\', [0xfe])), 'a\\\\\\xfe'); // before an escaped byte
+    assert.equal(t(b('end\\')), 'end\\');
+    // Read back left to right, every case gives the bytes it came from.
+    const readBack = (s: string): Buffer => {
+      const out: number[] = [];
+      for (let i = 0; i < s.length;) {
+        if (s[i] === '\\' && s[i + 1] === '\\') { out.push(0x5c); i += 2; continue; }
+        if (s[i] === '\\' && s[i + 1] === 'x' && /^[0-9a-f]{2}$/.test(s.slice(i + 2, i + 4))) { out.push(parseInt(s.slice(i + 2, i + 4), 16)); i += 4; continue; }
+        const cp = s.codePointAt(i)!;
+        out.push(...Buffer.from(String.fromCodePoint(cp)));
+        i += cp > 0xffff ? 2 : 1;
+      }
+      return Buffer.from(out);
+    };
+    for (let seed = 1; seed <= 2000; seed++) {
+      let x = seed;
+      const rnd = () => (x = (x * 1103515245 + 12345) & 0x7fffffff) % 256;
+      const alphabet = [0x5c, 0x78, 0x66, 0x41, 0xff, 0xc3, 0xa9, 0x80, 0x30];
+      const bytes = Buffer.from(Array.from({ length: 1 + (seed % 12) }, () => alphabet[rnd() % alphabet.length]));
+      assert.deepEqual(readBack(t(bytes)), bytes, `bytes ${bytes.toString('hex')}`);
+    }
+  });
+
   it('keeps NUL, quotes and control characters as characters JSON can carry', () => {
     const s = text(Buffer.from('a\u0000"\\\u0007'), 0, 6);
     assert.equal(JSON.parse(JSON.stringify(s)), s);

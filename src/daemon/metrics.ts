@@ -78,7 +78,7 @@ export interface AncestrySource {
   readonly cacheSize: number;
 }
 
-export type SinkGaugeStats = Pick<SinkStats, 'spooledBytes' | 'unreadEvents' | 'lagSeconds'> & Partial<Pick<SinkStats, 'configProblem'>>;
+export type SinkGaugeStats = Pick<SinkStats, 'spooledBytes' | 'unreadEvents' | 'lagSeconds'> & Partial<Pick<SinkStats, 'configProblem' | 'failing'>>;
 
 interface SinkTally {
   sentEvents: number;
@@ -252,6 +252,8 @@ export class Metrics {
     sinkGauge('ancestryd_sink_lag_seconds', 'Age of the oldest event the output has not acknowledged (0 when caught up).', (s) => s.lagSeconds);
     sinkGauge('ancestryd_sink_config_problem', '1 while the destination answers in a way only a configuration change fixes (HTTP 403 or 404); see ancestryd stats.',
       (s) => (s.configProblem ? 1 : 0));
+    sinkGauge('ancestryd_sink_failing', '1 while sends to the output fail (a full disk, a destination down); the reason is in ancestryd stats.',
+      (s) => (s.failing ? 1 : 0));
 
     // ── daemon ───────────────────────────────────────────────────────────
     new Gauge({
@@ -368,7 +370,7 @@ export class Metrics {
       sinks[name] = {
         sent_events: t.sentEvents, sent_bytes: t.sentBytes, send_failures: t.sendFailures,
         retried_events: t.retriedEvents, rejected_events: t.rejectedEvents, dropped_events: { ...t.dropped },
-        ...(g ? { spool_bytes: g.spooledBytes, queued_events: g.unreadEvents, lag_seconds: g.lagSeconds, config_problem: g.configProblem ?? null } : {}),
+        ...(g ? { spool_bytes: g.spooledBytes, queued_events: g.unreadEvents, lag_seconds: g.lagSeconds, config_problem: g.configProblem ?? null, failing: g.failing ?? null } : {}),
       };
     }
     return {

@@ -21,6 +21,7 @@ import type { LoggerPlugin } from './option-schema';
 import type { Metrics } from './metrics';
 import { packageInfo } from './package-info';
 import { acquirePidfile } from './pidfile';
+import { rateLimitedLogger } from './rate-limited-log';
 
 export interface Output {
   readonly name: LoggerPlugin;
@@ -47,7 +48,8 @@ function createOutput(name: LoggerPlugin, cfg: AncestrydConfig, deps: OutputDeps
   const log = deps.log(name);
   const spool = cfg.outputs.spool;
   const diskQueue = (destination: string): EventQueue => new DiskSpool({
-    dir: join(spool.dir, name), maxBytes: spool.maxBytes, dropPolicy: spool.dropPolicy, fsync: spool.fsync, log,
+    // A full disk fails every append (each drain pass): one line per message a minute, the rest counted.
+    dir: join(spool.dir, name), maxBytes: spool.maxBytes, dropPolicy: spool.dropPolicy, fsync: spool.fsync, log: rateLimitedLogger(log),
     identity: `output=${name} format=${cfg.events.format} detail=${cfg.events.ancestryDetail} destination=${destination}\n`,
     lock: (dir) => acquirePidfile(join(dir, 'lock'), { option: 'spool_path' }),
   });

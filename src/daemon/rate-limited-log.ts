@@ -108,3 +108,20 @@ export class RateLimitedLog {
     fn.call(this.log, obj, msg);
   }
 }
+
+/**
+ * A component's logger whose warnings and errors are rate-limited per
+ * message: for parts that log a failure on every call (a spool's write on
+ * a full disk: once per drain pass, about 100 a second), where each line
+ * would say the same thing.
+ */
+export function rateLimitedLogger(log: Pick<RateLimitedTarget, 'info' | 'warn' | 'error'>,
+  opts: RateLimitOptions = {}): Pick<RateLimitedTarget, 'info' | 'warn' | 'error'> {
+  const info: LogFn = (obj, msg) => log.info(obj, msg);
+  const limited = new RateLimitedLog({ info, debug: info, warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m) }, opts);
+  return {
+    info,
+    warn: (obj, msg) => void limited.warn(msg, obj, msg),
+    error: (obj, msg) => void limited.error(msg, obj, msg),
+  };
+}

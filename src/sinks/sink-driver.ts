@@ -69,6 +69,8 @@ export interface SinkStats {
   lagSeconds: number;
   /** The sink's configuration problem (Sink.configProblem), or null. */
   configProblem: string | null;
+  /** Why the last send failed while sends keep failing (a full disk: "… (ENOSPC)"); null once one delivers. */
+  failing: string | null;
 }
 
 interface Slot {
@@ -106,6 +108,7 @@ export class SinkDriver {
   private idle = false;
   private unreadSinceMs = 0;
   private failing = false;
+  private failingReason: string | null = null;
   private started = false;
   private closing = false;
   private stopped = false;
@@ -116,7 +119,7 @@ export class SinkDriver {
   /** For enqueue() of strings. */
   private readonly encoder = new LineEncoder();
 
-  private readonly s: Omit<SinkStats, 'spooledBytes' | 'unreadEvents' | 'inFlightBatches' | 'lagSeconds' | 'configProblem'> = {
+  private readonly s: Omit<SinkStats, 'spooledBytes' | 'unreadEvents' | 'inFlightBatches' | 'lagSeconds' | 'configProblem' | 'failing'> = {
     enqueuedEvents: 0,
     deliveredEvents: 0,
     deliveredBatches: 0,
@@ -259,6 +262,7 @@ export class SinkDriver {
       inFlightBatches: this.inflight.length,
       lagSeconds: this.lagSeconds(),
       configProblem: this.sink.configProblem ?? null,
+      failing: this.failing ? this.failingReason : null,
     };
   }
 
@@ -352,6 +356,7 @@ export class SinkDriver {
   }
 
   private noteFailing(reason: string): void {
+    this.failingReason = reason;
     if (!this.failing) {
       this.failing = true;
       this.log.warn({ sink: this.name, reason }, 'sink send failed; events stay queued and are retried with backoff');

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { RateLimitedLog, type RateLimitedTarget } from '../../src/daemon/rate-limited-log';
+import { RateLimitedLog, rateLimitedLogger, type RateLimitedTarget } from '../../src/daemon/rate-limited-log';
 
 function capture(): { target: RateLimitedTarget; lines: { level: string; obj: Record<string, unknown>; msg: string }[] } {
   const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
@@ -42,5 +42,27 @@ describe('RateLimitedLog', () => {
     for (const k of ['a', 'b', 'c', 'd', 'e']) rl.warn(k, {}, k);
     assert.deepEqual(lines.map((l) => l.msg), ['a', 'b', 'c']);
     assert.equal(rl.suppressed('(other)'), 2);
+  });
+});
+
+describe('rateLimitedLogger', () => {
+  it('limits warnings and errors per message, passes info through, and carries the count on the next line', () => {
+    const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
+    const target = {
+      info: (obj: object, msg: string) => void lines.push({ level: 'info', obj: obj as Record<string, unknown>, msg }),
+      warn: (obj: object, msg: string) => void lines.push({ level: 'warn', obj: obj as Record<string, unknown>, msg }),
+      error: (obj: object, msg: string) => void lines.push({ level: 'error', obj: obj as Record<string, unknown>, msg }),
+    };
+    let t = 0;
+    const log = rateLimitedLogger(target, { burst: 2, intervalMs: 1000, now: () => t });
+    for (let i = 0; i < 50; i++) log.error({ err: 'ENOSPC' }, 'spool write failed; events dropped');
+    for (let i = 0; i < 3; i++) log.info({}, 'fine');
+    log.warn({}, 'other');
+    assert.deepEqual(lines.map((l) => `${l.level}:${l.msg}`), [
+      'error:spool write failed; events dropped', 'error:spool write failed; events dropped', 'info:fine', 'info:fine', 'info:fine', 'warn:other',
+    ]);
+    t = 1001;
+    log.error({ err: 'ENOSPC' }, 'spool write failed; events dropped');
+    assert.equal(lines.at(-1)!.obj.suppressed, 48);
   });
 });

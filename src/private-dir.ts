@@ -44,9 +44,11 @@ export function trustProblems(what: string, path: string, uid: number, secret: b
     const dir = dirname(path);
     try {
       const d = statSync(dir);
-      // In a sticky directory (/tmp) others may create files but not replace ours, unless they own the directory.
-      const stickySafe = (d.mode & 0o1000) !== 0 && (d.uid === uid || d.uid === 0);
-      if (othersMayWrite(d, uid) && !stickySafe) {
+      // root's directories are trusted like its files; in a sticky one (/tmp) others may create
+      // files but not replace ours, unless they own the directory.
+      const ours = d.uid === uid || d.uid === 0;
+      const stickySafe = (d.mode & 0o1000) !== 0 && ours;
+      if ((!ours || (d.mode & 0o022) !== 0) && !stickySafe) {
         out.push(`${what}'s directory ${dir} (owner uid ${d.uid}, mode ${(d.mode & 0o7777).toString(8)}) may be written by another user`);
       }
     } catch {

@@ -72,3 +72,19 @@ describe('trustProblems', () => {
     }
   });
 });
+
+describe('trustProblems with the directory', () => {
+  it('trusts a root-owned directory for any user, refuses one another user owns or group or others may write', () => {
+    const d = mkdtempSync(join(tmpdir(), 'anc-trustdir-'));
+    try {
+      const f = join(d, 'obj');
+      writeFileSync(f, 'x', { mode: 0o644 });
+      chmodSync(d, 0o755);
+      if (process.geteuid!() === 0) assert.deepEqual(trustProblems('o', f, 65534, false, true), [], 'root\'s 0755 directory, for nobody');
+      chmodSync(d, 0o775);
+      assert.match(trustProblems('o', f, process.geteuid!(), false, true)[0], /^o's directory .* may be written by another user/);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

@@ -9,3 +9,4 @@ export { exeName } from './process-view';
 export {
   ArgvRedactor, compileRedactionPattern, DEFAULT_PATTERNS_WORD, DEFAULT_REDACTION_PATTERNS, expandRedactionPatterns, MASK,
 } from './argv-redaction';
+export { CacheAutoSizer, type CacheLoad, type CacheSizeChange } from './cache-autosize';

@@ -100,6 +100,8 @@ export interface AncestryStats {
   /** Removed entries still referenced by a descendant. */
   tombstones: number;
   estimatedBytes: number;
+  /** Of estimatedBytes, what tombstones hold: evicted live processes, outside what the capacity bounds. */
+  tombstoneBytes: number;
   procfsReads: number;
   procfsFailures: Record<ProcfsFailureReason | 'pid_reused', number>;
   resyncs: number;
@@ -346,6 +348,7 @@ export class ProcessTable implements LineageSource {
       evictedLive: this.evictedLive.size,
       tombstones: this.tombstones,
       estimatedBytes: size * ENTRY_BYTES + (this.evictedLive.size + this.tombstones) * TOMBSTONE_BYTES + this.ownedBytes,
+      tombstoneBytes: (this.evictedLive.size + this.tombstones) * TOMBSTONE_BYTES,
       procfsReads: c.procfsReads,
       procfsFailures: { ...this.procfsFailures },
       resyncs: c.resyncs,

@@ -68,7 +68,11 @@ export interface AncestrydConfig {
 
   readonly ancestry: {
     readonly preset: 'none' | PresetName;
+    /** The fixed size, or where auto sizing starts (4096). */
     readonly cacheSize: number;
+    /** process_ancestry_cache_size=auto: CacheAutoSizer decides, within cacheMaxBytes. */
+    readonly cacheAuto: boolean;
+    readonly cacheMaxBytes: number;
     readonly maxDepth: number;
     readonly cacheTtlMs: number;
   };
@@ -303,7 +307,9 @@ function build(v: OptionValues, sources: Record<OptionName, ValueSource>, config
     loadOptions,
     ancestry: {
       preset: v.process_ancestry_preset,
-      cacheSize: v.process_ancestry_cache_size,
+      cacheSize: v.process_ancestry_cache_size === 'auto' ? 4096 : v.process_ancestry_cache_size,
+      cacheAuto: v.process_ancestry_cache_size === 'auto',
+      cacheMaxBytes: v.process_ancestry_cache_max_bytes,
       maxDepth: v.process_ancestry_max_depth,
       cacheTtlMs: v.process_ancestry_cache_ttl * 1000,
     },

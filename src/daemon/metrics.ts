@@ -76,6 +76,8 @@ export interface AncestrySource {
   readonly stats: AncestryStats;
   /** process_ancestry_cache_size in effect. */
   readonly cacheSize: number;
+  /** process_ancestry_cache_size=auto's state; absent or null for a fixed size. */
+  readonly autoCache?: { readonly budgetBytes: number; readonly limitedByBudget: boolean } | null;
 }
 
 export type SinkGaugeStats = Pick<SinkStats, 'spooledBytes' | 'unreadEvents' | 'lagSeconds'> & Partial<Pick<SinkStats, 'configProblem' | 'failing'>>;
@@ -378,6 +380,9 @@ export class Metrics {
       cache_misses: a?.misses ?? 0,
       cache_size: a?.size ?? 0,
       cache_capacity: this.ancestry?.cacheSize ?? 0,
+      cache_tombstone_bytes: a?.tombstoneBytes ?? 0,
+      cache_auto: this.ancestry?.autoCache
+        ? { budget_bytes: this.ancestry.autoCache.budgetBytes, limited_by_budget: this.ancestry.autoCache.limitedByBudget } : null,
       cache_hit_rate_percent: a && lookups > 0 ? Math.round((a.hits / lookups) * 10000) / 100 : null,
       cache_bytes: a?.estimatedBytes ?? 0,
       cache_evictions: a?.evictions ?? 0,

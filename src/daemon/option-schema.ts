@@ -23,7 +23,7 @@ import { DROP_POLICIES } from '../sinks/queue';
 import { SPOOL_DEFAULTS } from '../sinks/spool/disk-spool';
 import { TLS_SINK_DEFAULTS } from '../sinks/tls/config';
 import {
-  address, boolean, bytes, decimal, integer, listOf, oneOf, OptionValueError, path, regexList, text,
+  address, boolean, bytes, decimal, integer, integerOrWord, listOf, oneOf, OptionValueError, path, regexList, text,
   type HostFacts, type OptionGroup, type OptionSpec, type OptionValue,
 } from './option-types';
 import { packageInfo } from './package-info';
@@ -126,13 +126,22 @@ export const OPTIONS = {
   process_ancestry_preset: oneOf(['none', ...PRESET_NAMES], {
     group: 'ancestry', default: 'none', reloadable: true,
     doc: 'Sizing preset from the production guide: fills process_ancestry_cache_size / process_ancestry_max_depth / '
-      + 'process_ancestry_cache_ttl with small 500/16/600, medium 2000/20/300, large 5000/24/180, enterprise 10000/32/120. '
+      + 'process_ancestry_cache_ttl / process_ancestry_cache_max_bytes with small 500/16/600/4 MiB, medium 2000/20/300/8 MiB, '
+      + 'large 5000/24/180/16 MiB, enterprise 10000/32/120/32 MiB. '
       + 'An option set explicitly (file, environment or flag) wins over the preset.',
   }),
-  process_ancestry_cache_size: integer({
+  process_ancestry_cache_size: integerOrWord('auto', {
     group: 'ancestry', min: CACHE_SIZE_RANGE[0], max: CACHE_SIZE_RANGE[1], unit: 'entries', default: 4096, reloadable: true,
     doc: 'Most process entries the ancestry cache holds. When full, the oldest exited entries are evicted first; '
-      + 'a lineage that needed an evicted ancestor is marked incomplete (reason evicted).',
+      + 'a lineage that needed an evicted ancestor is marked incomplete (reason evicted). "auto": the daemon sizes it each '
+      + 'second from what it measures — live processes and exited ancestors still needed, ×1.5, plus room for recent exits; '
+      + 'doubled at once when a needed entry was evicted, shrunk after a minute at twice the need — within '
+      + 'process_ancestry_cache_max_bytes. Each change is logged; stats and ancestryd_ancestry_cache_capacity_entries show it.',
+  }),
+  process_ancestry_cache_max_bytes: bytes({
+    group: 'ancestry', min: 1024 * 1024, max: 16 * 1024 ** 3, default: 32 * 1024 ** 2, reloadable: true,
+    doc: 'Memory budget of the ancestry cache when process_ancestry_cache_size=auto, as the cache measures its entries '
+      + '(ancestryd stats cache_bytes; the process\'s RSS is about three times that per entry). Presets set it.',
   }),
   process_ancestry_max_depth: integer({
     group: 'ancestry', min: MAX_DEPTH_RANGE[0], max: Math.min(MAX_DEPTH_RANGE[1], Limits.ET_CHAIN_MAX), default: Limits.ET_CHAIN_DEFAULT,

@@ -84,6 +84,22 @@ function range(min: number, max: number, fmt: (n: number) => string = String): s
   return `[${fmt(min)}, ${fmt(max)}]`;
 }
 
+/** An integer in range, or one word that stands for a behaviour ("auto"). */
+export function integerOrWord<const W extends string>(word: W, o: Common<number | W> & { min: number; max: number; unit?: string }): OptionSpec<number | W> {
+  const unit = o.unit ? ` ${o.unit}` : '';
+  const allowed = `an integer in ${range(o.min, o.max)}${unit}, or "${word}"`;
+  return {
+    name: '', group: o.group, type: `integer | ${word}`, allowed, doc: o.doc, default: o.default, defaultDoc: o.defaultDoc,
+    reloadable: o.reloadable ?? false,
+    parse(raw, { name }) {
+      if (typeof raw === 'string' && raw.trim() === word) return word;
+      const n = toInteger(raw, name, allowed);
+      if (n < o.min || n > o.max) fail(`${name}=${n} is out of range ${range(o.min, o.max)}${unit}, or "${word}"`);
+      return n;
+    },
+  };
+}
+
 export function integer(o: Common<number> & { min: number; max: number; unit?: string }): OptionSpec<number> {
   const unit = o.unit ? ` ${o.unit}` : '';
   const allowed = `an integer in ${range(o.min, o.max)}${unit}`;

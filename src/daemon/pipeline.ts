@@ -15,7 +15,7 @@ import { BootClock, Collector, type KernelRecord } from '../collector';
 import type { DecodeFailure } from '../collector/decode';
 import { preflightFailures, runPreflight } from '../collector/preflight';
 import {
-  ArgvRedactor, LinuxProcfsReader, ProcessTable, type ApplyResult, type ExecLineage, type ExitEventView, type ForkEventView,
+  ArgvRedactor, CacheAutoSizer, LinuxProcfsReader, ProcessTable, type ApplyResult, type ExecLineage, type ExitEventView, type ForkEventView,
 } from '../ancestry';
 import { AncestrydError } from '../errors';
 import {
@@ -62,6 +62,10 @@ export class Pipeline {
   readonly host: HostIdentity;
   private readonly clock: BootClock;
   private readonly format: EventFormat;
+  /** process_ancestry_cache_size=auto; null for a fixed size. */
+  private autoSizer: CacheAutoSizer | null;
+  /** process_ancestry_cache_ttl in effect (SIGHUP changes it). */
+  private cacheTtlSeconds: number;
   /** cmdline_redaction_patterns; null when there are none. */
   readonly redactor: ArgvRedactor | null;
   private readonly formatOptions: FormatOptions;
@@ -90,6 +94,8 @@ export class Pipeline {
     this.tallies = deps.metrics.tallies;
     this.clock = new BootClock();
     this.host = resolveHost(cfg, this.clock.bootId);
+    this.autoSizer = cfg.ancestry.cacheAuto ? new CacheAutoSizer(cfg.ancestry.cacheMaxBytes, cfg.ancestry.cacheSize) : null;
+    this.cacheTtlSeconds = cfg.ancestry.cacheTtlMs / 1000;
     this.redactor = cfg.events.redactionPatterns.length === 0 ? null : new ArgvRedactor(cfg.events.redactionPatterns);
     this.formatOptions = {
       host: this.host, clock: this.clock, names: cfg.events.osqueryNames, numerics: cfg.events.numerics,
@@ -146,9 +152,16 @@ export class Pipeline {
       onBatchEnd: () => this.flushLines(),
     });
     const tasks = this.collector.snapshot();
+    if (this.autoSizer !== null) this.resizeCache(this.autoSizer.forBootstrap(tasks.length));
     this.table.bootstrap(tasks);
     metrics.setCollector(this.collector);
-    metrics.setAncestry(this.table);
+    const table = this.table;
+    const sizer = (): CacheAutoSizer | null => this.autoSizer; // SIGHUP may replace it
+    metrics.setAncestry({
+      get stats() { return table.stats; },
+      get cacheSize() { return table.cacheSize; },
+      get autoCache() { return sizer(); },
+    });
     this.collector.start();
     this.timers.push(setInterval(() => this.housekeeping(), HOUSEKEEPING_MS));
     this.timers.push(setInterval(() => this.clock.refresh(), CLOCK_REFRESH_MS));
@@ -241,6 +254,7 @@ export class Pipeline {
     if (c === null) return;
     try {
       this.table.expire(this.clock.nowBootNs());
+      if (this.autoSizer !== null) this.autoSize(this.autoSizer);
       const k = c.counters();
       const drops = k.exec.dropped + k.exec_failed.dropped + k.fork.dropped + k.exit.dropped;
       if (drops > this.kernelDrops) {
@@ -272,9 +286,29 @@ export class Pipeline {
     }
   }
 
+  private autoSize(sizer: CacheAutoSizer): void {
+    const s = this.table.stats;
+    const change = sizer.tick({
+      live: s.live, pinned: s.pinned, size: s.size, neededEvictions: s.evictionsLive + s.evictionsPinned, estimatedBytes: s.estimatedBytes,
+      outsideBytes: s.tombstoneBytes,
+    });
+    if (change === null) return;
+    this.resizeCache(change.to);
+    this.log.info({ ...change, live: s.live, pinned: s.pinned, cache_bytes: s.estimatedBytes, budget_bytes: sizer.budgetBytes },
+      'process_ancestry_cache_size=auto: capacity changed');
+  }
+
+  private resizeCache(capacity: number): void {
+    this.table.reconfigure(capacity, this.cacheTtlSeconds);
+  }
+
   /** SIGHUP: the options that can change while running. */
   reconfigure(cfg: AncestrydConfig): void {
-    this.table.reconfigure(cfg.ancestry.cacheSize, cfg.ancestry.cacheTtlMs / 1000);
+    this.cacheTtlSeconds = cfg.ancestry.cacheTtlMs / 1000;
+    if (!cfg.ancestry.cacheAuto) this.autoSizer = null;
+    else if (this.autoSizer === null) this.autoSizer = new CacheAutoSizer(cfg.ancestry.cacheMaxBytes, this.table.cacheSize);
+    else this.autoSizer.budgetBytes = cfg.ancestry.cacheMaxBytes; // the next tick applies it
+    this.table.reconfigure(this.autoSizer?.capacity ?? cfg.ancestry.cacheSize, this.cacheTtlSeconds);
     this.enabled = enabledTypes(cfg.events.types);
     for (const o of this.outputs) {
       if (o.name === 'tls') o.driver.setBatching(tlsDriverOptions({ ...cfg.outputs.tls, hostIdentifier: this.host.hostIdentifier }));

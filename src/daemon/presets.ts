@@ -13,16 +13,20 @@ export interface PresetValues {
   process_ancestry_max_depth: number;
   /** Seconds. */
   process_ancestry_cache_ttl: number;
+  /** The budget of process_ancestry_cache_size=auto: about 3× the fixed size's entries at ~0.7 KB each. */
+  process_ancestry_cache_max_bytes: number;
 }
 
+const MIB = 1024 * 1024;
+
 export const PRESETS: Readonly<Record<PresetName, Readonly<PresetValues>>> = {
-  small: { process_ancestry_cache_size: 500, process_ancestry_max_depth: 16, process_ancestry_cache_ttl: 600 },
-  medium: { process_ancestry_cache_size: 2000, process_ancestry_max_depth: 20, process_ancestry_cache_ttl: 300 },
-  large: { process_ancestry_cache_size: 5000, process_ancestry_max_depth: 24, process_ancestry_cache_ttl: 180 },
-  enterprise: { process_ancestry_cache_size: 10000, process_ancestry_max_depth: 32, process_ancestry_cache_ttl: 120 },
+  small: { process_ancestry_cache_size: 500, process_ancestry_max_depth: 16, process_ancestry_cache_ttl: 600, process_ancestry_cache_max_bytes: 4 * MIB },
+  medium: { process_ancestry_cache_size: 2000, process_ancestry_max_depth: 20, process_ancestry_cache_ttl: 300, process_ancestry_cache_max_bytes: 8 * MIB },
+  large: { process_ancestry_cache_size: 5000, process_ancestry_max_depth: 24, process_ancestry_cache_ttl: 180, process_ancestry_cache_max_bytes: 16 * MIB },
+  enterprise: { process_ancestry_cache_size: 10000, process_ancestry_max_depth: 32, process_ancestry_cache_ttl: 120, process_ancestry_cache_max_bytes: 32 * MIB },
 };
 
 /** The options a preset fills, in table order. */
 export const PRESET_OPTIONS: readonly (keyof PresetValues)[] = [
-  'process_ancestry_cache_size', 'process_ancestry_max_depth', 'process_ancestry_cache_ttl',
+  'process_ancestry_cache_size', 'process_ancestry_max_depth', 'process_ancestry_cache_ttl', 'process_ancestry_cache_max_bytes',
 ];

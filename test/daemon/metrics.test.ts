@@ -26,7 +26,7 @@ function sample(text: string, series: string): number | undefined {
 function ancestryStats(over: Partial<AncestryStats> = {}): AncestryStats {
   return {
     hits: 0, misses: 0, evictions: 0, evictionsExited: 0, evictionsLive: 0, evictionsPinned: 0, expired: 0, size: 0, live: 0,
-    exited: 0, pinned: 0, evictedLive: 0, tombstones: 0, estimatedBytes: 0, procfsReads: 0,
+    exited: 0, pinned: 0, evictedLive: 0, tombstones: 0, estimatedBytes: 0, tombstoneBytes: 0, procfsReads: 0,
     procfsFailures: { gone: 0, denied: 0, raced: 0, malformed: 0, pid_reused: 0 }, resyncs: 0, lineages: 0,
     incomplete: { depth_cap: 0, evicted: 0, exited_before_start: 0, events_lost: 0 },
     skipped: { invalid_record: 0, task_in_stream: 0, unknown_kind: 0, exit_unknown: 0, exit_duplicate: 0, internal_error: 0 },

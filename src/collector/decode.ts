@@ -4,6 +4,7 @@
  * a reason, which the caller counts.
  */
 import { isUtf8 } from 'node:buffer';
+import { readU64, readU64BigInt } from '../u64-le';
 import {
   EtAncestor, EtExec, EtExit, EtFork, EtHeader, EtTask, ExecFlags, Kind, Limits, TaskFlags,
 } from './layout';
@@ -144,7 +145,7 @@ export function decodeRecord(buf: Buffer, off: number, len: number): Decoded {
   if (buf.readUInt16LE(off + H_VERSION) !== Limits.ET_FORMAT_VERSION) return fail('bad_version', kind);
   const size = buf.readUInt32LE(off + H_SIZE);
   if (size > len) return fail('size_mismatch', kind);
-  const ktimeNs = readU64Number(buf, off + H_KTIME);
+  const ktimeNs = readU64(buf, off + H_KTIME);
   switch (kind) {
     case Kind.ET_KIND_EXEC:
     case Kind.ET_KIND_EXEC_FAILED:
@@ -156,8 +157,8 @@ export function decodeRecord(buf: Buffer, off: number, len: number): Decoded {
         ktimeNs,
         parentTgid: buf.readUInt32LE(off + F.parent_tgid[0]),
         childTgid: buf.readUInt32LE(off + F.child_tgid[0]),
-        parentStartNs: readU64(buf, off + F.parent_start_ns[0]),
-        childStartNs: readU64(buf, off + F.child_start_ns[0]),
+        parentStartNs: readU64BigInt(buf, off + F.parent_start_ns[0]),
+        childStartNs: readU64BigInt(buf, off + F.child_start_ns[0]),
         cloneFlags: buf.readUInt32LE(off + F.clone_flags[0]),
         creatorTgid: buf.readUInt32LE(off + F.creator_tgid[0]),
         uid: buf.readUInt32LE(off + F.uid[0]),
@@ -171,8 +172,8 @@ export function decodeRecord(buf: Buffer, off: number, len: number): Decoded {
         ktimeNs,
         tgid: buf.readUInt32LE(off + E.tgid[0]),
         ppid: buf.readUInt32LE(off + E.ppid[0]),
-        startNs: readU64(buf, off + E.start_ns[0]),
-        parentStartNs: readU64(buf, off + E.parent_start_ns[0]),
+        startNs: readU64BigInt(buf, off + E.start_ns[0]),
+        parentStartNs: readU64BigInt(buf, off + E.parent_start_ns[0]),
         status,
         exitCode: (status >> 8) & 0xff,
         signal: status & 0x7f,
@@ -187,8 +188,8 @@ export function decodeRecord(buf: Buffer, off: number, len: number): Decoded {
         ktimeNs,
         tgid: buf.readUInt32LE(off + T.tgid[0]),
         ppid: buf.readUInt32LE(off + T.ppid[0]),
-        startNs: readU64(buf, off + T.start_ns[0]),
-        parentStartNs: readU64(buf, off + T.parent_start_ns[0]),
+        startNs: readU64BigInt(buf, off + T.start_ns[0]),
+        parentStartNs: readU64BigInt(buf, off + T.parent_start_ns[0]),
         uid: buf.readUInt32LE(off + T.uid[0]),
         gid: buf.readUInt32LE(off + T.gid[0]),
         euid: buf.readUInt32LE(off + T.euid[0]),
@@ -197,7 +198,7 @@ export function decodeRecord(buf: Buffer, off: number, len: number): Decoded {
         kthread: (buf.readUInt32LE(off + T.flags[0]) & TaskFlags.ET_TASK_KTHREAD) !== 0,
         pidNs: buf.readUInt32LE(off + T.pid_ns[0]),
         mntNs: buf.readUInt32LE(off + T.mnt_ns[0]),
-        cgroupId: readU64(buf, off + T.cgroup_id[0]),
+        cgroupId: readU64BigInt(buf, off + T.cgroup_id[0]),
         comm: cString(buf, off + T.comm[0], Limits.ET_COMM_LEN),
       };
     default:
@@ -218,7 +219,7 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
   let p = off + EtExec.size;
   const chain: ProcessRef[] = new Array(chainLen);
   for (let i = 0; i < chainLen; i++, p += ANC_SIZE) {
-    chain[i] = { tgid: buf.readUInt32LE(p + ANC_TGID), startNs: readU64(buf, p + ANC_START) };
+    chain[i] = { tgid: buf.readUInt32LE(p + ANC_TGID), startNs: readU64BigInt(buf, p + ANC_START) };
   }
   const filename = text(buf, p, p + filenameLen);
   p += filenameLen;
@@ -242,9 +243,9 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
     flags: buf.readUInt32LE(off + X.flags[0]),
     pidNs: buf.readUInt32LE(off + X.pid_ns[0]),
     mntNs: buf.readUInt32LE(off + X.mnt_ns[0]),
-    startNs: readU64(buf, off + X.start_ns[0]),
-    parentStartNs: readU64(buf, off + X.parent_start_ns[0]),
-    cgroupId: readU64(buf, off + X.cgroup_id[0]),
+    startNs: readU64BigInt(buf, off + X.start_ns[0]),
+    parentStartNs: readU64BigInt(buf, off + X.parent_start_ns[0]),
+    cgroupId: readU64BigInt(buf, off + X.cgroup_id[0]),
     comm: cString(buf, off + X.comm[0], Limits.ET_COMM_LEN),
     filename,
     exe,
@@ -255,21 +256,6 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
 
 export function argvTruncated(r: ExecRecord): boolean {
   return (r.flags & ExecFlags.ET_EXEC_ARGV_TRUNCATED) !== 0;
-}
-
-function readU64Number(buf: Buffer, off: number): number {
-  return buf.readUInt32LE(off + 4) * 0x100000000 + buf.readUInt32LE(off);
-}
-
-/**
- * A u64 as a bigint. Values below 2^53 (start times for the first 104 days
- * of uptime) go through one exact Number, which is several times cheaper
- * than readBigUInt64LE's BigInt arithmetic.
- */
-function readU64(buf: Buffer, off: number): bigint {
-  const hi = buf.readUInt32LE(off + 4);
-  if (hi < 0x200000) return BigInt(hi * 0x100000000 + buf.readUInt32LE(off));
-  return buf.readBigUInt64LE(off);
 }
 
 /** A NUL-terminated string in a fixed-size field. */

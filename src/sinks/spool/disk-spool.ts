@@ -34,6 +34,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { AncestrydError, errCode } from '../../errors';
+import { readU64, writeU64 } from '../../u64-le';
 import { O_PRIVATE, preparePrivateDir } from '../../private-dir';
 import type { FsyncPolicy } from '../fsync-policy';
 import { checkPositiveInt, type DropPolicy, type EventQueue } from '../queue';
@@ -41,7 +42,7 @@ import { noopLogger, type DropReason, type EventBatch, type SinkLogger } from '.
 import { LineEncoder, type EncodedLines } from '../encoded-lines';
 import { crc32 } from './crc32';
 import {
-  HEADER_BYTES, RecordEncoder, newParsedRecord, parseRecord, readU64, resync,
+  HEADER_BYTES, RecordEncoder, newParsedRecord, parseRecord, resync,
 } from './record';
 
 export interface DiskSpoolOptions {
@@ -761,8 +762,7 @@ export class DiskSpool implements EventQueue {
     if (lastId <= this.ackedId || this.closed || !this.opened) return;
     this.ackedId = lastId;
     const b = this.cursorBuf;
-    b.writeUInt32LE(lastId % 0x100000000, 0);
-    b.writeUInt32LE(Math.floor(lastId / 0x100000000), 4);
+    writeU64(b, 0, lastId);
     b.writeUInt32LE(crc32(b.subarray(0, 8)), 8);
     b.writeUInt32LE(CURSOR_MAGIC, 12);
     try {

@@ -11,6 +11,7 @@
  *
  * Little-endian. Ids and ktimes stay below 2^53 and are Numbers in memory.
  */
+import { readU64, writeU64 } from '../../u64-le';
 import { lineStart, type EncodedLines } from '../encoded-lines';
 import { crc32 } from './crc32';
 
@@ -19,16 +20,6 @@ export const MAGIC_BYTES = Buffer.from([0x41, 0x53, 0x50, 0x4c]);
 export const HEADER_BYTES = 32;
 /** A longer payload is taken for corruption: the longest event (argv and a 64-deep lineage) is far below. */
 export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
-const TWO_32 = 0x100000000;
-
-export function readU64(buf: Buffer, off: number): number {
-  return buf.readUInt32LE(off + 4) * TWO_32 + buf.readUInt32LE(off);
-}
-
-function writeU64(buf: Buffer, off: number, n: number): void {
-  buf.writeUInt32LE(n % TWO_32, off);
-  buf.writeUInt32LE(Math.floor(n / TWO_32), off + 4);
-}
 
 /**
  * Encodes a run of encoded lines as consecutive records, so a group is one

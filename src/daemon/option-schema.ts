@@ -20,7 +20,7 @@ import { KAFKA_OPTIONS, type KafkaOptionSpec } from '../sinks/kafka/config';
 import type { KafkaOptionValue } from '../sinks/kafka/config';
 import { parseFsyncPolicy } from '../sinks/fsync-policy';
 import { DROP_POLICIES } from '../sinks/queue';
-import { SPOOL_DEFAULTS } from '../sinks/spool/disk-spool';
+import { SPOOL_DEFAULTS } from '../sinks/spool/config';
 import { TLS_SINK_DEFAULTS } from '../sinks/tls/config';
 import {
   address, boolean, bytes, decimal, integer, integerOrWord, listOf, oneOf, OptionValueError, path, regexList, text,

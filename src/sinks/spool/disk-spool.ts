@@ -36,45 +36,14 @@ import { join } from 'node:path';
 import { AncestrydError, errCode } from '../../errors';
 import { readU64, writeU64 } from '../../u64-le';
 import { O_PRIVATE, preparePrivateDir } from '../../private-dir';
-import type { FsyncPolicy } from '../fsync-policy';
-import { checkPositiveInt, type DropPolicy, type EventQueue } from '../queue';
-import { noopLogger, type DropReason, type EventBatch, type SinkLogger } from '../sink';
+import type { EventQueue } from '../queue';
+import type { DropReason, EventBatch, SinkLogger } from '../sink';
 import { LineEncoder, type EncodedLines } from '../encoded-lines';
+import { resolveSpoolOptions, type DiskSpoolOptions, type ResolvedSpoolOptions } from './config';
 import { crc32 } from './crc32';
 import {
   HEADER_BYTES, RecordEncoder, newParsedRecord, parseRecord, resync,
 } from './record';
-
-export interface DiskSpoolOptions {
-  dir: string;
-  /** Bound on the bytes on disk (segments). Default 256 MiB. */
-  maxBytes?: number;
-  /** A segment is closed and a new one started past this size. Default 8 MiB; at most maxBytes / 2. */
-  segmentBytes?: number;
-  /** Default drop_oldest. */
-  dropPolicy?: DropPolicy;
-  /** Default 1000 (ms). */
-  fsync?: FsyncPolicy;
-  /** Recently appended events kept in memory so the sender need not read them back. Default 32 MiB. */
-  memoryBytes?: number;
-  log?: SinkLogger;
-  /**
-   * What the stored events are for (output, format, destination). A spool
-   * left by another configuration is set aside at open, never replayed into
-   * this output.
-   */
-  identity?: string;
-  /** Takes the spool's lock at open (one daemon per spool directory); released at close. */
-  lock?: (dir: string) => { release(): void };
-}
-
-export const SPOOL_DEFAULTS = {
-  maxBytes: 256 * 1024 * 1024,
-  segmentBytes: 8 * 1024 * 1024,
-  dropPolicy: 'drop_oldest' as DropPolicy,
-  fsync: 1000 as FsyncPolicy,
-  memoryBytes: 32 * 1024 * 1024,
-};
 
 /** An appended group as written: where in which segment, and its bytes (a view into the arena). */
 interface TailGroup {
@@ -162,10 +131,7 @@ export class DiskSpool implements EventQueue {
   readonly deadLetterPath: string;
   onDrop: (events: number, reason: DropReason) => void = () => {};
 
-  private readonly maxBytes: number;
-  private readonly segmentBytes: number;
-  private readonly dropPolicy: DropPolicy;
-  private readonly fsyncPolicy: FsyncPolicy;
+  private readonly o: ResolvedSpoolOptions;
   private readonly log: SinkLogger;
   private readonly encoder = new RecordEncoder();
   private readonly lineEncoder = new LineEncoder();
@@ -205,34 +171,18 @@ export class DiskSpool implements EventQueue {
   private arena: Buffer | null = null;
   private arenaPos = 0;
   private arenaUsed = 0;
-  private readonly memoryBytes: number;
   private reading: Promise<EventBatch | null> | null = null;
 
   /** Figures for tests and logs. */
   readonly counters = { tornTailBytes: 0, corruptEvents: 0, cursorResets: 0, segmentsDeleted: 0 };
 
-  private readonly identity: string | null;
-  private readonly takeLock: DiskSpoolOptions['lock'];
   private lockHeld: { release(): void } | null = null;
 
   constructor(opts: DiskSpoolOptions) {
-    this.dir = opts.dir;
-    this.identity = opts.identity ?? null;
-    this.takeLock = opts.lock;
-    this.maxBytes = opts.maxBytes ?? SPOOL_DEFAULTS.maxBytes;
-    this.segmentBytes = opts.segmentBytes ?? Math.min(SPOOL_DEFAULTS.segmentBytes, Math.floor(this.maxBytes / 2));
-    this.dropPolicy = opts.dropPolicy ?? SPOOL_DEFAULTS.dropPolicy;
-    this.fsyncPolicy = opts.fsync ?? SPOOL_DEFAULTS.fsync;
-    this.log = opts.log ?? noopLogger;
-    this.memoryBytes = opts.memoryBytes ?? SPOOL_DEFAULTS.memoryBytes;
+    this.o = resolveSpoolOptions(opts);
+    this.dir = this.o.dir;
+    this.log = this.o.log;
     this.deadLetterPath = join(this.dir, 'dead-letter.log');
-    checkPositiveInt('spool_max_bytes', this.maxBytes, 64 * 1024);
-    checkPositiveInt('spool_segment_bytes', this.segmentBytes, 4096, Math.floor(this.maxBytes / 2));
-    checkPositiveInt('spool_memory_bytes', this.memoryBytes, 0);
-    if (this.dropPolicy !== 'drop_oldest' && this.dropPolicy !== 'drop_newest') {
-      throw new AncestrydError('ANC_CONFIG_INVALID',
-        `spool_drop_policy: expected "drop_oldest" or "drop_newest", got ${JSON.stringify(this.dropPolicy)}`);
-    }
   }
 
   get unreadEvents(): number {
@@ -281,15 +231,15 @@ export class DiskSpool implements EventQueue {
         { cause: err });
     }
     this.opened = true;
-    if (typeof this.fsyncPolicy === 'number') {
-      this.fsyncTimer = setInterval(() => this.syncAsync(), this.fsyncPolicy);
+    if (typeof this.o.fsync === 'number') {
+      this.fsyncTimer = setInterval(() => this.syncAsync(), this.o.fsync);
       this.fsyncTimer.unref();
     }
   }
 
   private openSync(): void {
     preparePrivateDir(this.dir, 'spool_path');
-    this.lockHeld = this.takeLock?.(this.dir) ?? null;
+    this.lockHeld = this.o.lock?.(this.dir) ?? null;
     this.checkIdentity();
     const cursorPath = join(this.dir, 'cursor');
     this.cursorFd = fs.openSync(cursorPath, fs.constants.O_RDWR | fs.constants.O_CREAT | O_PRIVATE, 0o600);
@@ -329,7 +279,7 @@ export class DiskSpool implements EventQueue {
    * spool without an identity file (older versions) is adopted.
    */
   private checkIdentity(): void {
-    if (this.identity === null) return;
+    if (this.o.identity === null) return;
     const path = join(this.dir, 'identity');
     let stored: string | null = null;
     try {
@@ -337,21 +287,21 @@ export class DiskSpool implements EventQueue {
     } catch (err) {
       if (errCode(err) !== 'ENOENT') throw err;
     }
-    if (stored !== null && stored !== this.identity) {
+    if (stored !== null && stored !== this.o.identity) {
       const aside = `${this.dir}.set-aside-${new Date().toISOString().replace(/[:.]/g, '')}`;
       this.lockHeld?.release();
       this.lockHeld = null;
       fs.renameSync(this.dir, aside);
-      this.log.warn({ spool: this.dir, set_aside: aside, was: stored, now: this.identity },
+      this.log.warn({ spool: this.dir, set_aside: aside, was: stored, now: this.o.identity },
         'the spool holds events of another output configuration: set aside, not replayed into this one');
       preparePrivateDir(this.dir, 'spool_path');
-      this.lockHeld = this.takeLock?.(this.dir) ?? null;
+      this.lockHeld = this.o.lock?.(this.dir) ?? null;
       stored = null;
     }
     if (stored === null) {
       const fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | O_PRIVATE, 0o600);
       try {
-        fs.writeSync(fd, this.identity);
+        fs.writeSync(fd, this.o.identity);
       } finally {
         fs.closeSync(fd);
       }
@@ -412,7 +362,7 @@ export class DiskSpool implements EventQueue {
   /** Closes a written fd after forcing its data out when the policy asks for it. */
   private retireFd(fd: number): void {
     this.track(new Promise<void>((resolve) => {
-      if (this.fsyncPolicy === 'never') fs.close(fd, () => resolve());
+      if (this.o.fsync === 'never') fs.close(fd, () => resolve());
       else fs.fsync(fd, () => fs.close(fd, () => resolve()));
     }));
   }
@@ -436,16 +386,16 @@ export class DiskSpool implements EventQueue {
       return 0;
     }
     const len = this.encoder.measure(src, from);
-    if (len > this.maxBytes - this.segmentBytes) {
+    if (len > this.o.maxBytes - this.o.segmentBytes) {
       this.onDrop(n, 'too_large');
       return 0;
     }
     try {
-      if (this.bytesOnDisk + len > this.maxBytes && !this.makeRoom(len)) {
+      if (this.bytesOnDisk + len > this.o.maxBytes && !this.makeRoom(len)) {
         this.onDrop(n, 'queue_full');
         return 0;
       }
-      if (this.active!.bytes > 0 && this.active!.bytes + len > this.segmentBytes) this.startSegment();
+      if (this.active!.bytes > 0 && this.active!.bytes + len > this.o.segmentBytes) this.startSegment();
     } catch (err) {
       this.log.error({ spool: this.dir, err: errCode(err) }, 'spool segment could not be created; events dropped');
       this.onDrop(n, 'write_error');
@@ -454,7 +404,7 @@ export class DiskSpool implements EventQueue {
     const active = this.active!;
     // Encode straight into the in-memory arena when the group fits it (the
     // reader then serves it without reading it back), else into scratch.
-    const kept = len <= this.memoryBytes;
+    const kept = len <= this.o.memoryBytes;
     const buf = kept ? this.reserveInMemory(active, len) : this.encoder.encode(src, from, this.nextId);
     if (kept) this.encoder.encodeAt(buf, 0, src, from, this.nextId);
     let written = 0;
@@ -472,7 +422,7 @@ export class DiskSpool implements EventQueue {
       this.onDrop(n, 'write_error');
       return 0;
     }
-    if (this.fsyncPolicy === 'batch') fs.fsyncSync(this.activeFd);
+    if (this.o.fsync === 'batch') fs.fsyncSync(this.activeFd);
     else this.dirty = true;
     if (active.count === 0 && this.readSeg === null) this.readSeg = active;
     active.bytes += len;
@@ -487,8 +437,8 @@ export class DiskSpool implements EventQueue {
 
   /** Frees space for `len` more bytes per the drop policy; false if the new events must go. */
   private makeRoom(len: number): boolean {
-    if (this.dropPolicy === 'drop_newest') return false;
-    while (this.bytesOnDisk + len > this.maxBytes) {
+    if (this.o.dropPolicy === 'drop_newest') return false;
+    while (this.bytesOnDisk + len > this.o.maxBytes) {
       let oldest = this.segments[0];
       if (oldest === this.active) {
         if (oldest.bytes === 0) return false;
@@ -698,7 +648,7 @@ export class DiskSpool implements EventQueue {
    * from (a reader that far behind reads the files instead).
    */
   private reserveInMemory(seg: Segment, len: number): Buffer {
-    const size = this.memoryBytes;
+    const size = this.o.memoryBytes;
     if (this.arena === null) this.arena = Buffer.allocUnsafe(size);
     const waste = this.arenaPos + len > size ? size - this.arenaPos : 0;
     while (size - this.arenaUsed < waste + len && this.tailHead < this.tail.length) this.dropTailHead();
@@ -767,7 +717,7 @@ export class DiskSpool implements EventQueue {
     b.writeUInt32LE(CURSOR_MAGIC, 12);
     try {
       fs.writeSync(this.cursorFd, b, 0, CURSOR_BYTES, 0);
-      if (this.fsyncPolicy === 'batch') fs.fsyncSync(this.cursorFd);
+      if (this.o.fsync === 'batch') fs.fsyncSync(this.cursorFd);
     } catch (err) {
       // The events stay on disk and are delivered again after a restart.
       this.log.warn({ spool: this.dir, err: errCode(err) }, 'spool cursor write failed (duplicates possible after restart)');
@@ -799,7 +749,7 @@ export class DiskSpool implements EventQueue {
     this.arena = null;
     this.arenaPos = 0;
     this.arenaUsed = 0;
-    if (this.fsyncPolicy !== 'never') {
+    if (this.o.fsync !== 'never') {
       try {
         if (this.activeFd >= 0) fs.fsyncSync(this.activeFd);
         if (this.cursorFd >= 0) fs.fsyncSync(this.cursorFd);

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import { acquirePidfile, processIdentity } from '../../../src/daemon/pidfile';
 import { isAncestrydError } from '../../../src/errors';
 import { noopLogger, type DropReason, type EventBatch } from '../../../src/sinks/sink';
-import { DiskSpool, type DiskSpoolOptions } from '../../../src/sinks/spool/disk-spool';
+import type { DiskSpoolOptions } from '../../../src/sinks/spool/config';
+import { DiskSpool } from '../../../src/sinks/spool/disk-spool';
 import { HEADER_BYTES } from '../../../src/sinks/spool/record';
 import { numbered, numbersOf, openFdCount, range, removeDir, tempDir } from '../sink-test-helpers';
 

@@ -34,13 +34,13 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { AncestrydError, errCode } from '../../errors';
-import { readU64, writeU64 } from '../../u64-le';
 import { O_PRIVATE, preparePrivateDir } from '../../private-dir';
 import type { EventQueue } from '../queue';
 import type { DropReason, EventBatch, SinkLogger } from '../sink';
 import { LineEncoder, type EncodedLines } from '../encoded-lines';
 import { resolveSpoolOptions, type DiskSpoolOptions, type ResolvedSpoolOptions } from './config';
-import { crc32 } from './crc32';
+import { AckCursor } from './cursor';
+import { fsyncInBackground } from './quiet-fd';
 import {
   HEADER_BYTES, RecordEncoder, newParsedRecord, parseRecord, resync,
 } from './record';
@@ -111,8 +111,6 @@ interface Segment {
 }
 
 const SEGMENT_RE = /^(\d{20})\.seg$/;
-const CURSOR_MAGIC = 0x52554341; // "ACUR"
-const CURSOR_BYTES = 16;
 
 function segmentName(firstId: number): string {
   return String(firstId).padStart(20, '0') + '.seg';
@@ -136,14 +134,12 @@ export class DiskSpool implements EventQueue {
   private readonly encoder = new RecordEncoder();
   private readonly lineEncoder = new LineEncoder();
   private readonly rec = newParsedRecord();
-  private readonly cursorBuf = Buffer.alloc(CURSOR_BYTES);
+  private readonly cursor: AckCursor;
 
   private segments: Segment[] = [];
   private active: Segment | null = null;
   private activeFd = -1;
-  private cursorFd = -1;
   private nextId = 1;
-  private ackedId = 0;
   private bytesOnDisk = 0;
   private unread = 0;
   private oldestUnread: number | null = null;
@@ -183,6 +179,7 @@ export class DiskSpool implements EventQueue {
     this.dir = this.o.dir;
     this.log = this.o.log;
     this.deadLetterPath = join(this.dir, 'dead-letter.log');
+    this.cursor = new AckCursor(this.dir, this.o.fsync, this.log);
   }
 
   get unreadEvents(): number {
@@ -214,7 +211,7 @@ export class DiskSpool implements EventQueue {
 
   /** Id of the last acknowledged event (the cursor). */
   get ackedThrough(): number {
-    return this.ackedId;
+    return this.cursor.ackedId;
   }
 
   async open(): Promise<void> {
@@ -241,24 +238,18 @@ export class DiskSpool implements EventQueue {
     preparePrivateDir(this.dir, 'spool_path');
     this.lockHeld = this.o.lock?.(this.dir) ?? null;
     this.checkIdentity();
-    const cursorPath = join(this.dir, 'cursor');
-    this.cursorFd = fs.openSync(cursorPath, fs.constants.O_RDWR | fs.constants.O_CREAT | O_PRIVATE, 0o600);
-    const n = fs.readSync(this.cursorFd, this.cursorBuf, 0, CURSOR_BYTES, 0);
-    if (n === CURSOR_BYTES && this.cursorBuf.readUInt32LE(12) === CURSOR_MAGIC
-      && this.cursorBuf.readUInt32LE(8) === crc32(this.cursorBuf.subarray(0, 8))) {
-      this.ackedId = readU64(this.cursorBuf, 0);
-    } else if (n !== 0) {
+    if (this.cursor.open() === 'unreadable') {
       // Replaying from the oldest segment: duplicates, not losses.
       this.counters.cursorResets++;
       this.log.warn({ spool: this.dir }, 'spool cursor unreadable; replaying every stored event (duplicates possible)');
     }
 
     const names = fs.readdirSync(this.dir).filter((f) => SEGMENT_RE.test(f)).sort();
-    let maxId = this.ackedId;
+    let maxId = this.cursor.ackedId;
     for (let i = 0; i < names.length; i++) {
       const seg = this.scanSegment(names[i], i === names.length - 1);
       maxId = Math.max(maxId, seg.lastId);
-      if (seg.count === 0 || seg.lastId <= this.ackedId) {
+      if (seg.count === 0 || seg.lastId <= this.cursor.ackedId) {
         this.unlinkQuiet(seg.path);
         continue;
       }
@@ -269,8 +260,8 @@ export class DiskSpool implements EventQueue {
     this.startSegment();
     this.readSeg = this.segments[0];
     this.readOffset = 0;
-    this.lastReadId = this.ackedId;
-    this.expectId = Math.max(this.ackedId + 1, this.segments[0].firstId);
+    this.lastReadId = this.cursor.ackedId;
+    this.expectId = Math.max(this.cursor.ackedId + 1, this.segments[0].firstId);
   }
 
   /**
@@ -322,7 +313,7 @@ export class DiskSpool implements EventQueue {
       if (st === 'record' && rec.id > seg.lastId) {
         seg.count++;
         seg.lastId = rec.id;
-        if (rec.id > this.ackedId) {
+        if (rec.id > this.cursor.ackedId) {
           if (this.unread === 0) this.oldestUnread = rec.ktimeNs;
           this.unread++;
         }
@@ -452,7 +443,7 @@ export class DiskSpool implements EventQueue {
 
   /** Deletes the oldest segment (full): its events never read are lost and counted. */
   private dropSegment(seg: Segment): void {
-    const from = Math.max(seg.firstId - 1, this.ackedId, this.lastReadId);
+    const from = Math.max(seg.firstId - 1, this.cursor.ackedId, this.lastReadId);
     const lost = Math.max(0, seg.lastId - from);
     this.removeSegment(seg);
     if (lost > 0) {
@@ -590,7 +581,7 @@ export class DiskSpool implements EventQueue {
     const acc = this.acc;
     const plen = rec.payloadEnd - rec.payloadStart;
     if (acc.lines > 0 && acc.bytes + plen > maxBytes) return false;
-    if (rec.id > this.lastReadId && rec.id > this.ackedId) {
+    if (rec.id > this.lastReadId && rec.id > this.cursor.ackedId) {
       if (rec.id > this.expectId) this.countCorrupt(rec.id - this.expectId);
       acc.add(buf, rec.payloadStart, rec.payloadEnd, rec.id, rec.ktimeNs);
       this.lastReadId = rec.id;
@@ -709,22 +700,11 @@ export class DiskSpool implements EventQueue {
   }
 
   ack(lastId: number): void {
-    if (lastId <= this.ackedId || this.closed || !this.opened) return;
-    this.ackedId = lastId;
-    const b = this.cursorBuf;
-    writeU64(b, 0, lastId);
-    b.writeUInt32LE(crc32(b.subarray(0, 8)), 8);
-    b.writeUInt32LE(CURSOR_MAGIC, 12);
-    try {
-      fs.writeSync(this.cursorFd, b, 0, CURSOR_BYTES, 0);
-      if (this.o.fsync === 'batch') fs.fsyncSync(this.cursorFd);
-    } catch (err) {
-      // The events stay on disk and are delivered again after a restart.
-      this.log.warn({ spool: this.dir, err: errCode(err) }, 'spool cursor write failed (duplicates possible after restart)');
-    }
+    if (lastId <= this.cursor.ackedId || this.closed || !this.opened) return;
+    this.cursor.advance(lastId);
     while (this.segments.length > 0) {
       const s = this.segments[0];
-      if (s === this.active || s.lastId > this.ackedId) break;
+      if (s === this.active || s.lastId > this.cursor.ackedId) break;
       this.removeSegment(s);
     }
   }
@@ -732,9 +712,8 @@ export class DiskSpool implements EventQueue {
   private syncAsync(): void {
     if (!this.dirty || this.closed) return;
     this.dirty = false;
-    for (const fd of [this.activeFd, this.cursorFd]) {
-      if (fd >= 0) this.track(new Promise<void>((resolve) => fs.fsync(fd, () => resolve())));
-    }
+    if (this.activeFd >= 0) this.track(fsyncInBackground(this.activeFd));
+    this.track(this.cursor.syncInBackground());
   }
 
   async close(): Promise<void> {
@@ -752,7 +731,7 @@ export class DiskSpool implements EventQueue {
     if (this.o.fsync !== 'never') {
       try {
         if (this.activeFd >= 0) fs.fsyncSync(this.activeFd);
-        if (this.cursorFd >= 0) fs.fsyncSync(this.cursorFd);
+        this.cursor.syncNow();
       } catch (err) {
         this.log.warn({ spool: this.dir, err: errCode(err) }, 'spool fsync at close failed');
       }
@@ -763,7 +742,8 @@ export class DiskSpool implements EventQueue {
   }
 
   private releaseFds(): void {
-    for (const fd of [this.activeFd, this.cursorFd, this.readFd]) {
+    this.cursor.close();
+    for (const fd of [this.activeFd, this.readFd]) {
       if (fd >= 0) {
         try {
           fs.closeSync(fd);
@@ -773,7 +753,6 @@ export class DiskSpool implements EventQueue {
       }
     }
     this.activeFd = -1;
-    this.cursorFd = -1;
     this.readFd = -1;
     this.readFdSeg = null;
   }

@@ -34,13 +34,14 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { AncestrydError, errCode } from '../../errors';
-import { O_PRIVATE, preparePrivateDir } from '../../private-dir';
+import { O_PRIVATE } from '../../private-dir';
 import type { EventQueue } from '../queue';
 import type { DropReason, EventBatch, SinkLogger } from '../sink';
 import { LineEncoder, type EncodedLines } from '../encoded-lines';
 import { resolveSpoolOptions, type DiskSpoolOptions, type ResolvedSpoolOptions } from './config';
 import { AckCursor } from './cursor';
 import { fsyncInBackground } from './quiet-fd';
+import { claimSpoolDir, type SpoolLock } from './spool-dir';
 import {
   HEADER_BYTES, RecordEncoder, newParsedRecord, parseRecord, resync,
 } from './record';
@@ -172,7 +173,7 @@ export class DiskSpool implements EventQueue {
   /** Figures for tests and logs. */
   readonly counters = { tornTailBytes: 0, corruptEvents: 0, cursorResets: 0, segmentsDeleted: 0 };
 
-  private lockHeld: { release(): void } | null = null;
+  private lockHeld: SpoolLock | null = null;
 
   constructor(opts: DiskSpoolOptions) {
     this.o = resolveSpoolOptions(opts);
@@ -235,9 +236,7 @@ export class DiskSpool implements EventQueue {
   }
 
   private openSync(): void {
-    preparePrivateDir(this.dir, 'spool_path');
-    this.lockHeld = this.o.lock?.(this.dir) ?? null;
-    this.checkIdentity();
+    this.lockHeld = claimSpoolDir(this.dir, this.o.identity, this.o.lock, this.log);
     if (this.cursor.open() === 'unreadable') {
       // Replaying from the oldest segment: duplicates, not losses.
       this.counters.cursorResets++;
@@ -262,41 +261,6 @@ export class DiskSpool implements EventQueue {
     this.readOffset = 0;
     this.lastReadId = this.cursor.ackedId;
     this.expectId = Math.max(this.cursor.ackedId + 1, this.segments[0].firstId);
-  }
-
-  /**
-   * A spool written for another output, format or destination is renamed
-   * aside (its events kept, not replayed here) and this one starts empty. A
-   * spool without an identity file (older versions) is adopted.
-   */
-  private checkIdentity(): void {
-    if (this.o.identity === null) return;
-    const path = join(this.dir, 'identity');
-    let stored: string | null = null;
-    try {
-      stored = fs.readFileSync(path, 'utf8');
-    } catch (err) {
-      if (errCode(err) !== 'ENOENT') throw err;
-    }
-    if (stored !== null && stored !== this.o.identity) {
-      const aside = `${this.dir}.set-aside-${new Date().toISOString().replace(/[:.]/g, '')}`;
-      this.lockHeld?.release();
-      this.lockHeld = null;
-      fs.renameSync(this.dir, aside);
-      this.log.warn({ spool: this.dir, set_aside: aside, was: stored, now: this.o.identity },
-        'the spool holds events of another output configuration: set aside, not replayed into this one');
-      preparePrivateDir(this.dir, 'spool_path');
-      this.lockHeld = this.o.lock?.(this.dir) ?? null;
-      stored = null;
-    }
-    if (stored === null) {
-      const fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | O_PRIVATE, 0o600);
-      try {
-        fs.writeSync(fd, this.o.identity);
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
   }
 
   /** Counts the valid records of one segment file; truncates a torn tail of the last one. */

@@ -42,6 +42,8 @@ import { resolveSpoolOptions, type DiskSpoolOptions, type ResolvedSpoolOptions }
 import { AckCursor } from './cursor';
 import { fsyncInBackground } from './quiet-fd';
 import { claimSpoolDir, type SpoolLock } from './spool-dir';
+import { newSegment, segmentFileName, SegmentList, type Segment } from './segment-list';
+import { recoverSegments } from './segment-recovery';
 import {
   HEADER_BYTES, RecordEncoder, newParsedRecord, parseRecord, resync,
 } from './record';
@@ -101,22 +103,6 @@ class BatchAccumulator {
   }
 }
 
-interface Segment {
-  /** The id its first record has (or would have): also its file name. */
-  readonly firstId: number;
-  lastId: number;
-  count: number;
-  bytes: number;
-  readonly path: string;
-  deleted: boolean;
-}
-
-const SEGMENT_RE = /^(\d{20})\.seg$/;
-
-function segmentName(firstId: number): string {
-  return String(firstId).padStart(20, '0') + '.seg';
-}
-
 function readAt(fd: number, buf: Buffer, len: number, pos: number): Promise<number> {
   return new Promise((resolve, reject) => {
     fs.read(fd, buf, 0, len, pos, (err, n) => (err ? reject(err) : resolve(n)));
@@ -137,11 +123,10 @@ export class DiskSpool implements EventQueue {
   private readonly rec = newParsedRecord();
   private readonly cursor: AckCursor;
 
-  private segments: Segment[] = [];
+  private readonly segments: SegmentList;
   private active: Segment | null = null;
   private activeFd = -1;
   private nextId = 1;
-  private bytesOnDisk = 0;
   private unread = 0;
   private oldestUnread: number | null = null;
   private dirty = false;
@@ -170,8 +155,9 @@ export class DiskSpool implements EventQueue {
   private arenaUsed = 0;
   private reading: Promise<EventBatch | null> | null = null;
 
-  /** Figures for tests and logs. */
-  readonly counters = { tornTailBytes: 0, corruptEvents: 0, cursorResets: 0, segmentsDeleted: 0 };
+  private tornTailBytes = 0;
+  private corruptEvents = 0;
+  private cursorResets = 0;
 
   private lockHeld: SpoolLock | null = null;
 
@@ -181,6 +167,15 @@ export class DiskSpool implements EventQueue {
     this.log = this.o.log;
     this.deadLetterPath = join(this.dir, 'dead-letter.log');
     this.cursor = new AckCursor(this.dir, this.o.fsync, this.log);
+    this.segments = new SegmentList(this.log);
+  }
+
+  /** Figures for tests and logs. */
+  get counters(): { tornTailBytes: number; corruptEvents: number; cursorResets: number; segmentsDeleted: number } {
+    return {
+      tornTailBytes: this.tornTailBytes, corruptEvents: this.corruptEvents,
+      cursorResets: this.cursorResets, segmentsDeleted: this.segments.deletedCount,
+    };
   }
 
   get unreadEvents(): number {
@@ -191,7 +186,7 @@ export class DiskSpool implements EventQueue {
     if (this.readSeg === null) return 0;
     let n = 0;
     let seen = false;
-    for (const s of this.segments) {
+    for (const s of this.segments.all) {
       if (s === this.readSeg) {
         seen = true;
         n += s.bytes - this.readOffset;
@@ -207,7 +202,7 @@ export class DiskSpool implements EventQueue {
   }
 
   get storedBytes(): number {
-    return this.bytesOnDisk;
+    return this.segments.bytes;
   }
 
   /** Id of the last acknowledged event (the cursor). */
@@ -239,79 +234,31 @@ export class DiskSpool implements EventQueue {
     this.lockHeld = claimSpoolDir(this.dir, this.o.identity, this.o.lock, this.log);
     if (this.cursor.open() === 'unreadable') {
       // Replaying from the oldest segment: duplicates, not losses.
-      this.counters.cursorResets++;
+      this.cursorResets++;
       this.log.warn({ spool: this.dir }, 'spool cursor unreadable; replaying every stored event (duplicates possible)');
     }
 
-    const names = fs.readdirSync(this.dir).filter((f) => SEGMENT_RE.test(f)).sort();
-    let maxId = this.cursor.ackedId;
-    for (let i = 0; i < names.length; i++) {
-      const seg = this.scanSegment(names[i], i === names.length - 1);
-      maxId = Math.max(maxId, seg.lastId);
-      if (seg.count === 0 || seg.lastId <= this.cursor.ackedId) {
-        this.unlinkQuiet(seg.path);
-        continue;
-      }
-      this.segments.push(seg);
-      this.bytesOnDisk += seg.bytes;
-    }
-    this.nextId = maxId + 1;
+    const found = recoverSegments(this.dir, this.cursor.ackedId, this.segments, this.log);
+    this.tornTailBytes += found.tornTailBytes;
+    this.unread = found.unread;
+    this.oldestUnread = found.oldestUnreadKtimeNs;
+    this.nextId = found.nextId;
     this.startSegment();
-    this.readSeg = this.segments[0];
+    const first = this.segments.oldest!;
+    this.readSeg = first;
     this.readOffset = 0;
     this.lastReadId = this.cursor.ackedId;
-    this.expectId = Math.max(this.cursor.ackedId + 1, this.segments[0].firstId);
-  }
-
-  /** Counts the valid records of one segment file; truncates a torn tail of the last one. */
-  private scanSegment(name: string, last: boolean): Segment {
-    const path = join(this.dir, name);
-    const firstId = Number(SEGMENT_RE.exec(name)![1]);
-    const buf = fs.readFileSync(path);
-    const seg: Segment = { firstId, lastId: firstId - 1, count: 0, bytes: buf.length, path, deleted: false };
-    const rec = this.rec;
-    let off = 0;
-    let validEnd = 0;
-    while (off < buf.length) {
-      const st = parseRecord(buf, off, buf.length, rec);
-      if (st === 'record' && rec.id > seg.lastId) {
-        seg.count++;
-        seg.lastId = rec.id;
-        if (rec.id > this.cursor.ackedId) {
-          if (this.unread === 0) this.oldestUnread = rec.ktimeNs;
-          this.unread++;
-        }
-        off = rec.payloadEnd;
-        validEnd = off;
-        continue;
-      }
-      if (st === 'incomplete') break;
-      const next = resync(buf, off + 1, buf.length);
-      if (next < 0) break;
-      off = next;
-    }
-    if (last && validEnd < buf.length) {
-      // A write cut short by a crash: the append never returned, nothing accepted is lost.
-      this.counters.tornTailBytes += buf.length - validEnd;
-      fs.truncateSync(path, validEnd);
-      seg.bytes = validEnd;
-      this.log.warn({ spool: this.dir, segment: name, bytes: buf.length - validEnd },
-        'spool segment had a torn tail (crash during a write); truncated');
-    }
-    return seg;
+    this.expectId = Math.max(this.cursor.ackedId + 1, first.firstId);
   }
 
   private startSegment(): void {
-    const seg: Segment = {
-      firstId: this.nextId, lastId: this.nextId - 1, count: 0, bytes: 0,
-      path: join(this.dir, segmentName(this.nextId)), deleted: false,
-    };
+    const seg = newSegment(join(this.dir, segmentFileName(this.nextId)), this.nextId);
     const fd = fs.openSync(seg.path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT
       | fs.constants.O_TRUNC | O_PRIVATE, 0o600);
     if (this.activeFd >= 0) this.retireFd(this.activeFd);
     this.activeFd = fd;
     this.active = seg;
-    this.segments.push(seg);
+    this.segments.add(seg);
   }
 
   /** Closes a written fd after forcing its data out when the policy asks for it. */
@@ -346,7 +293,7 @@ export class DiskSpool implements EventQueue {
       return 0;
     }
     try {
-      if (this.bytesOnDisk + len > this.o.maxBytes && !this.makeRoom(len)) {
+      if (this.segments.bytes + len > this.o.maxBytes && !this.makeRoom(len)) {
         this.onDrop(n, 'queue_full');
         return 0;
       }
@@ -380,11 +327,8 @@ export class DiskSpool implements EventQueue {
     if (this.o.fsync === 'batch') fs.fsyncSync(this.activeFd);
     else this.dirty = true;
     if (active.count === 0 && this.readSeg === null) this.readSeg = active;
-    active.bytes += len;
-    active.count += n;
-    active.lastId = this.nextId + n - 1;
+    this.segments.appended(active, len, this.nextId, n);
     this.nextId += n;
-    this.bytesOnDisk += len;
     if (this.unread === 0) this.oldestUnread = src.ktimes[from];
     this.unread += n;
     return n;
@@ -393,12 +337,12 @@ export class DiskSpool implements EventQueue {
   /** Frees space for `len` more bytes per the drop policy; false if the new events must go. */
   private makeRoom(len: number): boolean {
     if (this.o.dropPolicy === 'drop_newest') return false;
-    while (this.bytesOnDisk + len > this.o.maxBytes) {
-      let oldest = this.segments[0];
+    while (this.segments.bytes + len > this.o.maxBytes) {
+      let oldest = this.segments.oldest!;
       if (oldest === this.active) {
         if (oldest.bytes === 0) return false;
         this.startSegment();
-        oldest = this.segments[0];
+        oldest = this.segments.oldest!;
       }
       this.dropSegment(oldest);
     }
@@ -409,31 +353,14 @@ export class DiskSpool implements EventQueue {
   private dropSegment(seg: Segment): void {
     const from = Math.max(seg.firstId - 1, this.cursor.ackedId, this.lastReadId);
     const lost = Math.max(0, seg.lastId - from);
-    this.removeSegment(seg);
+    this.segments.remove(seg);
     if (lost > 0) {
       this.unread = Math.max(0, this.unread - lost);
       this.onDrop(lost, 'queue_full');
     }
-    const next = this.segments[0];
+    const next = this.segments.oldest;
     if (next !== undefined) this.expectId = Math.max(this.expectId, next.firstId);
     this.log.warn({ spool: this.dir, events: lost }, 'spool full; dropped its oldest segment');
-  }
-
-  private removeSegment(seg: Segment): void {
-    const i = this.segments.indexOf(seg);
-    if (i >= 0) this.segments.splice(i, 1);
-    seg.deleted = true;
-    this.bytesOnDisk -= seg.bytes;
-    this.counters.segmentsDeleted++;
-    this.unlinkQuiet(seg.path);
-  }
-
-  private unlinkQuiet(path: string): void {
-    try {
-      fs.unlinkSync(path);
-    } catch (err) {
-      if (errCode(err) !== 'ENOENT') this.log.warn({ path, err: errCode(err) }, 'spool segment could not be deleted');
-    }
   }
 
   read(maxLines: number, maxBytes: number): Promise<EventBatch | null> {
@@ -451,7 +378,7 @@ export class DiskSpool implements EventQueue {
     const s = this.readSeg;
     if (s !== null && !s.deleted) return s;
     const after = s === null ? -1 : s.firstId;
-    const next = this.segments.find((x) => x.firstId > after) ?? null;
+    const next = this.segments.firstAfter(after);
     this.readSeg = next;
     this.readOffset = 0;
     return next;
@@ -466,8 +393,7 @@ export class DiskSpool implements EventQueue {
       if (seg === null) return this.nothingUnread();
       if (this.readOffset >= seg.bytes) {
         if (seg === this.active) return this.nothingUnread();
-        const i = this.segments.indexOf(seg);
-        this.readSeg = this.segments[i + 1] ?? null;
+        this.readSeg = this.segments.next(seg);
         this.readOffset = 0;
         continue;
       }
@@ -484,7 +410,7 @@ export class DiskSpool implements EventQueue {
           this.readFd = fs.openSync(seg.path, fs.constants.O_RDONLY | O_PRIVATE);
         } catch (err) {
           this.log.error({ spool: this.dir, segment: seg.path, err: errCode(err) }, 'spool segment unreadable; skipped');
-          this.removeSegment(seg);
+          this.segments.remove(seg);
           continue;
         }
         this.readFdSeg = seg;
@@ -657,7 +583,7 @@ export class DiskSpool implements EventQueue {
   }
 
   private countCorrupt(events: number): void {
-    this.counters.corruptEvents += events;
+    this.corruptEvents += events;
     this.unread = Math.max(0, this.unread - events);
     this.onDrop(events, 'corrupt');
     this.log.warn({ spool: this.dir, events }, 'spool records failed their checksum; skipped');
@@ -666,10 +592,9 @@ export class DiskSpool implements EventQueue {
   ack(lastId: number): void {
     if (lastId <= this.cursor.ackedId || this.closed || !this.opened) return;
     this.cursor.advance(lastId);
-    while (this.segments.length > 0) {
-      const s = this.segments[0];
+    for (let s = this.segments.oldest; s !== undefined; s = this.segments.oldest) {
       if (s === this.active || s.lastId > this.cursor.ackedId) break;
-      this.removeSegment(s);
+      this.segments.remove(s);
     }
   }
 

@@ -44,19 +44,10 @@ import { fsyncInBackground } from './quiet-fd';
 import { claimSpoolDir, type SpoolLock } from './spool-dir';
 import { newSegment, segmentFileName, SegmentList, type Segment } from './segment-list';
 import { recoverSegments } from './segment-recovery';
+import { MemoryTail } from './memory-tail';
 import {
   HEADER_BYTES, RecordEncoder, newParsedRecord, parseRecord, resync,
 } from './record';
-
-/** An appended group as written: where in which segment, and its bytes (a view into the arena). */
-interface TailGroup {
-  readonly seg: Segment;
-  readonly fileOffset: number;
-  readonly buf: Buffer;
-  readonly arenaOff: number;
-  /** Arena bytes skipped before it (wrapping to the arena's start). */
-  readonly waste: number;
-}
 
 /** Payload spans of the batch being read, copied into one buffer at the end. */
 class BatchAccumulator {
@@ -144,15 +135,7 @@ export class DiskSpool implements EventQueue {
   private expectId = 1;
   private readBuf = Buffer.allocUnsafe(64 * 1024);
   private readonly acc = new BatchAccumulator();
-  /**
-   * Recently appended groups, in append order (from tailHead), copied into
-   * one reused ring buffer (the arena): no allocation per group.
-   */
-  private tail: TailGroup[] = [];
-  private tailHead = 0;
-  private arena: Buffer | null = null;
-  private arenaPos = 0;
-  private arenaUsed = 0;
+  private readonly tail: MemoryTail;
   private reading: Promise<EventBatch | null> | null = null;
 
   private tornTailBytes = 0;
@@ -168,6 +151,7 @@ export class DiskSpool implements EventQueue {
     this.deadLetterPath = join(this.dir, 'dead-letter.log');
     this.cursor = new AckCursor(this.dir, this.o.fsync, this.log);
     this.segments = new SegmentList(this.log);
+    this.tail = new MemoryTail(this.o.memoryBytes);
   }
 
   /** Figures for tests and logs. */
@@ -306,8 +290,8 @@ export class DiskSpool implements EventQueue {
     const active = this.active!;
     // Encode straight into the in-memory arena when the group fits it (the
     // reader then serves it without reading it back), else into scratch.
-    const kept = len <= this.o.memoryBytes;
-    const buf = kept ? this.reserveInMemory(active, len) : this.encoder.encode(src, from, this.nextId);
+    const kept = this.tail.fits(len);
+    const buf = kept ? this.tail.reserve(active, len) : this.encoder.encode(src, from, this.nextId);
     if (kept) this.encoder.encodeAt(buf, 0, src, from, this.nextId);
     let written = 0;
     try {
@@ -319,7 +303,7 @@ export class DiskSpool implements EventQueue {
       } catch {
         // the torn tail is found and cut at the next start
       }
-      if (kept) this.unreserveInMemory();
+      if (kept) this.tail.unreserve();
       this.log.error({ spool: this.dir, err: errCode(err) }, 'spool write failed; events dropped');
       this.onDrop(n, 'write_error');
       return 0;
@@ -488,19 +472,16 @@ export class DiskSpool implements EventQueue {
    * a segment.
    */
   private readFromTail(seg: Segment, maxLines: number, maxBytes: number): boolean {
-    while (this.tailHead < this.tail.length) {
-      const g = this.tail[this.tailHead];
-      if (!g.seg.deleted && (g.seg === seg ? g.fileOffset + g.buf.length > this.readOffset : g.seg.firstId > seg.firstId)) break;
-      this.dropTailHead();
-    }
-    const tail = this.tail; // stable from here: nothing below drops groups
-    if (this.tailHead >= tail.length) return false;
-    const first = tail[this.tailHead];
+    const tail = this.tail;
+    tail.forgetBefore(seg, this.readOffset);
+    if (tail.length === 0) return false;
+    const first = tail.at(0);
     if (first.seg !== seg || first.fileOffset > this.readOffset) return false;
     const rec = this.rec;
     let pos = this.readOffset;
-    for (let i = this.tailHead; i < tail.length && this.acc.lines < maxLines; i++) {
-      const g = tail[i];
+    // Nothing below forgets groups: the indexes stay put.
+    for (let i = 0; i < tail.length && this.acc.lines < maxLines; i++) {
+      const g = tail.at(i);
       if (g.seg !== seg || pos < g.fileOffset || pos >= g.fileOffset + g.buf.length) break;
       let off = pos - g.fileOffset;
       let full = false;
@@ -521,52 +502,6 @@ export class DiskSpool implements EventQueue {
     if (pos === this.readOffset) return false; // no progress from memory: read the file
     this.readOffset = pos;
     return true;
-  }
-
-  /**
-   * Reserves `len` bytes of the arena for a group about to be written to
-   * `seg` (at its current end), evicting the oldest groups it needs room
-   * from (a reader that far behind reads the files instead).
-   */
-  private reserveInMemory(seg: Segment, len: number): Buffer {
-    const size = this.o.memoryBytes;
-    if (this.arena === null) this.arena = Buffer.allocUnsafe(size);
-    const waste = this.arenaPos + len > size ? size - this.arenaPos : 0;
-    while (size - this.arenaUsed < waste + len && this.tailHead < this.tail.length) this.dropTailHead();
-    const off = waste > 0 ? 0 : this.arenaPos;
-    const buf = this.arena.subarray(off, off + len);
-    this.tail.push({ seg, fileOffset: seg.bytes, buf, arenaOff: off, waste });
-    this.arenaUsed += waste + len;
-    this.arenaPos = off + len;
-    return buf;
-  }
-
-  /** Forgets the group reserved last (its write failed). */
-  private unreserveInMemory(): void {
-    const g = this.tail.pop()!;
-    this.arenaUsed -= g.waste + g.buf.length;
-    const last = this.tail[this.tail.length - 1];
-    this.arenaPos = this.tail.length > this.tailHead ? last.arenaOff + last.buf.length : 0;
-    if (this.tail.length === this.tailHead) {
-      this.tail.length = 0;
-      this.tailHead = 0;
-      this.arenaUsed = 0;
-    }
-  }
-
-  private dropTailHead(): void {
-    const g = this.tail[this.tailHead];
-    this.tail[this.tailHead++] = undefined as unknown as TailGroup;
-    this.arenaUsed -= g.waste + g.buf.length;
-    if (this.tailHead === this.tail.length) {
-      this.tail.length = 0;
-      this.tailHead = 0;
-      this.arenaUsed = 0;
-      this.arenaPos = 0;
-    } else if (this.tailHead > 64 && this.tailHead * 2 > this.tail.length) {
-      this.tail = this.tail.slice(this.tailHead);
-      this.tailHead = 0;
-    }
   }
 
   private finishBatch(): EventBatch {
@@ -612,11 +547,7 @@ export class DiskSpool implements EventQueue {
     this.fsyncTimer = null;
     if (this.reading !== null) await this.reading.catch(() => null);
     await Promise.all([...this.background]);
-    this.tail = [];
-    this.tailHead = 0;
-    this.arena = null;
-    this.arenaPos = 0;
-    this.arenaUsed = 0;
+    this.tail.clear();
     if (this.o.fsync !== 'never') {
       try {
         if (this.activeFd >= 0) fs.fsyncSync(this.activeFd);

@@ -53,9 +53,12 @@ export class MemoryTail {
   reserve(seg: Segment, len: number): Buffer {
     const size = this.size;
     if (this.arena === null) this.arena = Buffer.allocUnsafe(size);
-    const waste = this.arenaPos + len > size ? size - this.arenaPos : 0;
+    // Decided by whether it fits, not by the waste: a group that ended exactly
+    // at the arena's end leaves no waste, and the next one must still wrap.
+    const wraps = this.arenaPos + len > size;
+    const waste = wraps ? size - this.arenaPos : 0;
     while (size - this.arenaUsed < waste + len && this.head < this.groups.length) this.forgetOldest();
-    const off = waste > 0 ? 0 : this.arenaPos;
+    const off = wraps ? 0 : this.arenaPos;
     const buf = this.arena.subarray(off, off + len);
     this.groups.push({ seg, fileOffset: seg.bytes, buf, arenaOff: off, waste });
     this.arenaUsed += waste + len;

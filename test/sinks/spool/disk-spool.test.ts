@@ -337,6 +337,21 @@ test('append never throws: a write error drops and counts the group', async () =
   }
 });
 
+test('append after a group that filled the memory tail to its last byte stores the group (it threw ERR_BUFFER_OUT_OF_BOUNDS)', async () => {
+  const dir = tempDir('spool');
+  try {
+    const line = numbered(0, 1)[0];
+    const recordBytes = HEADER_BYTES + Buffer.byteLength(line) + 1;
+    const { spool, drops } = await open(dir, { memoryBytes: 2 * recordBytes });
+    for (let i = 0; i < 5; i++) assert.equal(spool.append(numbered(i, 1), 1), 1);
+    assert.deepEqual((await readAll(spool)).flatMap((x) => numbersOf(x)), range(0, 4));
+    assert.deepEqual(drops, {});
+    await spool.close();
+  } finally {
+    removeDir(dir);
+  }
+});
+
 test('bad options name the option', () => {
   assert.throws(() => new DiskSpool({ dir: '/tmp/x', maxBytes: 100 }), /spool_max_bytes=100 is out of range/);
   assert.throws(() => new DiskSpool({ dir: '/tmp/x', maxBytes: 1 << 20, segmentBytes: 1 << 20 }), /spool_segment_bytes/);

@@ -23,6 +23,41 @@ test('a group that does not fit before the arena\'s end wraps to its start, forg
   for (let i = 0; i < 3; i++) assert.ok(tail.at(i).buf.every((b) => b === i + 2), `group ${i} kept intact`);
 });
 
+test('after a group that ends exactly at the arena\'s end, the next one wraps with its full length', () => {
+  const tail = new MemoryTail(1000);
+  const seg = segment(1);
+  put(tail, seg, 400, 1);
+  put(tail, seg, 600, 2); // ends at 1000, the arena's end: nothing to waste
+  const next = tail.reserve(seg, 300);
+  assert.equal(next.length, 300); // was an empty view at 1000, which the encoder then wrote past
+  assert.equal(tail.at(tail.length - 1).arenaOff, 0);
+  next.fill(3);
+  assert.ok(tail.at(tail.length - 2).buf.every((b) => b === 2), 'the group it did not need to forget is intact');
+});
+
+test('a kept group is never overwritten: the oldest are forgotten to make room, wrapping in the arena', () => {
+  const size = 1000;
+  const tail = new MemoryTail(size);
+  const seg = segment(1);
+  let seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  let wrapped = 0;
+  for (let k = 0; k < 500; k++) {
+    put(tail, seg, 1 + Math.floor(rand() * 400), k & 0xff);
+    let held = 0;
+    for (let i = 0; i < tail.length; i++) {
+      const g = tail.at(i);
+      held += g.buf.length;
+      const mark = (k - (tail.length - 1 - i)) & 0xff;
+      assert.ok(g.buf.every((b) => b === mark), `group ${i} of ${tail.length} after append ${k} was overwritten`);
+      if (i > 0) assert.equal(g.fileOffset, tail.at(i - 1).fileOffset + tail.at(i - 1).buf.length, 'contiguous in the file');
+    }
+    assert.ok(held <= size);
+    if (tail.at(tail.length - 1).arenaOff === 0 && k > 0) wrapped++;
+  }
+  assert.ok(wrapped > 10, 'the arena wrapped');
+});
+
 test('unreserve gives the failed group\'s room back to the next one', () => {
   const tail = new MemoryTail(1000);
   const seg = segment(1);

@@ -40,13 +40,13 @@ import type { DropReason, EventBatch, SinkLogger } from '../sink';
 import { LineEncoder, type EncodedLines } from '../encoded-lines';
 import { resolveSpoolOptions, type DiskSpoolOptions, type ResolvedSpoolOptions } from './config';
 import { AckCursor } from './cursor';
-import { fsyncInBackground } from './quiet-fd';
 import { claimSpoolDir, type SpoolLock } from './spool-dir';
-import { newSegment, segmentFileName, SegmentList, type Segment } from './segment-list';
+import { SegmentList, type Segment } from './segment-list';
 import { recoverSegments } from './segment-recovery';
 import { MemoryTail } from './memory-tail';
+import { SegmentWriter } from './segment-writer';
 import {
-  HEADER_BYTES, RecordEncoder, newParsedRecord, parseRecord, resync,
+  HEADER_BYTES, newParsedRecord, parseRecord, resync,
 } from './record';
 
 /** Payload spans of the batch being read, copied into one buffer at the end. */
@@ -109,18 +109,14 @@ export class DiskSpool implements EventQueue {
 
   private readonly o: ResolvedSpoolOptions;
   private readonly log: SinkLogger;
-  private readonly encoder = new RecordEncoder();
   private readonly lineEncoder = new LineEncoder();
   private readonly rec = newParsedRecord();
   private readonly cursor: AckCursor;
 
   private readonly segments: SegmentList;
-  private active: Segment | null = null;
-  private activeFd = -1;
-  private nextId = 1;
+  private readonly writer: SegmentWriter;
   private unread = 0;
   private oldestUnread: number | null = null;
-  private dirty = false;
   private fsyncTimer: NodeJS.Timeout | null = null;
   private readonly background = new Set<Promise<void>>();
   private opened = false;
@@ -152,6 +148,10 @@ export class DiskSpool implements EventQueue {
     this.cursor = new AckCursor(this.dir, this.o.fsync, this.log);
     this.segments = new SegmentList(this.log);
     this.tail = new MemoryTail(this.o.memoryBytes);
+    this.writer = new SegmentWriter({
+      dir: this.dir, segmentBytes: this.o.segmentBytes, fsync: this.o.fsync, log: this.log,
+      segments: this.segments, tail: this.tail, track: (p) => this.track(p),
+    });
   }
 
   /** Figures for tests and logs. */
@@ -226,31 +226,12 @@ export class DiskSpool implements EventQueue {
     this.tornTailBytes += found.tornTailBytes;
     this.unread = found.unread;
     this.oldestUnread = found.oldestUnreadKtimeNs;
-    this.nextId = found.nextId;
-    this.startSegment();
+    this.writer.start(found.nextId);
     const first = this.segments.oldest!;
     this.readSeg = first;
     this.readOffset = 0;
     this.lastReadId = this.cursor.ackedId;
     this.expectId = Math.max(this.cursor.ackedId + 1, first.firstId);
-  }
-
-  private startSegment(): void {
-    const seg = newSegment(join(this.dir, segmentFileName(this.nextId)), this.nextId);
-    const fd = fs.openSync(seg.path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT
-      | fs.constants.O_TRUNC | O_PRIVATE, 0o600);
-    if (this.activeFd >= 0) this.retireFd(this.activeFd);
-    this.activeFd = fd;
-    this.active = seg;
-    this.segments.add(seg);
-  }
-
-  /** Closes a written fd after forcing its data out when the policy asks for it. */
-  private retireFd(fd: number): void {
-    this.track(new Promise<void>((resolve) => {
-      if (this.o.fsync === 'never') fs.close(fd, () => resolve());
-      else fs.fsync(fd, () => fs.close(fd, () => resolve()));
-    }));
   }
 
   /** Background fd work (fsync, close) that close() must wait for. */
@@ -271,7 +252,7 @@ export class DiskSpool implements EventQueue {
       this.onDrop(n, 'closed');
       return 0;
     }
-    const len = this.encoder.measure(src, from);
+    const len = this.writer.measure(src, from);
     if (len > this.o.maxBytes - this.o.segmentBytes) {
       this.onDrop(n, 'too_large');
       return 0;
@@ -281,38 +262,19 @@ export class DiskSpool implements EventQueue {
         this.onDrop(n, 'queue_full');
         return 0;
       }
-      if (this.active!.bytes > 0 && this.active!.bytes + len > this.o.segmentBytes) this.startSegment();
+      this.writer.rollIfFull(len);
     } catch (err) {
       this.log.error({ spool: this.dir, err: errCode(err) }, 'spool segment could not be created; events dropped');
       this.onDrop(n, 'write_error');
       return 0;
     }
-    const active = this.active!;
-    // Encode straight into the in-memory arena when the group fits it (the
-    // reader then serves it without reading it back), else into scratch.
-    const kept = this.tail.fits(len);
-    const buf = kept ? this.tail.reserve(active, len) : this.encoder.encode(src, from, this.nextId);
-    if (kept) this.encoder.encodeAt(buf, 0, src, from, this.nextId);
-    let written = 0;
-    try {
-      while (written < len) written += fs.writeSync(this.activeFd, buf, written, len - written);
-    } catch (err) {
-      // Cut what a failed write left so the segment ends on a whole record.
-      try {
-        if (written > 0) fs.ftruncateSync(this.activeFd, active.bytes);
-      } catch {
-        // the torn tail is found and cut at the next start
-      }
-      if (kept) this.tail.unreserve();
-      this.log.error({ spool: this.dir, err: errCode(err) }, 'spool write failed; events dropped');
+    const active = this.writer.active!;
+    const fresh = active.count === 0;
+    if (!this.writer.write(src, from, len)) {
       this.onDrop(n, 'write_error');
       return 0;
     }
-    if (this.o.fsync === 'batch') fs.fsyncSync(this.activeFd);
-    else this.dirty = true;
-    if (active.count === 0 && this.readSeg === null) this.readSeg = active;
-    this.segments.appended(active, len, this.nextId, n);
-    this.nextId += n;
+    if (fresh && this.readSeg === null) this.readSeg = active;
     if (this.unread === 0) this.oldestUnread = src.ktimes[from];
     this.unread += n;
     return n;
@@ -323,9 +285,9 @@ export class DiskSpool implements EventQueue {
     if (this.o.dropPolicy === 'drop_newest') return false;
     while (this.segments.bytes + len > this.o.maxBytes) {
       let oldest = this.segments.oldest!;
-      if (oldest === this.active) {
+      if (oldest === this.writer.active) {
         if (oldest.bytes === 0) return false;
-        this.startSegment();
+        this.writer.roll();
         oldest = this.segments.oldest!;
       }
       this.dropSegment(oldest);
@@ -376,7 +338,7 @@ export class DiskSpool implements EventQueue {
       const seg = this.currentReadSegment();
       if (seg === null) return this.nothingUnread();
       if (this.readOffset >= seg.bytes) {
-        if (seg === this.active) return this.nothingUnread();
+        if (seg === this.writer.active) return this.nothingUnread();
         this.readSeg = this.segments.next(seg);
         this.readOffset = 0;
         continue;
@@ -528,15 +490,14 @@ export class DiskSpool implements EventQueue {
     if (lastId <= this.cursor.ackedId || this.closed || !this.opened) return;
     this.cursor.advance(lastId);
     for (let s = this.segments.oldest; s !== undefined; s = this.segments.oldest) {
-      if (s === this.active || s.lastId > this.cursor.ackedId) break;
+      if (s === this.writer.active || s.lastId > this.cursor.ackedId) break;
       this.segments.remove(s);
     }
   }
 
   private syncAsync(): void {
-    if (!this.dirty || this.closed) return;
-    this.dirty = false;
-    if (this.activeFd >= 0) this.track(fsyncInBackground(this.activeFd));
+    if (this.closed || !this.writer.takeDirty()) return;
+    this.track(this.writer.syncInBackground());
     this.track(this.cursor.syncInBackground());
   }
 
@@ -550,7 +511,7 @@ export class DiskSpool implements EventQueue {
     this.tail.clear();
     if (this.o.fsync !== 'never') {
       try {
-        if (this.activeFd >= 0) fs.fsyncSync(this.activeFd);
+        this.writer.syncNow();
         this.cursor.syncNow();
       } catch (err) {
         this.log.warn({ spool: this.dir, err: errCode(err) }, 'spool fsync at close failed');
@@ -562,8 +523,9 @@ export class DiskSpool implements EventQueue {
   }
 
   private releaseFds(): void {
+    this.writer.close();
     this.cursor.close();
-    for (const fd of [this.activeFd, this.readFd]) {
+    for (const fd of [this.readFd]) {
       if (fd >= 0) {
         try {
           fs.closeSync(fd);
@@ -572,7 +534,6 @@ export class DiskSpool implements EventQueue {
         }
       }
     }
-    this.activeFd = -1;
     this.readFd = -1;
     this.readFdSeg = null;
   }

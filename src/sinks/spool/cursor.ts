@@ -22,7 +22,7 @@ import { readU64, writeU64 } from '../../u64-le';
 import type { FsyncPolicy } from '../fsync-policy';
 import type { SinkLogger } from '../sink';
 import { crc32 } from './crc32';
-import { closeQuietly, fsyncInBackground } from './quiet-fd';
+import { SpoolFd } from './spool-fd';
 
 const CURSOR_MAGIC = 0x52554341; // "ACUR"
 const CURSOR_BYTES = 16;
@@ -31,7 +31,8 @@ const CURSOR_BYTES = 16;
 export type CursorLoad = 'new' | 'read' | 'unreadable';
 
 export class AckCursor {
-  private fd = -1;
+  /** Synced and closed by the spool. */
+  readonly file = new SpoolFd();
   private acked = 0;
   private readonly buf = Buffer.alloc(CURSOR_BYTES);
 
@@ -44,9 +45,10 @@ export class AckCursor {
 
   /** Opens (or creates) dir/cursor and loads the id it holds. */
   open(): CursorLoad {
-    this.fd = fs.openSync(join(this.dir, 'cursor'), fs.constants.O_RDWR | fs.constants.O_CREAT | O_PRIVATE, 0o600);
+    const fd = fs.openSync(join(this.dir, 'cursor'), fs.constants.O_RDWR | fs.constants.O_CREAT | O_PRIVATE, 0o600);
+    this.file.fd = fd;
     const b = this.buf;
-    const n = fs.readSync(this.fd, b, 0, CURSOR_BYTES, 0);
+    const n = fs.readSync(fd, b, 0, CURSOR_BYTES, 0);
     if (n === CURSOR_BYTES && b.readUInt32LE(12) === CURSOR_MAGIC && b.readUInt32LE(8) === crc32(b.subarray(0, 8))) {
       this.acked = readU64(b, 0);
       return 'read';
@@ -65,25 +67,10 @@ export class AckCursor {
     b.writeUInt32LE(crc32(b.subarray(0, 8)), 8);
     b.writeUInt32LE(CURSOR_MAGIC, 12);
     try {
-      fs.writeSync(this.fd, b, 0, CURSOR_BYTES, 0);
-      if (this.fsync === 'batch') fs.fsyncSync(this.fd);
+      fs.writeSync(this.file.fd, b, 0, CURSOR_BYTES, 0);
+      if (this.fsync === 'batch') fs.fsyncSync(this.file.fd);
     } catch (err) {
       this.log.warn({ spool: this.dir, err: errCode(err) }, 'spool cursor write failed (duplicates possible after restart)');
     }
-  }
-
-  /** The interval fsync (fsync policy in ms). */
-  syncInBackground(): Promise<void> {
-    return this.fd >= 0 ? fsyncInBackground(this.fd) : Promise.resolve();
-  }
-
-  /** The close-time fsync; throws what fsync throws. */
-  syncNow(): void {
-    if (this.fd >= 0) fs.fsyncSync(this.fd);
-  }
-
-  close(): void {
-    closeQuietly(this.fd);
-    this.fd = -1;
   }
 }

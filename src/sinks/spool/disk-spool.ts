@@ -44,7 +44,7 @@
  *   batch-accumulator.ts   copies the events a read takes into one batch
  *   unread-tally.ts        the backlog: unread events, the oldest one's time
  *   record.ts, crc32.ts    the record format
- *   quiet-fd.ts            fsync and close that never throw
+ *   spool-fd.ts            a part's descriptor, synced and closed on the spool's schedule
  * This class composes them and owns the policy between them: what is
  * refused or dropped when full, when a segment is deleted, when data is
  * forced to disk, and the order of open and close.
@@ -273,8 +273,8 @@ export class DiskSpool implements EventQueue {
 
   private syncAsync(): void {
     if (this.closed || !this.writer.takeDirty()) return;
-    this.track(this.writer.syncInBackground());
-    this.track(this.cursor.syncInBackground());
+    this.track(this.writer.file.syncInBackground());
+    this.track(this.cursor.file.syncInBackground());
   }
 
   async close(): Promise<void> {
@@ -288,8 +288,8 @@ export class DiskSpool implements EventQueue {
     this.tail.clear();
     if (this.o.fsync !== 'never') {
       try {
-        this.writer.syncNow();
-        this.cursor.syncNow();
+        this.writer.file.syncNow();
+        this.cursor.file.syncNow();
       } catch (err) {
         this.log.warn({ spool: this.dir, err: errCode(err) }, 'spool fsync at close failed');
       }
@@ -300,8 +300,8 @@ export class DiskSpool implements EventQueue {
   }
 
   private releaseFds(): void {
-    this.writer.close();
-    this.cursor.close();
+    this.writer.file.close();
+    this.cursor.file.close();
     this.reader.close();
   }
 }

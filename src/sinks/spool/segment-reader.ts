@@ -17,9 +17,9 @@ import { O_PRIVATE } from '../../private-dir';
 import type { EventBatch, SinkLogger } from '../sink';
 import { BatchAccumulator } from './batch-accumulator';
 import type { MemoryTail } from './memory-tail';
-import { closeQuietly } from './quiet-fd';
 import { HEADER_BYTES, newParsedRecord, parseRecord, resync } from './record';
 import type { Segment, SegmentList } from './segment-list';
+import { SpoolFd } from './spool-fd';
 import type { UnreadTally } from './unread-tally';
 
 export interface SegmentReaderOptions {
@@ -45,7 +45,7 @@ function readAt(fd: number, buf: Buffer, len: number, pos: number): Promise<numb
 export class SegmentReader {
   private seg: Segment | null = null;
   private offset = 0;
-  private fd = -1;
+  private readonly file = new SpoolFd();
   private fdSeg: Segment | null = null;
   private lastId = 0;
   /** The id the next record should have; a higher one means records were lost between. */
@@ -120,11 +120,11 @@ export class SegmentReader {
         continue;
       }
       if (this.fdSeg !== seg) {
-        if (this.fd >= 0) fs.closeSync(this.fd);
-        this.fd = -1;
+        if (this.file.fd >= 0) fs.closeSync(this.file.fd);
+        this.file.fd = -1;
         this.fdSeg = null;
         try {
-          this.fd = fs.openSync(seg.path, fs.constants.O_RDONLY | O_PRIVATE);
+          this.file.fd = fs.openSync(seg.path, fs.constants.O_RDONLY | O_PRIVATE);
         } catch (err) {
           this.o.log.error({ spool: this.o.dir, segment: seg.path, err: errCode(err) }, 'spool segment unreadable; skipped');
           this.o.segments.remove(seg);
@@ -139,7 +139,7 @@ export class SegmentReader {
       const offset = this.offset;
       let n: number;
       try {
-        n = await readAt(this.fd, buf, want, offset);
+        n = await readAt(this.file.fd, buf, want, offset);
       } catch (err) {
         this.o.log.error({ spool: this.o.dir, err: errCode(err) }, 'spool read failed; retrying');
         throw new AncestrydError('ANC_SPOOL', `reading ${seg.path} failed (${errCode(err)})`, { cause: err });
@@ -184,8 +184,7 @@ export class SegmentReader {
   }
 
   close(): void {
-    closeQuietly(this.fd);
-    this.fd = -1;
+    this.file.close();
     this.fdSeg = null;
   }
 

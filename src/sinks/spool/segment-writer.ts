@@ -16,9 +16,9 @@ import type { EncodedLines } from '../encoded-lines';
 import type { FsyncPolicy } from '../fsync-policy';
 import type { SinkLogger } from '../sink';
 import type { MemoryTail } from './memory-tail';
-import { closeQuietly, fsyncInBackground } from './quiet-fd';
 import { RecordEncoder } from './record';
 import { newSegment, segmentFileName, type Segment, type SegmentList } from './segment-list';
+import { SpoolFd } from './spool-fd';
 
 export interface SegmentWriterOptions {
   readonly dir: string;
@@ -34,7 +34,8 @@ export interface SegmentWriterOptions {
 }
 
 export class SegmentWriter {
-  private fd = -1;
+  /** The active segment's; synced and closed by the spool. */
+  readonly file = new SpoolFd();
   private seg: Segment | null = null;
   private next = 1;
   private dirty = false;
@@ -63,8 +64,8 @@ export class SegmentWriter {
     const seg = newSegment(join(this.o.dir, segmentFileName(this.next)), this.next);
     const fd = fs.openSync(seg.path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT
       | fs.constants.O_TRUNC | O_PRIVATE, 0o600);
-    if (this.fd >= 0) this.retire(this.fd);
-    this.fd = fd;
+    if (this.file.fd >= 0) this.retire(this.file.fd);
+    this.file.fd = fd;
     this.seg = seg;
     this.o.segments.add(seg);
   }
@@ -99,10 +100,10 @@ export class SegmentWriter {
     if (kept) this.encoder.encodeAt(buf, 0, src, from, this.next);
     let written = 0;
     try {
-      while (written < len) written += fs.writeSync(this.fd, buf, written, len - written);
+      while (written < len) written += fs.writeSync(this.file.fd, buf, written, len - written);
     } catch (err) {
       try {
-        if (written > 0) fs.ftruncateSync(this.fd, seg.bytes);
+        if (written > 0) fs.ftruncateSync(this.file.fd, seg.bytes);
       } catch {
         // the torn tail is found and cut at the next start
       }
@@ -110,7 +111,7 @@ export class SegmentWriter {
       this.o.log.error({ spool: this.o.dir, err: errCode(err) }, 'spool write failed; events dropped');
       return false;
     }
-    if (this.o.fsync === 'batch') fs.fsyncSync(this.fd);
+    if (this.o.fsync === 'batch') fs.fsyncSync(this.file.fd);
     else this.dirty = true;
     this.o.segments.appended(seg, len, this.next, n);
     this.next += n;
@@ -122,21 +123,6 @@ export class SegmentWriter {
     const d = this.dirty;
     this.dirty = false;
     return d;
-  }
-
-  /** The interval fsync (fsync policy in ms). */
-  syncInBackground(): Promise<void> {
-    return this.fd >= 0 ? fsyncInBackground(this.fd) : Promise.resolve();
-  }
-
-  /** The close-time fsync; throws what fsync throws. */
-  syncNow(): void {
-    if (this.fd >= 0) fs.fsyncSync(this.fd);
-  }
-
-  close(): void {
-    closeQuietly(this.fd);
-    this.fd = -1;
   }
 
   /** Closes a finished segment's fd after forcing its data out when the policy asks for it. */

@@ -15,11 +15,11 @@ test('the cursor persists the acknowledged id and a new instance recovers it', (
     assert.equal(a.ackedId, 0);
     a.advance(17);
     a.advance(2 ** 40 + 5); // past 32 bits: both halves are written
-    a.close();
+    a.file.close();
     const b = new AckCursor(dir, 'batch', noopLogger);
     assert.equal(b.open(), 'read');
     assert.equal(b.ackedId, 2 ** 40 + 5);
-    b.close();
+    b.file.close();
     assert.equal(fs.statSync(join(dir, 'cursor')).mode & 0o777, 0o600);
   } finally {
     removeDir(dir);
@@ -32,7 +32,7 @@ test('the cursor file keeps its format: u64 id, crc32 of the id, "ACUR" (existin
     const c = new AckCursor(dir, 'never', noopLogger);
     c.open();
     c.advance(0x0102030405);
-    c.close();
+    c.file.close();
     const id = Buffer.from([0x05, 0x04, 0x03, 0x02, 0x01, 0, 0, 0]);
     const want = Buffer.alloc(16);
     id.copy(want, 0);
@@ -55,18 +55,18 @@ for (const [what, spoil] of [
       const a = new AckCursor(dir, 'never', noopLogger);
       a.open();
       a.advance(99);
-      a.close();
+      a.file.close();
       const path = join(dir, 'cursor');
       fs.writeFileSync(path, spoil(fs.readFileSync(path)));
       const b = new AckCursor(dir, 'never', noopLogger);
       assert.equal(b.open(), 'unreadable');
       assert.equal(b.ackedId, 0);
       b.advance(100); // rewrites the whole record
-      b.close();
+      b.file.close();
       const c = new AckCursor(dir, 'never', noopLogger);
       assert.equal(c.open(), 'read');
       assert.equal(c.ackedId, 100);
-      c.close();
+      c.file.close();
     } finally {
       removeDir(dir);
     }
@@ -80,13 +80,12 @@ test('a failed cursor write is logged, not thrown, and the id still moves on in 
     const c = new AckCursor(dir, 'batch', { ...noopLogger, warn: (_o: object, msg: string) => { warnings.push(msg); } });
     c.open();
     // A dead device: the descriptor goes away underneath.
-    const inner = c as unknown as { fd: number };
-    fs.closeSync(inner.fd);
+    fs.closeSync(c.file.fd);
     c.advance(5);
     assert.equal(c.ackedId, 5);
     assert.match(warnings.join('\n'), /spool cursor write failed/);
-    inner.fd = -1;
-    c.close();
+    c.file.fd = -1;
+    c.file.close();
   } finally {
     removeDir(dir);
   }

@@ -326,11 +326,11 @@ test('append never throws: a write error drops and counts the group', async () =
   try {
     const { spool, drops } = await open(dir);
     // Simulate a dead device by closing the active descriptor underneath.
-    const writer = (spool as unknown as { writer: { fd: number } }).writer;
-    fs.closeSync(writer.fd);
+    const file = (spool as unknown as { writer: { file: { fd: number } } }).writer.file;
+    fs.closeSync(file.fd);
     assert.equal(spool.append(numbered(0, 3), 1), 0);
     assert.equal(drops.write_error, 3);
-    writer.fd = -1;
+    file.fd = -1;
     await spool.close();
   } finally {
     removeDir(dir);

@@ -61,7 +61,7 @@ test('the writer rolls to a new segment before a group would pass the size limit
     assert.equal(segments.bytes, 8 * group);
     assert.equal(w.nextId, 41);
     await settled();
-    w.close();
+    w.file.close();
   } finally {
     removeDir(dir);
   }
@@ -77,7 +77,7 @@ test('a group larger than the limit gets a segment of its own instead of being r
     append(w, 12, 2);
     assert.deepEqual(filesOnDisk(dir), [[7, 8, 2], [9, 18, 10], [19, 20, 2]]);
     await settled();
-    w.close();
+    w.file.close();
   } finally {
     removeDir(dir);
   }
@@ -97,7 +97,7 @@ test('a group that fits the memory tail is encoded there, at its offset in the s
     assert.deepEqual(tail.at(0).buf, onDisk.subarray(0, a));
     assert.deepEqual(tail.at(1).buf, onDisk.subarray(onDisk.length - c));
     await settled();
-    w.close();
+    w.file.close();
   } finally {
     removeDir(dir);
   }
@@ -109,14 +109,13 @@ test('a failed write leaves the segment, the ids and the memory tail as they wer
     const { w, segments, tail, settled } = writer(dir, 1 << 20, 10_000);
     w.start(1);
     append(w, 0, 3);
-    const fd = (w as unknown as { fd: number }).fd;
-    fs.closeSync(fd); // a dead device
+    fs.closeSync(w.file.fd); // a dead device
     const src = lines.encode(numbered(3, 3), 1);
     assert.equal(w.write(src, 0, w.measure(src, 0)), false);
     assert.deepEqual([segments.all[0].lastId, segments.all[0].count, w.nextId, tail.length], [3, 3, 4, 1]);
-    (w as unknown as { fd: number }).fd = -1;
+    w.file.fd = -1;
     await settled();
-    w.close();
+    w.file.close();
   } finally {
     removeDir(dir);
   }
@@ -131,7 +130,7 @@ test('a finished segment\'s descriptor is closed in the background work the spoo
     for (let i = 0; i < 4; i++) w.roll();
     await settled();
     assert.equal(openFdCount(), fds + 1, 'only the active segment stays open');
-    w.close();
+    w.file.close();
     assert.equal(openFdCount(), fds);
   } finally {
     removeDir(dir);

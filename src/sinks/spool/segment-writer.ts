@@ -1,11 +1,11 @@
 /**
- * Appends groups of records to the newest segment file, each group with
- * one write(2), and starts a new segment before a group would take the
- * current one past spool_segment_bytes. One write per group is the spool's
+ * Appends groups of records to size-bounded segment files, each group with
+ * one write(2); a group that would take the active segment past
+ * spool_segment_bytes starts a new one. One write per group is the spool's
  * write-ahead promise (issue 4): when the append returns, the whole group
  * is in the page cache and outlives the process. A write that fails part
- * way is cut back to the last whole record, so a later group never follows
- * half of one. The size limit is what lets acknowledged events free disk:
+ * way is cut back to where the group began, so a later group never follows
+ * half of one. The size bound is what lets acknowledged events free disk:
  * a segment is deleted whole, once every record in it is done.
  */
 import * as fs from 'node:fs';

@@ -27,7 +27,7 @@ describe('config reload', () => {
     const b = loadConfig({ argv: ['--config=', '--process_ancestry_preset=large', '--log_level=debug', '--logger_plugin=stdout', '--event_types=exec,fork'], env: {}, host });
     const d = diffConfigs(a, b);
     assert.deepEqual(d.reloadable.map((c) => c.option), [
-      'process_ancestry_preset', 'process_ancestry_cache_size', 'process_ancestry_cache_ttl', 'event_types', 'log_level',
+      'process_ancestry_preset', 'process_ancestry_cache_size', 'process_ancestry_cache_max_bytes', 'process_ancestry_cache_ttl', 'event_types', 'log_level',
     ]);
     assert.deepEqual(d.restartRequired, [
       { option: 'process_ancestry_max_depth', from: 16, to: 24 },

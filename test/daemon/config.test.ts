@@ -188,7 +188,7 @@ describe('loadConfig: validation', () => {
   it('is strict with the strings osquery configs carry', () => {
     const p = file({ options: { process_ancestry_cache_size: '12abc', exec_failed_events: 'yes please', logger_tls_period: '0' } });
     assert.deepEqual(problems(() => load([`--config=${p}`])), [
-      `process_ancestry_cache_size: expected an integer in [16, 10000000] entries, got "12abc" (in ${p})`,
+      `process_ancestry_cache_size: expected an integer in [16, 10000000] entries, or "auto", got "12abc" (in ${p})`,
       `exec_failed_events: expected true or false (also 1/0, yes/no, on/off), got "yes please" (in ${p})`,
       `logger_tls_period=0 is out of range (0, 3600] seconds (in ${p})`,
     ]);
@@ -359,5 +359,18 @@ describe('cmdline_redaction_patterns, event_max_bytes, process_ancestry_field_ma
     assert.equal(load(['--process_ancestry_field_max_bytes=32768']).events.ancestorFieldMaxBytes, 32768);
     assert.equal(problems(() => load(['--process_ancestry_field_max_bytes=32769'])).length, 1);
     assert.equal(problems(() => load(['--process_ancestry_field_max_bytes=63'])).length, 1);
+  });
+});
+
+describe('process_ancestry_cache_size=auto and its budget', () => {
+  it('takes "auto" (starting at 4096), the budget over its range, and the preset\'s budget', () => {
+    const c = load(['--process_ancestry_cache_size=auto']);
+    assert.deepEqual([c.ancestry.cacheAuto, c.ancestry.cacheSize, c.ancestry.cacheMaxBytes], [true, 4096, 32 * 1024 * 1024]);
+    assert.equal(load(['--process_ancestry_cache_size=16']).ancestry.cacheAuto, false);
+    assert.equal(load(['--process_ancestry_cache_max_bytes=1MiB']).ancestry.cacheMaxBytes, 1024 * 1024);
+    assert.equal(load(['--process_ancestry_cache_max_bytes=16GiB']).ancestry.cacheMaxBytes, 16 * 1024 ** 3);
+    assert.equal(problems(() => load(['--process_ancestry_cache_max_bytes=1048575'])).length, 1);
+    assert.equal(load(['--process_ancestry_preset=small']).ancestry.cacheMaxBytes, 4 * 1024 * 1024);
+    assert.match(problems(() => load(['--process_ancestry_cache_size=automatic']))[0], /or "auto"/);
   });
 });

@@ -191,11 +191,13 @@ export class DiskSpool implements EventQueue {
     }
     const len = this.writer.measure(src, from);
     if (len > this.o.maxBytes - this.o.segmentBytes) {
+      if (n > 1) return this.appendHalves(src, from);
       this.onDrop(n, 'too_large');
       return 0;
     }
     try {
       if (this.segments.bytes + len > this.o.maxBytes && !this.makeRoom(len)) {
+        if (n > 1) return this.appendHalves(src, from);
         this.onDrop(n, 'queue_full');
         return 0;
       }
@@ -214,6 +216,18 @@ export class DiskSpool implements EventQueue {
     if (first) this.reader.writingTo(active);
     this.unread.appended(n, src.ktimes[from]);
     return n;
+  }
+
+  /**
+   * A group that does not fit (larger than a spool can hold, or than the
+   * room drop_newest leaves) is appended in halves, down to single events:
+   * only what does not fit is lost, never an innocent event beside a huge
+   * one (70 oversized lines once took the one beside them down whole).
+   */
+  private appendHalves(src: EncodedLines, from: number): number {
+    const mid = from + ((src.count - from) >> 1);
+    const head: EncodedLines = { data: src.data, ends: src.ends, ktimes: src.ktimes, count: mid };
+    return this.appendEncoded(head, from) + this.appendEncoded(src, mid);
   }
 
   /** Frees space for `len` more bytes per the drop policy; false if the new events must go. */

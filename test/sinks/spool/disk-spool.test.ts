@@ -407,3 +407,35 @@ test('one daemon per spool: a lock held by a live process refuses the open; rele
     removeDir(dir);
   }
 });
+
+test('a group over what the spool can hold is split, never dropped whole: the innocent event beside 70 huge ones is kept (issue 10 item 2)', async () => {
+  const dir = tempDir('spool');
+  try {
+    const { spool, drops } = await open(dir, { maxBytes: 64 * 1024, segmentBytes: 16 * 1024 });
+    const lines = [...numbered(0, 70, 4 * 1024), ...numbered(70, 1, 100)];
+    const accepted = spool.append(lines, 1);
+    assert.ok(accepted >= 1, `accepted ${accepted} of 71`);
+    const got = (await readAll(spool)).flatMap((b) => numbersOf(b));
+    // drop_oldest: later halves push earlier ones out, and those are counted too.
+    assert.equal(got.length + (drops.queue_full ?? 0) + (drops.too_large ?? 0), 71, 'every event spooled or counted');
+    assert.ok(got.includes(70), 'the innocent last event is spooled');
+    assert.deepEqual(got, [...got].sort((a, b) => a - b), 'in order');
+    await spool.close();
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('drop_newest keeps the part of a group that fits instead of refusing it whole', async () => {
+  const dir = tempDir('spool');
+  try {
+    const { spool, drops } = await open(dir, { maxBytes: 64 * 1024, segmentBytes: 8 * 1024, dropPolicy: 'drop_newest' });
+    const accepted = spool.append(numbered(0, 100, 1024), 1);
+    assert.ok(accepted > 40 && accepted < 100, `accepted ${accepted} of 100`);
+    assert.equal(accepted + drops.queue_full, 100);
+    assert.deepEqual((await readAll(spool)).flatMap((b) => numbersOf(b)), range(0, accepted - 1), 'the oldest part, in order');
+    await spool.close();
+  } finally {
+    removeDir(dir);
+  }
+});

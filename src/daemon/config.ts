@@ -22,6 +22,7 @@ import type { AncestryDetail, EventType, FormatName } from '../events';
 import { expandRedactionPatterns } from '../ancestry';
 import type { FsyncPolicy } from '../sinks/fsync-policy';
 import type { FileSinkOptions } from '../sinks/file/config';
+import { maxRecordValueBytes } from '../sinks/kafka/batch-messages';
 import { KAFKA_OPTION_NAMES, parseKafkaConfig, type KafkaSinkConfig } from '../sinks/kafka/config';
 import type { DropPolicy } from '../sinks/queue';
 import type { TlsSinkOptions } from '../sinks/tls/config';
@@ -291,6 +292,17 @@ function checkFiles(v: OptionValues, configFile: string | null, problems: string
   }
 }
 
+/**
+ * event_max_bytes in effect: with the kafka output, no more than one record
+ * that fits logger_kafka_max_batch_bytes with its framing, so that no line
+ * the daemon writes meets MESSAGE_TOO_LARGE (the reduced format needs at
+ * least the option's minimum, 64 KiB).
+ */
+function maxEventBytes(option: number, kafka: KafkaSinkConfig | null): number {
+  if (kafka === null) return option;
+  return Math.max(64 * 1024, Math.min(option, maxRecordValueBytes(kafka.maxBatchBytes) + 1));
+}
+
 /** The logger_kafka_* values, as parseKafkaConfig() takes them. */
 function kafkaValues(v: OptionValues): Record<string, unknown> {
   return Object.fromEntries(KAFKA_OPTION_NAMES.map((n) => [n, v[n]]));
@@ -299,6 +311,7 @@ function kafkaValues(v: OptionValues): Record<string, unknown> {
 function build(v: OptionValues, sources: Record<OptionName, ValueSource>, configFile: string | null,
   warnings: string[], loadOptions: LoadConfigOptions): AncestrydConfig {
   const types = v.event_types.filter((t) => t !== 'exec_failed' || v.exec_failed_events);
+  const kafka = v.logger_plugin.includes('kafka') ? parseKafkaConfig(kafkaValues(v)) : null;
   return {
     values: { ...v },
     sources: { ...sources },
@@ -329,7 +342,7 @@ function build(v: OptionValues, sources: Record<OptionName, ValueSource>, config
       format: v.logger_format,
       ancestryDetail: v.process_ancestry_detail,
       ancestorFieldMaxBytes: v.process_ancestry_field_max_bytes,
-      maxEventBytes: v.event_max_bytes,
+      maxEventBytes: maxEventBytes(v.event_max_bytes, kafka),
       redactionPatterns: expandRedactionPatterns(v.cmdline_redaction_patterns),
       numerics: v.logger_numerics,
       osqueryNames: { exec: v.logger_event_name, exec_failed: v.logger_event_name },
@@ -345,7 +358,7 @@ function build(v: OptionValues, sources: Record<OptionName, ValueSource>, config
         fsync: v.logger_fsync as FsyncPolicy,
       },
       spool: { dir: v.spool_path, maxBytes: v.spool_max_bytes, dropPolicy: v.spool_drop_policy, fsync: v.spool_fsync as FsyncPolicy },
-      kafka: v.logger_plugin.includes('kafka') ? parseKafkaConfig(kafkaValues(v)) : null,
+      kafka,
       tls: {
         tlsHostname: v.tls_hostname,
         enrollTlsEndpoint: v.enroll_tls_endpoint,

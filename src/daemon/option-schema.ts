@@ -247,7 +247,8 @@ export const OPTIONS = {
     group: 'events', min: 64 * 1024, max: 64 * 1024 ** 2, default: 1024 ** 2,
     doc: 'Longest event line. A longer one is written again with entity ids for its ancestry and every text field cut to '
       + 'fit, and flagged (overflows/truncated "event"); never dropped. The default, 1 MiB, is osquery\'s '
-      + 'logger_tls_max_linesize and about Kafka\'s default message.max.bytes.',
+      + 'logger_tls_max_linesize and about Kafka\'s default message.max.bytes; with the kafka output the limit is at most what '
+      + 'one record of logger_kafka_max_batch_bytes holds (999 664 bytes by default).',
   }),
   specified_identifier: text({
     group: 'events', default: '', pattern: /^[^\s]{0,256}$/, describe: 'an identifier without spaces (at most 256 characters)',

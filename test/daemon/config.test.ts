@@ -374,3 +374,13 @@ describe('process_ancestry_cache_size=auto and its budget', () => {
     assert.match(problems(() => load(['--process_ancestry_cache_size=automatic']))[0], /or "auto"/);
   });
 });
+
+describe('event_max_bytes with the kafka output', () => {
+  it('is at most one record of logger_kafka_max_batch_bytes with its framing, and never below 64 KiB', () => {
+    const kafka = ['--logger_plugin=kafka', '--logger_kafka_brokers=k:9092', '--logger_kafka_topic=t'];
+    assert.equal(load(kafka).events.maxEventBytes, 1_000_000 - 61 - 20 - 256 + 1);
+    assert.equal(load([...kafka, '--event_max_bytes=65536']).events.maxEventBytes, 65536);
+    assert.equal(load([...kafka, '--logger_kafka_max_batch_bytes=1024']).events.maxEventBytes, 65536);
+    assert.equal(load().events.maxEventBytes, 1024 * 1024);
+  });
+});

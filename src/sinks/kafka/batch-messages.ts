@@ -28,6 +28,13 @@ export const BATCH_OVERHEAD_BYTES = 61;
 
 /** The longest entity id: 32 hex + "-" + 20 digits + "-" + 10 digits (src/ancestry/identity.ts). */
 const MAX_ENTITY_ID_BYTES = 64;
+/** The longest key either way: a host identifier is at most 256 bytes (specified_identifier; hostnames 253). */
+const MAX_KEY_BYTES = 256;
+
+/** The largest event (a line without its newline) that fits one produce request of `maxBatchBytes` alone. */
+export function maxRecordValueBytes(maxBatchBytes: number): number {
+  return maxBatchBytes - BATCH_OVERHEAD_BYTES - RECORD_OVERHEAD_BYTES - MAX_KEY_BYTES;
+}
 
 /**
  * The sink driver's maxBatchBytes (queued payload bytes) for this sink: a

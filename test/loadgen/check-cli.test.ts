@@ -4,7 +4,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { tagPrefixOf } from '../../tools/loadgen/check';
 import { fake, resultLine, truthLine } from './fixture-lines';
 
 const CHECK = join(__dirname, '..', '..', 'tools', 'loadgen', 'check.js');
@@ -38,6 +37,9 @@ test('check exits 1 and shows expected vs got when an exec is lost or wrong', ()
   assert.match(r.stdout, /got: +pid 300@60, current_parent 200, complete 1, ancestry 200@50 100@39 1@0/);
 });
 
-test('the tag prefix is the truth tag without worker, sequence and pid', () => {
-  assert.equal(tagPrefixOf('s1x-y-0-12-4242'), 's1x-y');
+test('without --tag, the prefix is the first truth tag without worker, sequence and pid (hyphens kept)', () => {
+  const a = fake('s1x-y-0-12-300');
+  const r = run('prefix', [resultLine(a), resultLine(fake('s1x-0-1-5', { pid: 5 }))], [], [truthLine(a)]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /1 execs in the truth, 1 matched, 1 correct, 0 lost, 0 wrong, 0 duplicates, 0 unmatched/);
 });

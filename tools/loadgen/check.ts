@@ -20,7 +20,7 @@ function arg(name: string): string | undefined {
 }
 
 /** "<prefix>-<worker>-<seq>-<pid>" → prefix. */
-export function tagPrefixOf(tag: string): string {
+function tagPrefixOf(tag: string): string {
   return tag.split('-').slice(0, -3).join('-');
 }
 

@@ -9,14 +9,14 @@ import type { HistogramBin, Summary } from './samples';
 import type { SoakRow } from './soak-csv';
 import type { SoakSummary } from './soak-summary';
 
-export function esc(s: string): string {
+function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 const fmt = (x: number | undefined | null, d = 1) => (x !== undefined && x !== null && Number.isFinite(x) ? x.toFixed(d) : '–');
 
 /** A "nice" step (1, 2, 5 × 10^k) giving about `n` intervals over `range`. */
-export function niceStep(range: number, n = 5): number {
+function niceStep(range: number, n = 5): number {
   if (!(range > 0)) return 1;
   const raw = range / n;
   const mag = 10 ** Math.floor(Math.log10(raw));
@@ -31,7 +31,7 @@ function tickLabel(v: number): string {
   return String(+v.toPrecision(4));
 }
 
-export interface Series {
+interface Series {
   name: string;
   color: string;
   values: readonly (number | undefined)[];
@@ -42,7 +42,7 @@ const H = 240;
 const PAD = { l: 56, r: 16, t: 28, b: 40 };
 
 /** A line chart over time (x: seconds since start); gaps where a value is missing. */
-export function lineChart(id: string, title: string, unit: string, xs: readonly number[], series: readonly Series[], yMaxHint?: number): string {
+function lineChart(id: string, title: string, unit: string, xs: readonly number[], series: readonly Series[], yMaxHint?: number): string {
   const all = series.flatMap((s) => s.values.filter((v): v is number => v !== undefined && Number.isFinite(v)));
   const xMax = Math.max(1, ...xs);
   let yMax = Math.max(yMaxHint ?? 0, ...all, 0);
@@ -87,7 +87,7 @@ export function lineChart(id: string, title: string, unit: string, xs: readonly 
 }
 
 /** Bars over log-scale bins (samples.ts histogram), labelled at each bin's lower edge. */
-export function histogramChart(id: string, title: string, unit: string, bins: readonly HistogramBin[], marks: readonly { label: string; value: number }[] = []): string {
+function histogramChart(id: string, title: string, unit: string, bins: readonly HistogramBin[], marks: readonly { label: string; value: number }[] = []): string {
   const parts: string[] = [];
   parts.push(`<svg id="${esc(id)}" class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">`);
   parts.push(`<title>${esc(title)}</title>`);

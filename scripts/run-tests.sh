@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-unit=(dist/test/{collector,ancestry,events,sinks,daemon,loadgen}/**/*.test.js)
+unit=(dist/test/{collector,ancestry,events,sinks,daemon,harness}/**/*.test.js)
 e2e=(dist/test/e2e/**/*.test.js)
 if [ ${#unit[@]} -eq 0 ] || [ ${#e2e[@]} -eq 0 ]; then
   echo "run-tests: no compiled tests under dist/test: run make first" >&2

@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { adminRequest } from '../../src/daemon/admin-client';
-import { CheckSession, type SessionResult } from '../../tools/loadgen/check-session';
-import { renderCheck } from '../../tools/loadgen/check-text';
-import { startDaemon, type DaemonHandle } from '../../tools/loadgen/daemon-process';
+import { CheckSession, type SessionResult } from '../support/check/check-session';
+import { renderCheck } from '../support/check/check-text';
+import { startDaemon, type DaemonHandle } from '../support/daemon-process';
 import { requireBuilt, ROOT } from '../support/paths';
 import { requireRootAndBpf } from '../support/root';
 

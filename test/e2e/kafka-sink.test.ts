@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -21,6 +20,7 @@ import { SampleEvents, seqOf } from '../../tools/kafka/sample-events';
 import {
   collectingLogger, createTopic, readTopic, requireBroker, uniqueTopic, waitForMessages,
 } from '../../tools/kafka/test-broker';
+import { freePort } from '../support/free-port';
 
 const HOST = 'ci-host-01';
 
@@ -50,16 +50,6 @@ async function assertNoneSurvived(before: { sockets: number; timers: number }, w
   assert.ok(h.sockets <= before.sockets && h.timers <= before.timers,
     `${what}: sockets or timers survived close(): before ${JSON.stringify(before)}, after ${JSON.stringify(h)} `
     + `(${process.getActiveResourcesInfo().join(', ')})`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
 }
 
 async function deliverAll(driver: SinkDriver, lines: readonly string[], from = 0): Promise<void> {

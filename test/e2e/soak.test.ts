@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { countColor, decodePng } from '../loadgen/png';
+import { countColor, decodePng } from '../support/png';
 import { requireBuilt, ROOT } from '../support/paths';
 import { requireRootAndBpf } from '../support/root';
 

@@ -7,12 +7,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, MAIN } from '../../tools/loadgen/daemon-process';
+import { MAIN } from './daemon-process';
+import { freePort } from './free-port';
 import { BPF_OBJECT, requireBuilt } from './paths';
 import { requireRootAndBpf } from './root';
 import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
 
-export { freePort, MAIN };
+export { MAIN };
 
 export class DaemonHarness {
   readonly dir: string;

@@ -32,13 +32,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { adminRequest } from '../../src/daemon/admin-client';
-import { CheckSession } from './check-session';
+import { CheckSession } from '../../test/support/check/check-session';
 import { readClockOffsets } from './clock-offset';
-import { ROOT, startDaemon, type DaemonHandle } from './daemon-process';
+import { startDaemon, type DaemonHandle } from '../../test/support/daemon-process';
+import { ROOT } from '../../test/support/paths';
 import { underBpftrace } from './bpftrace-baseline';
 import { LatencyTail } from './latency-tail';
-import { ringRssKb, sampleProc, schedCpuMs } from './proc-stat';
-import { Samples, type Summary } from './samples';
+import { ringRssKb, sampleProc, schedCpuMs } from '../../test/support/proc-stat';
+import { Samples, type Summary } from '../../test/support/samples';
 
 const BUILD = join(ROOT, 'build');
 const PROCGEN = join(BUILD, 'procgen');

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sampleProc } from './proc-stat';
+import { sampleProc } from '../../test/support/proc-stat';
 
 const SCRIPT = join(__dirname, '..', '..', '..', 'tools', 'loadgen', 'bpftrace', 'exec-trace.bt');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,7 +1,7 @@
 /** The soak's handle on check-worker.ts: a CheckSession in a worker thread. */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { CheckSessionOptions, SessionResult, TickFigures } from './check-session';
+import type { CheckSessionOptions, SessionResult, TickFigures } from '../../test/support/check/check-session';
 import type { WorkerRequest } from './check-worker';
 
 type Reply = { type: 'tick'; figures: TickFigures } | { type: 'pending'; pending: number } | { type: 'result'; result: SessionResult }

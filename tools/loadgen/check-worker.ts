@@ -8,7 +8,7 @@
  *   main → {type:'finish'}  worker → {type:'result', result: SessionResult}
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { CheckSession, type CheckSessionOptions } from './check-session';
+import { CheckSession, type CheckSessionOptions } from '../../test/support/check/check-session';
 
 export type WorkerRequest = { type: 'tick' } | { type: 'pending' } | { type: 'finish' };
 

@@ -10,9 +10,9 @@
  * --tag defaults to the prefix of the first truth line's tag.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { CheckSession } from './check-session';
-import { renderCheck } from './check-text';
-import { parseTruthLine } from './truth';
+import { CheckSession } from '../../test/support/check/check-session';
+import { renderCheck } from '../../test/support/check/check-text';
+import { parseTruthLine } from '../../test/support/check/truth';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

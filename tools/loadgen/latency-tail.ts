@@ -4,8 +4,8 @@
  * line, so the measuring costs the machine little while the exec rate is
  * being measured. (The soak's CheckSession parses every line.)
  */
-import { LogTailer } from './log-tail';
-import { Samples } from './samples';
+import { LogTailer } from '../../test/support/log-tail';
+import { Samples } from '../../test/support/samples';
 
 const EID = /"eid":"[0-9a-f]+-(\d+)-\d+-\d+"/;
 

@@ -14,8 +14,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { adminRequest } from '../../src/daemon/admin-client';
-import { procState, uptimeSeconds } from './proc-stat';
-import { Samples, type Summary } from './samples';
+import { procState, uptimeSeconds } from '../../test/support/proc-stat';
+import { Samples, type Summary } from '../../test/support/samples';
 
 export interface QueryLoadOptions {
   adminSocket: string;

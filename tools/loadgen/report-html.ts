@@ -4,8 +4,8 @@
  * Plots: memory, CPU, events/s, cache hit rate, latency histogram, query
  * latency; then the checker's verdict and the summary tables.
  */
-import type { Finding } from './checker';
-import type { HistogramBin, Summary } from './samples';
+import type { Finding } from '../../test/support/check/checker';
+import type { HistogramBin, Summary } from '../../test/support/samples';
 import type { SoakRow } from './soak-csv';
 import type { SoakSummary } from './soak-summary';
 

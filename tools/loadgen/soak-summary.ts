@@ -1,7 +1,7 @@
 /** What a soak run found, as written to summary.json and rendered by report-html.ts. */
-import type { CheckReport } from './checker';
+import type { CheckReport } from '../../test/support/check/checker';
+import type { HistogramBin, Summary } from '../../test/support/samples';
 import type { QueryCounts } from './query-load';
-import type { HistogramBin, Summary } from './samples';
 
 /** procgen's last stdout line. */
 export interface ProcgenSummary {

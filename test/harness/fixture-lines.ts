@@ -6,7 +6,7 @@
 import type { ExecLineage, IncompleteReason, ProcessView } from '../../src/ancestry/process-view';
 import { OsqueryResultFormat } from '../../src/events/osquery-result';
 import { clock, host, makeExecRecord, makeView } from '../events/lineage-fixture';
-import type { PidTicks } from '../../tools/loadgen/truth';
+import type { PidTicks } from '../support/check/truth';
 
 /** ns start time of a process started at `ticks`, somewhere inside the tick (floor must recover it). */
 export function nsOf(ticks: number, within = 4_321_987n): bigint {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Samples } from '../../tools/loadgen/samples';
+import { Samples } from '../support/samples';
 
 test('quantiles are nearest-rank over the samples, in any order', () => {
   const s = new Samples();

@@ -12,9 +12,9 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { Checker, type CheckReport } from './checker';
-import { LogTailer, type TailStats } from './log-tail';
+import { LogTailer, type TailStats } from '../log-tail';
 import { parseResultLine } from './result-line';
-import { Samples, type HistogramBin, type Summary } from './samples';
+import { Samples, type HistogramBin, type Summary } from '../samples';
 import { parseTruthLine } from './truth';
 
 export interface CheckSessionOptions {

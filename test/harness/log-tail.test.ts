@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { LogTailer } from '../../tools/loadgen/log-tail';
+import { LogTailer } from '../support/log-tail';
 
 const LOG = 'ancestryd.results.log';
 

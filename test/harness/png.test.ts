@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { deflateSync } from 'node:zlib';
-import { countColor, decodePng } from './png';
+import { countColor, decodePng } from '../support/png';
 
 function crcless(type: string, body: Buffer): Buffer {
   const h = Buffer.alloc(8);

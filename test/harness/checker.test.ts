@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Checker, judge } from '../../tools/loadgen/checker';
-import { parseResultLine, tagOf, type ObservedExec } from '../../tools/loadgen/result-line';
-import { parseTruthLine, type TruthExec } from '../../tools/loadgen/truth';
+import { Checker, judge } from '../support/check/checker';
+import { parseResultLine, tagOf, type ObservedExec } from '../support/check/result-line';
+import { parseTruthLine, type TruthExec } from '../support/check/truth';
 import { fake, resultLine, truthLine, type FakeExec, type LineOptions } from './fixture-lines';
 
 function truth(t: FakeExec): TruthExec {

@@ -5,24 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { adminRequest } from '../../src/daemon/admin-client';
 import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
+import { freePort } from './free-port';
+import { BPF_OBJECT, ROOT } from './paths';
 
-export const ROOT = join(__dirname, '..', '..', '..');
 export const MAIN = join(ROOT, 'dist', 'src', 'daemon', 'main.js');
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -47,7 +36,7 @@ export async function startDaemon(dir: string, extra: string[] = [], timeoutMs =
   const args = [
     '--config=', `--logger_path=${logDir}`, `--spool_path=${join(dir, 'spool')}`, `--admin_socket=${adminSocket}`,
     `--pidfile=${join(dir, 'run', 'ancestryd.pid')}`, `--metrics_address=127.0.0.1:${port}`,
-    `--bpf_object_path=${join(ROOT, 'build', 'exec_trace.bpf.o')}`, '--log_format=json', ...extra,
+    `--bpf_object_path=${BPF_OBJECT}`, '--log_format=json', ...extra,
   ];
   const errFd = openSync(join(dir, 'daemon.log'), 'a');
   let child: ChildProcess;

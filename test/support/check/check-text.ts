@@ -1,6 +1,6 @@
 /** The checker's findings as markdown, for the terminal and docs/benchmarks.md. */
 import type { CheckReport, Finding } from './checker';
-import type { Summary } from './samples';
+import type { Summary } from '../samples';
 import type { PidTicks } from './truth';
 
 const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');

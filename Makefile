@@ -79,7 +79,7 @@ $(BUILD)/burst: tools/loadgen/burst.c
 	@mkdir -p $(BUILD)
 	$(CC) $(NATIVE_CFLAGS) -o $@ $<
 
-$(BUILD)/clock-offset: tools/loadgen/clock-offset.c
+$(BUILD)/clock-offset: tools/lib/clock-offset.c
 	@mkdir -p $(BUILD)
 	$(CC) $(NATIVE_CFLAGS) -o $@ $<
 
@@ -94,14 +94,14 @@ MODE ?= mix
 QUERY_RATE ?= 10
 OUT ?=
 soak: all
-	node dist/tools/loadgen/soak.js --duration $(DURATION) --rate $(RATE) --mode $(MODE) --query-rate $(QUERY_RATE) $(if $(OUT),--out $(OUT)) $(SOAK_ARGS)
+	node dist/tools/soak/soak.js --duration $(DURATION) --rate $(RATE) --mode $(MODE) --query-rate $(QUERY_RATE) $(if $(OUT),--out $(OUT)) $(SOAK_ARGS)
 
 correctness: all
-	node dist/tools/loadgen/soak.js --duration 60 --rate 1000 --mode mix --query-rate 10 --wrap-forks 3 --wrap-every 5 \
+	node dist/tools/soak/soak.js --duration 60 --rate 1000 --mode mix --query-rate 10 --wrap-forks 3 --wrap-every 5 \
 	  --min-rate 990 --min-wraps 6 $(if $(OUT),--out $(OUT),--out var/correctness) $(SOAK_ARGS)
 
 bench: all
-	node dist/tools/loadgen/bench.js $(BENCH_ARGS)
+	node dist/tools/bench/bench.js $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) dist

@@ -3,7 +3,7 @@
  * table's bookkeeping (list links, pin counts).
  *
  * Laid out for memory (issue 3 asks ≤ 1 KB per process; measured with
- * tools/loadgen/bench-ancestry-memory.ts): every field is assigned in the
+ * tools/bench/bench-ancestry-memory.ts): every field is assigned in the
  * constructor so all entries share one hidden class; argv is one
  * NUL-joined string rather than an array of strings; booleans share one
  * integer; numbers that would not fit a small integer (namespace inodes,

@@ -122,7 +122,7 @@ export type ApplyResult = LineageResult | ForkEventView | ExitEventView;
  * Bytes per entry besides its image strings: the object (~40 fields), its
  * boxed numbers, map slot, start-time bigint and entity id, plus an average
  * share of cached ancestor JSON. Calibrated so stats.estimatedBytes matches
- * the heap measured by tools/loadgen/bench-ancestry-memory.ts (within ~5%).
+ * the heap measured by tools/bench/bench-ancestry-memory.ts (within ~5%).
  */
 const ENTRY_BYTES = 560;
 /** A removed or evicted-live entry: the object and entity id, strings dropped. */

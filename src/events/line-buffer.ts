@@ -5,7 +5,7 @@
  *
  * Why bytes, not strings: an exec line is 4–8 KB. Built as a string it was
  * a tree of ~70 pieces that V8 flattened into a new string and then encoded
- * again, ~3 µs and ~10 KB of garbage per exec (tools/loadgen/bench-sinks.ts);
+ * again, ~3 µs and ~10 KB of garbage per exec (tools/bench/bench-sinks.ts);
  * written here, the cached ancestor texts are copied as bytes and the short
  * values are written in place.
  */

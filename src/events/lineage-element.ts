@@ -48,7 +48,7 @@ interface CachedText<T> {
  * Rendered text of lineage elements, reused while the element's rendered
  * fields are unchanged. The same shells and daemons are ancestors of most
  * execs, and rendering one costs far more than comparing its fields
- * (tools/loadgen/bench-sinks.ts: 1024 distinct lineages in rotation format
+ * (tools/bench/bench-sinks.ts: 1024 distinct lineages in rotation format
  * about 6× faster). Keyed by entity id, holding copies of the compared
  * values and never the view; checked field by field on every use, so an
  * ancestor that exec'd, exited, got its /proc details late or had its

@@ -109,7 +109,7 @@ export const OSQUERY_EXEC_COLUMNS: readonly string[] = EXEC_COLUMNS.map(([n]) =>
  * + sep[n]. Names, quotes and always-empty columns are folded in here once,
  * so an event's line is about two pieces per value. Building it from fewer,
  * larger pieces matters: the line is flattened when it is encoded, at a
- * cost per piece (tools/loadgen/bench-sinks.ts).
+ * cost per piece (tools/bench/bench-sinks.ts).
  */
 function separators(columns: Columns, numerics: boolean): string[] {
   const out: string[] = [];

@@ -16,7 +16,7 @@ import { countColor, decodePng } from '../support/png';
 import { requireBuilt, ROOT } from '../support/paths';
 import { requireRootAndBpf } from '../support/root';
 
-const SOAK = join(ROOT, 'dist', 'tools', 'loadgen', 'soak.js');
+const SOAK = join(ROOT, 'dist', 'tools', 'soak', 'soak.js');
 const CHROMIUM = '/usr/bin/chromium';
 
 type Run = { status: number | null; stdout: string; stderr: string };

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fake, resultLine, truthLine } from './fixture-lines';
 
-const CHECK = join(__dirname, '..', '..', 'tools', 'loadgen', 'check.js');
+const CHECK = join(__dirname, '..', '..', 'tools', 'check', 'check.js');
 const dir = mkdtempSync(join(tmpdir(), 'anc-check-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 

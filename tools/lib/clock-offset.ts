@@ -1,4 +1,4 @@
-/** Runs build/clock-offset (tools/loadgen/clock-offset.c): the offsets between CLOCK_BOOTTIME and the others. */
+/** Runs build/clock-offset (tools/lib/clock-offset.c): the offsets between CLOCK_BOOTTIME and the others. */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 

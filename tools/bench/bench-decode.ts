@@ -2,7 +2,7 @@
  * Decoder micro-benchmark: ns per record for realistic exec, fork and exit
  * records, decoded from one buffer as the ring drain does, plus heap bytes
  * allocated per record. Prints one line per record shape.
- *   node --expose-gc dist/tools/loadgen/bench-decode.js [--records 200000] [--runs 5]
+ *   node --expose-gc dist/tools/bench/bench-decode.js [--records 200000] [--runs 5]
  */
 import { decodeRecord } from '../../src/collector/decode';
 import { encodeExec, encodeExit, encodeFork } from '../../test/support/encode';

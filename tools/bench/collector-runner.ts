@@ -2,7 +2,7 @@
  * The collector alone in its own process, for benchmarks: counts what it
  * drains, prints `READY` once attached, and on a `stop` line on stdin drains,
  * detaches and prints one JSON line of counts and costs.
- *   node dist/tools/loadgen/collector-runner.js [--object PATH] [--extra PROG] [--no-exec-failed]
+ *   node dist/tools/bench/collector-runner.js [--object PATH] [--extra PROG] [--no-exec-failed]
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';

@@ -6,7 +6,7 @@
  * estimate (stats.estimatedBytes) next to the measurement, to keep that
  * estimate honest.
  *
- *   node --expose-gc dist/tools/loadgen/bench-ancestry-memory.js [--processes 10000] [--exited 0.5]
+ *   node --expose-gc dist/tools/bench/bench-ancestry-memory.js [--processes 10000] [--exited 0.5]
  */
 import { decodeRecord } from '../../src/collector/decode';
 import { ancestorJson } from '../../src/events/ancestor-json';

@@ -8,9 +8,10 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ROOT } from '../../test/support/paths';
 import { sampleProc } from '../../test/support/proc-stat';
 
-const SCRIPT = join(__dirname, '..', '..', '..', 'tools', 'loadgen', 'bpftrace', 'exec-trace.bt');
+const SCRIPT = join(ROOT, 'tools', 'bench', 'bpftrace', 'exec-trace.bt');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface BpftraceRun<T> {

@@ -3,7 +3,7 @@
  *
  *  1. Exec rate. build/procgen flat, 2 workers, flat out, for --secs, with no
  *     tracer, with ancestryd (the whole daemon, file sink) and with bpftrace on
- *     the same tracepoints (tools/loadgen/bpftrace/exec-trace.bt); --reps runs
+ *     the same tracepoints (tools/bench/bpftrace/exec-trace.bt); --reps runs
  *     each, in rotating order. For ancestryd: daemon CPU µs per exec and per
  *     ring record, latency kernel event → line in the results log (p50/p99),
  *     peak RSS, and loss (execs missing from the log, checked against
@@ -23,7 +23,7 @@
  *     tracer, with the daemon, and with the daemon and exec_failed_events=false
  *     (the syscall tracepoints put every syscall on the slow path).
  *
- *   node dist/tools/loadgen/bench.js [--reps 3] [--secs 10] [--hold 10000] [--queries 5000] [--idle-secs 10] [--json FILE]
+ *   node dist/tools/bench/bench.js [--reps 3] [--secs 10] [--hold 10000] [--queries 5000] [--idle-secs 10] [--json FILE]
  *   make bench
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -33,7 +33,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { adminRequest } from '../../src/daemon/admin-client';
 import { CheckSession } from '../../test/support/check/check-session';
-import { readClockOffsets } from './clock-offset';
+import { readClockOffsets } from '../lib/clock-offset';
 import { startDaemon, type DaemonHandle } from '../../test/support/daemon-process';
 import { ROOT } from '../../test/support/paths';
 import { underBpftrace } from './bpftrace-baseline';

@@ -6,17 +6,17 @@
  *  - a synthetic burst (getppid → one exec-shaped record) at a fixed rate and
  *    flat out, with kernel drops as the kernel counts them.
  * Prints a table; `--json FILE` also writes every run.
- *   node dist/tools/loadgen/bench-collector.js [--reps 3] [--secs 5] [--burst-rate 100000] [--burst-secs 10]
+ *   node dist/tools/bench/bench-collector.js [--reps 3] [--secs 5] [--burst-rate 100000] [--burst-secs 10]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ROOT } from '../../test/support/paths';
 import { underBpftrace } from './bpftrace-baseline';
 
-const ROOT = join(__dirname, '..', '..', '..');
 const BUILD = join(ROOT, 'build');
-const RUNNER = join(ROOT, 'dist', 'tools', 'loadgen', 'collector-runner.js');
+const RUNNER = join(__dirname, 'collector-runner.js');
 
 function opt(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);

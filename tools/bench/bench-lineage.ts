@@ -11,7 +11,7 @@
  * Side by side, so one run compares them: the ancestry text of the lineage,
  * rendered fresh (ancestryJson) vs joined from the formats' element cache.
  *
- *   node --expose-gc dist/tools/loadgen/bench-lineage.js [--ops 100000] [--runs 5]
+ *   node --expose-gc dist/tools/bench/bench-lineage.js [--ops 100000] [--runs 5]
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { ExecRecord, ExitRecord, ForkRecord } from '../../src/collector/decode';

@@ -4,7 +4,7 @@
  * duplicate or unmatched exec; 2 on bad usage. (Latency needs the arrival
  * times of lines: the soak measures it while the run goes on.)
  *
- *   node dist/tools/loadgen/check.js --truth FILE --log-dir DIR [--tag PREFIX]
+ *   node dist/tools/check/check.js --truth FILE --log-dir DIR [--tag PREFIX]
  *        [--max-depth 32] [--json FILE]
  *
  * --tag defaults to the prefix of the first truth line's tag.

@@ -4,7 +4,7 @@
  * cache hits/misses — plus the correctness checker's verdict on every exec,
  * event latency, and a self-contained HTML report.
  *
- *   node dist/tools/loadgen/soak.js [--duration 60] [--rate 1000] [--mode mix]
+ *   node dist/tools/soak/soak.js [--duration 60] [--rate 1000] [--mode mix]
  *        [--workers 2] [--query-rate 10] [--out DIR] [--wrap-forks 3]
  *        [--wrap-every 5] [--exe /bin/true] [--daemon-arg=--OPTION=VALUE ...]
  *        [--keep-logs] [--drain-timeout 30] [--min-rate R] [--min-wraps N]
@@ -34,7 +34,7 @@ import { adminRequest } from '../../src/daemon/admin-client';
 import type { SessionResult } from '../../test/support/check/check-session';
 import { renderCheck, latencyRow } from '../../test/support/check/check-text';
 import { CheckThread } from './check-thread';
-import { readClockOffsets } from './clock-offset';
+import { readClockOffsets } from '../lib/clock-offset';
 import { attachDaemon, startDaemon, type DaemonHandle } from '../../test/support/daemon-process';
 import { ROOT } from '../../test/support/paths';
 import { sampleProc, type ProcSample } from '../../test/support/proc-stat';
@@ -113,7 +113,7 @@ function parseArgs(argv: string[]): Args {
       a.pauseAt = Number(m[1]);
       a.pauseSecs = Number(m[2]);
     }
-    else throw new Error(`unknown option ${argv[i]} (see the header of tools/loadgen/soak.ts)`);
+    else throw new Error(`unknown option ${argv[i]} (see the header of tools/soak/soak.ts)`);
   }
   if (!MODES.includes(a.mode)) throw new Error(`--mode: one of ${MODES.join(', ')}, got ${a.mode}`);
   if (!(a.duration > 0)) throw new Error('--duration must be > 0');

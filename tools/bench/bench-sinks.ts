@@ -3,7 +3,7 @@
  * format and sink. Prints one line per case: rate ± sd over runs, CPU
  * µs/event, RSS and events lost.
  *
- *   node --expose-gc dist/tools/loadgen/bench-sinks.js [--events 200000] [--runs 5] [--depth 10]
+ *   node --expose-gc dist/tools/bench/bench-sinks.js [--events 200000] [--runs 5] [--depth 10]
  *     [--tls-events 50000] [--only format|format-cold|detail|spool|file|tls]
  *
  * Cases:

@@ -13,10 +13,10 @@ import { SinkDriver } from '../../src/sinks/sink-driver';
 import { KafkaSink } from '../../src/sinks/kafka/kafka-sink';
 import { parseKafkaConfig, type KafkaCompression, type KafkaKey } from '../../src/sinks/kafka/config';
 import { partitionForKey } from '../../src/sinks/kafka/partitioner';
-import { SampleEvents, seqOf } from '../../tools/kafka/sample-events';
+import { SampleEvents, seqOf } from '../support/kafka/sample-events';
 import {
   collectingLogger, createTopic, javaConsume, readTopic, requireBroker, uniqueTopic, type ConsumedMessage,
-} from '../../tools/kafka/test-broker';
+} from '../support/kafka/test-broker';
 
 const EVENTS = 10_000;
 const PARTITIONS = 3;

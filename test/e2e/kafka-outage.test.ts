@@ -19,10 +19,10 @@ import { DRIVER_DEFAULTS, SinkDriver } from '../../src/sinks/sink-driver';
 import { kafkaDriverMaxBatchBytes } from '../../src/sinks/kafka/batch-messages';
 import { KafkaSink } from '../../src/sinks/kafka/kafka-sink';
 import { parseKafkaConfig } from '../../src/sinks/kafka/config';
-import { SampleEvents, seqOf } from '../../tools/kafka/sample-events';
+import { SampleEvents, seqOf } from '../support/kafka/sample-events';
 import {
   collectingLogger, createTopic, kafkaSh, readTopic, requireBroker, uniqueTopic,
-} from '../../tools/kafka/test-broker';
+} from '../support/kafka/test-broker';
 
 const RATE_PER_S = 1000;
 const BEFORE_MS = 5000;

@@ -15,10 +15,10 @@ import { isAncestrydError } from '../../src/errors';
 import type { EventBatch } from '../../src/sinks/sink';
 import { KafkaSink } from '../../src/sinks/kafka/kafka-sink';
 import { parseKafkaConfig } from '../../src/sinks/kafka/config';
-import { SampleEvents, seqOf } from '../../tools/kafka/sample-events';
+import { SampleEvents, seqOf } from '../support/kafka/sample-events';
 import {
   collectingLogger, createTopic, kafkaSh, readTopic, requireBroker, uniqueTopic,
-} from '../../tools/kafka/test-broker';
+} from '../support/kafka/test-broker';
 
 interface SecurityEnv {
   KAFKA_SASL_BOOTSTRAP: string;

@@ -16,10 +16,10 @@ import { SinkDriver } from '../../src/sinks/sink-driver';
 import type { EventBatch } from '../../src/sinks/sink';
 import { KafkaSink } from '../../src/sinks/kafka/kafka-sink';
 import { parseKafkaConfig } from '../../src/sinks/kafka/config';
-import { SampleEvents, seqOf } from '../../tools/kafka/sample-events';
+import { SampleEvents, seqOf } from '../support/kafka/sample-events';
 import {
   collectingLogger, createTopic, readTopic, requireBroker, uniqueTopic, waitForMessages,
-} from '../../tools/kafka/test-broker';
+} from '../support/kafka/test-broker';
 import { freePort } from '../support/free-port';
 
 const HOST = 'ci-host-01';

@@ -6,7 +6,7 @@ import {
   BATCH_OVERHEAD_BYTES, RECORD_OVERHEAD_BYTES, batchMessages, kafkaDriverMaxBatchBytes, type BatchMessages,
 } from '../../src/sinks/kafka/batch-messages';
 import { parseKafkaConfig } from '../../src/sinks/kafka/config';
-import { SampleEvents } from '../../tools/kafka/sample-events';
+import { SampleEvents } from '../support/kafka/sample-events';
 
 function batchOf(lines: readonly string[], firstId = 1): EventBatch {
   return {

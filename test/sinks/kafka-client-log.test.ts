@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { logLevel, type LogEntry } from 'kafkajs';
 import { kafkaLogCreator } from '../../src/sinks/kafka/client-log';
-import { collectingLogger } from '../../tools/kafka/test-broker';
+import { collectingLogger } from '../support/kafka/test-broker';
 
 function entry(level: logLevel, message: string, extra: Record<string, unknown> = {}): LogEntry {
   return { namespace: 'Connection', level, label: 'ERROR', log: { timestamp: 't', message, ...extra } };

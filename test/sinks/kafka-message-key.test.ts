@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { entityIdKey } from '../../src/sinks/kafka/message-key';
-import { SampleEvents } from '../../tools/kafka/sample-events';
+import { SampleEvents } from '../support/kafka/sample-events';
 
 function keyOf(line: string): string | null {
   const b = Buffer.from('garbage before\n' + line + '\nafter');

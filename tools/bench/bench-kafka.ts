@@ -30,8 +30,9 @@ import { DiskSpool } from '../../src/sinks/spool/disk-spool';
 import { kafkaDriverMaxBatchBytes } from '../../src/sinks/kafka/batch-messages';
 import { KAFKA_COMPRESSIONS, parseKafkaConfig, type KafkaCompression, type KafkaKey } from '../../src/sinks/kafka/config';
 import { KafkaSink } from '../../src/sinks/kafka/kafka-sink';
-import { SampleEvents } from '../kafka/sample-events';
-import { collectingLogger, createTopic, REPO_ROOT, requireBroker, uniqueTopic } from '../kafka/test-broker';
+import { SampleEvents } from '../../test/support/kafka/sample-events';
+import { collectingLogger, createTopic, requireBroker, uniqueTopic } from '../../test/support/kafka/test-broker';
+import { ROOT } from '../../test/support/paths';
 
 function opt(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,7 +48,7 @@ const PARTITIONS = Number(opt('partitions', '3'));
 const QUEUE = opt('queue', 'disk');
 const HOST = 'bench-host-01';
 const CLK_TCK = 100;
-const KAFKA_DIR = join(REPO_ROOT, '.cache', 'kafka');
+const KAFKA_DIR = join(ROOT, '.cache', 'kafka');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

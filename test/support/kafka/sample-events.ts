@@ -8,9 +8,9 @@
  * Event n has ktime BASE_KTIME_NS + n·1000 ns, so its eid
  * ("<boot8>-<ktime>-<tid>-<kind>") and its entity id are unique per n.
  */
-import type { ExecLineage, ProcessView } from '../../src/ancestry/process-view';
-import type { ExecRecord } from '../../src/collector/decode';
-import { createFormat, type EventFormat, type FormatName } from '../../src/events';
+import type { ExecLineage, ProcessView } from '../../../src/ancestry/process-view';
+import type { ExecRecord } from '../../../src/collector/decode';
+import { createFormat, type EventFormat, type FormatName } from '../../../src/events';
 
 export const SAMPLE_BOOT_ID = '3f2a9c1e5b7d4e2f8a1c6d3b9e0f7a25';
 const BASE_KTIME_NS = 700_000_000_000;

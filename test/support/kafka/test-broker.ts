@@ -9,24 +9,14 @@
  * only turns a hang into a failure with a message.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { registerKafkaCodecs } from '../../src/sinks/kafka/codecs';
-import type { SinkLogger } from '../../src/sinks/sink';
+import { registerKafkaCodecs } from '../../../src/sinks/kafka/codecs';
+import type { SinkLogger } from '../../../src/sinks/sink';
+import { ROOT } from '../paths';
 
-function findRoot(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'tools', 'kafka', 'kafka.sh'))) return dir;
-    dir = resolve(dir, '..');
-  }
-  throw new Error(`repository root (with tools/kafka/kafka.sh) not found above ${__dirname}`);
-}
-
-export const REPO_ROOT = findRoot();
-export const KAFKA_SH = join(REPO_ROOT, 'tools', 'kafka', 'kafka.sh');
+export const KAFKA_SH = join(ROOT, 'tools', 'kafka', 'kafka.sh');
 
 export function kafkaBootstrap(): string {
   return process.env.ANCESTRYD_KAFKA_BOOTSTRAP ?? '127.0.0.1:19092';

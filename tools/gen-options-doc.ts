@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderOptionsMarkdown, renderReadmeSection } from '../src/daemon/options-doc';
 import { packageInfo } from '../src/daemon/package-info';
+import { Flags } from './lib/cli-args';
 
 const OPTIONS_DOC_PATH = join(packageInfo().root, 'docs', 'options.md');
 const README_PATH = join(packageInfo().root, 'README.md');
@@ -33,8 +34,11 @@ function renderReadme(readme: string): string | null {
   return readme.slice(0, b + BEGIN.length) + renderReadmeSection() + readme.slice(e);
 }
 
-function main(args: string[]): number {
-  if (args.includes('--readme')) {
+function main(): number {
+  const { values } = new Flags('usage: node dist/tools/gen-options-doc.js [--check | --readme]', {
+    check: { type: 'boolean', default: false }, readme: { type: 'boolean', default: false },
+  });
+  if (values.readme) {
     process.stdout.write(renderReadmeSection());
     return 0;
   }
@@ -44,7 +48,7 @@ function main(args: string[]): number {
     process.stderr.write(`${README_PATH} lacks the generated-section markers (${BEGIN.trim()} … ${END})\n`);
     return 1;
   }
-  if (args.includes('--check')) {
+  if (values.check) {
     let stale = false;
     for (const [path, want] of [[OPTIONS_DOC_PATH, options], [README_PATH, readme]] as const) {
       if (read(path) !== want) {
@@ -60,4 +64,4 @@ function main(args: string[]): number {
   return 0;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) process.exitCode = main();

@@ -43,3 +43,22 @@ test('without --tag, the prefix is the first truth tag without worker, sequence 
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /1 execs in the truth, 1 matched, 1 correct, 0 lost, 0 wrong, 0 duplicates, 0 unmatched/);
 });
+
+test('a usage error stops check with the reason and the usage, exit 2: unknown flag, bad value, missing file flags', () => {
+  const usage = 'usage: check --truth FILE --log-dir DIR [--tag PREFIX] [--max-depth 32] [--json FILE]';
+  const check = (...args: string[]) => spawnSync(process.execPath, [CHECK, ...args], { encoding: 'utf8' });
+  for (const [args, reason] of [
+    [['--truth', 't', '--log-dir', 'd', '--max-dept', '12'], /Unknown option '--max-dept'/],
+    [['--truth', 't', '--log-dir', 'd', '--max-depth', 'twelve'], /--max-depth: expected an integer >= 1, got "twelve"/],
+    [['--truth', 't', '--log-dir'], /Option '--log-dir <value>' argument missing/],
+    [['--truth', 't'], /--truth and --log-dir are required/],
+  ] as const) {
+    const r = check(...args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.stderr, reason);
+    assert.ok(r.stderr.includes(usage), r.stderr);
+  }
+  const help = check('--help');
+  assert.equal(help.status, 0);
+  assert.equal(help.stdout, `${usage}\n`);
+});

@@ -6,19 +6,19 @@
  * estimate (stats.estimatedBytes) next to the measurement, to keep that
  * estimate honest.
  *
- *   node --expose-gc dist/tools/bench/bench-ancestry-memory.js [--processes 10000] [--exited 0.5]
+ * Flags: USAGE below; --exited is the share of the processes that exit.
  */
 import { decodeRecord } from '../../src/collector/decode';
 import { ancestorJson } from '../../src/events/ancestor-json';
 import { SyntheticKernel } from '../../test/ancestry/synthetic-kernel';
 import { encodeExec, encodeExit, encodeFork } from '../../test/support/encode';
+import { Flags } from '../lib/cli-args';
 
-function opt(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
-const N = opt('processes', 10_000);
-const EXITED = opt('exited', 0.5);
+const flags = new Flags('usage: npm run bench:ancestry-memory -- [--processes 10000] [--exited 0.5]', {
+  processes: { type: 'string', default: '10000' }, exited: { type: 'string', default: '0.5' },
+});
+const N = flags.number('processes', { integer: true, min: 1 });
+const EXITED = flags.number('exited', { min: 0, max: 1 });
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) {
   console.error('run with --expose-gc: the figures need a full GC before each reading');

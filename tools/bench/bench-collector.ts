@@ -5,28 +5,29 @@
  *  - records lost, and the collector's CPU µs per record;
  *  - a synthetic burst (getppid → one exec-shaped record) at a fixed rate and
  *    flat out, with kernel drops as the kernel counts them.
- * Prints a table; `--json FILE` also writes every run.
- *   node dist/tools/bench/bench-collector.js [--reps 3] [--secs 5] [--burst-rate 100000] [--burst-secs 10]
+ * Prints a table; `--json FILE` also writes every run. Flags: USAGE below.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT } from '../../test/support/paths';
+import { Flags } from '../lib/cli-args';
 import { underBpftrace } from './bpftrace-baseline';
 
 const BUILD = join(ROOT, 'build');
 const RUNNER = join(__dirname, 'collector-runner.js');
 
-function opt(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
-const REPS = opt('reps', 3);
-const SECS = opt('secs', 5);
-const BURST_RATE = opt('burst-rate', 100_000);
-const BURST_SECS = opt('burst-secs', 10);
-const jsonOut = process.argv.includes('--json') ? process.argv[process.argv.indexOf('--json') + 1] : null;
+const flags = new Flags('usage: npm run bench:collector -- [--reps 3] [--secs 5] [--burst-rate 100000] [--burst-secs 10] [--json FILE]', {
+  reps: { type: 'string', default: '3' }, secs: { type: 'string', default: '5' }, 'burst-rate': { type: 'string', default: '100000' },
+  'burst-secs': { type: 'string', default: '10' }, json: { type: 'string' },
+});
+const REPS = flags.number('reps', { integer: true, min: 1 });
+const SECS = flags.number('secs', { above: 0 });
+// build/burst takes a whole number of calls: rate × seconds.
+const BURST_RATE = flags.number('burst-rate', { integer: true, min: 1 });
+const BURST_SECS = flags.number('burst-secs', { integer: true, min: 1 });
+const jsonOut = flags.values.json ?? null;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,18 +1,17 @@
 /**
  * Decoder micro-benchmark: ns per record for realistic exec, fork and exit
  * records, decoded from one buffer as the ring drain does, plus heap bytes
- * allocated per record. Prints one line per record shape.
- *   node --expose-gc dist/tools/bench/bench-decode.js [--records 200000] [--runs 5]
+ * allocated per record. Prints one line per record shape. Flags: USAGE below.
  */
 import { decodeRecord } from '../../src/collector/decode';
 import { encodeExec, encodeExit, encodeFork } from '../../test/support/encode';
+import { Flags } from '../lib/cli-args';
 
-function opt(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
-const RECORDS = opt('records', 200_000);
-const RUNS = opt('runs', 5);
+const flags = new Flags('usage: npm run bench:decode -- [--records 200000] [--runs 5]', {
+  records: { type: 'string', default: '200000' }, runs: { type: 'string', default: '5' },
+});
+const RECORDS = flags.number('records', { integer: true, min: 1 });
+const RUNS = flags.number('runs', { integer: true, min: 1 });
 
 const chain = (n: number) => Array.from({ length: n }, (_, i) => ({ tgid: 1000 + i, startNs: 10_000_000_000n + BigInt(i) }));
 const shapes: [string, Buffer][] = [

@@ -14,38 +14,38 @@
  *   RSS             this process's peak resident set
  *   lost            events not acknowledged + dropped (must be 0)
  * and once: serialize µs/event, the format's cost (src/events) per event,
- * which the pipeline pays before enqueue.
- *
- *   npm run bench:kafka -- [--events 50000] [--reps 3] [--codecs none,gzip,snappy,lz4,zstd]
- *                          [--format osquery|ecs] [--key host|entity_id] [--partitions 3] [--queue disk|memory]
+ * which the pipeline pays before enqueue. Flags: USAGE below.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FormatName } from '../../src/events';
+import { FORMAT_NAMES, type FormatName } from '../../src/events';
 import { MemoryQueue } from '../../src/sinks/memory-queue';
 import type { EventQueue } from '../../src/sinks/queue';
 import { DRIVER_DEFAULTS, SinkDriver } from '../../src/sinks/sink-driver';
 import { DiskSpool } from '../../src/sinks/spool/disk-spool';
 import { kafkaDriverMaxBatchBytes } from '../../src/sinks/kafka/batch-messages';
-import { KAFKA_COMPRESSIONS, parseKafkaConfig, type KafkaCompression, type KafkaKey } from '../../src/sinks/kafka/config';
+import { KAFKA_COMPRESSIONS, KAFKA_KEYS, parseKafkaConfig, type KafkaCompression } from '../../src/sinks/kafka/config';
 import { KafkaSink } from '../../src/sinks/kafka/kafka-sink';
 import { SampleEvents } from '../../test/support/kafka/sample-events';
 import { collectingLogger, createTopic, requireBroker, uniqueTopic } from '../../test/support/kafka/test-broker';
 import { ROOT } from '../../test/support/paths';
+import { Flags } from '../lib/cli-args';
 
-function opt(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
-
-const EVENTS = Number(opt('events', '50000'));
-const REPS = Number(opt('reps', '3'));
-const CODECS = opt('codecs', KAFKA_COMPRESSIONS.join(',')).split(',') as KafkaCompression[];
-const FORMAT = opt('format', 'osquery') as FormatName;
-const KEY = opt('key', 'entity_id') as KafkaKey;
-const PARTITIONS = Number(opt('partitions', '3'));
-const QUEUE = opt('queue', 'disk');
+const flags = new Flags(`usage: npm run bench:kafka -- [--events 50000] [--reps 3] [--codecs ${KAFKA_COMPRESSIONS.join(',')}]
+       [--format ${FORMAT_NAMES.join('|')}] [--key ${KAFKA_KEYS.join('|')}] [--partitions 3] [--queue disk|memory]`, {
+  events: { type: 'string', default: '50000' }, reps: { type: 'string', default: '3' },
+  codecs: { type: 'string', default: KAFKA_COMPRESSIONS.join(',') }, format: { type: 'string', default: 'osquery' },
+  key: { type: 'string', default: 'entity_id' }, partitions: { type: 'string', default: '3' }, queue: { type: 'string', default: 'disk' },
+});
+const EVENTS = flags.number('events', { integer: true, min: 1 });
+const REPS = flags.number('reps', { integer: true, min: 1 });
+const CODECS = flags.values.codecs.split(',') as KafkaCompression[];
+for (const c of CODECS) if (!KAFKA_COMPRESSIONS.includes(c)) flags.fail(`--codecs: unknown codec ${c} (${KAFKA_COMPRESSIONS.join(', ')})`);
+const FORMAT = flags.choice('format', FORMAT_NAMES);
+const KEY = flags.choice('key', KAFKA_KEYS);
+const PARTITIONS = flags.number('partitions', { integer: true, min: 1 });
+const QUEUE = flags.choice('queue', ['disk', 'memory']);
 const HOST = 'bench-host-01';
 const CLK_TCK = 100;
 const KAFKA_DIR = join(ROOT, '.cache', 'kafka');
@@ -164,9 +164,6 @@ function serializeCost(format: FormatName): number {
 }
 
 async function main(): Promise<void> {
-  for (const c of CODECS) {
-    if (!KAFKA_COMPRESSIONS.includes(c)) throw new Error(`--codecs: unknown codec ${c}`);
-  }
   const bootstrap = await requireBroker();
   const lines = new SampleEvents(FORMAT, HOST).lines(0, 1000);
   const avgBytes = lines.reduce((n, l) => n + l.length + 1, 0) / lines.length;

@@ -11,7 +11,7 @@
  * Side by side, so one run compares them: the ancestry text of the lineage,
  * rendered fresh (ancestryJson) vs joined from the formats' element cache.
  *
- *   node --expose-gc dist/tools/bench/bench-lineage.js [--ops 100000] [--runs 5]
+ * Flags: USAGE below.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { ExecRecord, ExitRecord, ForkRecord } from '../../src/collector/decode';
@@ -19,13 +19,13 @@ import { ancestorJson, ancestryJson } from '../../src/events/ancestor-json';
 import { AncestorTextCache, joinAncestry } from '../../src/events/lineage-element';
 import type { ExecLineage } from '../../src/ancestry/process-view';
 import { SyntheticKernel, type KProc } from '../../test/ancestry/synthetic-kernel';
+import { Flags } from '../lib/cli-args';
 
-function opt(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
-const OPS = opt('ops', 100_000);
-const RUNS = opt('runs', 5);
+const flags = new Flags('usage: npm run bench:lineage -- [--ops 100000] [--runs 5]', {
+  ops: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' },
+});
+const OPS = flags.number('ops', { integer: true, min: 1 });
+const RUNS = flags.number('runs', { integer: true, min: 1 });
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /** Scavenges and incremental marks only: the explicit full gc() between runs does not count. */

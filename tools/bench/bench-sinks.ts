@@ -1,10 +1,9 @@
 /**
  * Sink benchmarks (issue 4): serialize and deliver cost per event for each
  * format and sink. Prints one line per case: rate ± sd over runs, CPU
- * µs/event, RSS and events lost.
- *
- *   node --expose-gc dist/tools/bench/bench-sinks.js [--events 200000] [--runs 5] [--depth 10]
- *     [--tls-events 50000] [--only format|format-cold|detail|spool|file|tls]
+ * µs/event, RSS and events lost. Flags: USAGE below; --only runs one group
+ * of the cases below: format (with format-cold), format-cold, detail, spool,
+ * file (with sustained), sustained or tls.
  *
  * Cases:
  *   format osquery/ecs/ocsf  ExecLineage (depth ancestors) → JSON line; 1024 lineages in
@@ -43,20 +42,22 @@ import { TlsSink } from '../../src/sinks/tls/tls-sink';
 import { clock, host, makeLineage } from '../../test/events/lineage-fixture';
 import { FakeFleet } from '../../test/sinks/tls/fake-fleet';
 import { makeTestCerts } from '../../test/sinks/tls/test-certs';
+import { Flags } from '../lib/cli-args';
 
-function opt(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
-const EVENTS = opt('events', 200_000);
-const RUNS = opt('runs', 5);
-const DEPTH = opt('depth', 10);
-const TLS_EVENTS = opt('tls-events', 50_000);
+const CASES = ['format', 'format-cold', 'detail', 'spool', 'file', 'sustained', 'tls'] as const;
+const flags = new Flags(`usage: npm run bench:sinks -- [--events 200000] [--runs 5] [--depth 10]
+       [--tls-events 50000] [--only ${CASES.join('|')}]`, {
+  events: { type: 'string', default: '200000' }, runs: { type: 'string', default: '5' }, depth: { type: 'string', default: '10' },
+  'tls-events': { type: 'string', default: '50000' }, only: { type: 'string' },
+  // Not for users: the TLS case runs this file again as its server (serveFleet).
+  'serve-fleet': { type: 'string' },
+});
+const EVENTS = flags.number('events', { integer: true, min: 1 });
+const RUNS = flags.number('runs', { integer: true, min: 1 });
+const DEPTH = flags.number('depth', { integer: true, min: 1 });
+const TLS_EVENTS = flags.number('tls-events', { integer: true, min: 1 });
 const GROUP = 100;
-const ONLY = ((): string | null => {
-  const i = process.argv.indexOf('--only');
-  return i >= 0 ? process.argv[i + 1] : null;
-})();
+const ONLY: string | null = flags.values.only === undefined ? null : flags.choice('only', CASES);
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -385,8 +386,8 @@ async function main(): Promise<void> {
   }
 }
 
-const serveAt = process.argv.indexOf('--serve-fleet');
-(serveAt >= 0 ? serveFleet(process.argv[serveAt + 1]) : main()).catch((err) => {
+const serveDir = flags.values['serve-fleet'];
+(serveDir !== undefined ? serveFleet(serveDir) : main()).catch((err) => {
   console.error(err);
   process.exit(1);
 });

@@ -23,8 +23,7 @@
  *     tracer, with the daemon, and with the daemon and exec_failed_events=false
  *     (the syscall tracepoints put every syscall on the slow path).
  *
- *   node dist/tools/bench/bench.js [--reps 3] [--secs 10] [--hold 10000] [--queries 5000] [--idle-secs 10] [--json FILE]
- *   make bench
+ * Flags: USAGE below; `make bench BENCH_ARGS="..."` passes them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -33,27 +32,28 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { adminRequest } from '../../src/daemon/admin-client';
 import { CheckSession } from '../../test/support/check/check-session';
-import { readClockOffsets } from '../lib/clock-offset';
 import { startDaemon, type DaemonHandle } from '../../test/support/daemon-process';
 import { ROOT } from '../../test/support/paths';
-import { underBpftrace } from './bpftrace-baseline';
-import { LatencyTail } from './latency-tail';
 import { ringRssKb, sampleProc, schedCpuMs } from '../../test/support/proc-stat';
 import { Samples, type Summary } from '../../test/support/samples';
+import { Flags } from '../lib/cli-args';
+import { readClockOffsets } from '../lib/clock-offset';
+import { underBpftrace } from './bpftrace-baseline';
+import { LatencyTail } from './latency-tail';
 
 const BUILD = join(ROOT, 'build');
 const PROCGEN = join(BUILD, 'procgen');
 
-function opt(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
-const REPS = opt('reps', 3);
-const SECS = opt('secs', 10);
-const HOLD = opt('hold', 10_000);
-const IDLE_SECS = opt('idle-secs', 10);
-const QUERIES = opt('queries', 5000);
-const jsonOut = process.argv.includes('--json') ? process.argv[process.argv.indexOf('--json') + 1] : null;
+const flags = new Flags('usage: node dist/tools/bench/bench.js [--reps 3] [--secs 10] [--hold 10000] [--queries 5000] [--idle-secs 10] [--json FILE]', {
+  reps: { type: 'string', default: '3' }, secs: { type: 'string', default: '10' }, hold: { type: 'string', default: '10000' },
+  queries: { type: 'string', default: '5000' }, 'idle-secs': { type: 'string', default: '10' }, json: { type: 'string' },
+});
+const REPS = flags.number('reps', { integer: true, min: 1 });
+const SECS = flags.number('secs', { above: 0 });
+const HOLD = flags.number('hold', { integer: true, min: 1 });
+const IDLE_SECS = flags.number('idle-secs', { above: 0 });
+const QUERIES = flags.number('queries', { integer: true, min: 1 });
+const jsonOut = flags.values.json ?? null;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);

@@ -1,18 +1,20 @@
 /**
  * The collector alone in its own process, for benchmarks: counts what it
  * drains, prints `READY` once attached, and on a `stop` line on stdin drains,
- * detaches and prints one JSON line of counts and costs.
- *   node dist/tools/bench/collector-runner.js [--object PATH] [--extra PROG] [--no-exec-failed]
+ * detaches and prints one JSON line of counts and costs. Flags: USAGE below.
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Collector } from '../../src/collector/collector';
 import { Limits } from '../../src/collector/layout';
+import { Flags } from '../lib/cli-args';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const flags = new Flags(`usage: node dist/tools/bench/collector-runner.js [--object build/exec_trace.bpf.o] [--extra PROG] [--no-exec-failed]
+       [--wakeup-bytes ${Limits.ET_WAKEUP_BYTES_DEFAULT}] [--ring-bytes ${16 << 20}] [--wait-ms 50]`, {
+  object: { type: 'string', default: 'build/exec_trace.bpf.o' }, extra: { type: 'string', default: '' },
+  'no-exec-failed': { type: 'boolean', default: false }, 'wakeup-bytes': { type: 'string', default: String(Limits.ET_WAKEUP_BYTES_DEFAULT) },
+  'ring-bytes': { type: 'string', default: String(16 << 20) }, 'wait-ms': { type: 'string', default: '50' },
+});
 
 function statusKb(field: string): number {
   const m = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
@@ -20,17 +22,17 @@ function statusKb(field: string): number {
 }
 
 const counts = { exec: 0, exec_failed: 0, fork: 0, exit: 0, task: 0, invalid: 0, true_exec: 0, synthetic: 0 };
-const extra = arg('extra', '');
+const extra = flags.values.extra;
 const collector = Collector.open({
-  objectPath: arg('object', 'build/exec_trace.bpf.o'),
+  objectPath: flags.values.object,
   chainDepth: Limits.ET_CHAIN_DEFAULT,
   argvMaxBytes: Limits.ET_ARGV_DEFAULT,
   selfTgid: process.pid,
-  wakeupBytes: Number(arg('wakeup-bytes', String(Limits.ET_WAKEUP_BYTES_DEFAULT))),
-  ringBytes: Number(arg('ring-bytes', String(16 << 20))),
-  execFailed: !process.argv.includes('--no-exec-failed'),
+  wakeupBytes: flags.number('wakeup-bytes', { integer: true, min: 1 }),
+  ringBytes: flags.number('ring-bytes', { integer: true, min: 1 }),
+  execFailed: !flags.values['no-exec-failed'],
   extraPrograms: extra ? [extra] : [],
-  waitTimeoutMs: Number(arg('wait-ms', '50')),
+  waitTimeoutMs: flags.number('wait-ms', { integer: true, min: 0 }),
   batchRecords: 4096,
 }, {
   onRecord(r) {

@@ -4,20 +4,16 @@
  * duplicate or unmatched exec; 2 on bad usage. (Latency needs the arrival
  * times of lines: the soak measures it while the run goes on.)
  *
- *   node dist/tools/check/check.js --truth FILE --log-dir DIR [--tag PREFIX]
- *        [--max-depth 32] [--json FILE]
- *
- * --tag defaults to the prefix of the first truth line's tag.
+ * Flags: USAGE below (`npm run check -- --help`). --tag defaults to the
+ * prefix of the first truth line's tag.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { CheckSession } from '../../test/support/check/check-session';
 import { renderCheck } from '../../test/support/check/check-text';
 import { parseTruthLine } from '../../test/support/check/truth';
+import { Flags } from '../lib/cli-args';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+const USAGE = 'usage: check --truth FILE --log-dir DIR [--tag PREFIX] [--max-depth 32] [--json FILE]';
 
 /** "<prefix>-<worker>-<seq>-<pid>" → prefix. */
 function tagPrefixOf(tag: string): string {
@@ -25,13 +21,14 @@ function tagPrefixOf(tag: string): string {
 }
 
 function main(): number {
-  const truthPath = arg('truth');
-  const logDir = arg('log-dir');
-  if (!truthPath || !logDir) {
-    console.error('usage: check --truth FILE --log-dir DIR [--tag PREFIX] [--max-depth 32] [--json FILE]');
-    return 2;
-  }
-  let tag = arg('tag');
+  const flags = new Flags(USAGE, {
+    truth: { type: 'string' }, 'log-dir': { type: 'string' }, tag: { type: 'string' }, 'max-depth': { type: 'string', default: '32' },
+    json: { type: 'string' },
+  });
+  const { truth: truthPath, 'log-dir': logDir, json } = flags.values;
+  if (!truthPath || !logDir) return flags.fail('check: --truth and --log-dir are required');
+  const maxDepth = flags.number('max-depth', { integer: true, min: 1 });
+  let tag = flags.values.tag;
   if (tag === undefined) {
     const first = readFileSync(truthPath, 'utf8').split('\n', 1)[0];
     if (!first) {
@@ -40,12 +37,10 @@ function main(): number {
     }
     tag = tagPrefixOf(parseTruthLine(first).tag);
   }
-  const maxDepth = Number(arg('max-depth') ?? 32);
   const session = new CheckSession({ logDir, truthPath, tagPrefix: tag, maxDepth, monoMinusBootNs: 0n });
   const res = session.finish();
   console.log(renderCheck(res.check).join('\n'));
   console.log(`\n${res.tail.lines} lines in ${res.tail.files} files, ${res.badLines} not parseable`);
-  const json = arg('json');
   if (json) writeFileSync(json, JSON.stringify(res, null, 2) + '\n');
   return res.check.ok && res.badLines === 0 ? 0 : 1;
 }

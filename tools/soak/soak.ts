@@ -4,12 +4,7 @@
  * cache hits/misses — plus the correctness checker's verdict on every exec,
  * event latency, and a self-contained HTML report.
  *
- *   node dist/tools/soak/soak.js [--duration 60] [--rate 1000] [--mode mix]
- *        [--workers 2] [--query-rate 10] [--out DIR] [--wrap-forks 3]
- *        [--wrap-every 5] [--exe /bin/true] [--daemon-arg=--OPTION=VALUE ...]
- *        [--keep-logs] [--drain-timeout 30] [--min-rate R] [--min-wraps N]
- *        [--pause-daemon AT,SECS]
- *        [--attach --admin-socket PATH --logger-path DIR [--max-depth 32]]
+ * Flags: USAGE below (`npm run soak -- --help`);
  *   make soak DURATION=60 RATE=1000 MODE=mix QUERY_RATE=10 OUT=var/soak/x
  *
  * Starts the daemon (with its files under OUT/daemon, no config file) or
@@ -33,18 +28,27 @@ import { join, resolve } from 'node:path';
 import { adminRequest } from '../../src/daemon/admin-client';
 import type { SessionResult } from '../../test/support/check/check-session';
 import { renderCheck, latencyRow } from '../../test/support/check/check-text';
-import { CheckThread } from './check-thread';
-import { readClockOffsets } from '../lib/clock-offset';
 import { attachDaemon, startDaemon, type DaemonHandle } from '../../test/support/daemon-process';
 import { ROOT } from '../../test/support/paths';
 import { sampleProc, type ProcSample } from '../../test/support/proc-stat';
+import { Flags } from '../lib/cli-args';
+import { readClockOffsets } from '../lib/clock-offset';
+import { CheckThread } from './check-thread';
 import { Progress } from './progress';
 import { QueryLoad } from './query-load';
 import { renderReport } from './report-html';
 import { csvHeader, csvRow, type SoakRow } from './soak-csv';
 import type { ProcgenSummary, SoakSummary } from './soak-summary';
 
-const MODES = ['flat', 'tree', 'churn', 'daemonize', 'subreaper', 'thread-exec', 'pid-wrap', 'mix'];
+const MODES = ['flat', 'tree', 'churn', 'daemonize', 'subreaper', 'thread-exec', 'pid-wrap', 'mix'] as const;
+
+const USAGE = `usage: node dist/tools/soak/soak.js [--duration 60] [--rate 1000] [--mode mix]
+       [--workers 2] [--query-rate 10] [--out DIR] [--wrap-forks 3]
+       [--wrap-every 5] [--exe /bin/true] [--daemon-arg=--OPTION=VALUE ...]
+       [--keep-logs] [--drain-timeout 30] [--min-rate R] [--min-wraps N]
+       [--pause-daemon AT,SECS]
+       [--attach --admin-socket PATH --logger-path DIR [--max-depth 32]]
+--mode: ${MODES.join(', ')}`;
 
 interface Args {
   duration: number;
@@ -69,57 +73,47 @@ interface Args {
   pauseSecs: number;
 }
 
-function parseArgs(argv: string[]): Args {
+function readArgs(): Args {
+  const flags = new Flags(USAGE, {
+    duration: { type: 'string', default: '60' }, rate: { type: 'string', default: '1000' }, mode: { type: 'string', default: 'mix' },
+    workers: { type: 'string', default: '2' }, 'query-rate': { type: 'string', default: '10' }, out: { type: 'string', default: '' },
+    'wrap-forks': { type: 'string', default: '3' }, 'wrap-every': { type: 'string', default: '5' }, exe: { type: 'string', default: '/bin/true' },
+    'daemon-arg': { type: 'string', multiple: true, default: [] }, 'keep-logs': { type: 'boolean', default: false },
+    'drain-timeout': { type: 'string', default: '30' }, attach: { type: 'boolean', default: false },
+    'admin-socket': { type: 'string', default: '' }, 'logger-path': { type: 'string', default: '' }, 'max-depth': { type: 'string' },
+    'min-rate': { type: 'string', default: '0' }, 'min-wraps': { type: 'string', default: '0' }, 'pause-daemon': { type: 'string' },
+  });
+  const v = flags.values;
   const a: Args = {
-    duration: 60, rate: 1000, mode: 'mix', workers: 2, queryRate: 10, out: '', wrapForks: 3, wrapEvery: 5, exe: '/bin/true',
-    daemonArgs: [], keepLogs: false, drainTimeout: 30, attach: false, adminSocket: '', loggerPath: '', maxDepth: null,
-    minRate: 0, minWraps: 0, pauseAt: 0, pauseSecs: 0,
+    duration: flags.number('duration', { above: 0 }),
+    rate: flags.number('rate', { min: 0 }),
+    mode: flags.choice('mode', MODES),
+    workers: flags.number('workers', { integer: true, min: 1 }),
+    queryRate: flags.number('query-rate', { min: 0 }),
+    out: v.out,
+    wrapForks: flags.number('wrap-forks', { integer: true, min: 0 }),
+    wrapEvery: flags.number('wrap-every', { min: 0 }),
+    exe: v.exe,
+    daemonArgs: v['daemon-arg'],
+    keepLogs: v['keep-logs'],
+    drainTimeout: flags.number('drain-timeout', { min: 0 }),
+    attach: v.attach,
+    adminSocket: v['admin-socket'],
+    loggerPath: v['logger-path'],
+    maxDepth: flags.optionalNumber('max-depth', { integer: true, min: 1 }),
+    minRate: flags.number('min-rate', { min: 0 }),
+    minWraps: flags.number('min-wraps', { integer: true, min: 0 }),
+    pauseAt: 0,
+    pauseSecs: 0,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].includes('=') && argv[i].startsWith('--') && !argv[i].startsWith('--daemon-arg=')
-      ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    const num = () => {
-      const v = Number(value());
-      if (!Number.isFinite(v) || v < 0) throw new Error(`${flag}: expected a number >= 0`);
-      return v;
-    };
-    if (flag.startsWith('--daemon-arg=')) a.daemonArgs.push(flag.slice('--daemon-arg='.length));
-    else if (flag === '--daemon-arg') a.daemonArgs.push(value());
-    else if (flag === '--duration') a.duration = num();
-    else if (flag === '--rate') a.rate = num();
-    else if (flag === '--mode') a.mode = value();
-    else if (flag === '--workers') a.workers = num();
-    else if (flag === '--query-rate') a.queryRate = num();
-    else if (flag === '--out') a.out = value();
-    else if (flag === '--wrap-forks') a.wrapForks = num();
-    else if (flag === '--wrap-every') a.wrapEvery = num();
-    else if (flag === '--exe') a.exe = value();
-    else if (flag === '--keep-logs') a.keepLogs = true;
-    else if (flag === '--drain-timeout') a.drainTimeout = num();
-    else if (flag === '--attach') a.attach = true;
-    else if (flag === '--admin-socket') a.adminSocket = value();
-    else if (flag === '--logger-path') a.loggerPath = value();
-    else if (flag === '--max-depth') a.maxDepth = num();
-    else if (flag === '--min-rate') a.minRate = num();
-    else if (flag === '--min-wraps') a.minWraps = num();
-    else if (flag === '--pause-daemon') {
-      const m = /^(\d+(?:\.\d+)?),(\d+(?:\.\d+)?)$/.exec(value());
-      if (!m) throw new Error('--pause-daemon: expected AT,SECS (seconds), e.g. 8,3');
-      a.pauseAt = Number(m[1]);
-      a.pauseSecs = Number(m[2]);
-    }
-    else throw new Error(`unknown option ${argv[i]} (see the header of tools/soak/soak.ts)`);
+  if (v['pause-daemon'] !== undefined) {
+    const m = /^(\d+(?:\.\d+)?),(\d+(?:\.\d+)?)$/.exec(v['pause-daemon']);
+    if (!m) return flags.fail('--pause-daemon: expected AT,SECS (seconds), e.g. 8,3');
+    a.pauseAt = Number(m[1]);
+    a.pauseSecs = Number(m[2]);
   }
-  if (!MODES.includes(a.mode)) throw new Error(`--mode: one of ${MODES.join(', ')}, got ${a.mode}`);
-  if (!(a.duration > 0)) throw new Error('--duration must be > 0');
-  if (a.workers < 1) throw new Error('--workers must be >= 1');
-  if (a.attach && (!a.adminSocket || !a.loggerPath)) throw new Error('--attach needs --admin-socket and --logger-path');
-  if (a.attach && a.pauseSecs > 0) throw new Error('--pause-daemon stops only a daemon the soak started, not an attached one');
+  if (a.attach && (!a.adminSocket || !a.loggerPath)) flags.fail('--attach needs --admin-socket and --logger-path');
+  if (a.attach && a.pauseSecs > 0) flags.fail('--pause-daemon stops only a daemon the soak started, not an attached one');
   if (a.out === '') a.out = join(ROOT, 'var', 'soak', new Date().toISOString().replace(/[:.]/g, '-'));
   a.out = resolve(a.out);
   return a;
@@ -159,7 +153,7 @@ function maxDepthOf(args: readonly string[]): number {
 }
 
 async function main(): Promise<number> {
-  const a = parseArgs(process.argv.slice(2));
+  const a = readArgs();
   mkdirSync(a.out, { recursive: true });
   const truthPath = join(a.out, 'truth.jsonl');
   const csvPath = join(a.out, 'soak.csv');

@@ -10,6 +10,7 @@ import type { ExecRecord, ExitRecord, ForkRecord, KernelRecord } from '../../src
 import { ExecFlags, Limits } from '../../src/collector/layout';
 import { CollectorHarness, run } from '../support/collector-harness';
 import { requireBuilt, ROOT } from '../support/paths';
+import { NS_PER_TICK, procState } from '../support/proc-stat';
 
 const SHAPES = join(ROOT, 'build', 'exec-shapes');
 
@@ -20,12 +21,8 @@ const exitOf = (rs: KernelRecord[], tgid: number) =>
 const forkOf = (rs: KernelRecord[], child: number) =>
   rs.find((r): r is ForkRecord => r.kind === 'fork' && r.childTgid === child);
 
-/** start_boottime in clock ticks, from /proc/PID/stat field 22 (after the comm's closing paren). */
-function statStartTicks(pid: number | 'self'): bigint {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return BigInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-}
-const TICK_NS = 10_000_000n; // CLK_TCK = 100 on Linux
+/** start_boottime in clock ticks, as /proc/PID/stat shows it. */
+const statStartTicks = (pid: number): bigint => BigInt(procState(pid)!.startTicks);
 
 describe('collector on the real kernel', () => {
   let h: CollectorHarness;
@@ -54,7 +51,7 @@ describe('collector on the real kernel', () => {
     assert.deepEqual(shExec.argv, ['/bin/bash', '-c', 'sleep 0.2; /bin/true a "b c"; exit 3']);
     assert.equal(shExec.ppid, process.pid);
     assert.equal(shExec.startNs, shFork.childStartNs);
-    assert.equal(shExec.parentStartNs, statStartTicks('self') * TICK_NS + (shExec.parentStartNs % TICK_NS),
+    assert.equal(shExec.parentStartNs, statStartTicks(process.pid) * NS_PER_TICK + (shExec.parentStartNs % NS_PER_TICK),
       'parent start time agrees with /proc/self/stat to the tick');
     assert.equal(shExec.chain[0].tgid, process.pid);
 
@@ -156,10 +153,7 @@ describe('collector on the real kernel', () => {
   it('walks 64 ancestors with chainDepth 64: complete at exactly 64, cut one deeper (issue 9)', async () => {
     // This process's own line up to init: the leaf's chain ends with it.
     let own = 0;
-    for (let pid = process.pid; pid !== 0; own++) {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    }
+    for (let pid = process.pid; pid !== 0; own++) pid = procState(pid)!.ppid;
     const deep = new CollectorHarness({ chainDepth: 64 });
     try {
       for (const [extra, tag] of [[0, 'exact64'], [1, 'over64']] as const) {
@@ -257,10 +251,10 @@ describe('collector on the real kernel', () => {
     const tasks = h.collector.snapshot();
     const self = tasks.find((t) => t.tgid === process.pid);
     assert.ok(self);
-    assert.equal(self.startNs / TICK_NS, statStartTicks('self'));
+    assert.equal(self.startNs / NS_PER_TICK, statStartTicks(process.pid));
     const init = tasks.find((t) => t.tgid === 1);
     assert.ok(init, 'init is in the snapshot');
-    assert.equal(init.startNs / TICK_NS, statStartTicks(1));
+    assert.equal(init.startNs / NS_PER_TICK, statStartTicks(1));
     assert.ok(tasks.some((t) => t.kthread), 'kernel threads are flagged');
   });
 

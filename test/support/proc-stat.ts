@@ -1,8 +1,26 @@
-/** CPU time and memory of a process, from /proc (what top and ps read). */
+/**
+ * A process as /proc shows it (what top and ps read), for tests and tools:
+ * CPU time in clock ticks from /proc/PID/stat or in ns from schedstat,
+ * memory from status and smaps, state, parent and start time from stat.
+ * The daemon's own reader is src/ancestry/procfs-reader.ts; the tests check
+ * the collector against this one, an independent reading.
+ */
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** USER_HZ: the unit of utime/stime in /proc/PID/stat on every Linux. */
+/** USER_HZ: the unit of utime/stime/starttime in /proc/PID/stat on every Linux. */
 export const CLK_TCK = 100;
+/** Nanoseconds per clock tick: a start time in ns is ⌊ns / this⌋ ticks in /proc. */
+export const NS_PER_TICK = BigInt(1e9 / CLK_TCK);
+
+/**
+ * /proc/PID/stat's fields after the command name, so that field N of
+ * proc(5) is [N - 3]; the name is cut at the last ')' because it may hold
+ * spaces and parentheses. Throws when the process is gone.
+ */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
 
 export interface ProcSample {
   /** user + system CPU time, ms. */
@@ -16,8 +34,7 @@ export interface ProcSample {
 /** null when the process is gone. */
 export function sampleProc(pid: number): ProcSample | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const f = statFields(pid);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
     return {
@@ -52,12 +69,11 @@ export function schedCpuMs(pid: number): number {
   }
 }
 
-/** State letter (R, S, Z, …) and start time in clock ticks since boot (field 22); null when gone. */
-export function procState(pid: number): { state: string; startTicks: number } | null {
+/** State letter (R, S, Z, …), parent pid and start time in clock ticks since boot (field 22); null when gone. */
+export function procState(pid: number): { state: string; ppid: number; startTicks: number } | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: f[0], startTicks: Number(f[19]) };
+    const f = statFields(pid);
+    return { state: f[0], ppid: Number(f[1]), startTicks: Number(f[19]) };
   } catch {
     return null;
   }

@@ -30,6 +30,7 @@ import { KafkaSink } from '../../src/sinks/kafka/kafka-sink';
 import { SampleEvents } from '../../test/support/kafka/sample-events';
 import { collectingLogger, createTopic, requireBroker, uniqueTopic } from '../../test/support/kafka/test-broker';
 import { ROOT } from '../../test/support/paths';
+import { sampleProc } from '../../test/support/proc-stat';
 import { Flags } from '../lib/cli-args';
 
 const flags = new Flags(`usage: npm run bench:kafka -- [--events 50000] [--reps 3] [--codecs ${KAFKA_COMPRESSIONS.join(',')}]
@@ -47,19 +48,15 @@ const KEY = flags.choice('key', KAFKA_KEYS);
 const PARTITIONS = flags.number('partitions', { integer: true, min: 1 });
 const QUEUE = flags.choice('queue', ['disk', 'memory']);
 const HOST = 'bench-host-01';
-const CLK_TCK = 100;
 const KAFKA_DIR = join(ROOT, '.cache', 'kafka');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function brokerCpuMs(): number | null {
   try {
-    const pid = readFileSync(join(KAFKA_DIR, 'kafka.pid'), 'utf8').trim();
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+    return sampleProc(Number(readFileSync(join(KAFKA_DIR, 'kafka.pid'), 'utf8').trim()))?.cpuMs ?? null;
   } catch {
-    return null;
+    return null; // no pid file: not the local broker
   }
 }
 

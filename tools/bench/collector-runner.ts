@@ -3,10 +3,10 @@
  * drains, prints `READY` once attached, and on a `stop` line on stdin drains,
  * detaches and prints one JSON line of counts and costs. Flags: USAGE below.
  */
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Collector } from '../../src/collector/collector';
 import { Limits } from '../../src/collector/layout';
+import { sampleProc } from '../../test/support/proc-stat';
 import { Flags } from '../lib/cli-args';
 
 const flags = new Flags(`usage: node dist/tools/bench/collector-runner.js [--object build/exec_trace.bpf.o] [--extra PROG] [--no-exec-failed]
@@ -15,11 +15,6 @@ const flags = new Flags(`usage: node dist/tools/bench/collector-runner.js [--obj
   'no-exec-failed': { type: 'boolean', default: false }, 'wakeup-bytes': { type: 'string', default: String(Limits.ET_WAKEUP_BYTES_DEFAULT) },
   'ring-bytes': { type: 'string', default: String(16 << 20) }, 'wait-ms': { type: 'string', default: '50' },
 });
-
-function statusKb(field: string): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) : 0;
-}
 
 const counts = { exec: 0, exec_failed: 0, fork: 0, exit: 0, task: 0, invalid: 0, true_exec: 0, synthetic: 0 };
 const extra = flags.values.extra;
@@ -65,14 +60,15 @@ rl.on('line', (line) => {
       const before = k0[kind as keyof typeof k0];
       kernel[kind] = { emitted: v.emitted - before.emitted, dropped: v.dropped - before.dropped };
     }
+    const mem = sampleProc(process.pid)!;
     process.stdout.write(JSON.stringify({
       counts,
       kernel,
       drain: collector.drainStats,
       cpuMs: (cpu.user + cpu.system) / 1000,
       wallMs: Number(process.hrtime.bigint() - t0) / 1e6,
-      rssKb: statusKb('VmRSS'),
-      hwmKb: statusKb('VmHWM'),
+      rssKb: mem.rssKb,
+      hwmKb: mem.hwmKb,
     }) + '\n');
     process.exit(0);
   })();

@@ -8,7 +8,8 @@
  * entity_id ("<boot>-<start ns>-<tgid>") must agree with its pid and
  * start_boottime; a disagreement is reported, not resolved.
  */
-import { NS_PER_TICK, type PidTicks } from './truth';
+import { NS_PER_TICK } from '../proc-stat';
+import type { PidTicks } from './truth';
 
 export interface ObservedExec {
   /** The generator's tag: the last word of cmdline. */

@@ -22,9 +22,6 @@ export interface TruthExec {
   lineage: PidTicks[];
 }
 
-/** Nanoseconds per clock tick at USER_HZ 100. */
-export const NS_PER_TICK = 10_000_000n;
-
 function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0;
 }

@@ -44,6 +44,11 @@ export class FakeFleet {
   maxResults: number | null = null;
   /** Answer log requests one byte every this many ms, never finishing in time (a trickling server), when set. */
   trickleMs: number | null = null;
+  /**
+   * Takes over any request before the protocol does (the bad-input campaign's
+   * malformed replies): return true when it answered, or destroyed the socket.
+   */
+  hostile: ((req: IncomingMessage, res: ServerResponse, body: Buffer) => boolean) | null = null;
   private readonly nodeKeys = new Set<string>();
   private keySeq = 0;
   private server: https.Server | null = null;
@@ -99,6 +104,7 @@ export class FakeFleet {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       let raw = Buffer.concat(chunks);
+      if (this.hostile !== null && this.hostile(req, res, raw)) return;
       const gzip = req.headers['content-encoding'] === 'gzip';
       let body: Record<string, unknown>;
       try {

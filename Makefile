@@ -60,9 +60,11 @@ deps:
 	./scripts/install-deps.sh
 	./scripts/install-node.sh
 
-# Only the tests need promtool (deploy/prometheus's rules and their unit tests).
+# Only the tests need promtool (deploy/prometheus's rules and their unit tests)
+# and a Debian root filesystem that boots systemd (the unit under a real systemd).
 test-deps: deps
 	./scripts/install-promtool.sh
+	./scripts/install-systemd-rootfs.sh
 
 # The flags are src/daemon/node-flags.ts's DAEMON_NODE_FLAGS (a test checks they match).
 run: deps all

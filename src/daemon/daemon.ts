@@ -21,6 +21,7 @@ import { MetricsEndpoint } from './metrics-endpoint';
 import { packageInfo } from './package-info';
 import { acquirePidfile, type PidfileLock } from './pidfile';
 import { Pipeline } from './pipeline';
+import { sdNotify } from './sd-notify';
 
 export async function runDaemon(cfg: AncestrydConfig): Promise<void> {
   catchEarlySignals(); // main.ts already did for `ancestryd run`; callers that embed runDaemon get it here
@@ -57,6 +58,7 @@ export async function runDaemon(cfg: AncestrydConfig): Promise<void> {
       version: packageInfo().version, config: cfg.configFile, metrics: metricsServer?.url ?? null,
       admin_socket: cfg.daemon.adminSocket,
     }, 'ancestryd ready');
+    notify(log, `READY=1\nSTATUS=collecting\nMAINPID=${process.pid}`);
     cfg = await untilStopSignal(cfg, pipeline, logging, metrics);
   } finally {
     releaseEarlySignals();
@@ -118,6 +120,15 @@ function untilStopSignal(initial: AncestrydConfig, pipeline: Pipeline, logging: 
   });
 }
 
+/** sd_notify, best effort: a socket systemd named but we cannot use is logged, never fatal. */
+function notify(log: Logging['logger'], state: string): void {
+  try {
+    sdNotify(state);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'could not tell systemd the service state (NOTIFY_SOCKET)');
+  }
+}
+
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
@@ -140,6 +151,7 @@ async function shutdown(cfg: AncestrydConfig, log: Logging['logger'], r: Running
   }, cfg.daemon.shutdownTimeoutMs);
   deadline.unref();
   try {
+    notify(log, 'STOPPING=1\nSTATUS=stopping: draining the ring and flushing the outputs');
     r.metrics.setReady(false, 'stopping');
     if (r.pipeline) await r.pipeline.stop();
     if (r.admin) await r.admin.close();

@@ -205,7 +205,7 @@ export const OPTIONS = {
   mount_tracefs: boolean({
     group: 'collector', default: true,
     doc: 'Mount tracefs on /sys/kernel/tracing at start when failed-exec events need it and it is missing (root only). '
-      + 'The systemd unit mounts it in ExecStartPre and sets this to false.',
+      + 'The systemd unit has systemd mount it (sys-kernel-tracing.mount) and sets this to false.',
   }),
 
   // ── events ─────────────────────────────────────────────────────────────

@@ -83,8 +83,11 @@ describe('systemd unit', () => {
     assert.ok(!/CapabilityBoundingSet=.*CAP_SYS_ADMIN/.test(unit));
   });
 
-  it('mounts tracefs before the sandbox and tells the daemon not to', () => {
-    assert.deepEqual(directive('ExecStartPre'), ["+/bin/sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing'"]);
+  it('has systemd mount tracefs before the sandbox (sys-kernel-tracing.mount) and tells the daemon not to', () => {
+    assert.deepEqual(directive('ExecStartPre'), [], 'a "+" ExecStartPre mounts inside the service namespace, where the daemon never saw it');
+    assert.ok(directive('Wants')[0].split(' ').includes('sys-kernel-tracing.mount'));
+    assert.ok(directive('After')[0].split(' ').includes('sys-kernel-tracing.mount'));
+    assert.deepEqual([directive('Type'), directive('NotifyAccess')], [['notify'], ['main']], 'ready only once collecting (sd_notify)');
     assert.ok(directive('Environment').includes('ANCESTRYD_MOUNT_TRACEFS=false'));
     const env = Object.fromEntries(directive('Environment').map((e) => e.split('=', 2) as [string, string]));
     const c = loadConfig({ argv: ['--config='], env: { ANCESTRYD_MOUNT_TRACEFS: env.ANCESTRYD_MOUNT_TRACEFS }, host: { cwd: '/', writable: () => true } });

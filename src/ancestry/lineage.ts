@@ -40,6 +40,12 @@ export class LineageResult implements ExecLineage {
   complete = true;
   incompleteReason: IncompleteReason | null = null;
   missingAncestor: MissingAncestor | null = null;
+
+  /** Whether the walk's first ancestor is this process; when it is not, the current parent is reported apart. */
+  firstAncestorIs(pid: number, startNs: bigint): boolean {
+    const a0 = this.ancestry.length > 0 ? this.ancestry[0] : null;
+    return a0 !== null && a0.pid === pid && a0.startBoottimeNs === startNs;
+  }
 }
 
 /**

@@ -18,6 +18,12 @@ export interface ExecImage {
   readonly cmdline: string;
 }
 
+/**
+ * The ids every source of process details carries under the same names: an
+ * exec or task record, a /proc read, the parent a child inherits them from.
+ */
+export type ProcessIds = Pick<ProcessView, 'uid' | 'gid' | 'euid' | 'egid' | 'loginuid' | 'pidNs' | 'mntNs'>;
+
 /** What every entry of one table shares: one pointer per entry instead of several. */
 export interface EntryContext {
   readonly ids: EntityIds;
@@ -260,6 +266,35 @@ export class ProcessEntry implements ProcessView {
     if (this.currentPpid === this.ppid && this.currentParentStartNs === this.parentStartNs) return this.parentEntityId;
     if (this.currentPpid === 0 || this.currentParentStartNs < 0n) return null;
     return this.ctx.ids.format(this.currentParentStartNs, this.currentPpid);
+  }
+
+  /** Credentials and namespaces, all from one source. The cgroup id is not here: not every source has one. */
+  setIds(from: ProcessIds): void {
+    this.uid = from.uid;
+    this.gid = from.gid;
+    this.euid = from.euid;
+    this.egid = from.egid;
+    this.loginuid = from.loginuid;
+    this.pidNs = from.pidNs;
+    this.mntNs = from.mntNs;
+  }
+
+  /**
+   * The parent the lineage follows, by identity, and how sure that is. The
+   * `parent` reference is the store's to set (it counts refs and pins); a pid
+   * of 0 has no start time.
+   */
+  setParent(ppid: number, startNs: bigint, from: number): void {
+    this.ppid = ppid;
+    this.parentStartNs = ppid === 0 ? NO_START : startNs;
+    this.parentFrom = from;
+    this.parentMissing = null;
+  }
+
+  /** The parent now; the bigint is shared with the lineage parent's when they are the same process. */
+  setCurrentParent(ppid: number, startNs: bigint): void {
+    this.currentPpid = ppid;
+    this.currentParentStartNs = ppid === this.ppid && startNs === this.parentStartNs ? this.parentStartNs : startNs;
   }
 
   /** Replace the image (exec, /proc read); the entity stays. */

@@ -313,8 +313,7 @@ export class ProcessTable implements LineageSource {
     const out = new LineageResult();
     out.process = e;
     walkLineage(this, e, [], out);
-    const a0 = out.ancestry.length > 0 ? out.ancestry[0] : null;
-    if (e.currentPpid !== 0 && (a0 === null || a0.pid !== e.currentPpid || a0.startBoottimeNs !== e.currentParentStartNs)) {
+    if (e.currentPpid !== 0 && !out.firstAncestorIs(e.currentPpid, e.currentParentStartNs)) {
       out.currentParent = this.findIndexed(e.currentPpid, e.currentParentStartNs);
     }
     return out;
@@ -336,7 +335,7 @@ export class ProcessTable implements LineageSource {
     return {
       hits: c.hits,
       misses: c.misses,
-      evictions: c.evictionsExited + c.evictionsLive + c.evictionsPinned,
+      evictions: this.evictions,
       evictionsExited: c.evictionsExited,
       evictionsLive: c.evictionsLive,
       evictionsPinned: c.evictionsPinned,
@@ -361,6 +360,10 @@ export class ProcessTable implements LineageSource {
     };
   }
 
+  private get evictions(): number {
+    return this.c.evictionsExited + this.c.evictionsLive + this.c.evictionsPinned;
+  }
+
   // ---- records -------------------------------------------------------------
 
   private applyFork(r: ForkRecord): ForkEventView {
@@ -373,10 +376,7 @@ export class ProcessTable implements LineageSource {
       // the better source of the fork-time parent.
       parent = this.resolve(r.parentTgid, r.parentStartNs, null);
       if (child.parentFrom !== PARENT_FROM_FORK) {
-        child.ppid = r.parentTgid;
-        child.parentStartNs = r.parentStartNs;
-        child.parentFrom = PARENT_FROM_FORK;
-        child.parentMissing = null;
+        child.setParent(r.parentTgid, r.parentStartNs, PARENT_FROM_FORK);
         this.linkForked(child, parent, tomb, r);
       }
     } else {
@@ -388,25 +388,17 @@ export class ProcessTable implements LineageSource {
       const from = creator ?? parent;
       if (from !== null) {
         child.inheritImage(from);
-        child.gid = from.gid;
-        child.euid = from.euid;
-        child.egid = from.egid;
-        child.loginuid = from.loginuid;
+        child.setIds(from);
         child.cgroupId = from.cgroupId;
-        child.pidNs = from.pidNs;
-        child.mntNs = from.mntNs;
         child.imageAtNs = r.ktimeNs;
       } else {
         child.detailsMissing = true;
       }
+      // The record's uid is the child's at fork; the creator's ids are from its last exec or /proc read.
       child.uid = r.uid;
       child.comm = this.intern(r.comm);
-      child.ppid = r.parentTgid;
-      child.parentStartNs = r.parentStartNs;
-      child.parentFrom = PARENT_FROM_FORK;
-      child.currentPpid = r.parentTgid;
-      child.currentParentStartNs = r.parentStartNs;
-      child.needing = true;
+      child.setParent(r.parentTgid, r.parentStartNs, PARENT_FROM_FORK);
+      child.setCurrentParent(r.parentTgid, r.parentStartNs);
       this.insert(child);
       this.linkForked(child, parent, tomb, r);
     }
@@ -432,20 +424,15 @@ export class ProcessTable implements LineageSource {
     }
     // An exec older than the image we hold (read from /proc after it) changes nothing.
     if (r.kind === 'exec' && r.ktimeNs > e.imageAtNs) this.applyImage(e, r);
-    setCurrentParent(e, r.ppid, r.parentStartNs);
+    e.setCurrentParent(r.ppid, r.parentStartNs);
 
     const out = this.execOut;
     out.record = r;
     out.process = e;
     walkLineage(this, e, r.chain, out);
-    let current: ProcessEntry | null = null;
-    if (r.ppid !== 0) {
-      const a0 = out.ancestry.length > 0 ? out.ancestry[0] : null;
-      if (a0 === null || a0.pid !== r.ppid || a0.startBoottimeNs !== r.parentStartNs) {
-        current = this.resolve(r.ppid, r.parentStartNs, r.chain);
-      }
-    }
-    out.currentParent = current;
+    out.currentParent = r.ppid !== 0 && !out.firstAncestorIs(r.ppid, r.parentStartNs)
+      ? this.resolve(r.ppid, r.parentStartNs, r.chain)
+      : null;
     this.c.lineages++;
     if (out.incompleteReason !== null) this.incomplete[out.incompleteReason]++;
     return out;
@@ -477,7 +464,7 @@ export class ProcessTable implements LineageSource {
     } else {
       this.markExited(e, r.ktimeNs, r.exitCode, r.signal);
     }
-    setCurrentParent(e, r.ppid, r.parentStartNs);
+    e.setCurrentParent(r.ppid, r.parentStartNs);
     if (e.comm === '') e.comm = this.intern(r.comm);
     const v = this.exitOut;
     v.record = r;
@@ -489,25 +476,21 @@ export class ProcessTable implements LineageSource {
     this.c.execsWithoutFork++;
     this.retirePid(r.tgid, r.startNs);
     const e = new ProcessEntry(this.ctx, r.tgid, r.startNs, 'event');
-    e.ppid = r.ppid;
-    e.parentStartNs = r.ppid === 0 ? NO_START : r.parentStartNs;
-    e.parentFrom = PARENT_FROM_CHAIN;
-    e.currentPpid = r.ppid;
-    e.currentParentStartNs = r.parentStartNs;
+    e.setParent(r.ppid, r.parentStartNs, PARENT_FROM_CHAIN);
+    e.setCurrentParent(r.ppid, r.parentStartNs);
     e.comm = this.intern(r.comm);
     // Until an exec record gives it an image (a failed exec does not).
     e.detailsMissing = true;
-    e.needing = true;
     this.insert(e);
     // Its fork record was lost and a reaper is its parent now: the parent that
     // forked it may have exited and left it to init or a subreaper. Linking the
     // reaper would report an adopter as the fork-time parent.
-    if (r.flags & ExecFlags.ET_EXEC_PARENT_REAPER && this.snapshotNs >= 0n && r.startNs >= this.snapshotNs && r.ppid !== this.selfTgid) {
+    if (r.flags & ExecFlags.ET_EXEC_PARENT_REAPER && this.forkExpected(r.startNs, r.ppid)) {
       e.parentFrom = PARENT_UNKNOWN;
       e.parentMissing = 'events_lost';
       return e;
     }
-    if (r.ppid !== 0) this.link(e, this.findIndexed(r.ppid, r.parentStartNs) ?? this.findEvictedLive(r.ppid, r.parentStartNs));
+    if (r.ppid !== 0) this.link(e, this.findHeld(r.ppid, r.parentStartNs));
     return e;
   }
 
@@ -518,14 +501,8 @@ export class ProcessTable implements LineageSource {
     // only where the kernel could not resolve it (ET_EXEC_EXE_UNAVAILABLE).
     e.setImage(this.intern(r.exe !== '' ? r.exe : r.filename), r.argv, argvTruncated(r));
     e.comm = this.intern(r.comm);
-    e.uid = r.uid;
-    e.gid = r.gid;
-    e.euid = r.euid;
-    e.egid = r.egid;
-    e.loginuid = r.loginuid;
+    e.setIds(r);
     e.cgroupId = this.internId(r.cgroupId);
-    e.pidNs = r.pidNs;
-    e.mntNs = r.mntNs;
     e.kernelThread = false;
     e.ownImage = true;
     e.detailsMissing = false;
@@ -588,7 +565,7 @@ export class ProcessTable implements LineageSource {
       const nk = at + 1;
       if (at === OFF_CHAIN || nk >= chain.length || chain[nk].tgid !== cur.ppid) {
         this.c.misses++;
-        cur.parentMissing = this.c.evictionsLive + this.c.evictionsExited + this.c.evictionsPinned > 0 ? 'evicted' : 'events_lost';
+        cur.parentMissing = this.evictions > 0 ? 'evicted' : 'events_lost';
         return null;
       }
       cur.parentStartNs = chain[nk].startNs;
@@ -620,11 +597,17 @@ export class ProcessTable implements LineageSource {
 
   /** @internal */
   linkUncertain(cur: ProcessEntry): boolean {
-    // A bootstrap snapshot's parent is the best anyone can know; after the
-    // snapshot every process has a fork record unless records were lost or
-    // the daemon itself (filtered in the kernel) forked it.
-    return cur.parentFrom !== PARENT_FROM_FORK && this.snapshotNs >= 0n
-      && cur.startBoottimeNs >= this.snapshotNs && cur.ppid !== this.selfTgid;
+    return cur.parentFrom !== PARENT_FROM_FORK && this.forkExpected(cur.startBoottimeNs, cur.ppid);
+  }
+
+  /**
+   * Whether the table should have seen this process's fork record. A
+   * bootstrap snapshot's parent is the best anyone can know; after the
+   * snapshot every process has a fork record unless records were lost or
+   * the daemon itself (filtered in the kernel) forked it.
+   */
+  private forkExpected(startNs: bigint, ppid: number): boolean {
+    return this.snapshotNs >= 0n && startNs >= this.snapshotNs && ppid !== this.selfTgid;
   }
 
   // ---- lookup and /proc --------------------------------------------------------
@@ -641,6 +624,11 @@ export class ProcessTable implements LineageSource {
   private findEvictedLive(tgid: number, startNs: bigint): ProcessEntry | null {
     const t = this.evictedLive.get(tgid);
     return t !== undefined && t.startBoottimeNs === startNs ? t : null;
+  }
+
+  /** An entry of this identity the table holds in any form a child can link to: indexed or an evicted tombstone. */
+  private findHeld(tgid: number, startNs: bigint): ProcessEntry | null {
+    return this.findIndexed(tgid, startNs) ?? this.findEvictedLive(tgid, startNs);
   }
 
   private liveByPid(tgid: number): ProcessEntry | null {
@@ -674,21 +662,11 @@ export class ProcessTable implements LineageSource {
     this.retirePid(tgid, startNs);
     const e = new ProcessEntry(this.ctx, tgid, startNs, 'procfs');
     this.fillFromProcfs(e, res);
-    e.uid = res.uid;
-    e.gid = res.gid;
-    e.euid = res.euid;
-    e.egid = res.egid;
-    e.loginuid = res.loginuid;
-    e.pidNs = res.pidNs;
-    e.mntNs = res.mntNs;
-    e.ppid = res.ppid;
-    e.parentStartNs = res.ppid === 0 ? NO_START : this.parentStartOf(tgid, startNs, res.ppid, chain);
-    e.parentFrom = PARENT_FROM_CHAIN;
-    e.currentPpid = e.ppid;
-    e.currentParentStartNs = e.parentStartNs;
-    e.needing = true;
+    e.setIds(res);
+    e.setParent(res.ppid, res.ppid === 0 ? NO_START : this.parentStartOf(tgid, startNs, res.ppid, chain), PARENT_FROM_CHAIN);
+    e.setCurrentParent(e.ppid, e.parentStartNs);
     this.insert(e);
-    if (e.parentStartNs >= 0n) this.link(e, this.findIndexed(e.ppid, e.parentStartNs) ?? this.findEvictedLive(e.ppid, e.parentStartNs));
+    if (e.parentStartNs >= 0n) this.link(e, this.findHeld(e.ppid, e.parentStartNs));
     return e;
   }
 
@@ -700,11 +678,7 @@ export class ProcessTable implements LineageSource {
       for (let i = 0; i < chain.length; i++) if (chain[i].tgid === ppid) return chain[i].startNs;
     }
     const p = this.liveByPid(ppid) ?? this.evictedLive.get(ppid) ?? null;
-    if (p !== null) {
-      this.c.procfsReads++;
-      const ticks = this.procfs.readStartTicks(ppid);
-      if (ticks === startTicks(p.startBoottimeNs)) return p.startBoottimeNs;
-    }
+    if (p !== null && this.stillAlive(p)) return p.startBoottimeNs;
     return NO_START;
   }
 
@@ -762,26 +736,24 @@ export class ProcessTable implements LineageSource {
     const created: ProcessEntry[] = [];
     for (const t of tasks) {
       if (t.kind !== 'task') continue;
-      let e = this.findIndexed(t.tgid, t.startNs) ?? this.findEvictedLive(t.tgid, t.startNs);
+      let e = this.findHeld(t.tgid, t.startNs);
       if (e !== null) {
         seen.add(e);
         if (e.list === LIST_EVICTED_LIVE || e.exitBootNs !== null) continue;
-        setCredentials(e, t);
+        e.setIds(t);
+        e.cgroupId = t.cgroupId;
         if (!e.kernelThread) this.refreshImage(e);
         continue;
       }
       this.retirePid(t.tgid, t.startNs);
       e = new ProcessEntry(this.ctx, t.tgid, t.startNs, first ? 'bootstrap' : 'procfs');
-      setCredentials(e, t);
+      e.setIds(t);
+      e.cgroupId = t.cgroupId;
       e.comm = t.comm;
       e.kernelThread = t.kthread;
-      e.ppid = t.ppid;
-      e.parentStartNs = t.ppid === 0 ? NO_START : t.parentStartNs;
-      e.parentFrom = PARENT_FROM_SNAPSHOT;
-      e.currentPpid = t.ppid;
-      e.currentParentStartNs = e.parentStartNs;
+      e.setParent(t.ppid, t.parentStartNs, PARENT_FROM_SNAPSHOT);
+      e.setCurrentParent(e.ppid, e.parentStartNs);
       seen.add(e);
-      e.needing = true;
       if (!t.kthread) {
         const res = this.readProcfs(t.tgid, t.startNs);
         if (res !== null) {
@@ -799,7 +771,7 @@ export class ProcessTable implements LineageSource {
     }
     // Parents may come after their children in the iterator's order: link once all are in.
     for (const e of created) {
-      if (e.ppid !== 0) this.link(e, this.findIndexed(e.ppid, e.parentStartNs) ?? this.findEvictedLive(e.ppid, e.parentStartNs));
+      if (e.ppid !== 0) this.link(e, this.findHeld(e.ppid, e.parentStartNs));
     }
     if (!first) {
       // Alive in the table, absent from the kernel: the exit record was lost.
@@ -807,10 +779,7 @@ export class ProcessTable implements LineageSource {
       // iterators skip pid 1) cannot kill a live process.
       for (let e = this.retained.head; e !== null;) {
         const next = e.next;
-        if (e.exitBootNs === null && !seen.has(e) && !this.stillAlive(e)) {
-          this.c.exitsInferred++;
-          this.markExited(e, takenNs, null, null);
-        }
+        if (e.exitBootNs === null && !seen.has(e) && !this.stillAlive(e)) this.inferExit(e, takenNs);
         e = next;
       }
       for (const t of [...this.evictedLive.values()]) {
@@ -820,6 +789,7 @@ export class ProcessTable implements LineageSource {
     this.maintain();
   }
 
+  /** Whether the process still runs: its pid's start time in /proc is still its own. */
   private stillAlive(e: ProcessEntry): boolean {
     this.c.procfsReads++;
     return this.procfs.readStartTicks(e.pid) === startTicks(e.startBoottimeNs);
@@ -835,11 +805,16 @@ export class ProcessTable implements LineageSource {
 
   // ---- structure: index, lists, pins -----------------------------------------
 
+  /**
+   * Index and list an entry, most recently used: a new one, or an evicted
+   * live one read back. Link it to its parent after, so a live one pins it.
+   */
   private insert(e: ProcessEntry): void {
     e.olderSamePid = this.index.get(e.pid) ?? null;
     this.index.set(e.pid, e);
     e.lastUse = this.useTick;
     if (e.exitBootNs === null) {
+      e.needing = true;
       e.list = LIST_LIVE;
       this.retained.push(e);
     } else {
@@ -886,14 +861,17 @@ export class ProcessTable implements LineageSource {
     let e = this.index.get(tgid) ?? null;
     while (e !== null) {
       const older = e.olderSamePid;
-      if (e.exitBootNs === null && e.startBoottimeNs !== startNs) {
-        this.c.exitsInferred++;
-        this.markExited(e, this.nowNs, null, null);
-      }
+      if (e.exitBootNs === null && e.startBoottimeNs !== startNs) this.inferExit(e, this.nowNs);
       e = older;
     }
     const t = this.evictedLive.get(tgid);
     if (t !== undefined && t.startBoottimeNs !== startNs) this.killEvictedLive(t, this.nowNs);
+  }
+
+  /** An exit known without its exit record (no status). */
+  private inferExit(e: ProcessEntry, exitNs: number): void {
+    this.c.exitsInferred++;
+    this.markExited(e, exitNs, null, null);
   }
 
   private markExited(e: ProcessEntry, exitNs: number, code: number | null, signal: number | null): void {
@@ -1067,23 +1045,6 @@ function checkRange(name: string, v: number, [lo, hi]: readonly [number, number]
   if (!Number.isInteger(v) || v < lo || v > hi) {
     throw new AncestrydError('ANC_CONFIG_INVALID', `${name}=${v} is out of range [${lo}, ${hi}]`);
   }
-}
-
-/** The parent now; the bigint is shared with the fork-time parent's when they are the same process. */
-function setCurrentParent(e: ProcessEntry, ppid: number, startNs: bigint): void {
-  e.currentPpid = ppid;
-  e.currentParentStartNs = ppid === e.ppid && startNs === e.parentStartNs ? e.parentStartNs : startNs;
-}
-
-function setCredentials(e: ProcessEntry, t: TaskRecord): void {
-  e.uid = t.uid;
-  e.gid = t.gid;
-  e.euid = t.euid;
-  e.egid = t.egid;
-  e.loginuid = t.loginuid;
-  e.cgroupId = t.cgroupId;
-  e.pidNs = t.pidNs;
-  e.mntNs = t.mntNs;
 }
 
 function findInChain(chain: readonly ProcessRef[], tgid: number, startNs: bigint): number {

@@ -1,6 +1,6 @@
 /**
  * One process in the table: the ProcessView handed downstream plus the
- * table's bookkeeping (list links, pin counts).
+ * entry store's bookkeeping (list links, pin counts).
  *
  * Laid out for memory (issue 3 asks ≤ 1 KB per process; measured with
  * tools/bench/bench-ancestry-memory.ts): every field is assigned in the

@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import type { ExecLineage } from '../../src/ancestry/process-view';
 import type { ProcessEntry } from '../../src/ancestry/process-entry';
 import { LIST_EVICTED_LIVE, LIST_EXITED, LIST_LIVE, LIST_PINNED } from '../../src/ancestry/process-entry';
-import { imageBytes, type ProcessTable } from '../../src/ancestry/table';
+import { imageBytes } from '../../src/ancestry/entry-store';
+import type { ProcessTable } from '../../src/ancestry/table';
 import { ids, idsOf, SyntheticKernel, type KProc } from './synthetic-kernel';
 
 /** Deterministic PRNG (mulberry32) so a failure reproduces. */
@@ -33,7 +34,7 @@ interface Internals {
 }
 
 function checkInvariants(t: ProcessTable): void {
-  const x = t as unknown as Internals;
+  const x = (t as unknown as { store: Internals }).store;
   const all: ProcessEntry[] = [];
   const walk = (l: { head: ProcessEntry | null; length: number }, allowed: number[]) => {
     let n = 0;

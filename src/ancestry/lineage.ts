@@ -31,6 +31,12 @@ export interface LineageSource {
 
 export const OFF_CHAIN = -2;
 
+/** Where this process sits in a kernel chain, or OFF_CHAIN. */
+export function findInChain(chain: readonly ProcessRef[], tgid: number, startNs: bigint): number {
+  for (let i = 0; i < chain.length; i++) if (chain[i].tgid === tgid && chain[i].startNs === startNs) return i;
+  return OFF_CHAIN;
+}
+
 /** The reused result of one exec; valid until the next record is applied. */
 export class LineageResult implements ExecLineage {
   record: ExecRecord = null as unknown as ExecRecord;

@@ -1,6 +1,6 @@
 /** What the daemon and the event formats use from the ancestry engine. */
 export { ProcessTable, CACHE_SIZE_RANGE, CACHE_TTL_RANGE, MAX_DEPTH_RANGE } from './table';
-export type { ProcessTableOptions, TableClock, AncestryStats, ApplyResult, SkipReason } from './table';
+export type { ProcessTableOptions, TableClock, AncestryStats, SkipReason } from './table';
 export { LinuxProcfsReader } from './procfs-reader';
 export type { ProcfsReader, ProcfsResult, ProcfsProcess, ProcfsFailure, ProcfsFailureReason } from './procfs-reader';
 export { EntityIds, parseEntityId, startTicks } from './identity';

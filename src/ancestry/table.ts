@@ -15,7 +15,7 @@
  *   lineage-source.ts   each entry's parent for the lineage walk, or why not
  *   interner.ts         one copy of repeated strings and ids
  */
-import type { Decoded, TaskRecord } from '../collector/decode';
+import type { Decoded, ExecRecord, ExitRecord, ForkRecord, TaskRecord } from '../collector/decode';
 import { AncestrydError } from '../errors';
 import { EntryStore } from './entry-store';
 import { EntityIds } from './identity';
@@ -117,7 +117,7 @@ export class ProcessTable {
   private tasksInStream = 0;
   private unknownKinds = 0;
   private internalErrors = 0;
-  /** The last exception apply() swallowed, for the daemon's rate-limited log. */
+  /** The last exception an apply swallowed, for the daemon's rate-limited log. */
   lastError: unknown = null;
 
   constructor(opts: ProcessTableOptions) {
@@ -157,38 +157,71 @@ export class ProcessTable {
     if (kernelDropsTotal > this.kernelDrops) this.kernelDrops = kernelDropsTotal;
   }
 
-  /**
-   * Apply one kernel record. Exec (and failed exec) returns its lineage,
-   * fork and exit return their views; all are reused and valid until the
-   * next call. Never throws: bad input is counted in stats.skipped.
-   */
-  apply(r: Decoded): ApplyResult | null {
+  // The apply* methods return views that are reused and valid until the next
+  // record. They never throw: an exception is counted in stats.skipped and kept
+  // in lastError, and the record yields null.
+
+  /** An exec (or failed exec) record: its lineage. */
+  applyExec(r: ExecRecord): LineageResult | null {
     try {
-      if (r.kind === 'invalid') {
+      this.expire(r.ktimeNs);
+      return this.records.exec(r);
+    } catch (err) {
+      return this.failed(err);
+    }
+  }
+
+  applyFork(r: ForkRecord): ForkEventView | null {
+    try {
+      this.expire(r.ktimeNs);
+      return this.records.fork(r);
+    } catch (err) {
+      return this.failed(err);
+    }
+  }
+
+  /** Null also for the exit of a process the table does not hold, or one already applied (stats.skipped). */
+  applyExit(r: ExitRecord): ExitEventView | null {
+    try {
+      this.expire(r.ktimeNs);
+      return this.records.exit(r);
+    } catch (err) {
+      return this.failed(err);
+    }
+  }
+
+  /** Any decoded record, for callers that have not told the kinds apart (the daemon's pipeline has). */
+  apply(r: Decoded): ApplyResult | null {
+    switch (r.kind) {
+      case 'exec':
+      case 'exec_failed':
+        return this.applyExec(r);
+      case 'fork':
+        return this.applyFork(r);
+      case 'exit':
+        return this.applyExit(r);
+      case 'invalid':
         this.invalidRecords++;
         return null;
-      }
-      this.expire(r.ktimeNs);
-      switch (r.kind) {
-        case 'exec':
-        case 'exec_failed':
-          return this.records.exec(r);
-        case 'fork':
-          return this.records.fork(r);
-        case 'exit':
-          return this.records.exit(r);
-        case 'task':
-          this.tasksInStream++;
-          return null;
-        default:
-          this.unknownKinds++;
-          return null;
-      }
-    } catch (err) {
-      this.internalErrors++;
-      this.lastError = err;
-      return null;
+      default:
+        // A task record belongs to a snapshot, and decode turns an unknown
+        // kind into 'invalid': neither changes an entry, but its time still
+        // moves the clock.
+        try {
+          this.expire(r.ktimeNs);
+        } catch (err) {
+          return this.failed(err);
+        }
+        if (r.kind === 'task') this.tasksInStream++;
+        else this.unknownKinds++;
+        return null;
     }
+  }
+
+  private failed(err: unknown): null {
+    this.internalErrors++;
+    this.lastError = err;
+    return null;
   }
 
   /**

@@ -14,9 +14,7 @@
 import { BootClock, Collector, type KernelRecord } from '../collector';
 import type { DecodeFailure } from '../collector/decode';
 import { preflightFailures, runPreflight } from '../collector/preflight';
-import {
-  ArgvRedactor, CacheAutoSizer, LinuxProcfsReader, ProcessTable, type ApplyResult, type ExecLineage, type ExitEventView, type ForkEventView,
-} from '../ancestry';
+import { ArgvRedactor, CacheAutoSizer, LinuxProcfsReader, ProcessTable } from '../ancestry';
 import { AncestrydError } from '../errors';
 import {
   createFormat, CUT_ANCESTRY, hostIdentity, LineBuffer, readMachineId, type EventFormat, type EventType, type FormatOptions, type HostIdentity,
@@ -172,41 +170,62 @@ export class Pipeline {
     }, 'collecting');
   }
 
-  /** Hot path: one kernel record → table → at most one line, written into the pass's buffer. */
+  /**
+   * Hot path: one kernel record → table → at most one line, written into the
+   * pass's buffer. The one switch on the record's kind: each arm calls the
+   * table's and the format's methods for that kind, so the result needs no cast.
+   */
   private onRecord(r: KernelRecord): void {
-    if (r.kind !== 'task') this.tallies.ringRecords[r.kind]++;
-    // Before the table: what it keeps, every output and later lineage shows.
-    if ((r.kind === 'exec' || r.kind === 'exec_failed') && this.redactor !== null) r.argv = this.redactor.redact(r.argv);
-    const res = this.table.apply(r);
-    if (res === null) return;
     const out = this.pass;
     let pid: number;
-    switch (r.kind) {
-      case 'exec':
-      case 'exec_failed':
-        if (!this.enabled[r.kind]) return;
-        pid = r.tgid;
-        break;
-      case 'fork':
-        if (!this.enabled.fork) return;
-        pid = r.childTgid;
-        break;
-      case 'exit':
-        if (!this.enabled.exit) return;
-        pid = r.tgid;
-        break;
-      default:
-        return;
-    }
     let format = this.format;
     try {
-      writeEvent(format, r.kind, res, out);
-      if (out.lineBytes >= this.cfg.events.maxEventBytes) {
-        // Too large to deliver whole (Kafka refuses it, a TLS server may):
-        // written again with every field cut, flagged, never dropped.
-        out.abandon();
-        format = this.reduced();
-        writeEvent(format, r.kind, res, out);
+      switch (r.kind) {
+        case 'exec':
+        case 'exec_failed': {
+          this.tallies.ringRecords[r.kind]++;
+          // Before the table: what it keeps, every output and later lineage shows.
+          if (this.redactor !== null) r.argv = this.redactor.redact(r.argv);
+          const res = this.table.applyExec(r);
+          if (res === null || !this.enabled[r.kind]) return;
+          pid = r.tgid;
+          format.writeExec(res, out);
+          if (this.overBudget(out)) {
+            format = this.reduced();
+            format.writeExec(res, out);
+          }
+          break;
+        }
+        case 'fork': {
+          this.tallies.ringRecords.fork++;
+          const res = this.table.applyFork(r);
+          if (res === null || !this.enabled.fork) return;
+          pid = r.childTgid;
+          format.writeFork(res, out);
+          if (this.overBudget(out)) {
+            format = this.reduced();
+            format.writeFork(res, out);
+          }
+          break;
+        }
+        case 'exit': {
+          this.tallies.ringRecords.exit++;
+          const res = this.table.applyExit(r);
+          if (res === null || !this.enabled.exit) return;
+          pid = r.tgid;
+          format.writeExit(res, out);
+          if (this.overBudget(out)) {
+            format = this.reduced();
+            format.writeExit(res, out);
+          }
+          break;
+        }
+        default:
+          // Task records belong to snapshots; the table counts one that strays into the stream.
+          this.table.apply(r);
+          return;
+      }
+      if (format !== this.format) {
         this.tallies.truncated.event++;
         this.problems.warn('event-size', { pid, type: r.kind, max_bytes: this.cfg.events.maxEventBytes },
           'an event line was over event_max_bytes: written with entity ids for its ancestry and its text cut');
@@ -225,6 +244,16 @@ export class Pipeline {
     // instead of growing to the burst, and the kernel still gets the ring
     // space back only after the whole pass is written.
     if (out.pos >= PASS_FLUSH_BYTES) this.flushLines();
+  }
+
+  /**
+   * A line too large to deliver whole (Kafka refuses it, a TLS server may) is
+   * abandoned, to be written again with every field cut: flagged, never dropped.
+   */
+  private overBudget(out: LineBuffer): boolean {
+    if (out.lineBytes < this.cfg.events.maxEventBytes) return false;
+    out.abandon();
+    return true;
   }
 
   private reduced(): EventFormat {
@@ -343,13 +372,6 @@ export class Pipeline {
   outputStats(): Record<string, unknown> {
     return Object.fromEntries(this.outputs.map((o) => [o.name, o.driver.stats()]));
   }
-}
-
-/** One event's line, by the record kind the table applied. */
-function writeEvent(format: EventFormat, kind: 'exec' | 'exec_failed' | 'fork' | 'exit', res: ApplyResult, out: LineBuffer): void {
-  if (kind === 'fork') format.writeFork(res as ForkEventView, out);
-  else if (kind === 'exit') format.writeExit(res as ExitEventView, out);
-  else format.writeExec(res as ExecLineage, out);
 }
 
 function enabledTypes(types: readonly EventType[]): Record<EventType, boolean> {

@@ -94,6 +94,8 @@ export interface AdminMethods {
   tree: { params: { pid?: number }; result: TreeNode };
   /** Recent events from the in-memory ring, oldest first, optionally of one pid. */
   events: { params: { pid?: number; limit: number }; result: Record<string, unknown>[] };
+  /** The configuration running now: every option with its source (remote: config_plugin=tls), and what waits for a restart. */
+  config: { params: Record<string, never>; result: { config_file: string | null; options: { name: string; value: unknown; source: string }[]; pending: string[] } };
 }
 
 export type AdminMethod = keyof AdminMethods;

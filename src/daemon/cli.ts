@@ -18,7 +18,7 @@ import { effectiveOptions, loadConfig, type AncestrydConfig } from './config';
 import { CONFIG_ENV, CONFIG_FLAG, DEFAULT_CONFIG_PATH, readConfigFile } from './config-sources';
 import { EXIT, EXIT_CODE_TABLE, exitCodeFor, type ExitCode } from './exit-codes';
 import { defaultValue, envName, OPTIONS, REAL_HOST, SYSTEM_ADMIN_SOCKET } from './option-schema';
-import { OptionValueError, type HostFacts } from './option-types';
+import { OptionValueError, type HostFacts, type OptionValue } from './option-types';
 import { renderOptionsHelp } from './options-doc';
 import { complianceChecks, INSTALLED_UNIT } from './compliance';
 import { packageInfo } from './package-info';
@@ -155,12 +155,25 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<Ex
 
   program.command('config')
     .description(summary('ancestryd config'))
-    .usage('[--config PATH] [--<option>=<value> …] [--json]')
+    .usage('[--running] [--config PATH] [--<option>=<value> …] [--json]')
     .allowUnknownOption().allowExcessArguments()
-    .action((_o, cmd: Command) => {
+    .action(async (_o, cmd: Command) => {
       const args = [...cmd.args];
       const json = takeSwitch(args, 'json');
+      const running = takeSwitch(args, 'running');
       const config = loadFrom(args);
+      if (running) {
+        // What the daemon runs with: the server's options (config_plugin=tls) exist only there.
+        const socket = config.daemon.adminSocket;
+        if (socket === null) throw new AncestrydError('ANC_CONFIG_INVALID', 'config --running: admin_socket is "": there is no daemon to ask');
+        const res = await adminRequest(socket, 'config', {});
+        if (json) stdout.write(JSON.stringify(res, null, 2) + '\n');
+        else {
+          stdout.write(renderOptions(res.options as { name: string; value: OptionValue; source: string }[], res.config_file));
+          if (res.pending.length > 0) stdout.write(`pending (a restart applies them): ${res.pending.join(', ')}\n`);
+        }
+        return;
+      }
       if (json) {
         stdout.write(JSON.stringify({ config_file: config.configFile, options: effectiveOptions(config), warnings: config.warnings }, null, 2) + '\n');
       } else {

@@ -15,7 +15,8 @@ export const DEFAULT_CONFIG_PATH = '/etc/ancestryd/ancestryd.conf';
 export const CONFIG_ENV = 'ANCESTRYD_CONFIG';
 export const CONFIG_FLAG = 'config';
 
-export type SourceKind = 'file' | 'env' | 'flag';
+/** remote: config_plugin=tls, the TLS server's options. */
+export type SourceKind = 'file' | 'remote' | 'env' | 'flag';
 
 export interface RawValue {
   readonly raw: unknown;

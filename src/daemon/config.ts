@@ -28,8 +28,8 @@ import type { DropPolicy } from '../sinks/queue';
 import type { TlsSinkOptions } from '../sinks/tls/config';
 import { readSources, type RawValue, type SourceKind } from './config-sources';
 import {
-  defaultValue, OPTION_NAMES, optionSpec, REAL_HOST, type LogFormat, type LoggerPlugin, type LogLevel,
-  type OptionName, type OptionValues,
+  defaultValue, isOptionName, LOCAL_ONLY_OPTIONS, OPTION_NAMES, optionSpec, OSQUERY_RENAMED, REAL_HOST, type LogFormat, type LoggerPlugin,
+  type LogLevel, type OptionName, type OptionValues,
 } from './option-schema';
 import { OptionValueError, splitHostPort, type HostFacts, type OptionValue } from './option-types';
 import { PRESET_OPTIONS, PRESETS, type PresetName } from './presets';
@@ -43,6 +43,8 @@ export interface LoadConfigOptions {
   checkFiles?: boolean;
   /** uid, working directory and writability behind the host-dependent defaults. Default: this process. */
   host?: HostFacts;
+  /** config_plugin=tls: the "options" object of the TLS server's config (src/daemon/remote-config.ts). */
+  remote?: Readonly<Record<string, unknown>>;
 }
 
 /** Where an option's value came from. */
@@ -106,6 +108,13 @@ export interface AncestrydConfig {
     /** Everything resolveTlsOptions() needs except hostIdentifier (from the events' HostIdentity). */
     readonly tls: Readonly<Omit<TlsSinkOptions, 'hostIdentifier'>>;
   };
+  /** config_plugin=tls: options from the TLS server (src/daemon/remote-config.ts). */
+  readonly remote: {
+    readonly enabled: boolean;
+    readonly endpoint: string;
+    /** 0: once, at start. */
+    readonly refreshS: number;
+  };
   readonly daemon: {
     /** null when metrics_address is "". */
     readonly metricsAddress: { readonly host: string; readonly port: number } | null;
@@ -147,10 +156,11 @@ export function loadConfig(opts: LoadConfigOptions = {}): AncestrydConfig {
   const values = {} as Record<OptionName, OptionValue>;
   const sources = {} as Record<OptionName, ValueSource>;
   const failed = new Set<OptionName>();
+  const remote = remoteValues(opts.remote, warnings);
   for (const name of OPTION_NAMES) {
     const spec = optionSpec(name);
     // Every given value is checked, also the ones a higher source overrides: a broken file stays broken.
-    for (const [kind, map] of [['file', src.file], ['env', src.env], ['flag', src.flags]] as const) {
+    for (const [kind, map] of [['file', src.file], ['remote', remote], ['env', src.env], ['flag', src.flags]] as const) {
       const given = map.get(name);
       if (given === undefined) continue;
       try {
@@ -186,9 +196,29 @@ export function loadConfig(opts: LoadConfigOptions = {}): AncestrydConfig {
   return deepFreeze(build(v, sources, src.configFile, warnings, opts));
 }
 
+/**
+ * The TLS server's options as a source: its osquery names mapped to ours;
+ * options ancestryd does not have (Fleet sends osquery's whole set) and
+ * local-only ones are left out, each with a warning — the rest is
+ * validated like the file's.
+ */
+function remoteValues(options: Readonly<Record<string, unknown>> | undefined, warnings: string[]): Map<OptionName, RawValue> {
+  const out = new Map<OptionName, RawValue>();
+  if (options === undefined) return out;
+  const ignored: string[] = [];
+  for (const [key, raw] of Object.entries(options)) {
+    const name = OSQUERY_RENAMED[key] ?? key;
+    if (!isOptionName(name)) ignored.push(key);
+    else if (LOCAL_ONLY_OPTIONS.has(name)) warnings.push(`the TLS server's option ${name} is ignored: it can only be set on the host`);
+    else out.set(name, { raw, where: 'the TLS server\'s config' });
+  }
+  if (ignored.length > 0) warnings.push(`the TLS server's options ${ignored.sort().join(', ')} are not ancestryd options: ignored`);
+  return out;
+}
+
 function explicit(sources: Record<OptionName, ValueSource>, name: OptionName): boolean {
   const s = sources[name];
-  return s === 'file' || s === 'env' || s === 'flag';
+  return s === 'file' || s === 'remote' || s === 'env' || s === 'flag';
 }
 
 /** Checks between options; a check involving an option whose own value was bad is skipped (one problem, one line). */
@@ -210,9 +240,11 @@ function crossCheck(v: OptionValues, sources: Record<OptionName, ValueSource>, f
       problems.push(err.message);
     }
   }
-  if (plugins.includes('tls')) {
-    need(v.tls_hostname === '', 'tls_hostname: required when logger_plugin includes tls (expected "host" or "host:port")');
-    need(v.enroll_secret_path === '', 'enroll_secret_path: required when logger_plugin includes tls (a file holding the enroll secret)');
+  // The tls output and the tls config plugin share one enrollment with the server.
+  const tlsUser = plugins.includes('tls') ? 'logger_plugin includes tls' : v.config_plugin === 'tls' ? 'config_plugin=tls' : null;
+  if (tlsUser !== null) {
+    need(v.tls_hostname === '', `tls_hostname: required when ${tlsUser} (expected "host" or "host:port")`);
+    need(v.enroll_secret_path === '', `enroll_secret_path: required when ${tlsUser} (a file holding the enroll secret)`);
   }
   need((v.tls_client_cert === '') !== (v.tls_client_key === ''),
     'tls_client_cert and tls_client_key: set both (mutual TLS) or neither');
@@ -237,6 +269,7 @@ function crossCheck(v: OptionValues, sources: Record<OptionName, ValueSource>, f
   const unused: [LoggerPlugin, RegExp][] = [['kafka', /^logger_kafka_/], ['tls', /^(tls_|enroll_|logger_tls_)/], ['filesystem', /^logger_(path|rotate_|fsync)/]];
   for (const [plugin, re] of unused) {
     if (plugins.includes(plugin)) continue;
+    if (plugin === 'tls' && v.config_plugin === 'tls') continue; // the enrollment and tls_* serve the config plugin
     const set = OPTION_NAMES.filter((n) => re.test(n) && explicit(sources, n));
     if (set.length > 0) warnings.push(`${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set but logger_plugin does not include ${plugin} (ignored)`);
   }
@@ -260,7 +293,7 @@ function checkFiles(v: OptionValues, configFile: string | null, problems: string
   trust('bpf_object_path', v.bpf_object_path, true);
   const files: [OptionName, string, boolean][] = [];
   const plugins = v.logger_plugin;
-  if (plugins.includes('tls')) {
+  if (plugins.includes('tls') || v.config_plugin === 'tls') {
     files.push(['enroll_secret_path', v.enroll_secret_path, true]);
     files.push(['tls_server_certs', v.tls_server_certs, false]);
     files.push(['tls_client_cert', v.tls_client_cert, false]);
@@ -372,6 +405,11 @@ function build(v: OptionValues, sources: Record<OptionName, ValueSource>, config
         loggerTlsMaxLines: v.logger_tls_max_lines,
         requestTimeoutMs: v.tls_request_timeout_ms,
       },
+    },
+    remote: {
+      enabled: v.config_plugin === 'tls',
+      endpoint: v.config_tls_endpoint,
+      refreshS: v.config_refresh,
     },
     daemon: {
       metricsAddress: v.metrics_address === '' ? null : splitHostPort(v.metrics_address),

@@ -6,22 +6,32 @@
  * (detach, drain, flush outputs) → servers → lock. A second signal during
  * the stop exits at once; so does the end of shutdown_timeout_ms. SIGHUP
  * reloads the options that are safe to change and logs the ones that need a
- * restart.
+ * restart. With config_plugin=tls the TLS server's options are fetched
+ * before the pipeline starts (so they all apply) and, every config_refresh
+ * seconds, applied like a SIGHUP's.
  */
 import { AncestrydError } from '../errors';
 import { registerAdminHandlers } from './admin-handlers';
 import { catchEarlySignals, earlySignals, releaseEarlySignals } from './early-signals';
 import { AdminHandlers, startAdminServer, type AdminServer } from './admin-socket';
-import type { AncestrydConfig } from './config';
-import { reloadConfig } from './config-diff';
+import { readBootId } from '../collector/boot-clock';
+import { effectiveOptions, type AncestrydConfig } from './config';
+import { diffConfigs, reloadConfig, type ConfigDiff } from './config-diff';
 import { exitCodeFor } from './exit-codes';
 import { createLogging, type Logging } from './log';
 import { Metrics } from './metrics';
 import { MetricsEndpoint } from './metrics-endpoint';
 import { packageInfo } from './package-info';
 import { acquirePidfile, type PidfileLock } from './pidfile';
-import { Pipeline } from './pipeline';
+import { Pipeline, resolveHost } from './pipeline';
+import type { RemoteConfig } from './remote-config';
 import { sdNotify } from './sd-notify';
+
+/** The configuration in effect, and the changed options that wait for a restart (admin "config", stats). */
+interface Live {
+  cfg: AncestrydConfig;
+  pending: string[];
+}
 
 export async function runDaemon(cfg: AncestrydConfig): Promise<void> {
   catchEarlySignals(); // main.ts already did for `ancestryd run`; callers that embed runDaemon get it here
@@ -32,7 +42,9 @@ export async function runDaemon(cfg: AncestrydConfig): Promise<void> {
   let admin: AdminServer | null = null;
   let metricsServer: MetricsEndpoint | null = null;
   let pipeline: Pipeline | null = null;
+  let remote: RemoteConfig | null = null;
   const metrics = new Metrics();
+  const live: Live = { cfg, pending: [] };
   try {
     if (cfg.daemon.pidfile) lock = acquirePidfile(cfg.daemon.pidfile);
     const handlers = new AdminHandlers();
@@ -47,44 +59,111 @@ export async function runDaemon(cfg: AncestrydConfig): Promise<void> {
           'metrics endpoint reachable beyond this host: it shows process counts and event rates; bind it to 127.0.0.1 or firewall it');
       }
     }
-    if (earlySignals().stop === null) pipeline = await Pipeline.start(cfg, { logging, metrics });
+    if (cfg.remote.enabled && earlySignals().stop === null) {
+      remote = openRemoteConfig(cfg, logging);
+      const first = await remote.fetch(cfg);
+      metrics.remoteConfigFetched(first.result);
+      if ('config' in first) {
+        cfg = first.config;
+        live.cfg = cfg;
+        logging.setLevel(cfg.daemon.logLevel);
+        for (const w of cfg.warnings.filter((x) => x.startsWith('the TLS server'))) log.warn(w);
+      } else {
+        log.warn({ result: first.result, detail: first.detail },
+          'no options from the TLS server at start: running on the local configuration until a fetch succeeds');
+      }
+      const r = remote;
+      metrics.setRemoteConfig(() => ({
+        endpoint: live.cfg.remote.endpoint, refresh_seconds: live.cfg.remote.refreshS, last: r.last,
+        from_server: Object.fromEntries(effectiveOptions(live.cfg).filter((o) => o.source === 'remote').map((o) => [o.name, o.value])),
+        pending: live.pending,
+      }));
+    }
+    if (earlySignals().stop === null) pipeline = await Pipeline.start(cfg, { logging, metrics, tlsNode: remote?.node });
     if (pipeline === null) {
       log.info({ signal: earlySignals().stop }, 'stop signal during start-up: stopping');
       return;
     }
     registerAdminHandlers(handlers, pipeline, metrics);
+    handlers.register('config', () => ({
+      config_file: live.cfg.configFile, options: effectiveOptions(live.cfg), pending: live.pending,
+    }));
     metrics.setReady(true);
     log.info({
       version: packageInfo().version, config: cfg.configFile, metrics: metricsServer?.url ?? null,
       admin_socket: cfg.daemon.adminSocket,
     }, 'ancestryd ready');
     notify(log, `READY=1\nSTATUS=collecting\nMAINPID=${process.pid}`);
-    cfg = await untilStopSignal(cfg, pipeline, logging, metrics);
+    cfg = await untilStopSignal(live, pipeline, logging, metrics, remote);
   } finally {
     releaseEarlySignals();
     await shutdown(cfg, log, { pipeline, admin, metricsServer, lock, metrics, logging });
+    remote?.node.close();
   }
 }
 
-/** Resolves at SIGTERM/SIGINT, handling SIGHUP reloads meanwhile; returns the config in effect. */
-function untilStopSignal(initial: AncestrydConfig, pipeline: Pipeline, logging: Logging, metrics: Metrics): Promise<AncestrydConfig> {
+/** config_plugin=tls: the host's enrollment and the config endpoint (loaded only then: the HTTPS client costs RSS). */
+function openRemoteConfig(cfg: AncestrydConfig, logging: Logging): RemoteConfig {
+  const { RemoteConfig: Remote } = require('./remote-config') as typeof import('./remote-config');
+  const { TlsNode } = require('../sinks/tls/tls-node') as typeof import('../sinks/tls/tls-node');
+  const { collectHostDetails } = require('../sinks/tls/host-details') as typeof import('../sinks/tls/host-details');
+  const host = resolveHost(cfg, readBootId());
+  const node = new TlsNode({ ...cfg.outputs.tls, hostIdentifier: host.hostIdentifier },
+    collectHostDetails(host.hostname, host.machineId, packageInfo().version), logging.child('tls'), (v) => logging.addSecret(v));
+  node.start();
+  return new Remote(node, cfg.remote.endpoint);
+}
+
+/**
+ * Resolves at SIGTERM/SIGINT, handling SIGHUP reloads and config_refresh
+ * fetches meanwhile; returns the config in effect.
+ */
+function untilStopSignal(live: Live, pipeline: Pipeline, logging: Logging, metrics: Metrics, remote: RemoteConfig | null): Promise<AncestrydConfig> {
   const log = logging.child('daemon');
-  let cfg = initial;
+  const started = live.cfg;
+  /** One rule for SIGHUP and the TLS server: apply what can change live, report the rest as pending. */
+  const apply = (next: AncestrydConfig, diff: ConfigDiff, origin: string): void => {
+    for (const c of diff.restartRequired) {
+      log.warn({ option: c.option, from: c.from, to: c.to, origin }, 'option changed but needs a restart to take effect; keeping the running value');
+    }
+    if (diff.reloadable.length > 0) {
+      logging.setLevel(next.daemon.logLevel);
+      pipeline.reconfigure(next);
+      log.info({ changed: diff.reloadable.map((c) => c.option), origin }, 'configuration reloaded');
+    } else {
+      log.info({ origin }, 'configuration reloaded: nothing to change live');
+    }
+    live.cfg = next;
+    live.pending = diffConfigs(started, next).restartRequired.map((c) => c.option);
+  };
+  let refresh: NodeJS.Timeout | null = null;
+  if (remote !== null && live.cfg.remote.refreshS > 0) {
+    let busy = false;
+    let lastProblem = '';
+    refresh = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      remote.fetch(live.cfg).then((r) => {
+        metrics.remoteConfigFetched(r.result);
+        if ('config' in r) {
+          if (r.result === 'applied') apply(r.config, r.diff, 'config_plugin=tls');
+        } else if (r.detail !== lastProblem) {
+          // Once per distinct problem: a server down for hours would otherwise log every refresh.
+          log[r.result === 'invalid' ? 'error' : 'warn']({ result: r.result, detail: r.detail },
+            r.result === 'invalid' ? 'the TLS server\'s options were refused; keeping the running configuration'
+              : 'could not fetch the TLS server\'s options; keeping the running configuration');
+        }
+        lastProblem = 'detail' in r ? r.detail : '';
+      }).catch((err: unknown) => log.error({ err: (err as Error).message }, 'remote configuration failed'))
+        .finally(() => { busy = false; });
+    }, live.cfg.remote.refreshS * 1000);
+    refresh.unref();
+  }
   return new Promise((resolve) => {
     const onHup = () => {
       try {
-        const { config, diff } = reloadConfig(cfg);
-        for (const c of diff.restartRequired) {
-          log.warn({ option: c.option, from: c.from, to: c.to }, 'option changed but needs a restart to take effect; keeping the running value');
-        }
-        if (diff.reloadable.length > 0) {
-          logging.setLevel(config.daemon.logLevel);
-          pipeline.reconfigure(config);
-          log.info({ changed: diff.reloadable.map((c) => c.option) }, 'configuration reloaded');
-        } else {
-          log.info('configuration reloaded: nothing to change');
-        }
-        cfg = config;
+        const { config, diff } = reloadConfig(live.cfg);
+        apply(config, diff, 'SIGHUP');
         metrics.configReloaded(true);
       } catch (err) {
         metrics.configReloaded(false);
@@ -92,6 +171,7 @@ function untilStopSignal(initial: AncestrydConfig, pipeline: Pipeline, logging: 
       }
     };
     const onStop = (signal: NodeJS.Signals) => {
+      if (refresh !== null) clearInterval(refresh);
       process.off('SIGHUP', onHup);
       process.off('SIGTERM', onStop);
       process.off('SIGINT', onStop);
@@ -104,7 +184,7 @@ function untilStopSignal(initial: AncestrydConfig, pipeline: Pipeline, logging: 
       };
       process.once('SIGTERM', force);
       process.once('SIGINT', force);
-      resolve(cfg);
+      resolve(live.cfg);
     };
     process.on('SIGHUP', onHup);
     process.on('SIGTERM', onStop);

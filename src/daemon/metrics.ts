@@ -47,6 +47,10 @@ function zeros<T extends string>(names: readonly T[]): Record<T, number> {
   return o;
 }
 
+/** The outcome of one config_plugin=tls fetch (src/daemon/remote-config.ts), as ancestryd_remote_config_total counts it. */
+export type RemoteResult = 'applied' | 'unchanged' | 'invalid' | 'failed';
+export const REMOTE_RESULTS: readonly RemoteResult[] = ['applied', 'unchanged', 'invalid', 'failed'];
+
 /** Plain counters the pipeline increments on the hot path; copied to Prometheus at scrape. Never reset them. */
 export interface PipelineTallies {
   /** Events handed to the outputs, by type (once per event, however many outputs). */
@@ -115,6 +119,9 @@ export class Metrics {
   private readyReason = 'starting';
   private readonly startedMs = Date.now();
   private reloads = { ok: 0, error: 0 };
+  private readonly remote: Record<RemoteResult, number> = zeros(REMOTE_RESULTS);
+  /** config_plugin=tls: what stats shows of the remote configuration; null when off. */
+  private remoteState: (() => Record<string, unknown>) | null = null;
 
   private readonly sinkFailures: Counter<'sink'>;
   private readonly sinkRetried: Counter<'sink'>;
@@ -270,6 +277,13 @@ export class Metrics {
       name: 'ancestryd_config_reloads_total', help: 'SIGHUP configuration reloads, by result (error: the old configuration stays).', labelNames: ['result'], registers,
       collect() { mirror(this, [[{ result: 'ok' }, self.reloads.ok], [{ result: 'error' }, self.reloads.error]]); },
     });
+    new Counter({
+      name: 'ancestryd_remote_config_total',
+      help: 'config_plugin=tls fetches by result: applied (options changed), unchanged, invalid (refused whole; the running '
+        + 'configuration stays), failed (the server could not be reached or answered an error).',
+      labelNames: ['result'], registers,
+      collect() { mirror(this, REMOTE_RESULTS.map((r) => [{ result: r }, self.remote[r]])); },
+    });
     if (opts.defaultMetrics ?? true) this.stopRuntime = registerRuntimeMetrics(this.registry, METRIC_PREFIX);
   }
 
@@ -345,6 +359,14 @@ export class Metrics {
     return { ready: this.readyFlag, reason: this.readyReason };
   }
 
+  remoteConfigFetched(result: RemoteResult): void {
+    this.remote[result]++;
+  }
+
+  setRemoteConfig(state: (() => Record<string, unknown>) | null): void {
+    this.remoteState = state;
+  }
+
   configReloaded(ok: boolean): void {
     if (ok) this.reloads.ok++;
     else this.reloads.error++;
@@ -407,6 +429,7 @@ export class Metrics {
         drain: this.collector ? drainSummary(this.collector.drainStats) : null,
       },
       decode_failures: { ...this.tallies.decodeFailures },
+      remote_config: this.remoteState === null ? null : { ...read(this.remoteState), fetches: { ...this.remote } },
       sinks,
     };
   }

@@ -352,6 +352,23 @@ export const OPTIONS = {
     group: 'tls', min: 100, max: 600_000, unit: 'ms', default: TLS_SINK_DEFAULTS.requestTimeoutMs,
     doc: 'One request, connect to last byte: a deadline, which a server trickling bytes does not extend.',
   }),
+  config_plugin: oneOf(['filesystem', 'tls'], {
+    group: 'tls', default: 'filesystem',
+    doc: 'Where options come from besides the config file, as osquery: filesystem (the file alone) or tls (also the "options" of '
+      + 'the TLS server\'s config, e.g. FleetDM\'s agent options, POSTed to config_tls_endpoint with the node key; tls_hostname, '
+      + 'enroll_secret_path and the tls_* settings as for the tls output, which shares the enrollment). Server options override the '
+      + 'file, flags and ANCESTRYD_* variables override them; paths, the TLS server settings and cmdline_redaction_patterns are '
+      + 'local only. A reply that fails validation changes nothing (ancestryd_remote_config_total{result="invalid"}).',
+  }),
+  config_tls_endpoint: text({
+    group: 'tls', default: '/api/osquery/config', pattern: /^\/\S*$/, describe: 'a path starting with "/"',
+    doc: 'Config endpoint (config_plugin=tls).',
+  }),
+  config_refresh: integer({
+    group: 'tls', min: 0, max: 86_400, unit: 'seconds', default: 0,
+    doc: 'config_plugin=tls: 0 fetches the options once, at start (before the collector starts, so every option applies); N also '
+      + 'every N seconds, applying what can change while running and reporting the rest as pending until a restart.',
+  }),
 
   // ── daemon ─────────────────────────────────────────────────────────────
   metrics_address: address({
@@ -441,7 +458,7 @@ export const GROUP_TITLES: Readonly<Record<OptionGroup, string>> = {
  * message than "did you mean".
  */
 export const OSQUERY_ONLY_OPTIONS: ReadonlySet<string> = new Set([
-  'config_plugin', 'config_tls_endpoint', 'config_refresh', 'database_path', 'disable_events', 'disable_audit',
+  'database_path', 'disable_events', 'disable_audit',
   'audit_allow_process_events', 'audit_allow_config', 'distributed_plugin', 'distributed_interval',
   'distributed_tls_max_attempts', 'distributed_tls_read_endpoint', 'distributed_tls_write_endpoint',
   'disable_distributed', 'logger_min_status', 'logger_min_stderr', 'schedule_splay_percent',
@@ -449,6 +466,19 @@ export const OSQUERY_ONLY_OPTIONS: ReadonlySet<string> = new Set([
   'watchdog_level', 'watchdog_memory_limit', 'watchdog_utilization_limit', 'verbose', 'log_result_events',
   'logger_snapshot_event_type', 'enable_monitor', 'disable_logging', 'logger_event_type',
 ]);
+
+/**
+ * Options a TLS server's config may not set, only this host: what decides
+ * which files root reads, writes or loads (every path), whom the daemon
+ * trusts and talks to (the TLS server and its credentials), where it
+ * listens, and the masking of secrets before they leave the host. A
+ * server that could change these would own the host, not just its options.
+ */
+export const LOCAL_ONLY_OPTIONS: ReadonlySet<OptionName> = new Set([
+  ...(Object.keys(OPTIONS) as OptionName[]).filter((n) => OPTIONS[n].type === 'path' || /_(file|certs|cert|key)$/.test(n)),
+  'config_plugin', 'config_tls_endpoint', 'tls_hostname', 'enroll_tls_endpoint', 'allow_insecure_secret_files',
+  'metrics_address', 'mount_tracefs', 'cmdline_redaction_patterns', 'logger_kafka_brokers',
+] as OptionName[]);
 
 /** osquery options ancestryd has under another name. */
 export const OSQUERY_RENAMED: Readonly<Record<string, OptionName>> = {

@@ -22,6 +22,7 @@ import type { Metrics } from './metrics';
 import { packageInfo } from './package-info';
 import { acquirePidfile } from './pidfile';
 import { rateLimitedLogger } from './rate-limited-log';
+import type { TlsNode } from '../sinks/tls/tls-node';
 
 export interface Output {
   readonly name: LoggerPlugin;
@@ -36,6 +37,8 @@ export interface OutputDeps {
   log(name: string): SinkLogger;
   /** The daemon's log censors these values (Logging.addSecret). */
   addSecret: AddSecret;
+  /** config_plugin=tls: the enrollment the tls output shares with the remote configuration. */
+  tlsNode?: TlsNode;
   nowBootNs(): number;
 }
 
@@ -73,7 +76,7 @@ function createOutput(name: LoggerPlugin, cfg: AncestrydConfig, deps: OutputDeps
       const details = collectHostDetails(deps.host.hostname, deps.host.machineId, packageInfo().version);
       // Loaded only when configured (see src/sinks/index.ts).
       const { TlsSink } = require('../sinks/tls/tls-sink') as typeof import('../sinks/tls/tls-sink');
-      sink = new TlsSink(tls, details, log, name, deps.addSecret);
+      sink = new TlsSink(tls, details, log, name, deps.addSecret, deps.tlsNode);
       queue = diskQueue(`https://${tls.tlsHostname}${tls.loggerTlsEndpoint ?? ""}`);
       driverOpts = tlsDriverOptions(tls);
       break;

@@ -27,10 +27,13 @@ import { packageInfo } from './package-info';
 import { tlsDriverOptions } from '../sinks';
 import { RateLimitedLog } from './rate-limited-log';
 import { RecentEvents } from './recent-events';
+import type { TlsNode } from '../sinks/tls/tls-node';
 
 export interface PipelineDeps {
   logging: Logging;
   metrics: Metrics;
+  /** config_plugin=tls: the host's enrollment, which the tls output then shares. */
+  tlsNode?: TlsNode;
 }
 
 /** How often kernel drop counters are read, idle entries expired, and the least time between resyncs. */
@@ -116,6 +119,7 @@ export class Pipeline {
       metrics: deps.metrics,
       log: (name) => deps.logging.child('output', { output: name }),
       addSecret: (value) => deps.logging.addSecret(value),
+      tlsNode: deps.tlsNode,
       nowBootNs: () => this.clock.nowBootNs(),
     });
   }
@@ -379,7 +383,8 @@ function enabledTypes(types: readonly EventType[]): Record<EventType, boolean> {
 }
 
 /** host_identifier: hostname, uuid (the machine id), or specified (specified_identifier). */
-function resolveHost(cfg: AncestrydConfig, bootId: string): HostIdentity {
+/** The host identity events carry and the TLS server knows this host by. */
+export function resolveHost(cfg: AncestrydConfig, bootId: string): HostIdentity {
   const source = cfg.events.hostIdentifier;
   if (source === 'specified') {
     const h = hostIdentity(bootId, 'hostname');

@@ -8,6 +8,7 @@
 import * as https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import type { ResolvedTlsOptions } from './config';
 
 export interface HttpsAnswer {
@@ -50,6 +51,7 @@ export class HttpsJsonClient {
           'Content-Type': 'application/json',
           'Content-Length': String(body.length),
           Accept: 'application/json',
+          'Accept-Encoding': 'gzip',
           'User-Agent': 'ancestryd',
           ...headers,
         },
@@ -81,7 +83,16 @@ export class HttpsJsonClient {
         });
         res.on('end', () => {
           done();
-          const text = Buffer.concat(chunks).toString('utf8');
+          let raw = Buffer.concat(chunks);
+          if (res.headers['content-encoding'] === 'gzip') {
+            try {
+              // Bounded as the body is: a small gzip bomb must not become a huge string.
+              raw = gunzipSync(raw, { maxOutputLength: MAX_RESPONSE_BYTES });
+            } catch {
+              raw = Buffer.alloc(0); // not gzip after all, or too large: no JSON
+            }
+          }
+          const text = raw.toString('utf8');
           let json: unknown = null;
           try {
             json = text === '' ? null : JSON.parse(text);

@@ -1,8 +1,7 @@
 /**
- * The osquery remote logging API, as FleetDM serves it:
+ * The osquery remote logging API, as FleetDM serves it (enrollment: the
+ * TlsNode this host shares with the remote configuration, tls-node.ts):
  *
- *   enroll  POST enroll_tls_endpoint {"enroll_secret","host_identifier",
- *           "platform_type","host_details":{…}} → {"node_key"}
  *   log     POST logger_tls_endpoint {"node_key","log_type":"result",
  *           "data":[…result objects…]}, header Authorization: NodeKey <key>,
  *           gzip'd with Content-Encoding: gzip when logger_tls_compress
@@ -22,86 +21,70 @@
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { noopLogger, noSecrets, batchJsonArray, splitBatch, type AddSecret, type EventBatch, type SendResult, type Sink, type SinkLogger } from '../sink';
-import { readEnrollSecret, resolveTlsOptions, type ResolvedTlsOptions, type TlsSinkOptions } from './config';
+import type { TlsSinkOptions } from './config';
 import type { HostDetails } from './host-details';
-import { HttpsJsonClient, type HttpsAnswer } from './https-client';
+import type { HttpsAnswer } from './https-client';
+import { describeError, nodeInvalid, TlsNode } from './tls-node';
 
 const gzip = promisify(zlib.gzip);
-
-/** osquery's PlatformType bits for Linux (POSIX | LINUX), sent as a string like osquery does. */
-const PLATFORM_TYPE_LINUX = '9';
-
-type EnrollOutcome = 'ok' | 'retry';
-
-function describe(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  return e?.code ? `${e.code}: ${e.message}` : String(e?.message ?? err);
-}
-
-function field(json: unknown, name: string): unknown {
-  return json !== null && typeof json === 'object' ? (json as Record<string, unknown>)[name] : undefined;
-}
 
 export class TlsSink implements Sink {
   readonly name: string;
   lastError: string | null = null;
   configProblem: string | null = null;
-  /** Enrollments done (tests, logs). */
-  enrollments = 0;
-
-  private readonly options: TlsSinkOptions;
-  private readonly hostDetails: HostDetails;
+  readonly node: TlsNode;
   private readonly log: SinkLogger;
-  private o: ResolvedTlsOptions | null = null;
-  private client: HttpsJsonClient | null = null;
-  private nodeKey: string | null = null;
-  private enrolling: Promise<EnrollOutcome> | null = null;
-  private secret = '';
+  private started = false;
   private closed = false;
 
-  /** The enroll secret and each node key go here once read or received. */
-  private readonly addSecret: AddSecret;
-
-  constructor(options: TlsSinkOptions, hostDetails: HostDetails, log: SinkLogger = noopLogger, name = 'tls', addSecret = noSecrets) {
-    this.options = options;
-    this.hostDetails = hostDetails;
+  /** `node`: the host's enrollment when another part shares it (config_plugin=tls); else the sink's own. */
+  constructor(options: TlsSinkOptions, hostDetails: HostDetails, log: SinkLogger = noopLogger, name = 'tls', addSecret: AddSecret = noSecrets,
+    node?: TlsNode) {
     this.log = log;
     this.name = name;
-    this.addSecret = addSecret;
+    this.node = node ?? new TlsNode(options, hostDetails, log, addSecret);
+  }
+
+  /** Enrollments done (tests, logs). */
+  get enrollments(): number {
+    return this.node.enrollments;
   }
 
   /** Reads and checks certificates and the secret; does not contact the server (it may be down). */
   async start(): Promise<void> {
-    this.o = resolveTlsOptions(this.options);
-    this.secret = readEnrollSecret(this.o.enrollSecretPath);
-    this.addSecret(this.secret);
-    this.client = new HttpsJsonClient(this.o);
+    this.node.start();
+    this.started = true;
   }
 
   async send(batch: EventBatch): Promise<SendResult> {
-    if (this.closed || this.client === null) {
+    const client = this.node.client;
+    if (this.closed || !this.started || client === null) {
       this.lastError = 'tls sink not running';
       return 'retry';
     }
+    const logPath = this.node.resolved.logPath;
     for (let attempt = 0; attempt < 2; attempt++) {
-      if (this.nodeKey === null && (await this.enroll()) !== 'ok') return 'retry';
-      const key = this.nodeKey!;
+      const key = await this.node.key();
+      if (key === null) {
+        this.lastError = this.node.lastError;
+        return 'retry';
+      }
       let answer: HttpsAnswer;
       try {
         answer = await this.postLog(key, batch);
       } catch (err) {
-        this.lastError = `POST ${this.o!.logPath} failed: ${describe(err)}`;
+        this.lastError = `POST ${logPath} failed: ${describeError(err)}`;
         return 'retry';
       }
-      if (field(answer.json, 'node_invalid') === true || answer.status === 401) {
+      if (nodeInvalid(answer)) {
         // Fleet forgot or revoked us: enroll again and resend this batch once.
-        if (this.nodeKey === key) this.nodeKey = null;
+        this.node.forget(key);
         this.lastError = `node key rejected (HTTP ${answer.status}); enrolling again`;
         this.log.warn({ sink: this.name, status: answer.status }, 'TLS server says node_invalid; enrolling again');
         continue;
       }
       if (answer.status === 413) return this.sendInHalves(batch);
-      return this.classify(answer, this.o!.logPath);
+      return this.classify(answer, logPath);
     }
     return 'retry';
   }
@@ -109,7 +92,7 @@ export class TlsSink implements Sink {
   /** 413: the server's body limit is below this batch; halves until it fits, one event at most rejected alone. */
   private async sendInHalves(batch: EventBatch): Promise<SendResult> {
     if (batch.count <= 1) {
-      this.lastError = `POST ${this.o!.logPath}: HTTP 413: one event of ${batch.data.length} bytes is more than the server accepts`;
+      this.lastError = `POST ${this.node.resolved.logPath}: HTTP 413: one event of ${batch.data.length} bytes is more than the server accepts`;
       return 'rejected';
     }
     const results = [];
@@ -139,64 +122,17 @@ export class TlsSink implements Sink {
     const prefix = '{"node_key":' + JSON.stringify(key) + ',"log_type":"result","data":';
     let body = batchJsonArray(batch, prefix, '}');
     const headers: Record<string, string> = { Authorization: `NodeKey ${key}` };
-    if (this.o!.compress) {
+    const o = this.node.resolved;
+    if (o.compress) {
       body = await gzip(body);
       headers['Content-Encoding'] = 'gzip';
     }
-    return this.client!.post(this.o!.logPath, body, headers);
-  }
-
-  /** One enrollment at a time; concurrent senders share it. */
-  private enroll(): Promise<EnrollOutcome> {
-    if (this.enrolling === null) {
-      this.enrolling = this.doEnroll().finally(() => {
-        this.enrolling = null;
-      });
-    }
-    return this.enrolling;
-  }
-
-  private async doEnroll(): Promise<EnrollOutcome> {
-    const o = this.o!;
-    try {
-      this.secret = readEnrollSecret(o.enrollSecretPath); // re-read: the secret may have been rotated
-      this.addSecret(this.secret);
-    } catch (err) {
-      this.log.warn({ sink: this.name, err: describe(err) }, 'enroll secret unreadable; using the one read before');
-    }
-    const body = Buffer.from(JSON.stringify({
-      enroll_secret: this.secret,
-      host_identifier: o.hostIdentifier,
-      platform_type: PLATFORM_TYPE_LINUX,
-      host_details: this.hostDetails,
-    }));
-    let answer: HttpsAnswer;
-    try {
-      answer = await this.client!.post(o.enrollPath, body, {});
-    } catch (err) {
-      this.lastError = `enroll (POST ${o.enrollPath}) failed: ${describe(err)}`;
-      return 'retry';
-    }
-    const key = field(answer.json, 'node_key');
-    if (answer.status >= 200 && answer.status < 300 && typeof key === 'string' && key !== ''
-      && field(answer.json, 'node_invalid') !== true) {
-      this.nodeKey = key;
-      this.addSecret(key);
-      this.enrollments++;
-      this.log.info({ sink: this.name, host: o.host }, 'enrolled with the TLS server');
-      return 'ok';
-    }
-    this.lastError = `enroll refused: HTTP ${answer.status} ${answer.text}`
-      + (answer.status === 401 || field(answer.json, 'node_invalid') === true
-        ? ` (check enroll_secret_path ${o.enrollSecretPath} against the server's enroll secret)` : '');
-    this.log.warn({ sink: this.name, status: answer.status }, 'TLS enroll refused; retrying with backoff');
-    return 'retry';
+    return this.node.client!.post(o.logPath, body, headers);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.client?.close();
-    this.client = null;
+    if (this.started) this.node.close();
   }
 }

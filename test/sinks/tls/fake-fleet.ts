@@ -8,7 +8,7 @@
 import * as https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { TestCerts } from './test-certs';
 
 export interface FakeFleetOptions {
@@ -49,6 +49,14 @@ export class FakeFleet {
    * malformed replies): return true when it answered, or destroyed the socket.
    */
   hostile: ((req: IncomingMessage, res: ServerResponse, body: Buffer) => boolean) | null = null;
+  /** What the config endpoint answers a valid node key (FleetDM: the agent options under "options"). */
+  config: Record<string, unknown> = { options: {} };
+  /** gzip the config endpoint's answers (Content-Encoding: gzip). */
+  gzipConfig = false;
+  /** Answer the next N config requests with 503. */
+  configFailNext = 0;
+  /** The node keys of config requests, in arrival order ("" for none). */
+  readonly configRequests: string[] = [];
   private readonly nodeKeys = new Set<string>();
   private keySeq = 0;
   private server: https.Server | null = null;
@@ -116,6 +124,7 @@ export class FakeFleet {
       }
       if (req.method === 'POST' && req.url === '/api/osquery/enroll') this.enroll(body, res);
       else if (req.method === 'POST' && req.url === '/api/osquery/log') this.log(req, body, gzip, res);
+      else if (req.method === 'POST' && req.url === '/api/osquery/config') this.configAnswer(body, res);
       else this.answer(res, 404, { error: 'not found' });
     });
   }
@@ -129,6 +138,27 @@ export class FakeFleet {
     const key = `node-key-${++this.keySeq}`;
     this.nodeKeys.add(key);
     this.answer(res, 200, { node_key: key });
+  }
+
+  private configAnswer(body: Record<string, unknown>, res: ServerResponse): void {
+    const key = typeof body.node_key === 'string' ? body.node_key : '';
+    this.configRequests.push(key);
+    if (this.configFailNext > 0) {
+      this.configFailNext--;
+      this.answer(res, 503, { error: 'injected failure' });
+      return;
+    }
+    if (!this.nodeKeys.has(key)) {
+      this.answer(res, 401, { error: 'authentication error: invalid node key', node_invalid: true });
+      return;
+    }
+    if (!this.gzipConfig) {
+      this.answer(res, 200, this.config);
+      return;
+    }
+    const data = gzipSync(JSON.stringify(this.config));
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': data.length });
+    res.end(data);
   }
 
   private log(req: IncomingMessage, body: Record<string, unknown>, gzip: boolean, res: ServerResponse): void {

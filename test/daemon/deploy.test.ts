@@ -144,7 +144,7 @@ describe('Grafana dashboard and Prometheus', () => {
     const run = (args: string[]) => spawnSync(promtool, args, { cwd: dir, encoding: 'utf8' });
     const rules = run(['check', 'rules', 'ancestryd-alerts.yml']);
     assert.equal(rules.status, 0, rules.stdout + rules.stderr);
-    assert.match(rules.stdout, /SUCCESS: 9 rules found/);
+    assert.match(rules.stdout, /SUCCESS: 10 rules found/);
     const config = run(['check', 'config', '--syntax-only', 'ancestryd.yml']);
     assert.equal(config.status, 0, config.stdout + config.stderr);
     const tests = run(['test', 'rules', 'ancestryd-alerts.test.yml']);

@@ -19,7 +19,7 @@ BPF_OBJ := $(BUILD)/exec_trace.bpf.o
 BENCH_OBJ := $(BUILD)/exec_trace_bench.bpf.o
 NATIVE  := $(BUILD)/exec-shapes $(BUILD)/procgen $(BUILD)/burst $(BUILD)/ancestry-scenario $(BUILD)/clock-offset
 
-.PHONY: all bpf native ts node deps test-deps run test clean
+.PHONY: all bpf native ts node deps test-deps run test clean package
 all: bpf native ts
 
 bpf: $(BPF_OBJ) $(BENCH_OBJ)
@@ -65,6 +65,11 @@ deps:
 test-deps: deps
 	./scripts/install-promtool.sh
 	./scripts/install-systemd-rootfs.sh
+
+# What `ancestryd run` needs, as one reproducible tarball in build/package/
+# (deploy/ansible's playbook makes it itself; docs/rollout.md).
+package: all
+	./scripts/package.sh
 
 # The flags are src/daemon/node-flags.ts's DAEMON_NODE_FLAGS (a test checks they match).
 run: deps all

@@ -60,11 +60,13 @@ deps:
 	./scripts/install-deps.sh
 	./scripts/install-node.sh
 
-# Only the tests need promtool (deploy/prometheus's rules and their unit tests)
-# and a Debian root filesystem that boots systemd (the unit under a real systemd).
+# Only the tests need promtool (deploy/prometheus's rules and their unit tests),
+# a Debian root filesystem that boots systemd (the unit under a real systemd) and
+# Ansible with ansible-lint (deploy/ansible; a virtualenv in runtime/).
 test-deps: deps
 	./scripts/install-promtool.sh
 	./scripts/install-systemd-rootfs.sh
+	./scripts/install-ansible.sh
 
 # What `ancestryd run` needs, as one reproducible tarball in build/package/
 # (deploy/ansible's playbook makes it itself; docs/rollout.md).

@@ -43,8 +43,8 @@ import type { AncestryDetail } from './ancestor-json';
 import { FieldCap } from './field-cap';
 import { AncestorTextCache, joinAncestry } from './lineage-element';
 import {
-  ancestorFieldCap, bootPrefix, CUT_ANCESTRY, CUT_EVENT, errnoName, eventId, execArgv, execCmdline, execPath, StringLineFormat,
-  type EventClock, type EventFormat, type FieldCaps, type HostIdentity, ownFieldCap,
+  ancestorFieldCap, bootPrefix, CUT_ANCESTRY, errnoName, eventId, execArgv, execCmdline, execPath, StringLineFormat,
+  type EventClock, type EventFormat, type FieldCaps, type HostIdentity, ownFieldCap, reducedCut, truncatedJson,
 } from './schema';
 import { isoFromEpochMs, isoFromEpochNs } from './time-text';
 
@@ -119,11 +119,6 @@ function parentEcs(v: ProcessView, cap: FieldCap): string {
     + ',"start":"' + isoFromEpochNs(v.startEpochNs) + '"}';
 }
 
-/** ancestryd.truncated: what was cut to fit, when anything was. */
-function truncatedEcs(cut: number): string {
-  return cut === 0 ? '' : ',"truncated":' + (cut === CUT_ANCESTRY ? '["ancestry"]' : cut === CUT_EVENT ? '["event"]' : '["ancestry","event"]');
-}
-
 /** process.parent when only the pid and maybe the entity id are known. */
 function parentRefEcs(pid: number, entityId: string | null): string {
   return '"parent":{"pid":' + pid + (entityId === null ? '' : ',"entity_id":' + jsonString(entityId)) + '}';
@@ -153,7 +148,7 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
     this.cap = cap;
     this.ancestors = detail === 'ids' ? null : new AncestorTextCache((v) => ancestorEcs(v, detail === 'full', cap), 8192, cap);
     this.own = ownFieldCap(opts);
-    this.reduced = opts.fieldMaxBytes === undefined ? 0 : CUT_EVENT;
+    this.reduced = reducedCut(opts);
     this.clock = opts.clock;
     this.boot = bootPrefix(opts.clock.bootId);
     this.nowMs = opts.nowMs ?? Date.now;
@@ -217,7 +212,7 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
       + ',"ancestry_complete":' + l.complete
       + ',"ancestry_incomplete_reason":' + (l.incompleteReason === null ? 'null' : '"' + l.incompleteReason + '"')
       + ',"argv_truncated":' + (failed ? argvTruncated(r) : p.argvTruncated)
-      + truncatedEcs(cut)
+      + truncatedJson(cut)
       + ',"current_parent":{"pid":' + p.currentPpid
       + ',"entity_id":' + jsonString(p.currentParentEntityId ?? '') + '}'
       + (l.missingAncestor === null ? '' : ',"missing_ancestor":{"pid":' + l.missingAncestor.pid
@@ -236,7 +231,7 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
     return this.head(r.ktimeNs, 'start', 'fork', 'success', eventId(this.boot, 'fork', r.ktimeNs, r.childTgid))
       + this.processCommon(p, p.path, p.argv, p.cmdline, r.childTgid)
       + ',' + parent + '}'
-      + ',"ancestryd":{"clone_flags":' + r.cloneFlags + ',"creator_pid":' + r.creatorTgid + truncatedEcs(cut) + '}}';
+      + ',"ancestryd":{"clone_flags":' + r.cloneFlags + ',"creator_pid":' + r.creatorTgid + truncatedJson(cut) + '}}';
   }
 
   exit(e: ExitEventView): string {
@@ -249,6 +244,6 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
       + ',"exit_code":' + r.exitCode
       + ',' + parentRefEcs(r.ppid, p.parentEntityId) + '}'
       + ',"ancestryd":{"signal":' + r.signal + ',"core_dumped":' + r.coreDumped + ',"wait_status":' + r.status
-      + truncatedEcs(this.reduced) + '}}';
+      + truncatedJson(this.reduced) + '}}';
   }
 }

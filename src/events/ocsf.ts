@@ -38,8 +38,8 @@ import type { AncestryDetail } from './ancestor-json';
 import { FieldCap } from './field-cap';
 import { AncestorTextCache, joinAncestry } from './lineage-element';
 import {
-  ancestorFieldCap, bootPrefix, CUT_ANCESTRY, CUT_EVENT, errnoName, eventId, execCmdline, execPath, StringLineFormat,
-  type EventClock, type EventFormat, type FieldCaps, type HostIdentity, ownFieldCap,
+  ancestorFieldCap, bootPrefix, CUT_ANCESTRY, errnoName, eventId, execCmdline, execPath, StringLineFormat,
+  type EventClock, type EventFormat, type FieldCaps, type HostIdentity, ownFieldCap, reducedCut, truncatedJson,
 } from './schema';
 
 /** The OCSF schema version the lines conform to (metadata.version). */
@@ -120,11 +120,6 @@ function processBody(v: ProcessView, path: string, cmdline: string, cap: FieldCa
     + fileJson(path, shown, cap);
 }
 
-/** unmapped.truncated: what was cut to fit, when anything was (metadata.is_truncated says that it was). */
-function truncatedOcsf(cut: number): string {
-  return cut === 0 ? '' : ',"truncated":' + (cut === CUT_ANCESTRY ? '["ancestry"]' : cut === CUT_EVENT ? '["event"]' : '["ancestry","event"]');
-}
-
 /** A parent known only by pid and maybe entity id. */
 function processRef(pid: number, entityId: string | null): string {
   return '{"pid":' + pid + (entityId === null ? '' : ',"uid":' + jsonString(entityId)) + '}';
@@ -155,7 +150,7 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
     this.cap = cap;
     this.ancestors = new AncestorTextCache(detail === 'ids' ? processEntityId : (v) => processEntity(v, detail === 'full', cap), 8192, cap);
     this.own = ownFieldCap(opts);
-    this.reduced = opts.fieldMaxBytes === undefined ? 0 : CUT_EVENT;
+    this.reduced = reducedCut(opts);
     this.withLineage = detail !== 'ids';
     this.clock = opts.clock;
     this.boot = bootPrefix(opts.clock.bootId);
@@ -203,7 +198,7 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
       + ',"ancestry_complete":' + l.complete
       + ',"ancestry_incomplete_reason":' + (l.incompleteReason === null ? 'null' : '"' + l.incompleteReason + '"')
       + ',"argv_truncated":' + (failed ? argvTruncated(r) : p.argvTruncated)
-      + truncatedOcsf(cut)
+      + truncatedJson(cut)
       + ',"current_parent":{"pid":' + p.currentPpid + ',"uid":' + jsonString(p.currentParentEntityId ?? '') + '}'
       + (l.missingAncestor === null ? '' : ',"missing_ancestor":{"pid":' + l.missingAncestor.pid
         + ',"uid":' + (l.missingAncestor.entityId === null ? 'null' : jsonString(l.missingAncestor.entityId)) + '}')
@@ -223,7 +218,7 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
     return this.head(LAUNCH, r.ktimeNs, eventId(this.boot, 'fork', r.ktimeNs, r.childTgid), cut) + FORK + SUCCESS
       + ',"process":' + processBody(p, p.path, p.cmdline, this.own) + ',"parent_process":' + parent + '}'
       + ',"actor":{"process":' + parent + '}'
-      + ',"unmapped":{"clone_flags":' + r.cloneFlags + ',"creator_pid":' + r.creatorTgid + truncatedOcsf(cut) + '}}';
+      + ',"unmapped":{"clone_flags":' + r.cloneFlags + ',"creator_pid":' + r.creatorTgid + truncatedJson(cut) + '}}';
   }
 
   exit(e: ExitEventView): string {
@@ -237,6 +232,6 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
       + ',"exit_code":' + r.exitCode
       + ',"process":' + self
       + ',"actor":{"process":' + self + '}'
-      + ',"unmapped":{"signal":' + r.signal + ',"core_dumped":' + r.coreDumped + ',"wait_status":' + r.status + truncatedOcsf(cut) + '}}';
+      + ',"unmapped":{"signal":' + r.signal + ',"core_dumped":' + r.coreDumped + ',"wait_status":' + r.status + truncatedJson(cut) + '}}';
   }
 }

@@ -40,8 +40,8 @@ import { LineBuffer } from './line-buffer';
 import { FieldCap } from './field-cap';
 import { AncestorTextCache, ancestorJsonEmbedded, flatten } from './lineage-element';
 import {
-  ancestorFieldCap, bootPrefix, CUT_ANCESTRY, CUT_EVENT, eventId, execCmdline, execPath, type EventClock, type EventFormat, type EventType,
-  type FieldCaps, type HostIdentity, ownFieldCap,
+  ancestorFieldCap, bootPrefix, CUT_ANCESTRY, eventId, execCmdline, execPath, type EventClock, type EventFormat, type EventType,
+  type FieldCaps, type HostIdentity, ownFieldCap, reducedCut,
 } from './schema';
 import { asctimeUtc, epochSeconds } from './time-text';
 
@@ -178,7 +178,7 @@ export class OsqueryResultFormat implements EventFormat {
     const cap = ancestorFieldCap(opts);
     this.ancestors = new AncestorTextCache((v) => Buffer.from(ancestorJsonEmbedded(v, detail, cap), 'utf8'), 8192, cap);
     this.own = ownFieldCap(opts);
-    this.reduced = opts.fieldMaxBytes === undefined ? 0 : CUT_EVENT;
+    this.reduced = reducedCut(opts);
     this.clock = opts.clock;
     this.boot = bootPrefix(opts.clock.bootId);
     const numerics = opts.numerics ?? false;

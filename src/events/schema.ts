@@ -56,6 +56,11 @@ export function ancestorFieldCap(opts: FieldCaps): FieldCap {
   return new FieldCap(Math.min(opts.ancestorFieldMaxBytes ?? Infinity, opts.fieldMaxBytes ?? Infinity));
 }
 
+/** CUT_EVENT for the reduced format (every line it writes was over event_max_bytes), else 0. */
+export function reducedCut(opts: FieldCaps): number {
+  return opts.fieldMaxBytes === undefined ? 0 : CUT_EVENT;
+}
+
 /** The cap on the event's own text: none, except in the reduced format. */
 export function ownFieldCap(opts: FieldCaps): FieldCap {
   return opts.fieldMaxBytes === undefined ? FieldCap.NONE : new FieldCap(opts.fieldMaxBytes);
@@ -64,6 +69,11 @@ export function ownFieldCap(opts: FieldCaps): FieldCap {
 /** EventFormat.lastCut bits: what the last line had cut to fit. */
 export const CUT_ANCESTRY = 1;
 export const CUT_EVENT = 2;
+
+/** `,"truncated":[…]` naming what CUT_* bits say was cut, or "" (ECS ancestryd.truncated, OCSF unmapped.truncated). */
+export function truncatedJson(cut: number): string {
+  return cut === 0 ? '' : ',"truncated":' + (cut === CUT_ANCESTRY ? '["ancestry"]' : cut === CUT_EVENT ? '["event"]' : '["ancestry","event"]');
+}
 
 /**
  * One output format. Each function returns one JSON object as a string

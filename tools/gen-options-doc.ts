@@ -9,7 +9,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderOptionsMarkdown, renderReadmeSection } from '../src/daemon/options-doc';
+import { renderOptionsMarkdown, renderReadmeSection } from '../src/daemon/config/options-doc';
 import { packageInfo } from '../src/daemon/package-info';
 import { Flags } from './lib/cli-args';
 
@@ -52,7 +52,7 @@ function main(): number {
     let stale = false;
     for (const [path, want] of [[OPTIONS_DOC_PATH, options], [README_PATH, readme]] as const) {
       if (read(path) !== want) {
-        process.stderr.write(`${path} is out of date with src/daemon/option-schema.ts: run node dist/tools/gen-options-doc.js\n`);
+        process.stderr.write(`${path} is out of date with src/daemon/config/option-schema.ts: run node dist/tools/gen-options-doc.js\n`);
         stale = true;
       }
     }

@@ -22,9 +22,9 @@ import { dirname, join } from 'node:path';
 import type { PreflightCheck } from '../collector/preflight';
 import { errCode } from '../errors';
 import { othersMayWrite, trustProblems } from '../private-dir';
-import type { AncestrydConfig } from './config';
+import type { AncestrydConfig } from './config/config';
 import { packageInfo } from './package-info';
-import { PRESETS } from './presets';
+import { PRESETS } from './config/presets';
 
 export interface ComplianceOptions {
   /** The installed unit to compare with the shipped one. */

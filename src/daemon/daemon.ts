@@ -11,20 +11,20 @@
  * seconds, applied like a SIGHUP's.
  */
 import { AncestrydError } from '../errors';
-import { registerAdminHandlers } from './admin-handlers';
+import { registerAdminHandlers } from './admin/admin-handlers';
 import { catchEarlySignals, earlySignals, releaseEarlySignals } from './early-signals';
-import { AdminHandlers, startAdminServer, type AdminServer } from './admin-socket';
+import { AdminHandlers, startAdminServer, type AdminServer } from './admin/admin-socket';
 import { readBootId } from '../collector/boot-clock';
-import { effectiveOptions, type AncestrydConfig } from './config';
-import { diffConfigs, reloadConfig, type ConfigDiff } from './config-diff';
+import { effectiveOptions, type AncestrydConfig } from './config/config';
+import { diffConfigs, reloadConfig, type ConfigDiff } from './config/config-diff';
 import { exitCodeFor } from './exit-codes';
 import { createLogging, type Logging } from './log';
-import { Metrics } from './metrics';
-import { MetricsEndpoint } from './metrics-endpoint';
+import { Metrics } from './metrics/metrics';
+import { MetricsEndpoint } from './metrics/metrics-endpoint';
 import { packageInfo } from './package-info';
 import { acquirePidfile, type PidfileLock } from './pidfile';
 import { Pipeline, resolveHost } from './pipeline';
-import type { RemoteConfig } from './remote-config';
+import type { RemoteConfig } from './config/remote-config';
 import { sdNotify } from './sd-notify';
 
 /** The configuration in effect, and the changed options that wait for a restart (admin "config", stats). */
@@ -104,7 +104,7 @@ export async function runDaemon(cfg: AncestrydConfig): Promise<void> {
 
 /** config_plugin=tls: the host's enrollment and the config endpoint (loaded only then: the HTTPS client costs RSS). */
 function openRemoteConfig(cfg: AncestrydConfig, logging: Logging): RemoteConfig {
-  const { RemoteConfig: Remote } = require('./remote-config') as typeof import('./remote-config');
+  const { RemoteConfig: Remote } = require('./config/remote-config') as typeof import('./config/remote-config');
   const { TlsNode } = require('../sinks/tls/tls-node') as typeof import('../sinks/tls/tls-node');
   const { collectHostDetails } = require('../sinks/tls/host-details') as typeof import('../sinks/tls/host-details');
   const host = resolveHost(cfg, readBootId());

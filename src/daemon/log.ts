@@ -16,7 +16,7 @@
  */
 import pino, { type Logger } from 'pino';
 import pinoPretty from 'pino-pretty';
-import type { LogFormat, LogLevel } from './option-schema';
+import type { LogFormat, LogLevel } from './config/option-schema';
 
 export type { Logger } from 'pino';
 

@@ -2,7 +2,7 @@
 /** The `ancestryd` binary: the CLI, whose `run` subcommand is the daemon. */
 // First: holds SIGHUP/SIGTERM/SIGINT for `run` while the rest loads (early-signals.ts).
 import './early-signals';
-import { runCli } from './cli';
+import { runCli } from './cli/cli';
 import { runDaemon } from './daemon';
 
 runCli(process.argv.slice(2), { run: runDaemon }).then((code) => {

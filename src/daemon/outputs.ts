@@ -16,9 +16,9 @@ import {
   collectHostDetails, DiskSpool, DRIVER_DEFAULTS, FileSink, MemoryQueue, SinkDriver, StdoutSink, tlsDriverOptions,
   type AddSecret, type EventQueue, type Sink, type SinkDriverOptions, type SinkLogger,
 } from '../sinks';
-import type { AncestrydConfig } from './config';
-import type { LoggerPlugin } from './option-schema';
-import type { Metrics } from './metrics';
+import type { AncestrydConfig } from './config/config';
+import type { LoggerPlugin } from './config/option-schema';
+import type { Metrics } from './metrics/metrics';
 import { packageInfo } from './package-info';
 import { acquirePidfile } from './pidfile';
 import { rateLimitedLogger } from './rate-limited-log';

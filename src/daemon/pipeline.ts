@@ -19,9 +19,9 @@ import { AncestrydError } from '../errors';
 import {
   createFormat, CUT_ANCESTRY, hostIdentity, LineBuffer, readMachineId, type EventFormat, type EventType, type FormatOptions, type HostIdentity,
 } from '../events';
-import type { AncestrydConfig } from './config';
+import type { AncestrydConfig } from './config/config';
 import type { Logging } from './log';
-import type { Metrics } from './metrics';
+import type { Metrics } from './metrics/metrics';
 import { createOutputs, type Output } from './outputs';
 import { packageInfo } from './package-info';
 import { tlsDriverOptions } from '../sinks';

@@ -6,7 +6,7 @@
  * Counting for metrics is the caller's (every per-event problem is counted
  * with a reason label and logged rate-limited, never both skipped). No timers: the clock is read on each call.
  */
-import type { LogLevel } from './option-schema';
+import type { LogLevel } from './config/option-schema';
 
 type Level = Exclude<LogLevel, 'silent'>;
 type LogFn = (obj: object, msg: string) => void;

@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import type { PreflightCheck } from '../../src/collector/preflight';
 import { EXIT } from '../../src/daemon/exit-codes';
 import { complianceChecks } from '../../src/daemon/compliance';
-import { loadConfig } from '../../src/daemon/config';
-import { runCli } from '../../src/daemon/cli';
+import { loadConfig } from '../../src/daemon/config/config';
+import { runCli } from '../../src/daemon/cli/cli';
 import { ROOT } from '../support/paths';
 
 const SHIPPED = join(ROOT, 'deploy', 'ancestryd.service');

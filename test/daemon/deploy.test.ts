@@ -4,9 +4,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadConfig } from '../../src/daemon/config';
-import { Metrics } from '../../src/daemon/metrics';
-import { PRESETS, type PresetName } from '../../src/daemon/presets';
+import { loadConfig } from '../../src/daemon/config/config';
+import { Metrics } from '../../src/daemon/metrics/metrics';
+import { PRESETS, type PresetName } from '../../src/daemon/config/presets';
 import { ROOT } from '../support/paths';
 import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
 

@@ -1,5 +1,5 @@
 /** Admin API responses shared by the render and CLI tests. */
-import type { AncestryResponse, LineageElement, TreeNode } from '../../src/daemon/admin-protocol';
+import type { AncestryResponse, LineageElement, TreeNode } from '../../src/daemon/admin/admin-protocol';
 
 export function el(pid: number, ppid: number, exe: string, cmdline: string, extra: Partial<LineageElement> = {}): LineageElement {
   return {

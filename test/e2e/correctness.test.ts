@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { adminRequest } from '../../src/daemon/admin-client';
+import { adminRequest } from '../../src/daemon/admin/admin-client';
 import { CheckSession, type SessionResult } from '../support/check/check-session';
 import { renderCheck } from '../support/check/check-text';
 import { startDaemon, type DaemonHandle } from '../support/daemon-process';

@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { join } from 'node:path';
 import { ExecTraceProgram } from '../../src/collector/load';
-import { OPTIONS, REAL_HOST, type OptionName } from '../../src/daemon/option-schema';
+import { OPTIONS, REAL_HOST, type OptionName } from '../../src/daemon/config/option-schema';
 import { requireBuilt, ROOT } from '../support/paths';
 
 const OBJECT = join(ROOT, 'build', 'exec_trace.bpf.o');

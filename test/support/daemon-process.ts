@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { adminRequest } from '../../src/daemon/admin-client';
+import { adminRequest } from '../../src/daemon/admin/admin-client';
 import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
 import { freePort } from './free-port';
 import { BPF_OBJECT, ROOT } from './paths';

@@ -30,7 +30,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { adminRequest } from '../../src/daemon/admin-client';
+import { adminRequest } from '../../src/daemon/admin/admin-client';
 import { CheckSession } from '../../test/support/check/check-session';
 import { startDaemon, type DaemonHandle } from '../../test/support/daemon-process';
 import { ROOT } from '../../test/support/paths';

@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import { ProcessTable } from '../../src/ancestry/table';
 import { decodeRecord } from '../../src/collector/decode';
 import { Kind } from '../../src/collector/layout';
-import { ConfigInvalidError, loadConfig } from '../../src/daemon/config';
+import { ConfigInvalidError, loadConfig } from '../../src/daemon/config/config';
 import { isAncestrydError } from '../../src/errors';
 import { createFormat, LineBuffer, type EventFormat, type FormatName } from '../../src/events';
 import type { EventBatch } from '../../src/sinks/sink';

@@ -1,6 +1,6 @@
 /**
  * Admin queries at a fixed rate, as the old load test's query generator did,
- * through the daemon's admin socket (src/daemon/admin-client.ts: one
+ * through the daemon's admin socket (src/daemon/admin/admin-client.ts: one
  * connection per request, as the CLI makes) instead of a CLI process per
  * query. Open loop: requests start on schedule whether or not earlier ones
  * answered (up to maxInFlight), so a slow daemon shows as latency, not as a
@@ -13,7 +13,7 @@
  * and older than 1 s it is counted as missingLive: the daemon should know it.
  */
 import { readdirSync } from 'node:fs';
-import { adminRequest } from '../../src/daemon/admin-client';
+import { adminRequest } from '../../src/daemon/admin/admin-client';
 import { procState, uptimeSeconds } from '../../test/support/proc-stat';
 import { Samples, type Summary } from '../../test/support/samples';
 

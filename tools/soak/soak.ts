@@ -25,7 +25,7 @@ import { spawn } from 'node:child_process';
 import { cpus, hostname } from 'node:os';
 import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { adminRequest } from '../../src/daemon/admin-client';
+import { adminRequest } from '../../src/daemon/admin/admin-client';
 import type { SessionResult } from '../../test/support/check/check-session';
 import { renderCheck, latencyRow } from '../../test/support/check/check-text';
 import { attachDaemon, startDaemon, type DaemonHandle } from '../../test/support/daemon-process';

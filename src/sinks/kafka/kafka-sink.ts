@@ -340,7 +340,7 @@ function readConfigFile(option: string, path: string): Buffer {
 
 /**
  * The password file's first line; never logged. Its owner and mode are the
- * configuration's to judge (src/daemon/config.ts refuses a file others may read).
+ * configuration's to judge (src/daemon/config/config.ts refuses a file others may read).
  */
 function readPassword(path: string): string {
   const text = readConfigFile('logger_kafka_sasl_password_file', path).toString('utf8');

@@ -8,13 +8,13 @@
 import { chmodSync, lstatSync, unlinkSync, type Stats } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { AncestrydError } from '../errors';
-import { preparePrivateDir } from '../private-dir';
+import { AncestrydError } from '../../errors';
+import { preparePrivateDir } from '../../private-dir';
 import {
   ADMIN_MAX_REQUEST_BYTES, AdminRequestError, encodeLine, LineSplitter, validateParams,
   type AdminErrorCode, type AdminMethod, type AdminMethods, type AdminResponse,
 } from './admin-protocol';
-import { packageInfo } from './package-info';
+import { packageInfo } from '../package-info';
 
 type AnyHandler = (params: Record<string, unknown>) => unknown;
 export type AdminHandler<M extends AdminMethod> =

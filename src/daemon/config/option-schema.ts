@@ -11,22 +11,22 @@
  */
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { CACHE_SIZE_RANGE, CACHE_TTL_RANGE, compileRedactionPattern, DEFAULT_PATTERNS_WORD, MAX_DEPTH_RANGE } from '../ancestry';
-import { isAncestrydError } from '../errors';
-import { Limits } from '../collector/layout';
-import { ANCESTRY_DETAILS, DEFAULT_OSQUERY_NAMES, EVENT_TYPES, FORMAT_NAMES } from '../events';
-import { FILE_SINK_DEFAULTS } from '../sinks/file/config';
-import { KAFKA_OPTIONS, type KafkaOptionSpec } from '../sinks/kafka/config';
-import type { KafkaOptionValue } from '../sinks/kafka/config';
-import { parseFsyncPolicy } from '../sinks/fsync-policy';
-import { DROP_POLICIES } from '../sinks/queue';
-import { SPOOL_DEFAULTS } from '../sinks/spool/config';
-import { TLS_SINK_DEFAULTS } from '../sinks/tls/config';
+import { CACHE_SIZE_RANGE, CACHE_TTL_RANGE, compileRedactionPattern, DEFAULT_PATTERNS_WORD, MAX_DEPTH_RANGE } from '../../ancestry';
+import { isAncestrydError } from '../../errors';
+import { Limits } from '../../collector/layout';
+import { ANCESTRY_DETAILS, DEFAULT_OSQUERY_NAMES, EVENT_TYPES, FORMAT_NAMES } from '../../events';
+import { FILE_SINK_DEFAULTS } from '../../sinks/file/config';
+import { KAFKA_OPTIONS, type KafkaOptionSpec } from '../../sinks/kafka/config';
+import type { KafkaOptionValue } from '../../sinks/kafka/config';
+import { parseFsyncPolicy } from '../../sinks/fsync-policy';
+import { DROP_POLICIES } from '../../sinks/queue';
+import { SPOOL_DEFAULTS } from '../../sinks/spool/config';
+import { TLS_SINK_DEFAULTS } from '../../sinks/tls/config';
 import {
   address, boolean, bytes, decimal, integer, integerOrWord, listOf, oneOf, OptionValueError, path, regexList, text,
   type HostFacts, type OptionGroup, type OptionSpec, type OptionValue,
 } from './option-types';
-import { packageInfo } from './package-info';
+import { packageInfo } from '../package-info';
 import { PRESET_NAMES } from './presets';
 
 export const LOGGER_PLUGINS = ['filesystem', 'kafka', 'tls', 'stdout'] as const;

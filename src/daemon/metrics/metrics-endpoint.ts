@@ -8,8 +8,8 @@
  * for good (issue 10). The condition is logged and shown in `stats`
  * (metrics_endpoint) until the port is free again.
  */
-import { backoffDelayMs } from '../sinks/backoff';
-import type { Logging } from './log';
+import { backoffDelayMs } from '../../sinks/backoff';
+import type { Logging } from '../log';
 import type { Metrics } from './metrics';
 import { startMetricsServer, type MetricsServer } from './metrics-server';
 

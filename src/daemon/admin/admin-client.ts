@@ -5,7 +5,7 @@
  * can tell "not running" (5) from "not root" (6).
  */
 import { createConnection } from 'node:net';
-import { AncestrydError } from '../errors';
+import { AncestrydError } from '../../errors';
 import { encodeLine, LineSplitter, type AdminMethod, type AdminMethods, type AdminResponse } from './admin-protocol';
 
 export interface AdminRequestOptions {

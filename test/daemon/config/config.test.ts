@@ -3,17 +3,17 @@ import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { CollectorOptions } from '../../src/collector';
-import type { PreflightOptions } from '../../src/collector/preflight';
-import { isAncestrydError } from '../../src/errors';
-import { DEFAULT_REDACTION_PATTERNS } from '../../src/ancestry/argv-redaction';
-import { ConfigInvalidError, loadConfig, type AncestrydConfig, type LoadConfigOptions } from '../../src/daemon/config';
-import { parseFlags } from '../../src/daemon/config-sources';
-import { OPTION_NAMES, envName } from '../../src/daemon/option-schema';
-import type { HostFacts } from '../../src/daemon/option-types';
-import { PRESETS } from '../../src/daemon/presets';
-import type { FileSinkOptions } from '../../src/sinks/file/config';
-import type { TlsSinkOptions } from '../../src/sinks/tls/config';
+import type { CollectorOptions } from '../../../src/collector';
+import type { PreflightOptions } from '../../../src/collector/preflight';
+import { isAncestrydError } from '../../../src/errors';
+import { DEFAULT_REDACTION_PATTERNS } from '../../../src/ancestry/argv-redaction';
+import { ConfigInvalidError, loadConfig, type AncestrydConfig, type LoadConfigOptions } from '../../../src/daemon/config/config';
+import { parseFlags } from '../../../src/daemon/config/config-sources';
+import { OPTION_NAMES, envName } from '../../../src/daemon/config/option-schema';
+import type { HostFacts } from '../../../src/daemon/config/option-types';
+import { PRESETS } from '../../../src/daemon/config/presets';
+import type { FileSinkOptions } from '../../../src/sinks/file/config';
+import type { TlsSinkOptions } from '../../../src/sinks/tls/config';
 
 const dir = mkdtempSync(join(tmpdir(), 'ancestryd-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

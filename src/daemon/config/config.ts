@@ -14,18 +14,18 @@
  * table (option-schema.ts) and the loader is this file.
  */
 import { closeSync, openSync } from 'node:fs';
-import { trustProblems } from '../private-dir';
-import type { CollectorOptions } from '../collector';
-import type { PreflightOptions } from '../collector/preflight';
-import { AncestrydError, isAncestrydError } from '../errors';
-import type { AncestryDetail, EventType, FormatName } from '../events';
-import { expandRedactionPatterns } from '../ancestry';
-import type { FsyncPolicy } from '../sinks/fsync-policy';
-import type { FileSinkOptions } from '../sinks/file/config';
-import { maxRecordValueBytes } from '../sinks/kafka/batch-messages';
-import { KAFKA_OPTION_NAMES, parseKafkaConfig, type KafkaSinkConfig } from '../sinks/kafka/config';
-import type { DropPolicy } from '../sinks/queue';
-import type { TlsSinkOptions } from '../sinks/tls/config';
+import { trustProblems } from '../../private-dir';
+import type { CollectorOptions } from '../../collector';
+import type { PreflightOptions } from '../../collector/preflight';
+import { AncestrydError, isAncestrydError } from '../../errors';
+import type { AncestryDetail, EventType, FormatName } from '../../events';
+import { expandRedactionPatterns } from '../../ancestry';
+import type { FsyncPolicy } from '../../sinks/fsync-policy';
+import type { FileSinkOptions } from '../../sinks/file/config';
+import { maxRecordValueBytes } from '../../sinks/kafka/batch-messages';
+import { KAFKA_OPTION_NAMES, parseKafkaConfig, type KafkaSinkConfig } from '../../sinks/kafka/config';
+import type { DropPolicy } from '../../sinks/queue';
+import type { TlsSinkOptions } from '../../sinks/tls/config';
 import { readSources, type RawValue, type SourceKind } from './config-sources';
 import {
   defaultValue, isOptionName, LOCAL_ONLY_OPTIONS, OPTION_NAMES, optionSpec, OSQUERY_RENAMED, REAL_HOST, type LogFormat, type LoggerPlugin,
@@ -43,7 +43,7 @@ export interface LoadConfigOptions {
   checkFiles?: boolean;
   /** uid, working directory and writability behind the host-dependent defaults. Default: this process. */
   host?: HostFacts;
-  /** config_plugin=tls: the "options" object of the TLS server's config (src/daemon/remote-config.ts). */
+  /** config_plugin=tls: the "options" object of the TLS server's config (src/daemon/config/remote-config.ts). */
   remote?: Readonly<Record<string, unknown>>;
 }
 
@@ -108,7 +108,7 @@ export interface AncestrydConfig {
     /** Everything resolveTlsOptions() needs except hostIdentifier (from the events' HostIdentity). */
     readonly tls: Readonly<Omit<TlsSinkOptions, 'hostIdentifier'>>;
   };
-  /** config_plugin=tls: options from the TLS server (src/daemon/remote-config.ts). */
+  /** config_plugin=tls: options from the TLS server (src/daemon/config/remote-config.ts). */
   readonly remote: {
     readonly enabled: boolean;
     readonly endpoint: string;

@@ -6,7 +6,7 @@
  *
  * with the enrollment the tls output shares (TlsNode), enrolling again on
  * node_invalid. The options become a source of the configuration, between
- * the file and the environment (src/daemon/config.ts): the same checks as
+ * the file and the environment (src/daemon/config/config.ts): the same checks as
  * the file's, all or nothing — a reply with one bad value changes nothing,
  * and the running configuration stays. What the daemon does with a good
  * one (apply what can change live, report the rest as pending) is the
@@ -17,10 +17,10 @@
  */
 import { loadConfig, type AncestrydConfig } from './config';
 import { diffConfigs, type ConfigDiff } from './config-diff';
-import { isAncestrydError } from '../errors';
-import type { RemoteResult } from './metrics';
-import type { HttpsAnswer } from '../sinks/tls/https-client';
-import { describeError, jsonField, nodeInvalid, type TlsNode } from '../sinks/tls/tls-node';
+import { isAncestrydError } from '../../errors';
+import type { RemoteResult } from '../metrics/metrics';
+import type { HttpsAnswer } from '../../sinks/tls/https-client';
+import { describeError, jsonField, nodeInvalid, type TlsNode } from '../../sinks/tls/tls-node';
 
 
 export type RemoteFetch =

@@ -2,11 +2,11 @@
  * Answers the admin API (admin-protocol.ts) from the running pipeline:
  * a pid's lineage now, the live tree, recent events and the stats.
  */
-import { exeName, type ProcessView } from '../ancestry';
+import { exeName, type ProcessView } from '../../ancestry';
 import { AdminRequestError, type LineageElement, type TreeNode } from './admin-protocol';
 import { AdminHandlers } from './admin-socket';
-import type { Metrics } from './metrics';
-import type { Pipeline } from './pipeline';
+import type { Metrics } from '../metrics/metrics';
+import type { Pipeline } from '../pipeline';
 
 export function registerAdminHandlers(handlers: AdminHandlers, pipeline: Pipeline, metrics: Metrics): void {
   handlers.register('ancestry', ({ pid }) => {

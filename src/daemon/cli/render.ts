@@ -4,9 +4,9 @@
  * an ASCII tree. Pure functions of their input (the CLI prints them; tests
  * compare them).
  */
-import type { PreflightCheck } from '../collector/preflight';
-import type { AncestryResponse, LineageElement, TreeNode } from './admin-protocol';
-import { displayValue, type OptionValue } from './option-types';
+import type { PreflightCheck } from '../../collector/preflight';
+import type { AncestryResponse, LineageElement, TreeNode } from '../admin/admin-protocol';
+import { displayValue, type OptionValue } from '../config/option-types';
 
 /**
  * Text a process controls (argv, comm, paths) made harmless for a terminal,

@@ -5,11 +5,11 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { isAncestrydError } from '../../src/errors';
-import { adminRequest, describeConnectError } from '../../src/daemon/admin-client';
-import { AdminRequestError, type AncestryResponse } from '../../src/daemon/admin-protocol';
-import { AdminHandlers, startAdminServer } from '../../src/daemon/admin-socket';
-import { EXIT, exitCodeFor } from '../../src/daemon/exit-codes';
+import { isAncestrydError } from '../../../src/errors';
+import { adminRequest, describeConnectError } from '../../../src/daemon/admin/admin-client';
+import { AdminRequestError, type AncestryResponse } from '../../../src/daemon/admin/admin-protocol';
+import { AdminHandlers, startAdminServer } from '../../../src/daemon/admin/admin-socket';
+import { EXIT, exitCodeFor } from '../../../src/daemon/exit-codes';
 
 const base = mkdtempSync(join(tmpdir(), 'ancestryd-admin-'));
 after(() => rmSync(base, { recursive: true, force: true }));

@@ -13,14 +13,14 @@
 import { BucketHistogram } from './bucket-histogram';
 import { Counter, Gauge, Registry } from './prom';
 import { registerRuntimeMetrics } from './runtime-metrics';
-import type { AncestryStats, IncompleteReason, ProcfsFailureReason, SkipReason } from '../ancestry';
-import type { CounterKind, KernelCounters } from '../collector';
-import type { DecodeFailureReason } from '../collector/decode';
-import type { DrainStats } from '../collector/ring-drain';
-import type { EventType } from '../events';
-import type { DropReason, SinkMetrics } from '../sinks/sink';
-import type { SinkStats } from '../sinks/sink-driver';
-import { packageInfo } from './package-info';
+import type { AncestryStats, IncompleteReason, ProcfsFailureReason, SkipReason } from '../../ancestry';
+import type { CounterKind, KernelCounters } from '../../collector';
+import type { DecodeFailureReason } from '../../collector/decode';
+import type { DrainStats } from '../../collector/ring-drain';
+import type { EventType } from '../../events';
+import type { DropReason, SinkMetrics } from '../../sinks/sink';
+import type { SinkStats } from '../../sinks/sink-driver';
+import { packageInfo } from '../package-info';
 
 export const METRIC_PREFIX = 'ancestryd_';
 
@@ -47,7 +47,7 @@ function zeros<T extends string>(names: readonly T[]): Record<T, number> {
   return o;
 }
 
-/** The outcome of one config_plugin=tls fetch (src/daemon/remote-config.ts), as ancestryd_remote_config_total counts it. */
+/** The outcome of one config_plugin=tls fetch (src/daemon/config/remote-config.ts), as ancestryd_remote_config_total counts it. */
 export type RemoteResult = 'applied' | 'unchanged' | 'invalid' | 'failed';
 export const REMOTE_RESULTS: readonly RemoteResult[] = ['applied', 'unchanged', 'invalid', 'failed'];
 

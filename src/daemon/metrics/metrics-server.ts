@@ -13,7 +13,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks';
-import { AncestrydError } from '../errors';
+import { AncestrydError } from '../../errors';
 import type { Metrics } from './metrics';
 import { LOOP_DELAY_RESOLUTION_MS } from './runtime-metrics';
 

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { isAncestrydError } from '../../src/errors';
-import { loadConfig } from '../../src/daemon/config';
-import { diffConfigs, RELOADABLE_OPTIONS, reloadConfig } from '../../src/daemon/config-diff';
-import type { HostFacts } from '../../src/daemon/option-types';
+import { isAncestrydError } from '../../../src/errors';
+import { loadConfig } from '../../../src/daemon/config/config';
+import { diffConfigs, RELOADABLE_OPTIONS, reloadConfig } from '../../../src/daemon/config/config-diff';
+import type { HostFacts } from '../../../src/daemon/config/option-types';
 
 const dir = mkdtempSync(join(tmpdir(), 'ancestryd-reload-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { afterEach, describe, it } from 'node:test';
-import type { Collector, KernelCounters } from '../../src/collector';
-import type { SinkDriver } from '../../src/sinks/sink-driver';
-import type { DrainStats } from '../../src/collector/ring-drain';
-import type { AncestryStats, ProcessTable } from '../../src/ancestry';
-import { LATENCY_BUCKETS_SECONDS, Metrics, type AncestrySource, type CollectorStatsSource } from '../../src/daemon/metrics';
+import type { Collector, KernelCounters } from '../../../src/collector';
+import type { SinkDriver } from '../../../src/sinks/sink-driver';
+import type { DrainStats } from '../../../src/collector/ring-drain';
+import type { AncestryStats, ProcessTable } from '../../../src/ancestry';
+import { LATENCY_BUCKETS_SECONDS, Metrics, type AncestrySource, type CollectorStatsSource } from '../../../src/daemon/metrics/metrics';
 
 let open: Metrics[] = [];
 function metrics(defaultMetrics = false): Metrics {

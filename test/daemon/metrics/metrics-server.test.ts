@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { isAncestrydError } from '../../src/errors';
-import { Metrics } from '../../src/daemon/metrics';
-import { RENDER_INTERVAL_MS, startMetricsServer, type MetricsServer } from '../../src/daemon/metrics-server';
+import { isAncestrydError } from '../../../src/errors';
+import { Metrics } from '../../../src/daemon/metrics/metrics';
+import { RENDER_INTERVAL_MS, startMetricsServer, type MetricsServer } from '../../../src/daemon/metrics/metrics-server';
 
 function get(url: string, method = 'GET'): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import type { TreeNode } from '../../src/daemon/admin-protocol';
-import { flatten, jsonForTerminal, renderAncestry, renderJsonLines, renderKeyValues, renderPreflight, renderTree, terminalSafe } from '../../src/daemon/render';
-import { ANCESTRY_FIXTURE, TREE_FIXTURE } from './fixtures';
+import type { TreeNode } from '../../../src/daemon/admin/admin-protocol';
+import { flatten, jsonForTerminal, renderAncestry, renderJsonLines, renderKeyValues, renderPreflight, renderTree, terminalSafe } from '../../../src/daemon/cli/render';
+import { ANCESTRY_FIXTURE, TREE_FIXTURE } from '../fixtures';
 
 describe('render', () => {
   it('renders a lineage as a table, nearest ancestor first', () => {

@@ -2,10 +2,10 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { EXIT_CODE_TABLE } from '../../src/daemon/exit-codes';
-import { OPTION_NAMES, optionSpec } from '../../src/daemon/option-schema';
-import { renderOptionsMarkdown, renderReadmeSection } from '../../src/daemon/options-doc';
-import { requireBuilt, ROOT } from '../support/paths';
+import { EXIT_CODE_TABLE } from '../../../src/daemon/exit-codes';
+import { OPTION_NAMES, optionSpec } from '../../../src/daemon/config/option-schema';
+import { renderOptionsMarkdown, renderReadmeSection } from '../../../src/daemon/config/options-doc';
+import { requireBuilt, ROOT } from '../../support/paths';
 
 const GEN = join(ROOT, 'dist', 'tools', 'gen-options-doc.js');
 

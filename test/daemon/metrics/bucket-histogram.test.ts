@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { Histogram, Registry } from 'prom-client';
-import { BucketHistogram } from '../../src/daemon/bucket-histogram';
+import { BucketHistogram } from '../../../src/daemon/metrics/bucket-histogram';
 
 const BOUNDS = [0.001, 0.01, 0.1, 1];
 /** Values on, between, below and above the bounds, and values Prometheus cannot hold. */

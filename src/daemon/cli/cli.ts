@@ -9,19 +9,19 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { runPreflight, type PreflightCheck, type PreflightOptions } from '../collector/preflight';
-import { AncestrydError } from '../errors';
-import { adminRequest } from './admin-client';
-import { EVENTS_DEFAULT_LIMIT, EVENTS_MAX_LIMIT } from './admin-protocol';
+import { runPreflight, type PreflightCheck, type PreflightOptions } from '../../collector/preflight';
+import { AncestrydError } from '../../errors';
+import { adminRequest } from '../admin/admin-client';
+import { EVENTS_DEFAULT_LIMIT, EVENTS_MAX_LIMIT } from '../admin/admin-protocol';
 import { CLI_COMMANDS } from './cli-commands';
-import { effectiveOptions, loadConfig, type AncestrydConfig } from './config';
-import { CONFIG_ENV, CONFIG_FLAG, DEFAULT_CONFIG_PATH, readConfigFile } from './config-sources';
-import { EXIT, EXIT_CODE_TABLE, exitCodeFor, type ExitCode } from './exit-codes';
-import { defaultValue, envName, OPTIONS, REAL_HOST, SYSTEM_ADMIN_SOCKET } from './option-schema';
-import { OptionValueError, type HostFacts, type OptionValue } from './option-types';
-import { renderOptionsHelp } from './options-doc';
-import { complianceChecks, INSTALLED_UNIT } from './compliance';
-import { packageInfo } from './package-info';
+import { effectiveOptions, loadConfig, type AncestrydConfig } from '../config/config';
+import { CONFIG_ENV, CONFIG_FLAG, DEFAULT_CONFIG_PATH, readConfigFile } from '../config/config-sources';
+import { EXIT, EXIT_CODE_TABLE, exitCodeFor, type ExitCode } from '../exit-codes';
+import { defaultValue, envName, OPTIONS, REAL_HOST, SYSTEM_ADMIN_SOCKET } from '../config/option-schema';
+import { OptionValueError, type HostFacts, type OptionValue } from '../config/option-types';
+import { renderOptionsHelp } from '../config/options-doc';
+import { complianceChecks, INSTALLED_UNIT } from '../compliance';
+import { packageInfo } from '../package-info';
 import {
   jsonForTerminal, renderAncestry, renderJsonLines, renderKeyValues, renderOptions, renderPreflight, renderTree,
 } from './render';

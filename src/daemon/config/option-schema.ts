@@ -15,12 +15,12 @@ import { CACHE_SIZE_RANGE, CACHE_TTL_RANGE, compileRedactionPattern, DEFAULT_PAT
 import { isAncestrydError } from '../../errors';
 import { Limits } from '../../collector/layout';
 import { ANCESTRY_DETAILS, DEFAULT_OSQUERY_NAMES, EVENT_TYPES, FORMAT_NAMES } from '../../events';
-import { FILE_SINK_DEFAULTS } from '../../sinks/file/config';
+import { FILE_SINK_DEFAULTS, FILE_SINK_RANGES } from '../../sinks/file/config';
 import { KAFKA_OPTIONS, type KafkaOptionSpec } from '../../sinks/kafka/config';
 import type { KafkaOptionValue } from '../../sinks/kafka/config';
 import { parseFsyncPolicy } from '../../sinks/fsync-policy';
 import { DROP_POLICIES } from '../../sinks/queue';
-import { SPOOL_DEFAULTS } from '../../sinks/spool/config';
+import { SPOOL_DEFAULTS, SPOOL_RANGES } from '../../sinks/spool/config';
 import { TLS_SINK_DEFAULTS } from '../../sinks/tls/config';
 import {
   address, boolean, bytes, decimal, integer, integerOrWord, listOf, oneOf, OptionValueError, path, regexList, text,
@@ -270,11 +270,12 @@ export const OPTIONS = {
       + 'a symlink in place of the log is never followed.',
   }),
   logger_rotate_size: bytes({
-    group: 'filesystem', min: 4096, max: 64 * 1024 ** 3, default: FILE_SINK_DEFAULTS.rotateSizeBytes,
+    group: 'filesystem', min: FILE_SINK_RANGES.rotateSizeBytes[0], max: FILE_SINK_RANGES.rotateSizeBytes[1], default: FILE_SINK_DEFAULTS.rotateSizeBytes,
     doc: 'Rotate the results log before it passes this size.',
   }),
   logger_rotate_max_files: integer({
-    group: 'filesystem', min: 1, max: 1000, unit: 'files', default: FILE_SINK_DEFAULTS.rotateMaxFiles,
+    group: 'filesystem', min: FILE_SINK_RANGES.rotateMaxFiles[0], max: FILE_SINK_RANGES.rotateMaxFiles[1], unit: 'files',
+    default: FILE_SINK_DEFAULTS.rotateMaxFiles,
     doc: 'Rotated results logs kept (.1 newest).',
   }),
   logger_fsync: fsyncPolicy({
@@ -291,7 +292,7 @@ export const OPTIONS = {
       + 'there while the destination is down, and survive restarts.',
   }),
   spool_max_bytes: bytes({
-    group: 'spool', min: 64 * 1024, max: 1024 ** 4, default: SPOOL_DEFAULTS.maxBytes,
+    group: 'spool', min: SPOOL_RANGES.maxBytes[0], max: SPOOL_RANGES.maxBytes[1], default: SPOOL_DEFAULTS.maxBytes,
     doc: 'Disk space per output spool. When full, spool_drop_policy decides what is lost; every loss is counted '
       + '(ancestryd_sink_events_dropped_total).',
   }),

@@ -26,6 +26,12 @@ export const FILE_SINK_DEFAULTS = {
   fsync: 'never' as FsyncPolicy,
 };
 
+/** The ranges the sink accepts: its own checks and the option schema's (logger_rotate_*) read them here. */
+export const FILE_SINK_RANGES = {
+  rotateSizeBytes: [4096, 64 * 1024 ** 3],
+  rotateMaxFiles: [1, 1000],
+} as const;
+
 export type ResolvedFileSinkOptions = Required<FileSinkOptions>;
 
 export function resolveFileSinkOptions(o: FileSinkOptions): ResolvedFileSinkOptions {
@@ -42,7 +48,7 @@ export function resolveFileSinkOptions(o: FileSinkOptions): ResolvedFileSinkOpti
   if (r.fileName === '' || r.fileName.includes('/')) {
     throw new AncestrydError('ANC_CONFIG_INVALID', `logger file name: expected a plain file name, got ${JSON.stringify(r.fileName)}`);
   }
-  checkPositiveInt('logger_rotate_size', r.rotateSizeBytes, 4096);
-  checkPositiveInt('logger_rotate_max_files', r.rotateMaxFiles, 1, 1000);
+  checkPositiveInt('logger_rotate_size', r.rotateSizeBytes, ...FILE_SINK_RANGES.rotateSizeBytes);
+  checkPositiveInt('logger_rotate_max_files', r.rotateMaxFiles, ...FILE_SINK_RANGES.rotateMaxFiles);
   return r;
 }

@@ -32,6 +32,11 @@ export interface DiskSpoolOptions {
   lock?: (dir: string) => { release(): void };
 }
 
+/** The range of spool_max_bytes: the spool's own check and the option schema read it here. */
+export const SPOOL_RANGES = {
+  maxBytes: [64 * 1024, 1024 ** 4],
+} as const;
+
 export const SPOOL_DEFAULTS = {
   maxBytes: 256 * 1024 * 1024,
   segmentBytes: 8 * 1024 * 1024,
@@ -65,7 +70,7 @@ export function resolveSpoolOptions(opts: DiskSpoolOptions): ResolvedSpoolOption
     identity: opts.identity ?? null,
     lock: opts.lock,
   };
-  checkPositiveInt('spool_max_bytes', r.maxBytes, 64 * 1024);
+  checkPositiveInt('spool_max_bytes', r.maxBytes, ...SPOOL_RANGES.maxBytes);
   checkPositiveInt('spool_segment_bytes', r.segmentBytes, 4096, Math.floor(r.maxBytes / 2));
   checkPositiveInt('spool_memory_bytes', r.memoryBytes, 0);
   if (r.dropPolicy !== 'drop_oldest' && r.dropPolicy !== 'drop_newest') {

@@ -43,8 +43,8 @@ import type { AncestryDetail } from './ancestor-json';
 import { FieldCap } from './field-cap';
 import { AncestorTextCache, joinAncestry } from './lineage-element';
 import {
-  ancestorFieldCap, bootPrefix, CUT_ANCESTRY, errnoName, eventId, execArgv, execCmdline, execPath, StringLineFormat,
-  type EventClock, type EventFormat, type FieldCaps, type HostIdentity, ownFieldCap, reducedCut, truncatedJson,
+  bootPrefix, CUT_ANCESTRY, errnoName, eventId, execArgv, execCmdline, execPath, StringLineFormat,
+  type EventClock, type EventFormat, type FieldCaps, type HostIdentity, type LineCaps, lineCaps, truncatedJson,
 } from './schema';
 import { isoFromEpochMs, isoFromEpochNs } from './time-text';
 
@@ -133,22 +133,16 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
   private readonly hostPart: string;
   /** null at detail ids: no ancestryd.ancestry. */
   private readonly ancestors: AncestorTextCache<string> | null;
-  /** Ancestors' text: the cached elements and process.parent. */
-  private readonly cap: FieldCap;
-  /** The event's own text: uncapped, except in the reduced format. */
-  private readonly own: FieldCap;
-  /** CUT_EVENT in the reduced format. */
-  private readonly reduced: number;
+  /** Ancestors' (the cached elements and process.parent) and the event's own. */
+  private readonly caps: LineCaps;
   lastCut = 0;
 
   constructor(opts: EcsFormatOptions) {
     super();
     const detail = opts.ancestryDetail ?? 'full';
-    const cap = ancestorFieldCap(opts);
-    this.cap = cap;
-    this.ancestors = detail === 'ids' ? null : new AncestorTextCache((v) => ancestorEcs(v, detail === 'full', cap), 8192, cap);
-    this.own = ownFieldCap(opts);
-    this.reduced = reducedCut(opts);
+    const caps = lineCaps(opts);
+    this.caps = caps;
+    this.ancestors = detail === 'ids' ? null : new AncestorTextCache((v) => ancestorEcs(v, detail === 'full', caps.ancestor), 8192, caps.ancestor);
     this.clock = opts.clock;
     this.boot = bootPrefix(opts.clock.bootId);
     this.nowMs = opts.nowMs ?? Date.now;
@@ -168,7 +162,7 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
 
   /** The `process` fields every event type shares, without the closing brace. */
   private processCommon(p: ProcessView, path: string, argv: readonly string[], cmdline: string, tid: number): string {
-    const own = this.own;
+    const own = this.caps.own;
     return ',"process":{"pid":' + p.pid
       + ',"entity_id":' + jsonString(p.entityId)
       + ',"executable":' + jsonString(own.text(path))
@@ -188,16 +182,16 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
     const p = l.process;
     const failed = r.kind === 'exec_failed';
     const a = l.ancestry;
-    this.cap.hit = false;
-    const parent = a.length > 0 ? parentEcs(a[0], this.cap) : parentRefEcs(p.ppid, p.parentEntityId);
-    let cut = this.cap.hit ? CUT_ANCESTRY : 0;
+    this.caps.ancestor.hit = false;
+    const parent = a.length > 0 ? parentEcs(a[0], this.caps.ancestor) : parentRefEcs(p.ppid, p.parentEntityId);
+    let cut = this.caps.ancestor.hit ? CUT_ANCESTRY : 0;
     let ancestry = '';
     if (this.ancestors !== null) {
       this.ancestors.truncated = false;
       ancestry = '"ancestry":' + joinAncestry(this.ancestors, a, '[', ',', ']') + ',';
       if (this.ancestors.truncated) cut = CUT_ANCESTRY;
     }
-    cut |= this.reduced;
+    cut |= this.caps.reduced;
     this.lastCut = cut;
     return this.head(r.ktimeNs, 'start', r.kind, failed ? 'failure' : 'success', eventId(this.boot, r.kind, r.ktimeNs, r.tid))
       + this.processCommon(p, execPath(l), execArgv(l), execCmdline(l), r.tid)
@@ -206,7 +200,7 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
       + ',"Ext":{"ancestry":' + entityIdsJson(a) + '}}'
       + (failed ? ',"error":{"code":"' + errnoName(-r.ret) + '"}' : '')
       + ',"ancestryd":{' + ancestry
-      + '"execve_path":' + jsonString(this.own.text(r.filename))
+      + '"execve_path":' + jsonString(this.caps.own.text(r.filename))
       + ',"interpreted":' + ((r.flags & ExecFlags.ET_EXEC_INTERPRETED) !== 0)
       + ',"executable_deleted":' + ((r.flags & ExecFlags.ET_EXEC_EXE_DELETED) !== 0)
       + ',"ancestry_complete":' + l.complete
@@ -224,9 +218,9 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
   fork(f: ForkEventView): string {
     const r = f.record;
     const p = f.process;
-    this.cap.hit = false;
-    const parent = f.parent !== null ? parentEcs(f.parent, this.cap) : parentRefEcs(r.parentTgid, p.parentEntityId);
-    const cut = (this.cap.hit ? CUT_ANCESTRY : 0) | this.reduced;
+    this.caps.ancestor.hit = false;
+    const parent = f.parent !== null ? parentEcs(f.parent, this.caps.ancestor) : parentRefEcs(r.parentTgid, p.parentEntityId);
+    const cut = (this.caps.ancestor.hit ? CUT_ANCESTRY : 0) | this.caps.reduced;
     this.lastCut = cut;
     return this.head(r.ktimeNs, 'start', 'fork', 'success', eventId(this.boot, 'fork', r.ktimeNs, r.childTgid))
       + this.processCommon(p, p.path, p.argv, p.cmdline, r.childTgid)
@@ -237,13 +231,13 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
   exit(e: ExitEventView): string {
     const r = e.record;
     const p = e.process;
-    this.lastCut = this.reduced;
+    this.lastCut = this.caps.reduced;
     return this.head(r.ktimeNs, 'end', 'exit', 'unknown', eventId(this.boot, 'exit', r.ktimeNs, r.tgid))
       + this.processCommon(p, p.path, p.argv, p.cmdline, r.tgid)
       + ',"end":"' + isoFromEpochNs(this.clock.epochNs(BigInt(r.ktimeNs))) + '"'
       + ',"exit_code":' + r.exitCode
       + ',' + parentRefEcs(r.ppid, p.parentEntityId) + '}'
       + ',"ancestryd":{"signal":' + r.signal + ',"core_dumped":' + r.coreDumped + ',"wait_status":' + r.status
-      + truncatedJson(this.reduced) + '}}';
+      + truncatedJson(this.caps.reduced) + '}}';
   }
 }

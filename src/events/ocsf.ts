@@ -38,8 +38,8 @@ import type { AncestryDetail } from './ancestor-json';
 import { FieldCap } from './field-cap';
 import { AncestorTextCache, joinAncestry } from './lineage-element';
 import {
-  ancestorFieldCap, bootPrefix, CUT_ANCESTRY, errnoName, eventId, execCmdline, execPath, StringLineFormat,
-  type EventClock, type EventFormat, type FieldCaps, type HostIdentity, ownFieldCap, reducedCut, truncatedJson,
+  bootPrefix, CUT_ANCESTRY, errnoName, eventId, execCmdline, execPath, StringLineFormat,
+  type EventClock, type EventFormat, type FieldCaps, type HostIdentity, type LineCaps, lineCaps, truncatedJson,
 } from './schema';
 
 /** The OCSF schema version the lines conform to (metadata.version). */
@@ -135,22 +135,17 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
   private readonly productPart: string;
   private readonly ancestors: AncestorTextCache<string>;
   private readonly withLineage: boolean;
-  /** Ancestors' text: process.ancestry, process.lineage and the parent process. */
-  private readonly cap: FieldCap;
-  /** The event's own text: uncapped, except in the reduced format. */
-  private readonly own: FieldCap;
-  /** CUT_EVENT in the reduced format. */
-  private readonly reduced: number;
+  /** Ancestors' (process.ancestry, process.lineage, the parent process) and the event's own. */
+  private readonly caps: LineCaps;
   lastCut = 0;
 
   constructor(opts: OcsfFormatOptions) {
     super();
     const detail = opts.ancestryDetail ?? 'full';
-    const cap = ancestorFieldCap(opts);
-    this.cap = cap;
-    this.ancestors = new AncestorTextCache(detail === 'ids' ? processEntityId : (v) => processEntity(v, detail === 'full', cap), 8192, cap);
-    this.own = ownFieldCap(opts);
-    this.reduced = reducedCut(opts);
+    const caps = lineCaps(opts);
+    this.caps = caps;
+    this.ancestors = new AncestorTextCache(detail === 'ids' ? processEntityId : (v) => processEntity(v, detail === 'full', caps.ancestor),
+      8192, caps.ancestor);
     this.withLineage = detail !== 'ids';
     this.clock = opts.clock;
     this.boot = bootPrefix(opts.clock.bootId);
@@ -174,7 +169,7 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
     const p = l.process;
     const failed = r.kind === 'exec_failed';
     const a = l.ancestry;
-    const cap = this.cap;
+    const cap = this.caps.ancestor;
     cap.hit = false;
     const parent = a.length > 0 ? processBody(a[0], a[0].path, a[0].cmdline, cap) + '}' : processRef(p.ppid, p.parentEntityId);
     const lineage = this.withLineage ? ',"lineage":' + lineageJson(a, cap) : '';
@@ -182,17 +177,17 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
     this.ancestors.truncated = false;
     const ancestry = joinAncestry(this.ancestors, a, '[', ',', ']');
     if (this.ancestors.truncated) cut = CUT_ANCESTRY;
-    cut |= this.reduced;
+    cut |= this.caps.reduced;
     this.lastCut = cut;
     return this.head(LAUNCH, r.ktimeNs, eventId(this.boot, r.kind, r.ktimeNs, r.tid), cut) + EXEC
       + (failed ? ',"status_id":2,"status":"Failure","status_code":"' + errnoName(-r.ret) + '"' : SUCCESS)
-      + ',"process":' + processBody(p, execPath(l), execCmdline(l), this.own)
+      + ',"process":' + processBody(p, execPath(l), execCmdline(l), this.caps.own)
       + ',"tid":' + r.tid
       + ',"parent_process":' + parent
       + ',"ancestry":' + ancestry
       + lineage + '}'
       + ',"actor":{"process":' + parent + '}'
-      + ',"unmapped":{"execve_path":' + jsonString(this.own.text(r.filename))
+      + ',"unmapped":{"execve_path":' + jsonString(this.caps.own.text(r.filename))
       + ',"interpreted":' + ((r.flags & ExecFlags.ET_EXEC_INTERPRETED) !== 0)
       + ',"executable_deleted":' + ((r.flags & ExecFlags.ET_EXEC_EXE_DELETED) !== 0)
       + ',"ancestry_complete":' + l.complete
@@ -211,12 +206,12 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
   fork(f: ForkEventView): string {
     const r = f.record;
     const p = f.process;
-    this.cap.hit = false;
-    const parent = f.parent !== null ? processBody(f.parent, f.parent.path, f.parent.cmdline, this.cap) + '}' : processRef(r.parentTgid, p.parentEntityId);
-    const cut = (this.cap.hit ? CUT_ANCESTRY : 0) | this.reduced;
+    this.caps.ancestor.hit = false;
+    const parent = f.parent !== null ? processBody(f.parent, f.parent.path, f.parent.cmdline, this.caps.ancestor) + '}' : processRef(r.parentTgid, p.parentEntityId);
+    const cut = (this.caps.ancestor.hit ? CUT_ANCESTRY : 0) | this.caps.reduced;
     this.lastCut = cut;
     return this.head(LAUNCH, r.ktimeNs, eventId(this.boot, 'fork', r.ktimeNs, r.childTgid), cut) + FORK + SUCCESS
-      + ',"process":' + processBody(p, p.path, p.cmdline, this.own) + ',"parent_process":' + parent + '}'
+      + ',"process":' + processBody(p, p.path, p.cmdline, this.caps.own) + ',"parent_process":' + parent + '}'
       + ',"actor":{"process":' + parent + '}'
       + ',"unmapped":{"clone_flags":' + r.cloneFlags + ',"creator_pid":' + r.creatorTgid + truncatedJson(cut) + '}}';
   }
@@ -224,9 +219,9 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
   exit(e: ExitEventView): string {
     const r = e.record;
     const p = e.process;
-    const cut = this.reduced;
+    const cut = this.caps.reduced;
     this.lastCut = cut;
-    const self = processBody(p, p.path, p.cmdline, this.own) + ',"terminated_time":' + epochMs(this.clock, BigInt(r.ktimeNs))
+    const self = processBody(p, p.path, p.cmdline, this.caps.own) + ',"terminated_time":' + epochMs(this.clock, BigInt(r.ktimeNs))
       + ',"parent_process":' + processRef(r.ppid, p.parentEntityId) + '}';
     return this.head(TERMINATE, r.ktimeNs, eventId(this.boot, 'exit', r.ktimeNs, r.tgid), cut) + SUCCESS
       + ',"exit_code":' + r.exitCode

@@ -37,11 +37,10 @@ import { AncestrydError } from '../errors';
 import type { AncestryDetail } from './ancestor-json';
 import { jsonContent } from './json-text';
 import { LineBuffer } from './line-buffer';
-import { FieldCap } from './field-cap';
 import { AncestorTextCache, ancestorJsonEmbedded, flatten } from './lineage-element';
 import {
-  ancestorFieldCap, bootPrefix, CUT_ANCESTRY, eventId, execCmdline, execPath, type EventClock, type EventFormat, type EventType,
-  type FieldCaps, type HostIdentity, ownFieldCap, reducedCut,
+  bootPrefix, CUT_ANCESTRY, eventId, execCmdline, execPath, type EventClock, type EventFormat, type EventType,
+  type FieldCaps, type HostIdentity, type LineCaps, lineCaps,
 } from './schema';
 import { asctimeUtc, epochSeconds } from './time-text';
 
@@ -167,18 +166,15 @@ export class OsqueryResultFormat implements EventFormat {
   };
   /** For exec(): the string form of writeExec(). */
   private readonly scratch = new LineBuffer(16 * 1024);
-  /** The event's own text fields: uncapped, except in the reduced format. */
-  private readonly own: FieldCap;
-  /** CUT_EVENT in the reduced format. */
-  private readonly reduced: number;
+  /** Ancestors' and the event's own text fields. */
+  private readonly caps: LineCaps;
   lastCut = 0;
 
   constructor(opts: OsqueryFormatOptions) {
     const detail = opts.ancestryDetail ?? 'full';
-    const cap = ancestorFieldCap(opts);
-    this.ancestors = new AncestorTextCache((v) => Buffer.from(ancestorJsonEmbedded(v, detail, cap), 'utf8'), 8192, cap);
-    this.own = ownFieldCap(opts);
-    this.reduced = reducedCut(opts);
+    const caps = lineCaps(opts);
+    this.caps = caps;
+    this.ancestors = new AncestorTextCache((v) => Buffer.from(ancestorJsonEmbedded(v, detail, caps.ancestor), 'utf8'), 8192, caps.ancestor);
     this.clock = opts.clock;
     this.boot = bootPrefix(opts.clock.bootId);
     const numerics = opts.numerics ?? false;
@@ -233,7 +229,7 @@ export class OsqueryResultFormat implements EventFormat {
     const S = this.execSep;
     const failed = r.kind === 'exec_failed';
     const sec = epochSeconds(this.clock.epochNs(BigInt(r.ktimeNs)));
-    const own = this.own;
+    const own = this.caps.own;
     const path = own.text(execPath(l));
     const fullCmdline = execCmdline(l);
     const cmdline = own.text(fullCmdline);
@@ -253,7 +249,7 @@ export class OsqueryResultFormat implements EventFormat {
       out.bytes(cache.get(a[i]));
     }
     out.bytes(ANCESTRY_CLOSE);
-    const cut = (cache.truncated ? CUT_ANCESTRY : 0) | this.reduced;
+    const cut = (cache.truncated ? CUT_ANCESTRY : 0) | this.caps.reduced;
     this.lastCut = cut;
     out.bytes(S[k++]); out.int(l.complete ? 1 : 0);
     out.bytes(S[k++]); out.ascii(l.incompleteReason ?? '');
@@ -312,18 +308,18 @@ export class OsqueryResultFormat implements EventFormat {
     const p = f.process;
     const S = this.forkSep;
     const sec = epochSeconds(this.clock.epochNs(BigInt(r.ktimeNs)));
-    this.lastCut = this.reduced;
+    this.lastCut = this.caps.reduced;
     return this.prefix('fork', sec)
       + S[0] + r.cloneFlags
-      + S[1] + jsonContent(this.own.text(p.cmdline))
+      + S[1] + jsonContent(this.caps.own.text(p.cmdline))
       + S[2] + jsonContent(r.comm)
       + S[3] + r.creatorTgid
       + S[4] + eventId(this.boot, 'fork', r.ktimeNs, r.childTgid)
       + S[5] + jsonContent(p.entityId)
-      + S[6] + OVERFLOWS[this.reduced << 1]
+      + S[6] + OVERFLOWS[this.caps.reduced << 1]
       + S[7] + r.parentTgid
       + S[8] + jsonContent(f.parent?.entityId ?? p.parentEntityId ?? '')
-      + S[9] + jsonContent(this.own.text(p.path))
+      + S[9] + jsonContent(this.caps.own.text(p.path))
       + S[10] + r.childTgid
       + S[11] + sec
       + S[12] + r.uid
@@ -336,18 +332,18 @@ export class OsqueryResultFormat implements EventFormat {
     const p = e.process;
     const S = this.exitSep;
     const sec = epochSeconds(this.clock.epochNs(BigInt(r.ktimeNs)));
-    this.lastCut = this.reduced;
+    this.lastCut = this.caps.reduced;
     return this.prefix('exit', sec)
-      + S[0] + jsonContent(this.own.text(p.cmdline))
+      + S[0] + jsonContent(this.caps.own.text(p.cmdline))
       + S[1] + jsonContent(r.comm)
       + S[2] + (r.coreDumped ? 1 : 0)
       + S[3] + eventId(this.boot, 'exit', r.ktimeNs, r.tgid)
       + S[4] + jsonContent(p.entityId)
       + S[5] + r.exitCode
-      + S[6] + OVERFLOWS[this.reduced << 1]
+      + S[6] + OVERFLOWS[this.caps.reduced << 1]
       + S[7] + r.ppid
       + S[8] + jsonContent(p.parentEntityId ?? '')
-      + S[9] + jsonContent(this.own.text(p.path))
+      + S[9] + jsonContent(this.caps.own.text(p.path))
       + S[10] + r.tgid
       + S[11] + r.signal
       + S[12] + r.status

@@ -51,21 +51,6 @@ export interface FieldCaps {
   fieldMaxBytes?: number;
 }
 
-/** The cap on ancestors' text: the reduced format's cap on every field applies to them too. */
-export function ancestorFieldCap(opts: FieldCaps): FieldCap {
-  return new FieldCap(Math.min(opts.ancestorFieldMaxBytes ?? Infinity, opts.fieldMaxBytes ?? Infinity));
-}
-
-/** CUT_EVENT for the reduced format (every line it writes was over event_max_bytes), else 0. */
-export function reducedCut(opts: FieldCaps): number {
-  return opts.fieldMaxBytes === undefined ? 0 : CUT_EVENT;
-}
-
-/** The cap on the event's own text: none, except in the reduced format. */
-export function ownFieldCap(opts: FieldCaps): FieldCap {
-  return opts.fieldMaxBytes === undefined ? FieldCap.NONE : new FieldCap(opts.fieldMaxBytes);
-}
-
 /** EventFormat.lastCut bits: what the last line had cut to fit. */
 export const CUT_ANCESTRY = 1;
 export const CUT_EVENT = 2;
@@ -73,6 +58,25 @@ export const CUT_EVENT = 2;
 /** `,"truncated":[…]` naming what CUT_* bits say was cut, or "" (ECS ancestryd.truncated, OCSF unmapped.truncated). */
 export function truncatedJson(cut: number): string {
   return cut === 0 ? '' : ',"truncated":' + (cut === CUT_ANCESTRY ? '["ancestry"]' : cut === CUT_EVENT ? '["event"]' : '["ancestry","event"]');
+}
+
+/** A format's caps on process-controlled text, from its options (src/events/field-cap.ts). */
+export interface LineCaps {
+  /** Ancestors' text (the reduced format's cap applies to them too). */
+  readonly ancestor: FieldCap;
+  /** The event's own text: uncapped, except in the reduced format. */
+  readonly own: FieldCap;
+  /** CUT_EVENT in the reduced format (every line it writes was over event_max_bytes), else 0. */
+  readonly reduced: number;
+}
+
+export function lineCaps(opts: FieldCaps): LineCaps {
+  const all = opts.fieldMaxBytes;
+  return {
+    ancestor: new FieldCap(Math.min(opts.ancestorFieldMaxBytes ?? Infinity, all ?? Infinity)),
+    own: all === undefined ? FieldCap.NONE : new FieldCap(all),
+    reduced: all === undefined ? 0 : CUT_EVENT,
+  };
 }
 
 /**

@@ -60,11 +60,17 @@ function readPid(path: string): number | null {
   return readPidfile(path)?.pid ?? null;
 }
 
-/** "<start ticks> <boot id>" of a live process (field 22 of /proc/<pid>/stat), or null when gone. */
+/**
+ * "<start ticks> <boot id>" of a live process (field 22 of /proc/<pid>/stat),
+ * or null when gone. A zombie is gone: a daemon killed with SIGKILL stays one
+ * until its parent reaps it, and must not block the daemon that replaces it.
+ */
 export function processIdentity(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const startTicks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return null;
+    const startTicks = fields[19];
     const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     return `${startTicks} ${bootId}`;
   } catch {

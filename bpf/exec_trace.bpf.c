@@ -51,7 +51,6 @@ enum {
 const volatile struct et_config et_cfg = {
 	.chain_depth = ET_CHAIN_DEFAULT,
 	.argv_max_bytes = ET_ARGV_DEFAULT,
-	.self_tgid = 0,
 	.wakeup_bytes = ET_WAKEUP_BYTES_DEFAULT,
 };
 
@@ -180,6 +179,15 @@ static __always_inline void fill_header(struct et_header *h, __u16 kind, __u32 s
 static __always_inline __u64 group_start(struct task_struct *t)
 {
 	return BPF_CORE_READ(t, group_leader, start_boottime);
+}
+
+/* The daemon's own thread group (et_consumer): its events are not reported. */
+static __always_inline bool is_self(struct task_struct *t, __u32 tgid)
+{
+	__u32 zero = 0;
+	struct et_consumer *c = bpf_map_lookup_elem(&et_consumer, &zero);
+
+	return c && c->self_tgid == tgid && group_start(t) == c->self_start_ns;
 }
 
 /* The task's pid as its own pid namespace sees it, and that namespace. */
@@ -521,7 +529,7 @@ int BPF_PROG(et_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	__u32 tgid;
 
 	tgid = BPF_CORE_READ(task, tgid);
-	if (tgid == et_cfg.self_tgid)
+	if (is_self(task, tgid))
 		return 0;
 	s = scratch(SLOT_EXEC);
 	if (!s)
@@ -579,7 +587,7 @@ static __always_inline void emit_failed_exec(const char *filename, const char *c
 	long n;
 	int i;
 
-	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == et_cfg.self_tgid)
+	if (is_self(task, (__u32)(bpf_get_current_pid_tgid() >> 32)))
 		return;
 	s = scratch(SLOT_FAILED);
 	if (!s)
@@ -705,7 +713,7 @@ int BPF_PROG(et_fork, struct task_struct *creator, struct task_struct *child)
 	/* A new thread is not a new process. */
 	if (BPF_CORE_READ(child, pid) != tgid)
 		return 0;
-	if (BPF_CORE_READ(creator, tgid) == et_cfg.self_tgid)
+	if (is_self(creator, BPF_CORE_READ(creator, tgid)))
 		return 0;
 	r = bpf_ringbuf_reserve(&et_ring, sizeof(*r), 0);
 	if (!r) {
@@ -743,7 +751,7 @@ int BPF_PROG(et_exit, struct task_struct *task)
 	 */
 	if (BPF_CORE_READ(sig, live.counter) != 0)
 		return 0;
-	if (tgid == et_cfg.self_tgid)
+	if (is_self(task, tgid))
 		return 0;
 	r = bpf_ringbuf_reserve(&et_ring, sizeof(*r), 0);
 	if (!r) {

@@ -194,24 +194,39 @@ struct et_counter {
 	__u64 dropped;
 };
 
-/* Load-time settings: the one const volatile global in .rodata. */
+/*
+ * Load-time settings: the one const volatile global in .rodata. They outlive
+ * the daemon that chose them when the programs are pinned, so nothing here
+ * may name one daemon process (the daemon's identity is in et_consumer).
+ */
 struct et_config {
 	__u32 chain_depth;     /* 1..ET_CHAIN_MAX */
 	__u32 argv_max_bytes;  /* 0..ET_ARGV_MAX */
-	__u32 self_tgid;       /* the daemon: its own events are not reported */
-	__u32 _pad;
 	__u64 wakeup_bytes;    /* force a consumer wakeup past this much pending data */
 };
 
 /*
- * The daemon's half of the wakeup protocol, in the one entry of the mmapable
- * et_consumer map. sleeping = 1: the ring has been quiet and the daemon waits
- * for the kernel with no drain timer, so the next record wakes it (and the
- * kernel clears the flag). The daemon writes it; the kernel only clears it.
+ * The daemon that drains the ring, in the one entry of the mmapable
+ * et_consumer map; written by each daemon that takes the ring over (a pinned
+ * ring outlives its daemon).
+ *
+ * sleeping = 1: the ring has been quiet and the daemon waits for the kernel
+ * with no drain timer, so the next record wakes it (and the kernel clears
+ * the flag). The daemon writes it; the kernel only clears it.
+ *
+ * self_tgid, self_start_ns: the daemon's own events are not reported. The
+ * start time makes the filter exact: a process that gets the pid of a daemon
+ * that died is still reported. 0 when no daemon runs.
+ *
+ * dropped_seen: per kind, the et_counters drops the daemon has accounted
+ * for, so the next one can tell those lost while none ran. The kernel
+ * never reads it.
  */
 struct et_consumer {
 	__u32 sleeping;
-	__u32 _pad;
+	__u32 self_tgid;
+	__u64 self_start_ns;
+	__u64 dropped_seen[ET_KIND_MAX];
 };
 
 #endif /* EXEC_TRACE_H */

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'ANC_LIBBPF'
   | 'ANC_BPF_LOAD'
   | 'ANC_BPF_ATTACH'
+  | 'ANC_BPF_PIN'
   | 'ANC_RING'
   | 'ANC_DECODE'
   | 'ANC_PROCFS'

@@ -22,14 +22,18 @@ export class SnapshotMerge {
     private readonly ctx: EntryContext,
   ) {}
 
-  /** `first`: the bootstrap snapshot, which sets the line for gap reasons and infers no exits. */
-  merge(tasks: readonly TaskRecord[], first: boolean): void {
+  /**
+   * `first`: the bootstrap snapshot, which sets the line for gap reasons
+   * (its own time, or streamSinceNs when the stream reaches further back)
+   * and infers no exits.
+   */
+  merge(tasks: readonly TaskRecord[], first: boolean, streamSinceNs: number | null = null): void {
     const store = this.store;
     const seen = new Set<ProcessEntry>();
     let takenNs = Infinity;
     for (const t of tasks) if (t.ktimeNs < takenNs) takenNs = t.ktimeNs;
     if (takenNs === Infinity) takenNs = store.nowNs;
-    if (first) this.lineage.snapshotTaken(BigInt(takenNs));
+    if (first) this.lineage.snapshotTaken(BigInt(streamSinceNs !== null && streamSinceNs < takenNs ? streamSinceNs : takenNs));
     const created: ProcessEntry[] = [];
     for (const t of tasks) {
       if (t.kind !== 'task') continue;

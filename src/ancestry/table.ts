@@ -135,9 +135,14 @@ export class ProcessTable {
     this.snapshots = new SnapshotMerge(this.store, this.resolver, this.lineage, ctx);
   }
 
-  /** Fill an empty table from a task snapshot (Collector.snapshot()) and /proc. */
-  bootstrap(tasks: readonly TaskRecord[]): void {
-    this.snapshots.merge(tasks, true);
+  /**
+   * Fill an empty table from a task snapshot (Collector.snapshot()) and
+   * /proc. streamSinceNs: when the ring already held records older than the
+   * snapshot (a pinned ring taken over), the time of the oldest: every
+   * process started since then has its fork record in the stream.
+   */
+  bootstrap(tasks: readonly TaskRecord[], streamSinceNs: number | null = null): void {
+    this.snapshots.merge(tasks, true, streamSinceNs);
   }
 
   /**

@@ -4,11 +4,19 @@
  *
  * Start-up order matters: programs are attached *before* the task snapshot is
  * taken, so a process is either in the snapshot or in the stream (or both;
- * consumers treat repeats as idempotent), never in neither.
+ * consumers treat repeats as idempotent), never in neither. A pinned set
+ * taken over (bpf_pin) was attached all along: its ring holds the records
+ * of while no daemon ran, applied after the snapshot like any others.
  */
 import { readFileSync } from 'node:fs';
-import { decodeRecord, type DecodeFailure, type KernelRecord, type TaskRecord } from './decode';
-import { ExecTraceProgram, type KernelCounters, type ProgramOptions } from './load';
+import { ConsumerState } from './consumer-state';
+import { decodeRecord, READABLE_VERSIONS, type DecodeFailure, type KernelRecord, type TaskRecord } from './decode';
+import { loadNative } from './libbpf';
+import {
+  closeRetired, ExecTraceProgram, type CounterKind, type KernelCounters, type PinState, type ProgramOptions, type RetiredSet,
+} from './load';
+import { OverlapFilter } from './overlap-filter';
+import { removeSet } from './pins';
 import { RingDrain, type DrainStats } from './ring-drain';
 
 export interface CollectorOptions extends ProgramOptions {
@@ -16,6 +24,8 @@ export interface CollectorOptions extends ProgramOptions {
   waitTimeoutMs: number;
   /** Records per drain pass before consumer_pos is published. */
   batchRecords: number;
+  /** Events of this thread group are not reported (the daemon: process.pid); 0: none skipped. */
+  selfTgid: number;
 }
 
 export interface CollectorHandlers {
@@ -25,30 +35,94 @@ export interface CollectorHandlers {
   onBatchEnd?(records: number): void;
 }
 
+/** A set of another build drained and removed at start (an upgrade). */
+export interface ReplacedSet {
+  name: string;
+  wireVersion: number | null;
+  backlogBytes: number;
+  records: number;
+  /** Its wire version is one this decoder cannot read: its backlog was lost. */
+  unreadable: boolean;
+}
+
+/** How the daemon came by its kernel side, for stats and the start-up log. */
+export interface PinReport {
+  state: PinState;
+  dir: string | null;
+  /** Adopted: bytes the ring held when the daemon took it over. */
+  backlogBytes: number;
+  /** Adopted: records lost to a full ring while no daemon ran (the pinned counters, less what the last daemon saw). */
+  droppedWhileDown: Record<CounterKind, number>;
+  /** Open to collecting, ms (load or adopt, pin, old sets detached). */
+  openMs: number;
+  replaced: ReplacedSet[];
+  /** New-ring records skipped because the old ring had the same event (upgrade overlap). */
+  overlapDuplicates: number;
+}
+
 export class Collector {
   private closed = false;
+  private overlap: OverlapFilter | null = null;
+  private dropsSeenAtStart = 0;
 
   private constructor(
     private readonly program: ExecTraceProgram,
+    private readonly consumer: ConsumerState,
     private readonly drain: RingDrain,
+    private readonly handlers: CollectorHandlers,
+    private readonly selfTgid: number,
+    readonly pin: PinReport,
   ) {}
 
-  /** Load and attach; records are buffered in the ring until start(). */
+  /**
+   * Load and attach, or take over a pinned set; records wait in the ring
+   * until start(). A set taken over holds what happened while no daemon ran.
+   */
   static open(opts: CollectorOptions, handlers: CollectorHandlers): Collector {
+    const t0 = performance.now();
     const program = ExecTraceProgram.open(opts);
+    let consumer: ConsumerState | null = null;
     try {
-      const onRecord = handlers.onRecord;
-      const onInvalid = handlers.onInvalid;
-      const drain = new RingDrain(program.ringFd, program.ringBytes, program.consumerFd, (buf, off, len) => {
-        const r = decodeRecord(buf, off, len);
-        if (r.kind === 'invalid') onInvalid(r);
-        else onRecord(r);
+      consumer = new ConsumerState(loadNative(), program.consumerFd);
+      let collector: Collector | null = null;
+      const drain = new RingDrain(program.ringFd, program.ringBytes, consumer, (buf, off, len) => {
+        collector!.onRecord(buf, off, len, false);
       }, { waitTimeoutMs: opts.waitTimeoutMs, batchRecords: opts.batchRecords, onBatchEnd: handlers.onBatchEnd });
-      return new Collector(program, drain);
+      const counters = program.readCounters();
+      const seen = consumer.seenDrops();
+      const droppedWhileDown = {} as Record<CounterKind, number>;
+      for (const k of Object.keys(seen) as CounterKind[]) droppedWhileDown[k] = Math.max(0, counters[k].dropped - seen[k]);
+      collector = new Collector(program, consumer, drain, handlers, opts.selfTgid, {
+        state: program.pinState, dir: program.pinDir, backlogBytes: program.pinState === 'adopted' ? drain.pending() : 0,
+        droppedWhileDown, openMs: Math.round(performance.now() - t0), replaced: [], overlapDuplicates: 0,
+      });
+      collector.dropsSeenAtStart = Object.values(seen).reduce((a, b) => a + b, 0);
+      if (program.overlap !== null) collector.overlap = new OverlapFilter(program.overlap.fromNs, program.overlap.toNs);
+      return collector;
     } catch (err) {
-      program.close();
+      consumer?.close();
+      for (const r of program.retired) closeRetired(loadNative(), r);
+      program.close(false);
       throw err;
     }
+  }
+
+  private onRecord(buf: Buffer, off: number, len: number, retired: boolean): void {
+    const r = decodeRecord(buf, off, len);
+    if (r.kind === 'invalid') {
+      this.handlers.onInvalid(r);
+      return;
+    }
+    const overlap = this.overlap;
+    if (overlap !== null) {
+      if (retired) overlap.note(r);
+      else if (overlap.isDuplicate(r)) {
+        this.pin.overlapDuplicates = overlap.skipped;
+        if (overlap.done) this.overlap = null;
+        return;
+      }
+    }
+    this.handlers.onRecord(r);
   }
 
   /**
@@ -64,12 +138,61 @@ export class Collector {
       const child = out.find((t) => t.ppid === 1);
       if (child) out.unshift(initFromChild(child));
     }
+    // The kernel skips the daemon's events by pid and exact start time, which only the snapshot gives.
+    if (this.selfTgid !== 0) {
+      const self = out.find((t) => t.tgid === this.selfTgid);
+      if (self) this.consumer.claim(self.tgid, self.startNs);
+    }
     return out;
   }
 
-  start(): void {
+  /**
+   * The oldest kernel time the stream reaches before any snapshot: a ring
+   * taken over (or an old set's) holds records from while no daemon ran.
+   * Null for a new set, whose stream starts now.
+   */
+  streamSinceNs(): number | null {
+    let since = this.program.pinState === 'adopted' ? this.drain.firstPendingKtimeNs() : null;
+    for (const r of this.program.retired) {
+      const d = new RingDrain(r.ringFd, r.ringBytes, null, () => undefined, { waitTimeoutMs: 0, batchRecords: 1 });
+      try {
+        const t = d.firstPendingKtimeNs();
+        if (t !== null && (since === null || t < since)) since = t;
+      } finally {
+        d.close();
+      }
+    }
+    return since;
+  }
 
+  /**
+   * Start draining. An old set's ring (an upgrade) is drained to its end
+   * first, so its records come before the new ring's, then it is removed.
+   */
+  start(): void {
+    for (const r of this.program.retired) this.pin.replaced.push(this.drainRetired(r));
+    this.program.retired = [];
     this.drain.start();
+  }
+
+  private drainRetired(r: RetiredSet): ReplacedSet {
+    const n = loadNative();
+    const out: ReplacedSet = { name: r.name, wireVersion: r.wireVersion, backlogBytes: 0, records: 0, unreadable: false };
+    try {
+      const d = new RingDrain(r.ringFd, r.ringBytes, null, (buf, off, len) => this.onRecord(buf, off, len, true),
+        { waitTimeoutMs: 0, batchRecords: 4096, onBatchEnd: this.handlers.onBatchEnd });
+      try {
+        out.backlogBytes = d.pending();
+        if (r.wireVersion !== null && !READABLE_VERSIONS.includes(r.wireVersion)) out.unreadable = true;
+        else out.records = d.drainToEnd();
+      } finally {
+        d.close();
+      }
+    } finally {
+      closeRetired(n, r);
+      removeSet(r.dir);
+    }
+    return out;
   }
 
   /** Drain now, synchronously (tests and shutdown). */
@@ -81,6 +204,16 @@ export class Collector {
 
   counters(): KernelCounters {
     return this.program.readCounters();
+  }
+
+  /** The daemon has reported these drops: a pinned set's next daemon counts only later ones as lost while down. */
+  dropsAccounted(c: KernelCounters): void {
+    this.consumer.noteDrops(c);
+  }
+
+  /** Ring drops the daemon before had already accounted for (a pinned set taken over; else 0). */
+  get dropsAccountedBefore(): number {
+    return this.dropsSeenAtStart;
   }
 
   get drainStats(): Readonly<DrainStats> {
@@ -100,17 +233,24 @@ export class Collector {
     return this.program.ringBytes;
   }
 
-  /** Detach first so no new records arrive, then drain what is left, then free. */
+  /**
+   * Not pinned: detach first so no new records arrive, then drain what is
+   * left, then free. Pinned: the programs stay attached for the next daemon;
+   * drain what the ring holds now, and hand the ring over.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const { program, drain } = this;
+    const { program, drain, consumer } = this;
     try {
-      program.detach();
+      if (program.pinState === 'off') program.detach();
       await drain.stop();
+      if (program.pinState !== 'off') consumer.release();
     } finally {
       drain.close();
-      program.close();
+      consumer.close();
+      for (const r of program.retired) closeRetired(loadNative(), r);
+      program.close(true);
     }
   }
 }

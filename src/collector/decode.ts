@@ -131,6 +131,14 @@ const ANC_SIZE = EtAncestor.size;
 const ANC_TGID = EtAncestor.fields.tgid[0];
 const ANC_START = EtAncestor.fields.start_ns[0];
 
+/**
+ * The wire versions this decoder reads: its own and, once a layout changes,
+ * the older ones it still knows, so that an upgrade drains the ring the old
+ * programs filled (a pinned set of another build, src/collector/pins.ts).
+ * Only its own so far: version 2 is the first that pins.
+ */
+export const READABLE_VERSIONS: readonly number[] = [Limits.ET_FORMAT_VERSION];
+
 function fail(reason: DecodeFailureReason, rawKind: number): DecodeFailure {
   return { kind: 'invalid', reason, rawKind };
 }

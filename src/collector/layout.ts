@@ -169,17 +169,17 @@ export const EtCounter = layout('et_counter', 16, {
   dropped: [8, 8],
 });
 
-export const EtConfig = layout('et_config', 24, {
+export const EtConfig = layout('et_config', 16, {
   chain_depth: [0, 4],
   argv_max_bytes: [4, 4],
-  self_tgid: [8, 4],
-  _pad: [12, 4],
-  wakeup_bytes: [16, 8],
+  wakeup_bytes: [8, 8],
 });
 
-export const EtConsumer = layout('et_consumer', 8, {
+export const EtConsumer = layout('et_consumer', 64, {
   sleeping: [0, 4],
-  _pad: [4, 4],
+  self_tgid: [4, 4],
+  self_start_ns: [8, 8],
+  dropped_seen: [16, 48],
 });
 
 export const Structs: readonly StructLayout[] = [

@@ -30,6 +30,8 @@ export const SIG_BLOCK = 0;
 export const SIG_SETMASK = 2;
 /** glibc's sigset_t: 1024 bits. */
 export const SIGSET_BYTES = 128;
+/** enum bpf_attach_type: a task iterator's link. */
+export const BPF_TRACE_ITER = 28;
 
 export interface LibbpfApi {
   libbpf_set_print(fn: unknown): unknown;
@@ -44,8 +46,8 @@ export interface LibbpfApi {
   bpf_object__find_map_by_name(obj: Ptr, name: string): Ptr | null;
   bpf_program__set_autoload(prog: Ptr, autoload: boolean): number;
   bpf_program__attach(prog: Ptr): Ptr | null;
-  bpf_program__attach_iter(prog: Ptr, opts: null): Ptr | null;
   bpf_link__destroy(link: Ptr): number;
+  bpf_link__disconnect(link: Ptr): void;
   bpf_link__fd(link: Ptr): number;
   bpf_iter_create(linkFd: number): number;
   bpf_map__fd(map: Ptr): number;
@@ -54,6 +56,11 @@ export interface LibbpfApi {
   bpf_map__initial_value(map: Ptr, size: number[]): Ptr | null;
   bpf_map__set_initial_value(map: Ptr, data: Buffer, size: number): number;
   bpf_map_lookup_elem(fd: number, key: Buffer, value: Buffer): number;
+  bpf_program__fd(prog: Ptr): number;
+  bpf_link_create(progFd: number, targetFd: number, attachType: number, opts: null): number;
+  bpf_obj_pin(fd: number, path: string): number;
+  bpf_obj_get(path: string): number;
+  bpf_obj_get_info_by_fd(fd: number, info: Buffer, len: number[]): number;
 }
 
 export interface LibcApi {
@@ -114,8 +121,8 @@ export function loadNative(): Native {
     bpf_object__find_map_by_name: lib.func('bpf_map *bpf_object__find_map_by_name(const bpf_object *obj, const char *name)'),
     bpf_program__set_autoload: lib.func('int bpf_program__set_autoload(bpf_program *prog, bool autoload)'),
     bpf_program__attach: lib.func('bpf_link *bpf_program__attach(const bpf_program *prog)'),
-    bpf_program__attach_iter: lib.func('bpf_link *bpf_program__attach_iter(const bpf_program *prog, const void *opts)'),
     bpf_link__destroy: lib.func('int bpf_link__destroy(bpf_link *link)'),
+    bpf_link__disconnect: lib.func('void bpf_link__disconnect(bpf_link *link)'),
     bpf_link__fd: lib.func('int bpf_link__fd(const bpf_link *link)'),
     bpf_iter_create: lib.func('int bpf_iter_create(int link_fd)'),
     bpf_map__fd: lib.func('int bpf_map__fd(const bpf_map *map)'),
@@ -124,6 +131,11 @@ export function loadNative(): Native {
     bpf_map__initial_value: lib.func('void *bpf_map__initial_value(bpf_map *map, _Out_ size_t *psize)'),
     bpf_map__set_initial_value: lib.func('int bpf_map__set_initial_value(bpf_map *map, const void *data, size_t size)'),
     bpf_map_lookup_elem: lib.func('int bpf_map_lookup_elem(int fd, const void *key, void *value)'),
+    bpf_program__fd: lib.func('int bpf_program__fd(const bpf_program *prog)'),
+    bpf_link_create: lib.func('int bpf_link_create(int prog_fd, int target_fd, int attach_type, const void *opts)'),
+    bpf_obj_pin: lib.func('int bpf_obj_pin(int fd, const char *pathname)'),
+    bpf_obj_get: lib.func('int bpf_obj_get(const char *pathname)'),
+    bpf_obj_get_info_by_fd: lib.func('int bpf_obj_get_info_by_fd(int bpf_fd, void *info, _Inout_ uint32_t *info_len)'),
   };
   const c = {
     strerror: libc.func('const char *strerror(int errnum)'),

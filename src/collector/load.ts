@@ -3,9 +3,15 @@
  * libbpf, and undoes whatever succeeded when a later step fails. close()
  * detaches and frees in reverse order and may be called any number of times.
  */
+import { readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
 import { AncestrydError } from '../errors';
-import { EtConfig, EtCounter, Kind, Limits } from './layout';
-import { describeErrno, loadNative, withSignalsBlocked, type Native, type Ptr } from './libbpf';
+import { EtConfig, EtConsumer, EtCounter, Kind, Limits } from './layout';
+import { BPF_TRACE_ITER, CLOCK_BOOTTIME, clockNs, describeErrno, loadNative, withSignalsBlocked, type Native, type Ptr } from './libbpf';
+import {
+  LINK_PREFIX, linkNames, listPinnedSets, PIN_ITER, pinSetName, preparePinRoot, publishSet, removeSet, stagingDir,
+  unpinLinks, type PinnedSet,
+} from './pins';
 
 export interface ProgramOptions {
   objectPath: string;
@@ -13,8 +19,6 @@ export interface ProgramOptions {
   chainDepth: number;
   /** argv bytes copied per exec (0..ET_ARGV_MAX). */
   argvMaxBytes: number;
-  /** Events of this thread group are not reported (the daemon itself). */
-  selfTgid: number;
   /** Pending bytes that force a consumer wakeup. */
   wakeupBytes: number;
   /** Ring buffer size: a power of two, at least one page. */
@@ -23,6 +27,12 @@ export interface ProgramOptions {
   execFailed: boolean;
   /** More programs to attach by name (the benchmark object's synthetic source). */
   extraPrograms?: readonly string[];
+  /**
+   * bpf_pin: the bpffs directory of pinned sets (src/collector/pins.ts); the
+   * programs then stay attached when the daemon stops. Unset: load, and
+   * detach at close.
+   */
+  pinRoot?: string | null;
   /** libbpf's own messages, for the daemon's log. */
   onLibbpfMessage?: (level: LibbpfLevel, message: string) => void;
 }
@@ -56,47 +66,118 @@ function installPrint(n: Native): void {
   printRegistered = true;
 }
 
+/** How this daemon came by its kernel side (bpf_pin). */
+export type PinState = 'off' | 'created' | 'adopted';
+
+/**
+ * A pinned set of another build or other settings, found at start: its
+ * programs are detached once ours are attached, and its ring is drained
+ * (Collector) before it is removed.
+ */
+export interface RetiredSet {
+  readonly name: string;
+  dir: string;
+  readonly wireVersion: number | null;
+  readonly ringFd: number;
+  readonly ringBytes: number;
+  readonly countersFd: number;
+}
+
+/** The kernel objects the daemon reads, whether it loaded them or found them pinned. */
+interface Parts {
+  obj: Ptr | null;
+  links: Ptr[];
+  attached: string[];
+  ringFd: number;
+  ringBytes: number;
+  consumerFd: number;
+  countersFd: number;
+  iterFd: number;
+  /** fds from bpf_obj_get (adopted sets), closed by close(). */
+  ownFds: number[];
+  pinState: PinState;
+  pinDir: string | null;
+}
+
 export class ExecTraceProgram {
   private obj: Ptr | null;
-  private links: Ptr[] = [];
+  private links: Ptr[];
   private readonly n: Native;
   readonly ringFd: number;
   readonly ringBytes: number;
-  /** The mmapable et_consumer map: the drain's sleeping flag. */
+  /** The mmapable et_consumer map: the drain's sleeping flag and the daemon's identity. */
   readonly consumerFd: number;
   private readonly countersFd: number;
-  private readonly iterProg: Ptr;
+  private readonly iterFd: number;
+  private ownFds: number[];
   private readonly ncpu: number;
-  readonly attached: string[] = [];
+  readonly attached: string[];
+  readonly pinState: PinState;
+  /** The pinned set's directory; null when not pinned. */
+  readonly pinDir: string | null;
+  /** Sets replaced at this start (an upgrade); the collector drains and removes them. */
+  retired: RetiredSet[] = [];
+  /** CLOCK_BOOTTIME from before our attach to after the retired sets' detach: both rings saw events then. */
+  overlap: { fromNs: number; toNs: number } | null = null;
 
-  private constructor(n: Native, obj: Ptr, opts: ProgramOptions) {
+  private constructor(n: Native, p: Parts) {
     this.n = n;
-    this.obj = obj;
+    this.obj = p.obj;
+    this.links = p.links;
+    this.attached = p.attached;
+    this.ringFd = p.ringFd;
+    this.ringBytes = p.ringBytes;
+    this.consumerFd = p.consumerFd;
+    this.countersFd = p.countersFd;
+    this.iterFd = p.iterFd;
+    this.ownFds = p.ownFds;
+    this.pinState = p.pinState;
+    this.pinDir = p.pinDir;
     this.ncpu = n.bpf.libbpf_num_possible_cpus();
-    this.ringFd = this.mapFd('et_ring');
-    this.ringBytes = n.bpf.bpf_map__max_entries(this.map('et_ring'));
-    this.consumerFd = this.mapFd('et_consumer');
-    this.countersFd = this.mapFd('et_counters');
-    this.iterProg = this.program(ITER_PROGRAM);
-    const names = [...PROGRAMS_ALWAYS, ...(opts.execFailed ? PROGRAMS_EXEC_FAILED : []), ...(opts.extraPrograms ?? [])];
-    for (const name of names) {
-      const link = n.bpf.bpf_program__attach(this.program(name));
-      if (link === null) {
-        const e = n.errno();
-        this.close();
-        throw new AncestrydError('ANC_BPF_ATTACH', `attaching BPF program ${name} failed: ${describeErrno(n, e)}`
-          + (name.includes('execve') ? '; failed-exec events need tracefs: mount -t tracefs tracefs /sys/kernel/tracing, or set exec_failed_events=false' : ''));
-      }
-      this.links.push(link);
-      this.attached.push(name);
-    }
   }
 
-  /** Open → configure → load → attach; on failure nothing stays loaded. */
+  /**
+   * Without opts.pinRoot: open → configure → load → attach; on failure
+   * nothing stays loaded. With it: adopt the pinned set made exactly as this
+   * daemon would make it, or load, attach and pin a new one, detaching any
+   * other set only once the new programs are attached (no instant with
+   * nothing attached).
+   */
   static open(opts: ProgramOptions): ExecTraceProgram {
     validate(opts);
     const n = loadNative();
     installPrint(n);
+    if (!opts.pinRoot) return ExecTraceProgram.load(n, opts, null);
+    const root = opts.pinRoot;
+    preparePinRoot(root);
+    const name = pinSetName(opts);
+    const dir = join(root, name);
+    const sets = listPinnedSets(root);
+    const own = sets.find((s) => s.name === name);
+    if (own !== undefined) {
+      const missing = missingLinks(dir, programNames(opts));
+      if (missing.length === 0) return ExecTraceProgram.adopt(n, dir);
+      // Someone removed a link: a blind spot. Drain it like an old set and pin a whole one.
+      opts.onLibbpfMessage?.('warn', `pinned set ${dir} lacks ${missing.join(', ')}: replacing it`);
+      own.dir = `${dir}${REPLACED_SUFFIX}`;
+      renameSync(dir, own.dir);
+    }
+    const retired: RetiredSet[] = [];
+    try {
+      for (const s of sets) retired.push(openRetired(n, s));
+      const fromNs = clockNs(n, CLOCK_BOOTTIME);
+      const p = ExecTraceProgram.load(n, opts, { staging: stagingDir(root), dir });
+      for (const r of retired) unpinLinks(r.dir);
+      p.retired = retired;
+      if (retired.length > 0) p.overlap = { fromNs, toNs: clockNs(n, CLOCK_BOOTTIME) };
+      return p;
+    } catch (err) {
+      for (const r of retired) closeRetired(n, r);
+      throw err;
+    }
+  }
+
+  private static load(n: Native, opts: ProgramOptions, pin: { staging: string; dir: string } | null): ExecTraceProgram {
     const log: string[] = [];
     printSink = (level, msg) => {
       if (level !== 'debug') log.push(msg);
@@ -109,6 +190,7 @@ export class ExecTraceProgram {
         throw new AncestrydError('ANC_BPF_LOAD', `opening ${opts.objectPath} failed: ${describeErrno(n, e)}`
           + (Math.abs(e) === 2 ? '; build it with "make"' : ''));
       }
+      let p: ExecTraceProgram | null = null;
       try {
         configure(n, obj, opts);
         const err = withSignalsBlocked(n, () => n.bpf.bpf_object__load(obj));
@@ -116,9 +198,22 @@ export class ExecTraceProgram {
           throw new AncestrydError('ANC_BPF_LOAD', `loading ${opts.objectPath} failed: ${describeErrno(n, err)}`
             + loadHint(-err) + verifierTail(log));
         }
-        return new ExecTraceProgram(n, obj, opts);
+        p = new ExecTraceProgram(n, {
+          obj, links: [], attached: [], ringFd: mapFd(n, obj, 'et_ring'), ringBytes: n.bpf.bpf_map__max_entries(findMap(n, obj, 'et_ring')),
+          consumerFd: mapFd(n, obj, 'et_consumer'), countersFd: mapFd(n, obj, 'et_counters'),
+          iterFd: n.bpf.bpf_program__fd(findProgram(n, obj, ITER_PROGRAM)), ownFds: [],
+          pinState: pin === null ? 'off' : 'created', pinDir: pin === null ? null : pin.dir,
+        });
+        p.attach(programNames(opts));
+        if (pin !== null) {
+          p.pinInto(pin.staging);
+          publishSet(pin.staging, pin.dir);
+        }
+        return p;
       } catch (err) {
-        n.bpf.bpf_object__close(obj);
+        if (p !== null) p.close(false);
+        else n.bpf.bpf_object__close(obj);
+        if (pin !== null) removeSet(pin.staging);
         throw err;
       }
     } finally {
@@ -126,29 +221,59 @@ export class ExecTraceProgram {
     }
   }
 
-  /** Per-kind records written and reserve failures, summed over CPUs. */
-  readCounters(): KernelCounters {
-    const out = {} as KernelCounters;
-    const kinds: [CounterKind, number][] = [
-      ['exec', Kind.ET_KIND_EXEC], ['exec_failed', Kind.ET_KIND_EXEC_FAILED],
-      ['fork', Kind.ET_KIND_FORK], ['exit', Kind.ET_KIND_EXIT],
-    ];
-    const key = Buffer.alloc(4);
-    const value = Buffer.alloc(EtCounter.size * this.ncpu);
-    for (const [name, kind] of kinds) {
-      key.writeUInt32LE(kind);
-      if (this.n.bpf.bpf_map_lookup_elem(this.countersFd, key, value) < 0) {
-        throw new AncestrydError('ANC_BPF_LOAD', `reading et_counters failed: ${describeErrno(this.n, this.n.errno())}`);
-      }
-      let emitted = 0;
-      let dropped = 0;
-      for (let cpu = 0; cpu < this.ncpu; cpu++) {
-        emitted += Number(value.readBigUInt64LE(cpu * EtCounter.size + EtCounter.fields.emitted[0]));
-        dropped += Number(value.readBigUInt64LE(cpu * EtCounter.size + EtCounter.fields.dropped[0]));
-      }
-      out[name] = { emitted, dropped };
+  /** Take over a pinned set: its programs stay attached, its ring holds what happened while no daemon ran. */
+  private static adopt(n: Native, dir: string): ExecTraceProgram {
+    const fds: number[] = [];
+    try {
+      const get = (file: string): number => {
+        const fd = n.bpf.bpf_obj_get(join(dir, file));
+        if (fd < 0) throw new AncestrydError('ANC_BPF_PIN', `opening the pinned ${join(dir, file)} failed: ${describeErrno(n, fd)}`);
+        fds.push(fd);
+        return fd;
+      };
+      const ringFd = get('et_ring');
+      const consumerFd = get('et_consumer');
+      refuseLiveConsumer(n, consumerFd, dir);
+      return new ExecTraceProgram(n, {
+        obj: null, links: [], attached: linkNames(dir), ringFd, ringBytes: mapInfo(n, ringFd).maxEntries, consumerFd,
+        countersFd: get('et_counters'), iterFd: get(PIN_ITER), ownFds: fds, pinState: 'adopted', pinDir: dir,
+      });
+    } catch (err) {
+      for (const fd of fds) n.c.close(fd);
+      throw err;
     }
-    return out;
+  }
+
+  private attach(names: readonly string[]): void {
+    const n = this.n;
+    for (const name of names) {
+      const link = n.bpf.bpf_program__attach(findProgram(n, this.obj!, name));
+      if (link === null) {
+        const e = n.errno();
+        throw new AncestrydError('ANC_BPF_ATTACH', `attaching BPF program ${name} failed: ${describeErrno(n, e)}`
+          + (name.includes('execve') ? '; failed-exec events need tracefs: mount -t tracefs tracefs /sys/kernel/tracing, or set exec_failed_events=false' : ''));
+      }
+      this.links.push(link);
+      this.attached.push(name);
+    }
+  }
+
+  private pinInto(dir: string): void {
+    const n = this.n;
+    const pin = (fd: number, file: string): void => {
+      const rc = n.bpf.bpf_obj_pin(fd, join(dir, file));
+      if (rc < 0) throw new AncestrydError('ANC_BPF_PIN', `pinning ${join(dir, file)} failed: ${describeErrno(n, rc)}`);
+    };
+    pin(this.ringFd, 'et_ring');
+    pin(this.consumerFd, 'et_consumer');
+    pin(this.countersFd, 'et_counters');
+    pin(this.iterFd, PIN_ITER);
+    for (let i = 0; i < this.links.length; i++) pin(n.bpf.bpf_link__fd(this.links[i]), LINK_PREFIX + this.attached[i]);
+  }
+
+  /** Per-kind records written and reserve failures, summed over CPUs (a pinned set's since it was made). */
+  readCounters(): KernelCounters {
+    return readCounters(this.n, this.countersFd, this.ncpu);
   }
 
   /**
@@ -157,12 +282,12 @@ export class ExecTraceProgram {
    */
   snapshotTasks(): Buffer {
     const n = this.n;
-    const link = n.bpf.bpf_program__attach_iter(this.iterProg, null);
-    if (link === null) {
-      throw new AncestrydError('ANC_BPF_ATTACH', `attaching the task iterator failed: ${describeErrno(n, n.errno())}`);
+    const link = n.bpf.bpf_link_create(this.iterFd, 0, BPF_TRACE_ITER, null);
+    if (link < 0) {
+      throw new AncestrydError('ANC_BPF_ATTACH', `attaching the task iterator failed: ${describeErrno(n, link)}`);
     }
     try {
-      const fd = n.bpf.bpf_iter_create(n.bpf.bpf_link__fd(link));
+      const fd = n.bpf.bpf_iter_create(link);
       if (fd < 0) throw new AncestrydError('ANC_BPF_ATTACH', `bpf_iter_create failed: ${describeErrno(n, fd)}`);
       try {
         const chunks: Buffer[] = [];
@@ -182,42 +307,165 @@ export class ExecTraceProgram {
         n.c.close(fd);
       }
     } finally {
-      n.bpf.bpf_link__destroy(link);
+      n.c.close(link);
     }
   }
 
-  /** Stop producing records; the maps (and what is in the ring) stay until close(). */
+  /** Stop producing records; the maps (and what is in the ring) stay until close(). Not for a pinned set. */
   detach(): void {
     for (let i = this.links.length - 1; i >= 0; i--) this.n.bpf.bpf_link__destroy(this.links[i]);
     this.links = [];
     this.attached.length = 0;
   }
 
-  close(): void {
-    this.detach();
+  /**
+   * Free what this process holds. keepPinned: a pinned set's programs stay
+   * attached and its maps pinned for the next daemon; otherwise the links
+   * are destroyed (detaching the programs) first.
+   */
+  close(keepPinned = true): void {
+    const n = this.n;
+    if (keepPinned && this.pinState !== 'off') {
+      // bpf_link__destroy would detach (a perf link's detach also disables
+      // its perf event, which outlives the pin): disconnect, then close the fd only.
+      for (const l of this.links) {
+        const fd = n.bpf.bpf_link__fd(l);
+        n.bpf.bpf_link__disconnect(l);
+        n.bpf.bpf_link__destroy(l);
+        if (fd >= 0) n.c.close(fd);
+      }
+      this.links = [];
+    } else {
+      this.detach();
+    }
     if (this.obj !== null) {
-      this.n.bpf.bpf_object__close(this.obj);
+      n.bpf.bpf_object__close(this.obj);
       this.obj = null;
     }
+    for (const fd of this.ownFds) n.c.close(fd);
+    this.ownFds = [];
   }
+}
 
-  private map(name: string): Ptr {
-    const m = this.obj === null ? null : this.n.bpf.bpf_object__find_map_by_name(this.obj, name);
-    if (m === null) throw new AncestrydError('ANC_BPF_LOAD', `map ${name} is missing from the BPF object: rebuild it with "make"`);
-    return m;
-  }
+const REPLACED_SUFFIX = '-replaced';
 
-  private mapFd(name: string): number {
-    const fd = this.n.bpf.bpf_map__fd(this.map(name));
-    if (fd < 0) throw new AncestrydError('ANC_BPF_LOAD', `map ${name} has no fd: ${describeErrno(this.n, fd)}`);
-    return fd;
-  }
+/** The programs a set made with these options attaches. */
+function programNames(opts: ProgramOptions): string[] {
+  return [...PROGRAMS_ALWAYS, ...(opts.execFailed ? PROGRAMS_EXEC_FAILED : []), ...(opts.extraPrograms ?? [])];
+}
 
-  private program(name: string): Ptr {
-    const p = this.obj === null ? null : this.n.bpf.bpf_object__find_program_by_name(this.obj, name);
-    if (p === null) throw new AncestrydError('ANC_BPF_LOAD', `program ${name} is missing from the BPF object: rebuild it with "make"`);
-    return p;
+function missingLinks(dir: string, expected: readonly string[]): string[] {
+  const have = new Set(linkNames(dir));
+  return expected.filter((name) => !have.has(name));
+}
+
+/** Open the maps of a set to be replaced; refuses a set a running daemon drains. */
+function openRetired(n: Native, s: PinnedSet): RetiredSet {
+  const fds: number[] = [];
+  try {
+    const get = (file: string): number => {
+      const fd = n.bpf.bpf_obj_get(join(s.dir, file));
+      if (fd < 0) throw new AncestrydError('ANC_BPF_PIN', `opening the pinned ${join(s.dir, file)} failed: ${describeErrno(n, fd)}`);
+      fds.push(fd);
+      return fd;
+    };
+    const ringFd = get('et_ring');
+    const consumerFd = get('et_consumer');
+    refuseLiveConsumer(n, consumerFd, s.dir);
+    n.c.close(consumerFd);
+    fds.pop();
+    return { name: s.name, dir: s.dir, wireVersion: s.wireVersion, ringFd, ringBytes: mapInfo(n, ringFd).maxEntries, countersFd: get('et_counters') };
+  } catch (err) {
+    for (const fd of fds) n.c.close(fd);
+    throw err;
   }
+}
+
+export function closeRetired(n: Native, r: RetiredSet): void {
+  n.c.close(r.ringFd);
+  n.c.close(r.countersFd);
+}
+
+/**
+ * A set is drained by one daemon at a time (the pidfile guards one
+ * configuration; this guards daemons with different pidfiles and one pin root).
+ */
+function refuseLiveConsumer(n: Native, consumerFd: number, dir: string): void {
+  const info = mapInfo(n, consumerFd);
+  if (info.valueSize < EtConsumer.size) return;
+  const value = Buffer.alloc(info.valueSize);
+  if (n.bpf.bpf_map_lookup_elem(consumerFd, Buffer.alloc(4), value) < 0) return;
+  const tgid = value.readUInt32LE(EtConsumer.fields.self_tgid[0]);
+  const startNs = value.readBigUInt64LE(EtConsumer.fields.self_start_ns[0]);
+  if (tgid === 0 || tgid === process.pid || !processAlive(tgid, startNs)) return;
+  throw new AncestrydError('ANC_ALREADY_RUNNING', `another ancestryd (pid ${tgid}) drains the pinned set ${dir}; stop it first`);
+}
+
+/** Whether tgid is still the process that started at startNs (CLOCK_BOOTTIME), to /proc's tick resolution. */
+function processAlive(tgid: number, startNs: bigint): boolean {
+  try {
+    const stat = readFileSync(`/proc/${tgid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie (killed, not yet reaped) drains nothing.
+    return fields[0] !== 'Z' && fields[0] !== 'X' && BigInt(fields[19]) === startNs / 10_000_000n;
+  } catch {
+    return false;
+  }
+}
+
+interface MapInfo {
+  valueSize: number;
+  maxEntries: number;
+}
+
+/** struct bpf_map_info: type, id, key_size, value_size, max_entries, … */
+function mapInfo(n: Native, fd: number): MapInfo {
+  const info = Buffer.alloc(128);
+  const rc = n.bpf.bpf_obj_get_info_by_fd(fd, info, [info.length]);
+  if (rc < 0) throw new AncestrydError('ANC_BPF_PIN', `reading a pinned map's info failed: ${describeErrno(n, rc)}`);
+  return { valueSize: info.readUInt32LE(12), maxEntries: info.readUInt32LE(16) };
+}
+
+export function readCounters(n: Native, countersFd: number, ncpu: number): KernelCounters {
+  const out = {} as KernelCounters;
+  const kinds: [CounterKind, number][] = [
+    ['exec', Kind.ET_KIND_EXEC], ['exec_failed', Kind.ET_KIND_EXEC_FAILED],
+    ['fork', Kind.ET_KIND_FORK], ['exit', Kind.ET_KIND_EXIT],
+  ];
+  const key = Buffer.alloc(4);
+  const value = Buffer.alloc(EtCounter.size * ncpu);
+  for (const [name, kind] of kinds) {
+    key.writeUInt32LE(kind);
+    if (n.bpf.bpf_map_lookup_elem(countersFd, key, value) < 0) {
+      throw new AncestrydError('ANC_BPF_LOAD', `reading et_counters failed: ${describeErrno(n, n.errno())}`);
+    }
+    let emitted = 0;
+    let dropped = 0;
+    for (let cpu = 0; cpu < ncpu; cpu++) {
+      emitted += Number(value.readBigUInt64LE(cpu * EtCounter.size + EtCounter.fields.emitted[0]));
+      dropped += Number(value.readBigUInt64LE(cpu * EtCounter.size + EtCounter.fields.dropped[0]));
+    }
+    out[name] = { emitted, dropped };
+  }
+  return out;
+}
+
+function findMap(n: Native, obj: Ptr, name: string): Ptr {
+  const m = n.bpf.bpf_object__find_map_by_name(obj, name);
+  if (m === null) throw new AncestrydError('ANC_BPF_LOAD', `map ${name} is missing from the BPF object: rebuild it with "make"`);
+  return m;
+}
+
+function mapFd(n: Native, obj: Ptr, name: string): number {
+  const fd = n.bpf.bpf_map__fd(findMap(n, obj, name));
+  if (fd < 0) throw new AncestrydError('ANC_BPF_LOAD', `map ${name} has no fd: ${describeErrno(n, fd)}`);
+  return fd;
+}
+
+function findProgram(n: Native, obj: Ptr, name: string): Ptr {
+  const p = n.bpf.bpf_object__find_program_by_name(obj, name);
+  if (p === null) throw new AncestrydError('ANC_BPF_LOAD', `program ${name} is missing from the BPF object: rebuild it with "make"`);
+  return p;
 }
 
 function validate(o: ProgramOptions): void {
@@ -251,8 +499,6 @@ function configure(n: Native, obj: Ptr, o: ProgramOptions): void {
   const f = EtConfig.fields;
   img.writeUInt32LE(o.chainDepth, f.chain_depth[0]);
   img.writeUInt32LE(o.argvMaxBytes, f.argv_max_bytes[0]);
-  img.writeUInt32LE(o.selfTgid >>> 0, f.self_tgid[0]);
-  img.writeUInt32LE(0, f._pad[0]);
   img.writeBigUInt64LE(BigInt(o.wakeupBytes), f.wakeup_bytes[0]);
   check(n, n.bpf.bpf_map__set_initial_value(rodata, img, img.length), 'setting .rodata');
   check(n, n.bpf.bpf_map__set_max_entries(find('et_ring'), o.ringBytes), 'sizing et_ring');

@@ -5,7 +5,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { READABLE_VERSIONS } from './decode';
 import { loadNative } from './libbpf';
+import { bpffsProblem, listPinnedSets, pinSetName, type PinIdentity } from './pins';
 
 export interface PreflightCheck {
   name: string;
@@ -21,6 +23,8 @@ export interface PreflightOptions {
   execFailed: boolean;
   /** Mount tracefs when it is missing (root only). */
   mountTracefs: boolean;
+  /** bpf_pin: where sets are pinned and what makes this daemon's; null when off. */
+  pin: (PinIdentity & { root: string }) | null;
 }
 
 const CAP_SYS_ADMIN = 21;
@@ -39,7 +43,39 @@ export function runPreflight(opts: PreflightOptions): PreflightCheck[] {
     checkObject(opts.objectPath),
     checkTracefs(opts),
     failedExecCapture(opts),
+    checkPins(opts.pin),
   ];
+}
+
+/**
+ * bpf_pin needs bpffs under bpf_pin_path; the sets found there are reported.
+ * A set of another build or other settings does not fail the check: the
+ * next start drains and replaces it (an upgrade), which this check must not block.
+ */
+export function checkPins(pin: PreflightOptions['pin']): PreflightCheck {
+  const name = 'bpf pins';
+  if (pin === null) {
+    return { name, ok: true, detail: 'off (bpf_pin=false): the programs detach when the daemon stops, so a restart or crash is a blind window' };
+  }
+  const problem = bpffsProblem(pin.root);
+  if (problem !== null) return { name, ok: false, detail: problem, fix: 'mount -t bpf bpf /sys/fs/bpf (systemd does at boot), or set bpf_pin=false' };
+  let own: string;
+  try {
+    own = pinSetName(pin);
+  } catch {
+    return { name, ok: true, detail: `${pin.root}: the BPF object cannot be read (see its check)` };
+  }
+  const lines: string[] = [];
+  for (const s of listPinnedSets(pin.root)) {
+    if (s.name === own) lines.push(`${s.dir}: this build's, still attached; the next start takes it over`);
+    else {
+      const lost = s.wireVersion !== null && !READABLE_VERSIONS.includes(s.wireVersion) ? '; this build cannot read its wire format, so its backlog would be lost' : '';
+      lines.push(`${s.dir}: left by another build or other bpf settings (wire version ${s.wireVersion})${lost}; `
+        + 'the next start drains and replaces it, `ancestryd unpin` removes it');
+    }
+  }
+  if (lines.length === 0) lines.push(`${pin.root}: no pinned set yet; the daemon pins ${own} at start`);
+  return { name, ok: true, detail: lines.join('\n') };
 }
 
 /**

@@ -15,6 +15,8 @@
  * once the ring has been quiet (see loop()).
  */
 import { AncestrydError } from '../errors';
+import type { ConsumerState } from './consumer-state';
+import { EtHeader } from './layout';
 import {
   describeErrno, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_EVENT_SIZE, EPOLLIN,
   loadNative, MAP_FAILED, MAP_SHARED, Native, PROT_READ, PROT_WRITE, Ptr, SC_PAGESIZE,
@@ -71,9 +73,8 @@ export class RingDrain {
   private consPtr: Ptr | null = null;
   private prodPtr: Ptr | null = null;
   private readonly prodLen: number;
-  private consumerPtr: Ptr | null = null;
-  /** et_consumer.sleeping, shared with the BPF program. */
-  private readonly sleeping: Int32Array;
+  /** et_consumer.sleeping, shared with the BPF program; null for a ring drained only synchronously (drainPass). */
+  private readonly sleeping: Int32Array | null;
   private readonly consPos: BigUint64Array;
   private readonly prodPos: BigUint64Array;
   private readonly headers: Int32Array;
@@ -97,7 +98,7 @@ export class RingDrain {
   constructor(
     ringFd: number,
     ringBytes: number,
-    consumerFd: number,
+    consumer: ConsumerState | null,
     private readonly handler: RecordHandler,
     private readonly opts: DrainOptions,
   ) {
@@ -112,10 +113,7 @@ export class RingDrain {
       const prod = n.c.mmap(null, this.prodLen, PROT_READ, MAP_SHARED, ringFd, this.pageSize);
       if (prod === MAP_FAILED) throw this.fail('mapping the ring data area');
       this.prodPtr = prod;
-      const consumer = n.c.mmap(null, this.pageSize, PROT_READ | PROT_WRITE, MAP_SHARED, consumerFd, 0);
-      if (consumer === MAP_FAILED) throw this.fail('mapping et_consumer');
-      this.consumerPtr = consumer;
-      this.sleeping = new Int32Array(n.view(consumer, this.pageSize), 0, 1);
+      this.sleeping = consumer === null ? null : consumer.sleeping;
       const consAb = n.view(cons, this.pageSize);
       const prodAb = n.view(prod, this.prodLen);
       this.consPos = new BigUint64Array(consAb, 0, 1);
@@ -136,17 +134,48 @@ export class RingDrain {
   }
 
   start(): void {
+    if (this.sleeping === null) throw new AncestrydError('ANC_RING', 'this ring is drained synchronously only');
     if (this.running) return;
     this.running = true;
     this.waiting = this.loop();
   }
 
-  /** Stop waiting, then drain what is left. Safe to call twice. */
+  /**
+   * Stop waiting, then drain what the ring holds now: everything, once the
+   * programs are detached; up to this moment, while pinned programs go on
+   * writing for the next daemon. Safe to call twice.
+   */
   async stop(): Promise<void> {
     this.running = false;
     if (this.waiting) await this.waiting;
     this.waiting = null;
-    if (this.consPtr !== null) while (this.drainPass() > 0);
+    if (this.consPtr !== null) this.drainToEnd();
+  }
+
+  /** Drain, synchronously, up to the producer position seen now. Returns the records read. */
+  drainToEnd(): number {
+    const end = Number(Atomics.load(this.prodPos, 0));
+    let total = 0;
+    for (let got = 1; got > 0 && Number(this.consPos[0]) < end;) {
+      got = this.drainPass();
+      total += got;
+    }
+    return total;
+  }
+
+  /** Bytes between the consumer and producer positions. */
+  pending(): number {
+    return Number(Atomics.load(this.prodPos, 0)) - Number(this.consPos[0]);
+  }
+
+  /** The kernel time of the oldest record waiting, or null when none is. */
+  firstPendingKtimeNs(): number | null {
+    const cons = Number(this.consPos[0]);
+    if (cons >= Number(Atomics.load(this.prodPos, 0))) return null;
+    const off = cons & this.mask;
+    const word = Atomics.load(this.headers, off >>> 2);
+    if ((word & (BUSY_BIT | DISCARD_BIT)) !== 0 || (word & ~(BUSY_BIT | DISCARD_BIT)) < EtHeader.size) return null;
+    return Number(this.data.readBigUInt64LE(off + RECORD_HEADER + EtHeader.fields.ktime_ns[0]));
   }
 
   /** Unmap and close; stop() first to keep the last records. */
@@ -233,7 +262,7 @@ export class RingDrain {
     }
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    if (this.consumerPtr !== null) Atomics.store(this.sleeping, 0, 0);
+    if (this.sleeping !== null) Atomics.store(this.sleeping, 0, 0);
     await this.draining;
   }
 
@@ -256,9 +285,10 @@ export class RingDrain {
    * either seen here or sees the flag.
    */
   private sleep(): boolean {
-    Atomics.store(this.sleeping, 0, 1);
+    const sleeping = this.sleeping!;
+    Atomics.store(sleeping, 0, 1);
     if (this.drainPass() > 0 || this.stats.pendingBytes > 0) {
-      Atomics.store(this.sleeping, 0, 0);
+      Atomics.store(sleeping, 0, 0);
       return false;
     }
     this.asleep = true;
@@ -267,7 +297,7 @@ export class RingDrain {
   }
 
   private wake(): void {
-    Atomics.store(this.sleeping, 0, 0);
+    Atomics.store(this.sleeping!, 0, 0);
     this.asleep = false;
     this.quietTicks = 0;
     this.schedule();
@@ -312,10 +342,6 @@ export class RingDrain {
     if (this.epfd >= 0) {
       n.c.close(this.epfd);
       this.epfd = -1;
-    }
-    if (this.consumerPtr !== null) {
-      n.c.munmap(this.consumerPtr, this.pageSize);
-      this.consumerPtr = null;
     }
     if (this.prodPtr !== null) {
       n.c.munmap(this.prodPtr, this.prodLen);

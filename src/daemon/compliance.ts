@@ -16,10 +16,12 @@
  *   ancestry         depth and cache sized at least as the guide's smallest preset
  *   unit-hardening   the installed systemd unit keeps the shipped unit's sandbox
  *   memory-limit     the unit's MemoryMax leaves room for the configured cache
+ *   bpf-pins         bpf_pin on, bpffs under bpf_pin_path, and no set left by another build
  */
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { PreflightCheck } from '../collector/preflight';
+import { listPinnedSets, pinSetName } from '../collector/pins';
+import { checkPins, type PreflightCheck } from '../collector/preflight';
 import { errCode } from '../errors';
 import { othersMayWrite, trustProblems } from '../private-dir';
 import type { AncestrydConfig } from './config/config';
@@ -39,7 +41,7 @@ export const INSTALLED_UNIT = '/etc/systemd/system/ancestryd.service';
 
 /** Sandbox directives whose shipped value the installed unit must keep. */
 const HARDENING = [
-  'NoNewPrivileges', 'ProtectSystem', 'ProtectHome', 'PrivateTmp', 'PrivateDevices', 'ProtectKernelTunables',
+  'NoNewPrivileges', 'ProtectSystem', 'ProtectHome', 'PrivateTmp', 'PrivateDevices', 'ReadOnlyPaths',
   'ProtectKernelModules', 'ProtectKernelLogs', 'ProtectControlGroups', 'ProtectClock', 'ProtectHostname',
   'RestrictSUIDSGID', 'RestrictNamespaces', 'RestrictRealtime', 'LockPersonality', 'CapabilityBoundingSet',
   'AmbientCapabilities', 'RestrictAddressFamilies', 'SystemCallArchitectures', 'SystemCallFilter',
@@ -153,6 +155,8 @@ export function complianceChecks(config: AncestrydConfig, opts: ComplianceOption
     `depth ${config.ancestry.maxDepth}, cache ${config.ancestry.cacheSize}, ttl ${config.ancestry.cacheTtlMs / 1000} s: at least the small preset`,
     'choose a process_ancestry_preset (small, medium, large, enterprise) or raise the values named'));
 
+  out.push(pinControl(config));
+
   let installed: Map<string, string> | null = null;
   try {
     installed = unitDirectives(readFileSync(opts.unitPath, 'utf8'));
@@ -177,4 +181,30 @@ export function complianceChecks(config: AncestrydConfig, opts: ComplianceOption
         : { name: 'memory-limit', ok: true, detail: `MemoryMax ${mib(max)} ≥ ${mib(need)} for cache ${config.ancestry.cacheSize}` });
   }
   return out;
+}
+
+/**
+ * Pinned programs keep watching while the daemon is down (restart, crash,
+ * kill): an auditor wants them on, and no set of another build left behind
+ * (attached, filling a ring nobody drains, until the next start replaces it).
+ */
+function pinControl(config: AncestrydConfig): PreflightCheck {
+  const pin = config.preflight.pin;
+  if (pin === null) {
+    return { name: 'bpf-pins', ok: false, detail: 'bpf_pin=false: whatever runs while the daemon is down (a restart, a crash, a kill) is never seen',
+      fix: 'set bpf_pin=true (the default)' };
+  }
+  const c = checkPins(pin);
+  if (!c.ok) return { ...c, name: 'bpf-pins' };
+  let own: string | null = null;
+  try {
+    own = pinSetName(pin);
+  } catch {
+    // The BPF object is unreadable: every set found is reported as it is.
+  }
+  const foreign = listPinnedSets(pin.root).filter((s) => s.name !== own).map((s) => s.dir);
+  return foreign.length === 0
+    ? { name: 'bpf-pins', ok: true, detail: `bpf_pin on, ${pin.root} on bpffs, no set of another build` }
+    : { name: 'bpf-pins', ok: false, detail: `left by another build or other settings, attached and not drained: ${foreign.join(', ')}`,
+      fix: 'start the daemon (it drains and replaces them), or remove them with `ancestryd unpin` while it is stopped' };
 }

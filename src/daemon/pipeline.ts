@@ -155,7 +155,9 @@ export class Pipeline {
     });
     const tasks = this.collector.snapshot();
     if (this.autoSizer !== null) this.resizeCache(this.autoSizer.forBootstrap(tasks.length));
-    this.table.bootstrap(tasks);
+    // A pinned ring taken over holds what happened while no daemon ran: applied after the snapshot, like any record.
+    this.table.bootstrap(tasks, this.collector.streamSinceNs());
+    this.kernelDrops = this.collector.dropsAccountedBefore;
     metrics.setCollector(this.collector);
     const table = this.table;
     const sizer = (): CacheAutoSizer | null => this.autoSizer; // SIGHUP may replace it
@@ -165,6 +167,7 @@ export class Pipeline {
       get autoCache() { return sizer(); },
     });
     this.collector.start();
+    this.logPins(this.collector);
     this.timers.push(setInterval(() => this.housekeeping(), HOUSEKEEPING_MS));
     this.timers.push(setInterval(() => this.clock.refresh(), CLOCK_REFRESH_MS));
     for (const t of this.timers) t.unref();
@@ -172,6 +175,28 @@ export class Pipeline {
       programs: this.collector.attachedPrograms, processes: tasks.length, outputs: this.outputs.map((o) => o.name),
       format: this.cfg.events.format, events: this.cfg.events.types,
     }, 'collecting');
+  }
+
+  /** bpf_pin: what the daemon took over or replaced, and what was lost while none ran. */
+  private logPins(c: Collector): void {
+    const pin = c.pin;
+    if (pin.state === 'off') return;
+    const lost = Object.values(pin.droppedWhileDown).reduce((a, b) => a + b, 0);
+    this.log.info({
+      state: pin.state, dir: pin.dir, backlog_bytes: pin.backlogBytes, open_ms: pin.openMs, lost_while_down: pin.droppedWhileDown,
+      replaced: pin.replaced.map((r) => ({ set: r.name, wire_version: r.wireVersion, backlog_bytes: r.backlogBytes, records: r.records })),
+      overlap_duplicates: pin.overlapDuplicates,
+    }, pin.state === 'adopted' ? 'took over the pinned BPF programs and drained their backlog' : 'BPF programs pinned');
+    if (lost > 0) {
+      this.log.warn({ lost_while_down: pin.droppedWhileDown, ring_bytes: c.ringBytes },
+        'the ring filled while no daemon ran and records were lost: raise bpf_ring_buffer_size for longer outages');
+    }
+    for (const r of pin.replaced) {
+      if (r.unreadable) {
+        this.log.error({ set: r.name, wire_version: r.wireVersion, backlog_bytes: r.backlogBytes },
+          'a pinned set of a wire version this build cannot read was replaced: its backlog is lost');
+      }
+    }
   }
 
   /**
@@ -294,6 +319,7 @@ export class Pipeline {
         this.problems.warn('ring-drops', { lost: drops - this.kernelDrops, total: drops },
           'the kernel lost records (ring buffer full): raise bpf_ring_buffer_size; resynchronizing the process table');
         this.kernelDrops = drops;
+        c.dropsAccounted(k);
         this.table.noteDrops(drops);
         const now = Date.now();
         if (now - this.lastResyncMs >= RESYNC_MIN_INTERVAL_MS) {

@@ -18,13 +18,18 @@ describe('ancestryd check --compliance', () => {
   let conf: string;
   let unit: string;
   let secret: string;
+  /** bpf_pin_path: a directory of its own on the host's bpffs. */
+  const pinRoot = `/sys/fs/bpf/anc-compliance-${process.pid}`;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'anc-compliance-'));
     conf = join(dir, 'ancestryd.conf');
     unit = join(dir, 'ancestryd.service');
     secret = join(dir, 'enroll.secret');
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(pinRoot, { recursive: true, force: true });
+  });
 
   /** A host where every control passes, changed by `flags` and `prepare`. */
   function run(flags: string[] = [], prepare: () => void = () => {}): Map<string, PreflightCheck> {
@@ -41,7 +46,7 @@ describe('ancestryd check --compliance', () => {
     prepare();
     const config = loadConfig({
       argv: [`--config=${conf}`, `--logger_path=${join(dir, 'log')}`, `--spool_path=${join(dir, 'spool')}`,
-        `--pidfile=${join(dir, 'run', 'a.pid')}`, `--admin_socket=${join(dir, 'run', 'a.sock')}`, ...flags],
+        `--pidfile=${join(dir, 'run', 'a.pid')}`, `--admin_socket=${join(dir, 'run', 'a.sock')}`, `--bpf_pin_path=${pinRoot}`, ...flags],
       env: {}, checkFiles: false,
     });
     return new Map(complianceChecks(config, { unitPath: unit, shippedUnitPath: SHIPPED, ownerUid: 0 }).map((c) => [c.name, c]));
@@ -56,7 +61,7 @@ describe('ancestryd check --compliance', () => {
 
   it('a host set up as shipped passes every control', () => {
     const m = run([`--enroll_secret_path=${secret}`]);
-    assert.deepEqual([...m.keys()], ['config-file', 'secrets', 'directories', 'tls-verification', 'metrics-bind', 'ancestry', 'unit-hardening', 'memory-limit']);
+    assert.deepEqual([...m.keys()], ['config-file', 'secrets', 'directories', 'tls-verification', 'metrics-bind', 'ancestry', 'bpf-pins', 'unit-hardening', 'memory-limit']);
     for (const name of m.keys()) passes(m, name);
   });
 
@@ -84,6 +89,16 @@ describe('ancestryd check --compliance', () => {
     passes(run([...tls, `--tls_server_certs=${join(dir, 'ca.pem')}`]), 'tls-verification');
     fails(run(['--logger_plugin=kafka', '--logger_kafka_brokers=k:9092', '--logger_kafka_topic=t', '--logger_kafka_sasl_mechanism=plain',
       '--logger_kafka_sasl_username=u', `--logger_kafka_sasl_password_file=${secret}`]), 'tls-verification', /password crosses the network in clear/);
+  });
+
+  it('bpf-pins: pinning off, no bpffs, or a set of another build left attached', () => {
+    fails(run(['--bpf_pin=false']), 'bpf-pins', /bpf_pin=false: whatever runs while the daemon is down/);
+    fails(run([`--bpf_pin_path=${join(dir, 'pins')}`]), 'bpf-pins', /is not on a bpffs mount/);
+    // A set's directory as an older build names it (bpffs holds directories as any filesystem does).
+    const foreign = join(pinRoot, 'w1-0123456789abcdef');
+    fails(run([], () => mkdirSync(foreign, { recursive: true })), 'bpf-pins', /w1-0123456789abcdef/);
+    rmSync(foreign, { recursive: true });
+    passes(run([]), 'bpf-pins');
   });
 
   it('metrics-bind: beyond loopback', () => {

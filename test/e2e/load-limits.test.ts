@@ -42,7 +42,7 @@ describe('the BPF object loads at the extremes of every load-time setting (issue
         it(`chain depth ${chainDepth}, argv ${argvMaxBytes} bytes, failed execs ${execFailed ? 'on' : 'off'}`, () => {
           requireBuilt(OBJECT);
           const p = ExecTraceProgram.open({
-            objectPath: OBJECT, chainDepth, argvMaxBytes, execFailed, selfTgid: process.pid,
+            objectPath: OBJECT, chainDepth, argvMaxBytes, execFailed,
             wakeupBytes: 0, ringBytes: ringMin,
           });
           try {
@@ -57,7 +57,7 @@ describe('the BPF object loads at the extremes of every load-time setting (issue
 
   it(`the largest ring buffer (${ringMax} bytes) with the largest records`, () => {
     const p = ExecTraceProgram.open({
-      objectPath: OBJECT, chainDepth: depthMax, argvMaxBytes: argvMax, execFailed: true, selfTgid: process.pid,
+      objectPath: OBJECT, chainDepth: depthMax, argvMaxBytes: argvMax, execFailed: true,
       wakeupBytes: ringMax - 1, ringBytes: ringMax,
     });
     p.close();

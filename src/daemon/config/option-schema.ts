@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { CACHE_SIZE_RANGE, CACHE_TTL_RANGE, compileRedactionPattern, DEFAULT_PATTERNS_WORD, MAX_DEPTH_RANGE } from '../../ancestry';
 import { isAncestrydError } from '../../errors';
 import { Limits } from '../../collector/layout';
+import { PIN_ROOT_DEFAULT } from '../../collector/pins';
 import { ANCESTRY_DETAILS, DEFAULT_OSQUERY_NAMES, EVENT_TYPES, FORMAT_NAMES } from '../../events';
 import { FILE_SINK_DEFAULTS, FILE_SINK_RANGES } from '../../sinks/file/config';
 import { KAFKA_OPTIONS, type KafkaOptionSpec } from '../../sinks/kafka/config';
@@ -201,6 +202,17 @@ export const OPTIONS = {
     group: 'collector', default: true,
     doc: 'Attach the syscall-exit tracepoints that report failed execs (needs tracefs, see mount_tracefs). '
       + 'When false, no exec_failed events exist whatever event_types says.',
+  }),
+  bpf_pin: boolean({
+    group: 'collector', default: true,
+    doc: 'Pin the BPF programs, links and maps under bpf_pin_path, so that they stay attached while the daemon is down '
+      + '(restart, crash, kill, upgrade): the ring keeps what happens meanwhile and the next daemon drains it before '
+      + 'anything new. A set built otherwise (another build or other bpf_* settings) is replaced with no instant '
+      + 'unattached. `ancestryd unpin` removes the pins. false: the programs are detached when the daemon stops.',
+  }),
+  bpf_pin_path: path({
+    group: 'collector', default: () => PIN_ROOT_DEFAULT, defaultDoc: PIN_ROOT_DEFAULT,
+    doc: 'Directory on bpffs for the pinned sets (bpf_pin); created 0700.',
   }),
   mount_tracefs: boolean({
     group: 'collector', default: true,

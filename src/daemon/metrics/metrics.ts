@@ -16,6 +16,7 @@ import { registerRuntimeMetrics } from './runtime-metrics';
 import type { AncestryStats, IncompleteReason, ProcfsFailureReason, SkipReason } from '../../ancestry';
 import type { CounterKind, KernelCounters } from '../../collector';
 import type { DecodeFailureReason } from '../../collector/decode';
+import type { PinReport } from '../../collector/collector';
 import type { DrainStats } from '../../collector/ring-drain';
 import type { EventType } from '../../events';
 import type { DropReason, SinkMetrics } from '../../sinks/sink';
@@ -73,6 +74,7 @@ export interface CollectorStatsSource {
   counters(): KernelCounters;
   readonly drainStats: Readonly<DrainStats>;
   readonly ringBytes: number;
+  readonly pin: Readonly<PinReport>;
 }
 
 /** What the metrics read from the ancestry engine at scrape: ProcessTable satisfies it. */
@@ -427,6 +429,7 @@ export class Metrics {
         pending_bytes: this.collector?.drainStats.pendingBytes ?? 0,
         size_bytes: this.collector?.ringBytes ?? 0,
         drain: this.collector ? drainSummary(this.collector.drainStats) : null,
+        pin: this.collector ? pinSummary(this.collector.pin) : null,
       },
       decode_failures: { ...this.tallies.decodeFailures },
       remote_config: this.remoteState === null ? null : { ...read(this.remoteState), fetches: { ...this.remote } },
@@ -465,4 +468,13 @@ function mirror(counter: Counter<string>, rows: readonly (readonly [Record<strin
 /** How the drain was woken: what an operator checks when the daemon's idle CPU looks wrong. */
 function drainSummary(d: Readonly<DrainStats>) {
   return { timer_passes: d.timeouts, kernel_wakeups: d.wakeups, sleeps: d.sleeps, missed_wakeups: d.missedWakeups };
+}
+
+/** bpf_pin in stats: how the daemon came by its programs and what it took over. */
+function pinSummary(p: Readonly<PinReport>) {
+  return {
+    state: p.state, dir: p.dir, backlog_bytes: p.backlogBytes, open_ms: p.openMs, lost_while_down: { ...p.droppedWhileDown },
+    replaced: p.replaced.map((r) => ({ name: r.name, wire_version: r.wireVersion, backlog_bytes: r.backlogBytes, records: r.records, unreadable: r.unreadable })),
+    overlap_duplicates: p.overlapDuplicates,
+  };
 }

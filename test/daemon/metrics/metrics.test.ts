@@ -1,3 +1,4 @@
+import type { PinReport } from '../../../src/collector/collector';
 import { strict as assert } from 'node:assert';
 import { afterEach, describe, it } from 'node:test';
 import type { Collector, KernelCounters } from '../../../src/collector';
@@ -37,7 +38,11 @@ function ancestryStats(over: Partial<AncestryStats> = {}): AncestryStats {
 function fakeCollector(): CollectorStatsSource & { c: KernelCounters; d: DrainStats } {
   const c: KernelCounters = { exec: { emitted: 10, dropped: 1 }, exec_failed: { emitted: 2, dropped: 0 }, fork: { emitted: 9, dropped: 3 }, exit: { emitted: 8, dropped: 0 } };
   const d: DrainStats = { records: 29, discarded: 0, batches: 4, wakeups: 3, timeouts: 1, sleeps: 0, missedWakeups: 0, waitErrors: 0, handlerErrors: 0, pendingBytes: 4096 };
-  return { c, d, counters: () => c, drainStats: d, ringBytes: 1 << 24 };
+  const pin: PinReport = {
+    state: 'adopted', dir: '/sys/fs/bpf/ancestryd/w2-0123456789abcdef', backlogBytes: 8192, openMs: 3,
+    droppedWhileDown: { exec: 1, exec_failed: 0, fork: 0, exit: 0 }, replaced: [], overlapDuplicates: 0,
+  };
+  return { c, d, counters: () => c, drainStats: d, ringBytes: 1 << 24, pin };
 }
 
 // The real components plug in as they are (checked by the compiler).

@@ -5,7 +5,7 @@
  *
  * Each option is declared here once, with its doc text; its range and
  * default come from the sink that enforces them (FILE_SINK_RANGES,
- * SPOOL_RANGES and their _DEFAULTS; Kafka describes its
+ * SPOOL_RANGES, TLS_SINK_RANGES and their _DEFAULTS; Kafka describes its
  * options whole in KAFKA_OPTIONS), so what the schema rejects is what the
  * sink rejects. The sinks never import the daemon: this module reads them.
  *
@@ -20,7 +20,7 @@ import { parseFsyncPolicy } from '../../sinks/fsync-policy';
 import { KAFKA_OPTIONS, type KafkaOptionSpec, type KafkaOptionValue } from '../../sinks/kafka/config';
 import { DROP_POLICIES } from '../../sinks/queue';
 import { SPOOL_DEFAULTS, SPOOL_RANGES } from '../../sinks/spool/config';
-import { TLS_SINK_DEFAULTS } from '../../sinks/tls/config';
+import { TLS_HOSTNAME_PATTERN, TLS_SINK_DEFAULTS, TLS_SINK_RANGES } from '../../sinks/tls/config';
 import {
   boolean, bytes, decimal, integer, oneOf, OptionValueError, path, systemOrLocal, text,
   type OptionGroup, type OptionSpec,
@@ -127,13 +127,12 @@ export function kafkaOptions(): KafkaOptionSpecs {
   return out;
 }
 
-const HOSTNAME_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
-
 /** The tls output (src/sinks/tls, the osquery TLS logger protocol): the server, enrollment, logger_tls_*. */
 export function tlsOutputOptions() {
+  const [periodAbove, periodMax] = TLS_SINK_RANGES.loggerTlsPeriodS;
   return {
     tls_hostname: text({
-      group: 'tls', default: '', pattern: HOSTNAME_PORT, describe: '"host" or "host:port"',
+      group: 'tls', default: '', pattern: TLS_HOSTNAME_PATTERN, describe: '"host" or "host:port"',
       doc: 'The TLS server (e.g. FleetDM), "host" or "host:port" (443). Required when logger_plugin includes tls.',
     }),
     enroll_tls_endpoint: text({
@@ -165,15 +164,15 @@ export function tlsOutputOptions() {
       doc: 'gzip request bodies.',
     }),
     logger_tls_period: decimal({
-      group: 'tls', minExclusive: 0, max: 3600, unit: 'seconds', default: TLS_SINK_DEFAULTS.loggerTlsPeriodS, reloadable: true,
+      group: 'tls', minExclusive: periodAbove, max: periodMax, unit: 'seconds', default: TLS_SINK_DEFAULTS.loggerTlsPeriodS, reloadable: true,
       doc: 'Longest a partial batch waits before it is sent.',
     }),
     logger_tls_max_lines: integer({
-      group: 'tls', min: 1, max: 1_000_000, unit: 'events', default: TLS_SINK_DEFAULTS.loggerTlsMaxLines, reloadable: true,
+      group: 'tls', ...within(TLS_SINK_RANGES.loggerTlsMaxLines), unit: 'events', default: TLS_SINK_DEFAULTS.loggerTlsMaxLines, reloadable: true,
       doc: 'Events per log request.',
     }),
     tls_request_timeout_ms: integer({
-      group: 'tls', min: 100, max: 600_000, unit: 'ms', default: TLS_SINK_DEFAULTS.requestTimeoutMs,
+      group: 'tls', ...within(TLS_SINK_RANGES.requestTimeoutMs), unit: 'ms', default: TLS_SINK_DEFAULTS.requestTimeoutMs,
       doc: 'One request, connect to last byte: a deadline, which a server trickling bytes does not extend.',
     }),
   };

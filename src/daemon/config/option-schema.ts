@@ -260,8 +260,9 @@ export const OPTIONS = {
   }),
   shutdown_timeout_ms: integer({
     group: 'daemon', min: 100, max: 600_000, unit: 'ms', default: 10_000,
-    doc: 'On SIGTERM: longest the daemon spends draining the ring and flushing outputs before it exits; what is not '
-      + 'delivered by then stays in the spools.',
+    doc: 'On SIGTERM: longest the daemon spends draining the ring and flushing outputs before it exits; what the kafka and '
+      + 'tls outputs have not delivered by then stays in their spools for the next start, what waits in a memory queue '
+      + '(stdout\'s, or the filesystem output\'s while its writes fail) is lost.',
   }),
 } satisfies Record<string, OptionSpec>;
 

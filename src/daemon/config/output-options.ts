@@ -87,7 +87,10 @@ export function spoolOptions() {
     }),
     spool_drop_policy: oneOf(DROP_POLICIES, {
       group: 'spool', default: SPOOL_DEFAULTS.dropPolicy,
-      doc: 'When a spool is full: drop_oldest (default: keep the newest events) or drop_newest.',
+      doc: 'When an output\'s queue is full: drop_oldest (default: keep the newest events) or drop_newest. The kafka and tls '
+        + 'outputs queue in their spools (spool_max_bytes), stdout in a bounded memory queue; the filesystem output writes each '
+        + 'drain pass to the results log at once and queues, in a bounded memory queue, only while those writes fail. Every loss '
+        + 'is counted (ancestryd_sink_events_dropped_total).',
     }),
     spool_fsync: fsyncPolicy({
       group: 'spool', default: SPOOL_DEFAULTS.fsync as string | number,

@@ -12,21 +12,14 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { CACHE_SIZE_RANGE, CACHE_TTL_RANGE, compileRedactionPattern, DEFAULT_PATTERNS_WORD, MAX_DEPTH_RANGE } from '../../ancestry';
-import { isAncestrydError } from '../../errors';
 import { Limits } from '../../collector/layout';
 import { PIN_ROOT_DEFAULT } from '../../collector/pins';
 import { ANCESTRY_DETAILS, DEFAULT_OSQUERY_NAMES, EVENT_TYPES, FORMAT_NAMES } from '../../events';
-import { FILE_SINK_DEFAULTS, FILE_SINK_RANGES } from '../../sinks/file/config';
-import { KAFKA_OPTIONS, type KafkaOptionSpec } from '../../sinks/kafka/config';
-import type { KafkaOptionValue } from '../../sinks/kafka/config';
-import { parseFsyncPolicy } from '../../sinks/fsync-policy';
-import { DROP_POLICIES } from '../../sinks/queue';
-import { SPOOL_DEFAULTS, SPOOL_RANGES } from '../../sinks/spool/config';
-import { TLS_SINK_DEFAULTS } from '../../sinks/tls/config';
 import {
-  address, boolean, bytes, decimal, integer, integerOrWord, listOf, oneOf, OptionValueError, path, regexList, text,
+  address, boolean, bytes, integer, integerOrWord, listOf, oneOf, path, regexList, systemOrLocal, text,
   type HostFacts, type OptionGroup, type OptionSpec, type OptionValue,
 } from './option-types';
+import { fileOptions, kafkaOptions, spoolOptions, tlsOutputOptions } from './output-options';
 import { packageInfo } from '../package-info';
 import { PRESET_NAMES } from './presets';
 
@@ -63,64 +56,6 @@ export const REAL_HOST: HostFacts = {
   get cwd() { return process.cwd(); },
   writable: writableByUs,
 };
-
-/**
- * The system location when this process may write it (root; or the
- * service user, for whom systemd's LogsDirectory/StateDirectory/
- * RuntimeDirectory create it), otherwise the same layout under ./var of the
- * working directory (a developer's checkout, not root).
- */
-export function systemOrLocal(systemPath: string, localPath: string, host: HostFacts, isDir: boolean): string {
-  const dir = isDir ? systemPath : dirname(systemPath);
-  return host.writable(dir) ? systemPath : resolve(host.cwd, localPath);
-}
-
-function fsyncPolicy(o: { group: OptionGroup; doc: string; default: string | number }): OptionSpec<string | number> {
-  const allowed = '"never", "batch", or an interval in ms (1..3600000)';
-  return {
-    name: '', group: o.group, type: 'fsync', allowed, doc: o.doc, default: o.default, reloadable: false,
-    parse(raw, { name }) {
-      if (typeof raw !== 'string' && typeof raw !== 'number') throw new OptionValueError(`${name}: expected ${allowed}, got ${JSON.stringify(raw)}`);
-      try {
-        return parseFsyncPolicy(name, typeof raw === 'string' ? raw.trim() : raw);
-      } catch (err) {
-        throw new OptionValueError((err as Error).message);
-      }
-    },
-  };
-}
-
-/**
- * An option a component describes itself (src/sinks/kafka's KAFKA_OPTIONS):
- * included as is, its own validator deciding, its error message passed on.
- */
-function componentOption(c: KafkaOptionSpec, group: OptionGroup): OptionSpec<KafkaOptionValue> {
-  return {
-    name: c.name, group, type: c.type === 'boolean' ? 'boolean' : c.type.replace(/^enum: /, 'enum '),
-    allowed: c.type.startsWith('enum: ') ? `one of ${c.type.slice(6).split(' | ').join(', ')}` : `${/^[aeiou]/.test(c.type) ? 'an' : 'a'} ${c.type}`,
-    doc: c.doc, default: c.default, reloadable: false,
-    parse(raw) {
-      const value = typeof raw === 'string' ? raw.trim() : raw;
-      try {
-        c.validate(value);
-      } catch (err) {
-        if (isAncestrydError(err)) throw new OptionValueError(err.message);
-        throw err;
-      }
-      return value as KafkaOptionValue;
-    },
-  };
-}
-
-type KafkaOptionSpecs = { -readonly [K in keyof typeof KAFKA_OPTIONS]: OptionSpec<KafkaOptionValue> };
-
-function kafkaOptions(): KafkaOptionSpecs {
-  const out = {} as KafkaOptionSpecs;
-  for (const [name, c] of Object.entries(KAFKA_OPTIONS)) out[name as keyof KafkaOptionSpecs] = componentOption(c, 'kafka');
-  return out;
-}
-
-const HOSTNAME_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
 
 export const OPTIONS = {
   // ── ancestry ───────────────────────────────────────────────────────────
@@ -274,97 +209,13 @@ export const OPTIONS = {
       + 'server such as FleetDM), stdout (JSON lines; daemon logs go to stderr).',
   }),
 
-  // ── filesystem output ─────────────────────────────────────────────────
-  logger_path: path({
-    group: 'filesystem', default: (h) => systemOrLocal('/var/log/ancestryd', 'var/log/ancestryd', h, true),
-    defaultDoc: '/var/log/ancestryd; ./var/log/ancestryd when that cannot be written (not root)',
-    doc: 'Directory of ancestryd.results.log (created 0700). Refused when another user owns it or group or others may write it; '
-      + 'a symlink in place of the log is never followed.',
-  }),
-  logger_rotate_size: bytes({
-    group: 'filesystem', min: FILE_SINK_RANGES.rotateSizeBytes[0], max: FILE_SINK_RANGES.rotateSizeBytes[1], default: FILE_SINK_DEFAULTS.rotateSizeBytes,
-    doc: 'Rotate the results log before it passes this size.',
-  }),
-  logger_rotate_max_files: integer({
-    group: 'filesystem', min: FILE_SINK_RANGES.rotateMaxFiles[0], max: FILE_SINK_RANGES.rotateMaxFiles[1], unit: 'files',
-    default: FILE_SINK_DEFAULTS.rotateMaxFiles,
-    doc: 'Rotated results logs kept (.1 newest).',
-  }),
-  logger_fsync: fsyncPolicy({
-    group: 'filesystem', default: FILE_SINK_DEFAULTS.fsync as string | number,
-    doc: 'When the results log is forced to disk: never (the kernel writes back within ~30 s; survives a daemon crash, '
-      + 'not a power loss), batch (after every batch), or at most every N ms.',
-  }),
-
-  // ── spool (durable queue in front of network outputs) ─────────────────
-  spool_path: path({
-    group: 'spool', default: (h) => systemOrLocal('/var/lib/ancestryd/spool', 'var/lib/ancestryd/spool', h, true),
-    defaultDoc: '/var/lib/ancestryd/spool; ./var/lib/ancestryd/spool when that cannot be written (not root)',
-    doc: 'Directory of the on-disk queues of the kafka and tls outputs (one subdirectory per output, 0700): events wait '
-      + 'there while the destination is down, and survive restarts.',
-  }),
-  spool_max_bytes: bytes({
-    group: 'spool', min: SPOOL_RANGES.maxBytes[0], max: SPOOL_RANGES.maxBytes[1], default: SPOOL_DEFAULTS.maxBytes,
-    doc: 'Disk space per output spool. When full, spool_drop_policy decides what is lost; every loss is counted '
-      + '(ancestryd_sink_events_dropped_total).',
-  }),
-  spool_drop_policy: oneOf(DROP_POLICIES, {
-    group: 'spool', default: SPOOL_DEFAULTS.dropPolicy,
-    doc: 'When a spool is full: drop_oldest (default: keep the newest events) or drop_newest.',
-  }),
-  spool_fsync: fsyncPolicy({
-    group: 'spool', default: SPOOL_DEFAULTS.fsync as string | number,
-    doc: 'When spooled events are forced to disk: never, batch (every append), or at most every N ms.',
-  }),
-
-  // ── kafka output: the Kafka sink's own option descriptors ──────────
+  // ── each output's own options (output-options.ts) ─────────────────
+  ...fileOptions(),
+  ...spoolOptions(),
   ...kafkaOptions(),
+  ...tlsOutputOptions(),
 
-  // ── tls output (osquery TLS logger protocol) ──────────────────────────
-  tls_hostname: text({
-    group: 'tls', default: '', pattern: HOSTNAME_PORT, describe: '"host" or "host:port"',
-    doc: 'The TLS server (e.g. FleetDM), "host" or "host:port" (443). Required when logger_plugin includes tls.',
-  }),
-  enroll_tls_endpoint: text({
-    group: 'tls', default: TLS_SINK_DEFAULTS.enrollTlsEndpoint, pattern: /^\/\S*$/, describe: 'a path starting with "/"',
-    doc: 'Enrollment endpoint.',
-  }),
-  logger_tls_endpoint: text({
-    group: 'tls', default: TLS_SINK_DEFAULTS.loggerTlsEndpoint, pattern: /^\/\S*$/, describe: 'a path starting with "/"',
-    doc: 'Log endpoint.',
-  }),
-  enroll_secret_path: path({
-    group: 'tls', default: '', emptyDisables: true,
-    doc: 'File holding the enroll secret (chmod 600). Required when logger_plugin includes tls.',
-  }),
-  tls_server_certs: path({
-    group: 'tls', default: '', emptyDisables: true,
-    doc: 'PEM bundle of the CAs trusted for the server, instead of the system CAs. Empty: the system CAs.',
-  }),
-  tls_client_cert: path({
-    group: 'tls', default: '', emptyDisables: true,
-    doc: 'PEM client certificate for mutual TLS (with tls_client_key).',
-  }),
-  tls_client_key: path({
-    group: 'tls', default: '', emptyDisables: true,
-    doc: 'PEM private key of tls_client_cert (chmod 600).',
-  }),
-  logger_tls_compress: boolean({
-    group: 'tls', default: TLS_SINK_DEFAULTS.loggerTlsCompress,
-    doc: 'gzip request bodies.',
-  }),
-  logger_tls_period: decimal({
-    group: 'tls', minExclusive: 0, max: 3600, unit: 'seconds', default: TLS_SINK_DEFAULTS.loggerTlsPeriodS, reloadable: true,
-    doc: 'Longest a partial batch waits before it is sent.',
-  }),
-  logger_tls_max_lines: integer({
-    group: 'tls', min: 1, max: 1_000_000, unit: 'events', default: TLS_SINK_DEFAULTS.loggerTlsMaxLines, reloadable: true,
-    doc: 'Events per log request.',
-  }),
-  tls_request_timeout_ms: integer({
-    group: 'tls', min: 100, max: 600_000, unit: 'ms', default: TLS_SINK_DEFAULTS.requestTimeoutMs,
-    doc: 'One request, connect to last byte: a deadline, which a server trickling bytes does not extend.',
-  }),
+  // ── remote configuration (config_plugin=tls: the tls output's server and enrollment) ──
   config_plugin: oneOf(['filesystem', 'tls'], {
     group: 'tls', default: 'filesystem',
     doc: 'Where options come from besides the config file, as osquery: filesystem (the file alone) or tls (also the "options" of '
@@ -421,8 +272,9 @@ export const OPTIONS = {
   }),
   shutdown_timeout_ms: integer({
     group: 'daemon', min: 100, max: 600_000, unit: 'ms', default: 10_000,
-    doc: 'On SIGTERM: longest the daemon spends draining the ring and flushing outputs before it exits; what is not '
-      + 'delivered by then stays in the spools.',
+    doc: 'On SIGTERM: longest the daemon spends draining the ring and flushing outputs before it exits; what the kafka and '
+      + 'tls outputs have not delivered by then stays in their spools for the next start, what waits in a memory queue '
+      + '(stdout\'s, or the filesystem output\'s while its writes fail) is lost.',
   }),
 } satisfies Record<string, OptionSpec>;
 

@@ -10,7 +10,7 @@
  * accepted for numbers and booleans, strictly ("12abc" and "yes please" are
  * errors, not 12 and true).
  */
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 
 export type OptionValue = string | number | boolean | readonly string[];
 
@@ -22,6 +22,17 @@ export interface HostFacts {
   readonly cwd: string;
   /** True when this process may create entries in `dir`. */
   writable(dir: string): boolean;
+}
+
+/**
+ * The system location when this process may write it (root; or the
+ * service user, for whom systemd's LogsDirectory/StateDirectory/
+ * RuntimeDirectory create it), otherwise the same layout under ./var of the
+ * working directory (a developer's checkout, not root).
+ */
+export function systemOrLocal(systemPath: string, localPath: string, host: HostFacts, isDir: boolean): string {
+  const dir = isDir ? systemPath : dirname(systemPath);
+  return host.writable(dir) ? systemPath : resolve(host.cwd, localPath);
 }
 
 export interface ParseContext {

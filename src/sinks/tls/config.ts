@@ -41,6 +41,20 @@ export const TLS_SINK_DEFAULTS = {
   requestTimeoutMs: 30_000,
 };
 
+/**
+ * The ranges the sink accepts: its own checks and the option schema's
+ * (logger_tls_period, logger_tls_max_lines, tls_request_timeout_ms) read
+ * them here. The period's lower bound is exclusive: (0, 3600] seconds.
+ */
+export const TLS_SINK_RANGES = {
+  loggerTlsPeriodS: [0, 3600],
+  loggerTlsMaxLines: [1, 1_000_000],
+  requestTimeoutMs: [100, 600_000],
+} as const;
+
+/** tls_hostname: "host", "host:port", "[v6]" or "[v6]:port" (the host in group 1, the port in group 2). */
+export const TLS_HOSTNAME_PATTERN = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/;
+
 export interface ResolvedTlsOptions {
   host: string;
   port: number;
@@ -90,7 +104,7 @@ function endpoint(option: string, v: string): string {
 
 /** Validates everything and reads the certificate files; throws AncestrydError naming the option. */
 export function resolveTlsOptions(o: TlsSinkOptions): ResolvedTlsOptions {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(o.tlsHostname ?? '');
+  const m = TLS_HOSTNAME_PATTERN.exec(o.tlsHostname ?? '');
   if (m === null) throw invalid(`tls_hostname: expected "host" or "host:port", got ${JSON.stringify(o.tlsHostname)}`);
   const port = m[2] === undefined ? 443 : Number(m[2]);
   checkPositiveInt('tls_hostname port', port, 1, 65535);
@@ -113,9 +127,12 @@ export function resolveTlsOptions(o: TlsSinkOptions): ResolvedTlsOptions {
     maxLines: o.loggerTlsMaxLines ?? TLS_SINK_DEFAULTS.loggerTlsMaxLines,
     requestTimeoutMs: o.requestTimeoutMs ?? TLS_SINK_DEFAULTS.requestTimeoutMs,
   };
-  if (!(r.periodS > 0 && r.periodS <= 3600)) throw invalid(`logger_tls_period=${r.periodS} is out of range (0, 3600] seconds`);
-  checkPositiveInt('logger_tls_max_lines', r.maxLines, 1, 1_000_000);
-  checkPositiveInt('tls_request_timeout_ms', r.requestTimeoutMs, 100, 600_000);
+  const [periodAbove, periodMax] = TLS_SINK_RANGES.loggerTlsPeriodS;
+  if (!(r.periodS > periodAbove && r.periodS <= periodMax)) {
+    throw invalid(`logger_tls_period=${r.periodS} is out of range (${periodAbove}, ${periodMax}] seconds`);
+  }
+  checkPositiveInt('logger_tls_max_lines', r.maxLines, ...TLS_SINK_RANGES.loggerTlsMaxLines);
+  checkPositiveInt('tls_request_timeout_ms', r.requestTimeoutMs, ...TLS_SINK_RANGES.requestTimeoutMs);
   readEnrollSecret(r.enrollSecretPath);
   return r;
 }

@@ -1,0 +1,108 @@
+/**
+ * A range stated once: each numeric option of the file output, the spool and
+ * the tls output takes its bounds from the sink's *_RANGES, and at both ends
+ * (min, max, min-1, max+1) the schema and the sink agree on what is allowed.
+ */
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { isAncestrydError } from '../../../src/errors';
+import { optionSpec, type OptionName } from '../../../src/daemon/config/option-schema';
+import { OptionValueError, type HostFacts } from '../../../src/daemon/config/option-types';
+import { fileOptions, spoolOptions, tlsOutputOptions } from '../../../src/daemon/config/output-options';
+import { FILE_SINK_RANGES, resolveFileSinkOptions } from '../../../src/sinks/file/config';
+import { resolveSpoolOptions, SPOOL_RANGES } from '../../../src/sinks/spool/config';
+import { resolveTlsOptions, TLS_SINK_RANGES } from '../../../src/sinks/tls/config';
+
+const dir = mkdtempSync(join(tmpdir(), 'ancestryd-output-options-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const secret = join(dir, 'enroll-secret');
+writeFileSync(secret, 'secret\n', { mode: 0o600 });
+
+const HOST: HostFacts = { cwd: '/', writable: () => true };
+const tls = { tlsHostname: 'fleet.example:8080', enrollSecretPath: secret, hostIdentifier: 'host-1' };
+
+/** An option, the range its sink states, and the sink's own check of one value. */
+interface RangeCase {
+  readonly option: OptionName;
+  readonly range: readonly [number, number];
+  /** The lower bound is excluded (a period in seconds). */
+  readonly minExclusive?: boolean;
+  readonly sink: (value: number) => unknown;
+}
+
+const CASES: readonly RangeCase[] = [
+  {
+    option: 'logger_rotate_size', range: FILE_SINK_RANGES.rotateSizeBytes,
+    sink: (v) => resolveFileSinkOptions({ loggerPath: dir, rotateSizeBytes: v }),
+  },
+  {
+    option: 'logger_rotate_max_files', range: FILE_SINK_RANGES.rotateMaxFiles,
+    sink: (v) => resolveFileSinkOptions({ loggerPath: dir, rotateMaxFiles: v }),
+  },
+  {
+    option: 'spool_max_bytes', range: SPOOL_RANGES.maxBytes,
+    sink: (v) => resolveSpoolOptions({ dir, maxBytes: v }),
+  },
+  {
+    option: 'logger_tls_period', range: TLS_SINK_RANGES.loggerTlsPeriodS, minExclusive: true,
+    sink: (v) => resolveTlsOptions({ ...tls, loggerTlsPeriodS: v }),
+  },
+  {
+    option: 'logger_tls_max_lines', range: TLS_SINK_RANGES.loggerTlsMaxLines,
+    sink: (v) => resolveTlsOptions({ ...tls, loggerTlsMaxLines: v }),
+  },
+  {
+    option: 'tls_request_timeout_ms', range: TLS_SINK_RANGES.requestTimeoutMs,
+    sink: (v) => resolveTlsOptions({ ...tls, requestTimeoutMs: v }),
+  },
+];
+
+function schemaAccepts(option: OptionName, value: number): boolean {
+  try {
+    optionSpec(option).parse(value, { name: option, host: HOST });
+    return true;
+  } catch (err) {
+    if (err instanceof OptionValueError) return false;
+    throw err;
+  }
+}
+
+function sinkAccepts(c: RangeCase, value: number): boolean {
+  try {
+    c.sink(value);
+    return true;
+  } catch (err) {
+    if (isAncestrydError(err, 'ANC_CONFIG_INVALID') && err.message.startsWith(`${c.option}=${value} is out of range`)) return false;
+    throw err;
+  }
+}
+
+/** The values at both ends of a range and whether they are allowed; a step of 1, or 0.001 s past an excluded bound. */
+function extremes(c: RangeCase): [number, boolean][] {
+  const [min, max] = c.range;
+  const step = c.minExclusive ? 0.001 : 1;
+  return c.minExclusive
+    ? [[min, false], [min + step, true], [max, true], [max + step, false]]
+    : [[min - step, false], [min, true], [max, true], [max + step, false]];
+}
+
+describe('output option ranges: the sink states them, the schema and the sink enforce them alike', () => {
+  for (const c of CASES) {
+    it(`${c.option} ${c.minExclusive ? '(' : '['}${c.range[0]}, ${c.range[1]}]`, () => {
+      for (const [value, allowed] of extremes(c)) {
+        assert.equal(schemaAccepts(c.option, value), allowed, `schema, ${c.option}=${value}`);
+        assert.equal(sinkAccepts(c, value), allowed, `sink, ${c.option}=${value}`);
+      }
+    });
+  }
+
+  it('covers every numeric option of the file output, the spool and the tls output', () => {
+    const numeric = Object.entries({ ...fileOptions(), ...spoolOptions(), ...tlsOutputOptions() })
+      .filter(([, spec]) => ['integer', 'bytes', 'number'].includes(spec.type))
+      .map(([name]) => name);
+    assert.deepEqual(numeric.sort(), CASES.map((c) => c.option).sort());
+  });
+});

@@ -125,7 +125,9 @@ export class ProcfsResolver {
     // some VMs, EACCES even for root) still leaves the command line.
     e.detailsMissing = res.path === '' && res.argv.length === 0 && !res.kernelThread;
     e.source = 'procfs';
-    e.imageAtNs = this.nowBootNs();
+    // An empty read is no image: an exec record older than it (a pinned
+    // ring's backlog, applied after the snapshot that found the zombie) must still apply.
+    e.imageAtNs = e.detailsMissing ? -1 : this.nowBootNs();
     this.store.holdImage(e);
   }
 }

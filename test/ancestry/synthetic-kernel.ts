@@ -47,6 +47,8 @@ export class FakeProcfs implements ProcfsReader {
   readonly failures = new Map<number, ProcfsFailureReason>();
   /** pid → tick offset, to simulate a reused pid behind a stale identity. */
   readonly tickSkew = new Map<number, number>();
+  /** Exited, not yet reaped: /proc shows the pid with neither exe nor cmdline. */
+  readonly zombies = new Set<number>();
   constructor(private readonly k: SyntheticKernel) {}
 
   read(pid: number): ProcfsResult {
@@ -55,6 +57,13 @@ export class FakeProcfs implements ProcfsReader {
     if (f !== undefined) return { ok: false, pid, reason: f };
     const p = this.k.live.get(pid);
     if (p === undefined) return { ok: false, pid, reason: 'gone' };
+    if (this.zombies.has(pid)) {
+      return {
+        ok: true, pid, ppid: p.parent?.pid ?? 0, startTicks: startTicks(p.startNs), state: 'Z', comm: p.comm, kernelThread: false,
+        path: '', argv: [], argvTruncated: false, cwd: null, uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid,
+        loginuid: 0xffffffff, pidNs: 4026531836, mntNs: 4026531841, partial: false,
+      };
+    }
     const res: ProcfsProcess = {
       ok: true, pid, ppid: p.parent?.pid ?? 0, startTicks: startTicks(p.startNs) + (this.tickSkew.get(pid) ?? 0),
       state: 'S', comm: p.comm, kernelThread: p.kthread, path: p.kthread ? '' : p.path, argv: p.kthread ? [] : [...p.argv],

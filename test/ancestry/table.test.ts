@@ -610,3 +610,32 @@ describe('ProcessTable robustness', () => {
     assert.equal(st.live, 4);
   });
 });
+
+describe('a backlog older than the snapshot (a pinned ring taken over)', () => {
+  it('applies the records of the gap after the snapshot: lineage through a parent that forked, exec\'d and exited in it, and a zombie\'s image from its exec record', () => {
+    const k = new SyntheticKernel();
+    const shell = k.preexisting(k.init, '/bin/bash', ['-bash']);
+    const since = k.tick();
+    // While no daemon ran: a forks, execs make, forks b and exits; b (orphaned) execs and exits unreaped.
+    const a = k.fork(shell);
+    const backlog: KernelRecord[] = [a.record, k.exec(a.proc, '/usr/bin/make', ['make'])];
+    const b = k.fork(a.proc);
+    backlog.push(b.record, k.exit(a.proc));
+    const bExec = k.exec(b.proc, '/bin/true', ['/bin/true', 'gap-tag']);
+    backlog.push(bExec);
+    k.procfs.zombies.add(b.proc.pid);
+
+    const t = k.table();
+    t.bootstrap(k.snapshot(), since);
+    let seen: Seen | null = null;
+    for (const r of backlog) {
+      if (r === bExec) seen = exec(t, r);
+      else t.apply(r);
+    }
+    assert.ok(seen !== null);
+    assert.deepEqual(seen.ancestry, idsOf([a.proc, shell, k.init]), 'the fork-time parent, exited in the gap');
+    assert.equal(seen.complete, true);
+    assert.equal(seen.path, '/bin/true', 'the exec record\'s image, not the zombie\'s empty /proc read');
+    assert.deepEqual(t.lookup(b.proc.pid, b.proc.startNs)?.argv, ['/bin/true', 'gap-tag']);
+  });
+});

@@ -104,6 +104,15 @@ export class TableLineage implements LineageSource {
     return this.snapshotNs >= 0n && startNs >= this.snapshotNs && ppid !== this.selfTgid;
   }
 
+  /**
+   * Whether a process the table does not hold may have had a fork record it
+   * never saw: always, once the table is filled, except for the daemon's own
+   * children (filtered in the kernel).
+   */
+  forkMayBeMissing(ppid: number): boolean {
+    return this.snapshotNs >= 0n && ppid !== this.selfTgid;
+  }
+
   /** Why a fork record's parent is not in the table. */
   forkGapReason(r: ForkRecord): IncompleteReason {
     if (this.snapshotNs < 0n || r.parentStartNs >= this.snapshotNs) return 'events_lost';

@@ -168,12 +168,16 @@ export class RecordApplier {
     // Until an exec record gives it an image (a failed exec does not).
     e.detailsMissing = true;
     this.store.insert(e);
-    // Its fork record was lost and a reaper is its parent now: the parent that
-    // forked it may have exited and left it to init or a subreaper. Linking the
-    // reaper would report an adopter as the fork-time parent.
-    if (r.flags & ExecFlags.ET_EXEC_PARENT_REAPER && this.lineage.forkExpected(r.startNs, r.ppid)) {
+    // No fork record, and a reaper is its parent now: the parent that forked
+    // it may have exited and left it to init or a subreaper. Linking the reaper
+    // would report an adopter as the fork-time parent. The record was lost when
+    // the process started after the first snapshot; from before it, it was
+    // never ours (the process started before the daemon, or a daemon before
+    // this one applied it and took the fact with it), so the parent went
+    // before this daemon could know it.
+    if (r.flags & ExecFlags.ET_EXEC_PARENT_REAPER && this.lineage.forkMayBeMissing(r.ppid)) {
       e.parentFrom = PARENT_UNKNOWN;
-      e.parentMissing = 'events_lost';
+      e.parentMissing = this.lineage.forkExpected(r.startNs, r.ppid) ? 'events_lost' : 'exited_before_start';
       return e;
     }
     if (r.ppid !== 0) this.store.link(e, this.store.findHeld(r.ppid, r.parentStartNs));

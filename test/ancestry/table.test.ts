@@ -638,4 +638,24 @@ describe('a backlog older than the snapshot (a pinned ring taken over)', () => {
     assert.equal(seen.path, '/bin/true', 'the exec record\'s image, not the zombie\'s empty /proc read');
     assert.deepEqual(t.lookup(b.proc.pid, b.proc.startNs)?.argv, ['/bin/true', 'gap-tag']);
   });
+
+  it('an orphan whose fork a daemon before this one applied is not linked to the reaper that adopted it', () => {
+    const k = new SyntheticKernel();
+    const shell = k.preexisting(k.init, '/bin/bash', ['-bash']);
+    // Applied by the killed daemon (its table is gone): a forks, a forks c, a exits and init adopts c.
+    const a = k.fork(shell).proc;
+    const c = k.fork(a).proc;
+    k.exit(a);
+    const since = k.tick();
+    // The backlog: c execs and exits before the new daemon's snapshot.
+    const cExec = k.exec(c, '/bin/true', ['/bin/true']);
+    const cExit = k.exit(c);
+    const t = k.table();
+    t.bootstrap(k.snapshot(), since);
+    const s = exec(t, cExec);
+    t.apply(cExit);
+    assert.deepEqual(s.ancestry, [], 'init adopted it: not its fork-time parent');
+    assert.equal(s.complete, false);
+    assert.equal(s.reason, 'exited_before_start');
+  });
 });

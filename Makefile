@@ -96,7 +96,9 @@ $(BUILD)/clock-offset: tools/lib/clock-offset.c
 #   make soak DURATION=60 RATE=1000 MODE=mix QUERY_RATE=10 OUT=var/soak/run1
 #   make correctness      trees + churn + pid wraps at 1k exec/s for 60 s: 0 lost, 0 wrong
 #   make bench            exec rate vs no tracer and bpftrace; cold vs warm; memory under load
-.PHONY: soak correctness bench
+#   make kill-restart     correctness with kill -9 at 20 s, started again 5 s later (bpf_pin; issue 9);
+#                         SOAK_ARGS=--restart-arg=--bpf_argv_max_bytes=2048 restarts into another set (an upgrade)
+.PHONY: soak correctness bench kill-restart
 DURATION ?= 60
 RATE ?= 1000
 MODE ?= mix
@@ -108,6 +110,10 @@ soak: all
 correctness: all
 	node dist/tools/soak/soak.js --duration 60 --rate 1000 --mode mix --query-rate 10 --wrap-forks 3 --wrap-every 5 \
 	  --min-rate 990 --min-wraps 6 $(if $(OUT),--out $(OUT),--out var/correctness) $(SOAK_ARGS)
+
+kill-restart: all
+	node dist/tools/soak/soak.js --duration 60 --rate 1000 --mode mix --query-rate 0 --kill-daemon 20,5 --max-duplicates 4096 \
+	  $(if $(OUT),--out $(OUT),--out var/kill-restart) $(SOAK_ARGS)
 
 bench: all
 	node dist/tools/bench/bench.js $(BENCH_ARGS)

@@ -1,0 +1,139 @@
+/**
+ * bpf_pin on the real kernel's bpffs: a set outlives its collector, the next
+ * one takes it over with what ran meanwhile, a set made otherwise (or
+ * broken) is replaced with its ring drained, leftovers of a killed start are
+ * cleaned, and unpinning detaches the programs.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { ExecRecord, KernelRecord } from '../../src/collector/decode';
+import { unpinAll } from '../../src/collector/pins';
+import { isAncestrydError } from '../../src/errors';
+import { CollectorHarness } from '../support/collector-harness';
+
+const ROOT = `/sys/fs/bpf/anc-pins-${process.pid}`;
+
+function execOf(marker: string): (rs: KernelRecord[]) => ExecRecord | undefined {
+  return (rs) => rs.find((r): r is ExecRecord => r.kind === 'exec' && r.argv.includes(marker));
+}
+
+function marker(name: string): string {
+  const m = `${name}-${process.pid}-${Date.now()}`;
+  assert.equal(spawnSync('/bin/true', [m]).status, 0);
+  return m;
+}
+
+after(() => rmSync(ROOT, { recursive: true, force: true }));
+
+describe('pinned sets on bpffs (bpf_pin)', () => {
+  it('a set stays attached after its collector closes; the next one takes it over and drains what ran meanwhile', async () => {
+    const h1 = new CollectorHarness({ pinRoot: ROOT });
+    assert.equal(h1.collector.pin.state, 'created');
+    const dir = h1.collector.pin.dir!;
+    for (const f of ['et_ring', 'et_consumer', 'et_counters', 'et_task_iter', 'link_et_exec', 'link_et_fork', 'link_et_exit',
+      'link_et_execve_exit', 'link_et_execveat_exit']) {
+      assert.ok(existsSync(join(dir, f)), `${f} pinned`);
+    }
+    await h1.close();
+    assert.ok(existsSync(join(dir, 'link_et_exec')), 'closing leaves the set pinned');
+    const m = marker('while-closed');
+    const h2 = new CollectorHarness({ pinRoot: ROOT });
+    try {
+      assert.equal(h2.collector.pin.state, 'adopted');
+      assert.equal(h2.collector.pin.dir, dir);
+      assert.ok(h2.collector.pin.backlogBytes > 0);
+      assert.deepEqual([...h2.collector.attachedPrograms].sort(), ['et_exec', 'et_execve_exit', 'et_execveat_exit', 'et_exit', 'et_fork']);
+      await h2.waitFor('the exec that ran while no collector did', execOf(m));
+      // And the programs still report what runs now.
+      await h2.waitFor('an exec after the takeover', execOf(marker('after')));
+      // The snapshot works from the pinned iterator.
+      assert.ok(h2.collector.snapshot().some((t) => t.tgid === process.pid));
+    } finally {
+      await h2.close();
+    }
+  });
+
+  it('a collector made otherwise replaces the set: its own attached first, the old ring drained before it, the old set removed', async () => {
+    const old = readdirSync(ROOT);
+    assert.equal(old.length, 1);
+    const m = marker('before-upgrade');
+    const h = new CollectorHarness({ pinRoot: ROOT, argvMaxBytes: 2048 });
+    try {
+      assert.equal(h.collector.pin.state, 'created');
+      const replaced = h.collector.pin.replaced;
+      assert.equal(replaced.length, 1);
+      assert.equal(replaced[0].name, old[0]);
+      assert.equal(replaced[0].unreadable, false);
+      assert.ok(replaced[0].records > 0);
+      assert.ok(execOf(m)(h.records), 'the old ring\'s record is drained at start');
+      assert.deepEqual(readdirSync(ROOT), [h.collector.pin.dir!.split('/').pop()], 'only the new set is left');
+      await h.waitFor('an exec seen by the new programs', execOf(marker('after-upgrade')));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a set that lost a link (a blind spot) is replaced by a whole one, and its ring drained', async () => {
+    const [name] = readdirSync(ROOT);
+    rmSync(join(ROOT, name, 'link_et_fork'));
+    const m = marker('broken-set');
+    const h = new CollectorHarness({ pinRoot: ROOT, argvMaxBytes: 2048 });
+    try {
+      assert.equal(h.collector.pin.state, 'created');
+      assert.equal(h.collector.pin.replaced.length, 1);
+      assert.ok(execOf(m)(h.records));
+      assert.ok(existsSync(join(h.collector.pin.dir!, 'link_et_fork')));
+      assert.deepEqual(readdirSync(ROOT), [name]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a staging directory left by a start that was killed is removed', async () => {
+    mkdirSync(join(ROOT, 'staging_999999'));
+    const h = new CollectorHarness({ pinRoot: ROOT, argvMaxBytes: 2048 });
+    try {
+      assert.equal(h.collector.pin.state, 'adopted');
+      assert.ok(!existsSync(join(ROOT, 'staging_999999')));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a pin root off bpffs is refused with the fix', () => {
+    assert.throws(() => new CollectorHarness({ pinRoot: '/tmp/anc-not-bpffs' }),
+      (e: unknown) => isAncestrydError(e) && e.code === 'ANC_BPF_PIN' && /not on a bpffs mount/.test(e.message));
+  });
+
+  it('unpinning removes every set and the root, and the programs detach', async () => {
+    const h = new CollectorHarness({ pinRoot: ROOT, argvMaxBytes: 2048 });
+    assert.equal(h.collector.pin.state, 'adopted');
+    const link = join(h.collector.pin.dir!, 'link_et_exec');
+    await h.close();
+    const shown = spawnSync('bpftool', ['-j', 'link', 'show', 'pinned', link], { encoding: 'utf8' });
+    assert.equal(shown.status, 0, shown.stderr);
+    const id = (JSON.parse(shown.stdout) as { id: number }).id;
+    const removed = unpinAll(ROOT);
+    assert.equal(removed.length, 1);
+    assert.ok(!existsSync(ROOT));
+    // The link is released with its last reference, the pin (released asynchronously by the kernel).
+    let gone = false;
+    for (let i = 0; i < 50 && !gone; i++) {
+      gone = spawnSync('bpftool', ['link', 'show', 'id', String(id)]).status !== 0;
+      if (!gone) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(gone, `link ${id} (et_exec) is detached`);
+    // With nothing pinned, a new unpinned collector sees no set and leaves none.
+    const plain = new CollectorHarness({});
+    try {
+      assert.equal(plain.collector.pin.state, 'off');
+      await plain.waitFor('an exec', execOf(marker('unpinned')));
+    } finally {
+      await plain.close();
+    }
+    assert.ok(!existsSync(ROOT));
+  });
+});

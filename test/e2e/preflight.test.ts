@@ -4,6 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { MAIN } from '../support/daemon-harness';
 import { BPF_OBJECT, requireBuilt } from '../support/paths';
@@ -24,7 +25,7 @@ describe('ancestryd check', () => {
     const r = check([`--bpf_object_path=${requireBuilt(BPF_OBJECT)}`]);
     assert.deepEqual(r.checks.filter((c) => !c.ok), []);
     assert.equal(r.code, 0);
-    assert.deepEqual(r.checks.map((c) => c.name), ['privileges', 'libbpf', 'kernel BTF', 'BPF ring buffer', 'BPF object', 'tracefs', 'failed-exec capture']);
+    assert.deepEqual(r.checks.map((c) => c.name), ['privileges', 'libbpf', 'kernel BTF', 'BPF ring buffer', 'BPF object', 'tracefs', 'failed-exec capture', 'bpf pins']);
   });
 
   it('says what to do when run without privileges (exit 4)', () => {
@@ -36,6 +37,34 @@ describe('ancestryd check', () => {
     assert.match(priv.detail, /uid 65534, CAP_BPF=false CAP_PERFMON=false/);
     assert.match(priv.fix!, /run as root/);
     assert.equal(r.checks.find((c) => c.name === 'tracefs')!.ok, true, 'tracefs is seen as mounted even when its directory is unreadable');
+  });
+
+  it('bpf pins: what is pinned under bpf_pin_path, a root off bpffs refused with the fix, off named as a blind window', () => {
+    requireRootAndBpf();
+    const root = `/sys/fs/bpf/anc-check-${process.pid}`;
+    const obj = `--bpf_object_path=${requireBuilt(BPF_OBJECT)}`;
+    const pins = (args: string[]) => {
+      const r = check([obj, ...args]);
+      return { code: r.code, c: r.checks.find((c) => c.name === 'bpf pins')! };
+    };
+    try {
+      let r = pins([`--bpf_pin_path=${root}`]);
+      assert.equal(r.code, 0);
+      assert.match(r.c.detail, /no pinned set yet; the daemon pins w2-[0-9a-f]{16} at start/);
+      mkdirSync(`${root}/w1-0123456789abcdef`, { recursive: true });
+      r = pins([`--bpf_pin_path=${root}`]);
+      assert.equal(r.code, 0, 'a set of another build does not fail the check: the next start replaces it');
+      assert.match(r.c.detail, /w1-0123456789abcdef: left by another build .*wire version 1\); this build cannot read its wire format/);
+      r = pins(['--bpf_pin_path=/tmp/anc-not-bpffs']);
+      assert.equal(r.code, 4);
+      assert.match(r.c.detail, /not on a bpffs mount/);
+      assert.match(r.c.fix!, /mount -t bpf bpf \/sys\/fs\/bpf/);
+      r = pins(['--bpf_pin=false']);
+      assert.equal(r.code, 0);
+      assert.match(r.c.detail, /off \(bpf_pin=false\).*blind window/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('names the missing BPF object and how to build it', () => {

@@ -187,6 +187,8 @@ describe('deploy/ansible: a rollout on this machine (inventories/local, no syste
       if (pids[host] !== undefined) await stopDaemon(pids[host]);
     }
     if (root !== '') rmSync(root, { recursive: true, force: true });
+    // The local inventory's bpf_pin_path: the stopped daemons' programs stay pinned until removed.
+    for (const host of HOSTS) rmSync(`/sys/fs/bpf/ancestryd-local-${host}`, { recursive: true, force: true });
   });
 
   it('installs, starts without systemd and passes the health gate read from each daemon', async () => {

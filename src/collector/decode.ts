@@ -132,12 +132,15 @@ const ANC_TGID = EtAncestor.fields.tgid[0];
 const ANC_START = EtAncestor.fields.start_ns[0];
 
 /**
- * The wire versions this decoder reads: its own and, once a layout changes,
- * the older ones it still knows, so that an upgrade drains the ring the old
- * programs filled (a pinned set of another build, src/collector/pins.ts).
- * Only its own so far: version 2 is the first that pins.
+ * Older wire versions this decoder still reads, so that an upgrade drains the
+ * ring the old programs filled (a pinned set of another build,
+ * src/collector/pins.ts). None so far: version 2 is the first that pins. A
+ * layout change bumps ET_FORMAT_VERSION, lists the version before it here and
+ * teaches decodeRecord its layout; scripts/build-wire-next.sh makes such a
+ * build (same layout, the next number) for the upgrade test.
  */
-export const READABLE_VERSIONS: readonly number[] = [Limits.ET_FORMAT_VERSION];
+const EARLIER_READABLE: readonly number[] = [];
+export const READABLE_VERSIONS: readonly number[] = [Limits.ET_FORMAT_VERSION, ...EARLIER_READABLE];
 
 function fail(reason: DecodeFailureReason, rawKind: number): DecodeFailure {
   return { kind: 'invalid', reason, rawKind };
@@ -150,7 +153,8 @@ function fail(reason: DecodeFailureReason, rawKind: number): DecodeFailure {
 export function decodeRecord(buf: Buffer, off: number, len: number): Decoded {
   if (len < EtHeader.size) return fail('short_record', 0);
   const kind = buf.readUInt16LE(off + H_KIND);
-  if (buf.readUInt16LE(off + H_VERSION) !== Limits.ET_FORMAT_VERSION) return fail('bad_version', kind);
+  const version = buf.readUInt16LE(off + H_VERSION);
+  if (version !== Limits.ET_FORMAT_VERSION && !EARLIER_READABLE.includes(version)) return fail('bad_version', kind);
   const size = buf.readUInt32LE(off + H_SIZE);
   if (size > len) return fail('size_mismatch', kind);
   const ktimeNs = readU64(buf, off + H_KTIME);

@@ -5,7 +5,8 @@
  * new daemon drains it: every exec of the run is reported once with its
  * correct lineage. The same across an upgrade: the new daemon's set differs
  * (other bpf settings, as another build's would), so it attaches its own,
- * detaches the old one, drains the old ring, and skips the events both saw.
+ * detaches the old one, drains the old ring, and skips the events both saw;
+ * and into a build of the next wire version (scripts/build-wire-next.sh).
  * The runs are `make kill-restart` (docs/benchmarks.md), shorter.
  */
 import assert from 'node:assert/strict';
@@ -23,6 +24,7 @@ const ONE_PASS = 4096;
 
 interface PinStats {
   state: string;
+  dir: string;
   backlog_bytes: number;
   open_ms: number;
   lost_while_down: Record<string, number>;
@@ -97,5 +99,26 @@ describe('kill -9 under 1 000 exec/s, started again 5 s later (bpf_pin)', () => 
     t.diagnostic(`${s.check.truth} execs; old ring ${pin.replaced[0].backlog_bytes} bytes, ${pin.replaced[0].records} records; `
       + `${pin.overlap_duplicates} overlap duplicates skipped`);
     assert.ok(!existsSync(join('/sys/fs/bpf', `anc-soak-${process.pid}`)));
+  });
+
+  it('the same across an upgrade to a build of the next wire version, which reads this one', (t) => {
+    const next = join(ROOT, '.cache', 'wire-next');
+    const built = spawnSync(join(ROOT, 'scripts', 'build-wire-next.sh'), [next], { encoding: 'utf8' });
+    assert.equal(built.status, 0, built.stdout + built.stderr);
+    const r = run('wire-upgrade', [`--restart-build=${next}`]);
+    assert.equal(r.status, 0, r.out);
+    const s = r.summary;
+    assert.equal(s.verdict.ok, true, s.verdict.problems.join('; '));
+    assert.equal(s.check.lost, 0);
+    assert.equal(s.check.wrong, 0);
+    assert.ok(s.check.duplicates <= ONE_PASS, `${s.check.duplicates} duplicates`);
+    const pin = s.daemon.finalStats.ring.pin;
+    assert.equal(pin.state, 'created');
+    assert.match(pin.dir, /\/w3-[0-9a-f]{16}$/, 'the new build pins a set of wire version 3');
+    assert.equal(pin.replaced.length, 1, JSON.stringify(pin));
+    assert.equal(pin.replaced[0].wire_version, 2);
+    assert.equal(pin.replaced[0].unreadable, false);
+    assert.ok(pin.replaced[0].records > 5_000, JSON.stringify(pin.replaced[0]));
+    t.diagnostic(`${s.check.truth} execs; the version-2 ring: ${pin.replaced[0].backlog_bytes} bytes, ${pin.replaced[0].records} records`);
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { adminRequest } from '../../src/daemon/admin/admin-client';
 import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
 import { freePort } from './free-port';
-import { BPF_OBJECT, ROOT } from './paths';
+import { ROOT } from './paths';
 
 export const MAIN = join(ROOT, 'dist', 'src', 'daemon', 'main.js');
 
@@ -27,8 +27,10 @@ export interface DaemonHandle {
 }
 
 /** `ancestryd run` with logs, spool, socket and pidfile under `dir`; resolves once /readyz says 200. */
-export async function startDaemon(dir: string, extra: string[] = [], timeoutMs = 60_000): Promise<DaemonHandle> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "make"`);
+export async function startDaemon(dir: string, extra: string[] = [], timeoutMs = 60_000, build: string = ROOT): Promise<DaemonHandle> {
+  // build: the tree whose dist/ and BPF object run (another build's: an upgrade).
+  const main = join(build, 'dist', 'src', 'daemon', 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: run "make"`);
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const logDir = join(dir, 'log');
@@ -36,14 +38,14 @@ export async function startDaemon(dir: string, extra: string[] = [], timeoutMs =
   const args = [
     '--config=', `--logger_path=${logDir}`, `--spool_path=${join(dir, 'spool')}`, `--admin_socket=${adminSocket}`,
     `--pidfile=${join(dir, 'run', 'ancestryd.pid')}`, `--metrics_address=127.0.0.1:${port}`,
-    `--bpf_object_path=${BPF_OBJECT}`, '--log_format=json',
+    `--bpf_object_path=${join(build, 'build', 'exec_trace.bpf.o')}`, '--log_format=json',
     // Pins would outlive the run and hand its ring to the next daemon: a caller that wants them passes --bpf_pin=true.
     '--bpf_pin=false', ...extra,
   ];
   const errFd = openSync(join(dir, 'daemon.log'), 'a');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, MAIN, 'run', ...args], { stdio: ['ignore', 'ignore', errFd] });
+    child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, main, 'run', ...args], { stdio: ['ignore', 'ignore', errFd] });
   } finally {
     closeSync(errFd);
   }

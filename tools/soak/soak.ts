@@ -46,7 +46,7 @@ const USAGE = `usage: node dist/tools/soak/soak.js [--duration 60] [--rate 1000]
        [--workers 2] [--query-rate 10] [--out DIR] [--wrap-forks 3]
        [--wrap-every 5] [--exe /bin/true] [--daemon-arg=--OPTION=VALUE ...]
        [--keep-logs] [--drain-timeout 30] [--min-rate R] [--min-wraps N]
-       [--pause-daemon AT,SECS] [--kill-daemon AT,SECS [--restart-arg=--OPTION=VALUE ...] [--max-duplicates N]]
+       [--pause-daemon AT,SECS] [--kill-daemon AT,SECS [--restart-arg=--OPTION=VALUE ...] [--restart-build DIR] [--max-duplicates N]]
        [--attach --admin-socket PATH --logger-path DIR [--max-depth 32]]
 --mode: ${MODES.join(', ')}`;
 
@@ -76,6 +76,8 @@ interface Args {
   killSecs: number;
   /** Options added for the restarted daemon (e.g. other bpf settings: an upgrade). */
   restartArgs: string[];
+  /** The tree (dist/ and build/exec_trace.bpf.o) the restarted daemon runs: another build, an upgrade. */
+  restartBuild: string;
   /** Duplicate lines accepted: a kill may replay the one drain pass it interrupted. */
   maxDuplicates: number;
 }
@@ -89,7 +91,8 @@ function readArgs(): Args {
     'drain-timeout': { type: 'string', default: '30' }, attach: { type: 'boolean', default: false },
     'admin-socket': { type: 'string', default: '' }, 'logger-path': { type: 'string', default: '' }, 'max-depth': { type: 'string' },
     'min-rate': { type: 'string', default: '0' }, 'min-wraps': { type: 'string', default: '0' }, 'pause-daemon': { type: 'string' },
-    'kill-daemon': { type: 'string' }, 'restart-arg': { type: 'string', multiple: true, default: [] }, 'max-duplicates': { type: 'string', default: '0' },
+    'kill-daemon': { type: 'string' }, 'restart-arg': { type: 'string', multiple: true, default: [] },
+    'restart-build': { type: 'string', default: ROOT }, 'max-duplicates': { type: 'string', default: '0' },
   });
   const v = flags.values;
   const a: Args = {
@@ -116,6 +119,7 @@ function readArgs(): Args {
     killAt: 0,
     killSecs: 0,
     restartArgs: v['restart-arg'] ?? [],
+    restartBuild: resolve(v['restart-build'] ?? ROOT),
     maxDuplicates: flags.number('max-duplicates', { integer: true, min: 0 }),
   };
   if (v['kill-daemon'] !== undefined) {
@@ -235,7 +239,7 @@ async function main(): Promise<number> {
         void (async () => {
           await daemon.stop(); // reaps the killed child
           const t = performance.now();
-          daemon = await startDaemon(join(a.out, 'daemon'), [...daemonArgs, ...a.restartArgs]);
+          daemon = await startDaemon(join(a.out, 'daemon'), [...daemonArgs, ...a.restartArgs], 60_000, a.restartBuild);
           restartMs = performance.now() - t;
           progress.note(`daemon pid ${daemon.pid} started again, ready in ${restartMs.toFixed(0)} ms`);
           down = false;

@@ -102,7 +102,9 @@ export class Collector {
     } catch (err) {
       consumer?.close();
       for (const r of program.retired) closeRetired(loadNative(), r);
-      program.close(false);
+      // A published set stays whole for the next start: detaching one of its
+      // links here would leave it pinned and blind (a perf link's detach disables its event).
+      program.close(program.pinState !== 'off');
       throw err;
     }
   }

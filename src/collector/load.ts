@@ -3,17 +3,18 @@
  * libbpf, and undoes whatever succeeded when a later step fails. close()
  * detaches and frees in reverse order and may be called any number of times.
  */
-import { readFileSync, renameSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { AncestrydError } from '../errors';
-import { EtConfig, EtConsumer, EtCounter, Kind, Limits } from './layout';
+import { EtConfig, EtCounter, Kind, Limits } from './layout';
 import { BPF_TRACE_ITER, CLOCK_BOOTTIME, clockNs, describeErrno, loadNative, withSignalsBlocked, type Native, type Ptr } from './libbpf';
 import {
-  LINK_PREFIX, linkNames, listPinnedSets, PIN_ITER, pinSetName, preparePinRoot, publishSet, removeSet, stagingDir,
+  LINK_PREFIX, linkNames, listPinnedSets, openSet, PIN_ITER, pinSetName, preparePinRoot, publishSet, removeSet, stagingDir,
   unpinLinks, type PinnedSet,
 } from './pins';
 
-export interface ProgramOptions {
+/** What the programs are made of: the object and the settings written into it at load. */
+export interface ProgramSettings {
   objectPath: string;
   /** Ancestors walked per exec in the kernel (1..ET_CHAIN_MAX). */
   chainDepth: number;
@@ -27,6 +28,9 @@ export interface ProgramOptions {
   execFailed: boolean;
   /** More programs to attach by name (the benchmark object's synthetic source). */
   extraPrograms?: readonly string[];
+}
+
+export interface ProgramOptions extends ProgramSettings {
   /**
    * bpf_pin: the bpffs directory of pinned sets (src/collector/pins.ts); the
    * programs then stay attached when the daemon stops. Unset: load, and
@@ -223,25 +227,11 @@ export class ExecTraceProgram {
 
   /** Take over a pinned set: its programs stay attached, its ring holds what happened while no daemon ran. */
   private static adopt(n: Native, dir: string): ExecTraceProgram {
-    const fds: number[] = [];
-    try {
-      const get = (file: string): number => {
-        const fd = n.bpf.bpf_obj_get(join(dir, file));
-        if (fd < 0) throw new AncestrydError('ANC_BPF_PIN', `opening the pinned ${join(dir, file)} failed: ${describeErrno(n, fd)}`);
-        fds.push(fd);
-        return fd;
-      };
-      const ringFd = get('et_ring');
-      const consumerFd = get('et_consumer');
-      refuseLiveConsumer(n, consumerFd, dir);
-      return new ExecTraceProgram(n, {
-        obj: null, links: [], attached: linkNames(dir), ringFd, ringBytes: mapInfo(n, ringFd).maxEntries, consumerFd,
-        countersFd: get('et_counters'), iterFd: get(PIN_ITER), ownFds: fds, pinState: 'adopted', pinDir: dir,
-      });
-    } catch (err) {
-      for (const fd of fds) n.c.close(fd);
-      throw err;
-    }
+    const set = openSet(n, dir, true);
+    return new ExecTraceProgram(n, {
+      obj: null, links: [], attached: linkNames(dir), ringFd: set.ringFd, ringBytes: set.ringBytes, consumerFd: set.consumerFd,
+      countersFd: set.countersFd, iterFd: set.iterFd, ownFds: set.fds, pinState: 'adopted', pinDir: dir,
+    });
   }
 
   private attach(names: readonly string[]): void {
@@ -359,71 +349,16 @@ function missingLinks(dir: string, expected: readonly string[]): string[] {
   return expected.filter((name) => !have.has(name));
 }
 
-/** Open the maps of a set to be replaced; refuses a set a running daemon drains. */
+/** Open the maps of a set to be replaced (refused while a running daemon drains it). */
 function openRetired(n: Native, s: PinnedSet): RetiredSet {
-  const fds: number[] = [];
-  try {
-    const get = (file: string): number => {
-      const fd = n.bpf.bpf_obj_get(join(s.dir, file));
-      if (fd < 0) throw new AncestrydError('ANC_BPF_PIN', `opening the pinned ${join(s.dir, file)} failed: ${describeErrno(n, fd)}`);
-      fds.push(fd);
-      return fd;
-    };
-    const ringFd = get('et_ring');
-    const consumerFd = get('et_consumer');
-    refuseLiveConsumer(n, consumerFd, s.dir);
-    n.c.close(consumerFd);
-    fds.pop();
-    return { name: s.name, dir: s.dir, wireVersion: s.wireVersion, ringFd, ringBytes: mapInfo(n, ringFd).maxEntries, countersFd: get('et_counters') };
-  } catch (err) {
-    for (const fd of fds) n.c.close(fd);
-    throw err;
-  }
+  const set = openSet(n, s.dir, false);
+  n.c.close(set.consumerFd);
+  return { name: s.name, dir: s.dir, wireVersion: s.wireVersion, ringFd: set.ringFd, ringBytes: set.ringBytes, countersFd: set.countersFd };
 }
 
 export function closeRetired(n: Native, r: RetiredSet): void {
   n.c.close(r.ringFd);
   n.c.close(r.countersFd);
-}
-
-/**
- * A set is drained by one daemon at a time (the pidfile guards one
- * configuration; this guards daemons with different pidfiles and one pin root).
- */
-function refuseLiveConsumer(n: Native, consumerFd: number, dir: string): void {
-  const info = mapInfo(n, consumerFd);
-  if (info.valueSize < EtConsumer.size) return;
-  const value = Buffer.alloc(info.valueSize);
-  if (n.bpf.bpf_map_lookup_elem(consumerFd, Buffer.alloc(4), value) < 0) return;
-  const tgid = value.readUInt32LE(EtConsumer.fields.self_tgid[0]);
-  const startNs = value.readBigUInt64LE(EtConsumer.fields.self_start_ns[0]);
-  if (tgid === 0 || tgid === process.pid || !processAlive(tgid, startNs)) return;
-  throw new AncestrydError('ANC_ALREADY_RUNNING', `another ancestryd (pid ${tgid}) drains the pinned set ${dir}; stop it first`);
-}
-
-/** Whether tgid is still the process that started at startNs (CLOCK_BOOTTIME), to /proc's tick resolution. */
-function processAlive(tgid: number, startNs: bigint): boolean {
-  try {
-    const stat = readFileSync(`/proc/${tgid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // A zombie (killed, not yet reaped) drains nothing.
-    return fields[0] !== 'Z' && fields[0] !== 'X' && BigInt(fields[19]) === startNs / 10_000_000n;
-  } catch {
-    return false;
-  }
-}
-
-interface MapInfo {
-  valueSize: number;
-  maxEntries: number;
-}
-
-/** struct bpf_map_info: type, id, key_size, value_size, max_entries, … */
-function mapInfo(n: Native, fd: number): MapInfo {
-  const info = Buffer.alloc(128);
-  const rc = n.bpf.bpf_obj_get_info_by_fd(fd, info, [info.length]);
-  if (rc < 0) throw new AncestrydError('ANC_BPF_PIN', `reading a pinned map's info failed: ${describeErrno(n, rc)}`);
-  return { valueSize: info.readUInt32LE(12), maxEntries: info.readUInt32LE(16) };
 }
 
 export function readCounters(n: Native, countersFd: number, ncpu: number): KernelCounters {

@@ -1,8 +1,9 @@
 /**
- * The pinned kernel side on bpffs: one directory per set of programs, links
- * and maps, named by wire version and a digest of what made it, so that a
- * daemon that starts again finds the programs still attached and the ring
- * still filling, and takes them over (src/collector/load.ts).
+ * The pinned sets on bpffs: how they are named, found, opened and removed.
+ * One directory per set of programs, links and maps, named by wire version
+ * and a digest of what made it, so that a daemon that starts again finds the
+ * programs still attached and the ring still filling, and takes them over
+ * (src/collector/load.ts decides when).
  *
  *   <root>/w<wire version>-<digest>/
  *     et_ring, et_consumer, et_counters   the maps the daemon reads
@@ -22,7 +23,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AncestrydError } from '../errors';
-import { Limits } from './layout';
+import { EtConsumer, Limits } from './layout';
+import { describeErrno, type Native } from './libbpf';
+import type { ProgramSettings } from './load';
 
 export const PIN_ROOT_DEFAULT = '/sys/fs/bpf/ancestryd';
 export const PIN_MAPS = ['et_ring', 'et_consumer', 'et_counters'] as const;
@@ -34,16 +37,8 @@ const SET_NAME = /^w(\d+)-([0-9a-f]{16})(?:-replaced)?$/;
 /** statfs(2) f_type of bpffs (BPF_FS_MAGIC). */
 const BPF_FS_MAGIC = 0xcafe4a11;
 
-/** What decides whether a pinned set can be adopted. */
-export interface PinIdentity {
-  objectPath: string;
-  chainDepth: number;
-  argvMaxBytes: number;
-  wakeupBytes: number;
-  ringBytes: number;
-  execFailed: boolean;
-  extraPrograms?: readonly string[];
-}
+/** What decides whether a pinned set can be adopted: the settings that made its programs. */
+export type PinIdentity = ProgramSettings;
 
 export interface PinnedSet {
   name: string;
@@ -61,17 +56,20 @@ export function pinSetName(id: PinIdentity): string {
   return `w${Limits.ET_FORMAT_VERSION}-${h.digest('hex').slice(0, 16)}`;
 }
 
-/** Every set under root (staging directories and other names excluded). */
-export function listPinnedSets(root: string): PinnedSet[] {
-  let names: string[];
+/** The names under root, sorted; none when it does not exist yet. */
+function namesUnder(root: string): string[] {
   try {
-    names = readdirSync(root);
+    return readdirSync(root).sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
+}
+
+/** Every set under root (staging directories and other names excluded). */
+export function listPinnedSets(root: string): PinnedSet[] {
   const out: PinnedSet[] = [];
-  for (const name of names.sort()) {
+  for (const name of namesUnder(root)) {
     const m = SET_NAME.exec(name);
     if (m !== null) out.push({ name, dir: join(root, name), wireVersion: Number(m[1]) });
   }
@@ -94,10 +92,14 @@ export function bpffsProblem(root: string): string | null {
   }
 }
 
-/** Create root (0700) and remove the staging directories of daemons killed while pinning. */
-export function preparePinRoot(root: string): void {
+function requireBpffs(root: string): void {
   const problem = bpffsProblem(root);
   if (problem !== null) throw new AncestrydError('ANC_BPF_PIN', `bpf_pin_path ${root}: ${problem}`);
+}
+
+/** Create root (0700) and remove the staging directories of daemons killed while pinning. */
+export function preparePinRoot(root: string): void {
+  requireBpffs(root);
   mkdirSync(root, { recursive: true, mode: 0o700 });
   for (const name of readdirSync(root)) {
     if (name.startsWith(STAGING_PREFIX)) rmSync(join(root, name), { recursive: true, force: true });
@@ -137,21 +139,83 @@ export function removeSet(dir: string): void {
 
 /** `ancestryd unpin`: remove every set under root (and root, once empty). Returns the directories removed. */
 export function unpinAll(root: string): string[] {
-  const problem = bpffsProblem(root);
-  if (problem !== null) throw new AncestrydError('ANC_BPF_PIN', `bpf_pin_path ${root}: ${problem}`);
-  let names: string[];
-  try {
-    names = readdirSync(root);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  requireBpffs(root);
   const removed: string[] = [];
-  for (const name of names.sort()) {
+  for (const name of namesUnder(root)) {
     if (!SET_NAME.test(name) && !name.startsWith(STAGING_PREFIX)) continue;
     removeSet(join(root, name));
     removed.push(join(root, name));
   }
-  if (readdirSync(root).length === 0) rmSync(root, { recursive: true });
+  if (existsSync(root) && readdirSync(root).length === 0) rmSync(root, { recursive: true });
   return removed;
+}
+
+/** The maps (and, to adopt, the iterator) of a pinned set, opened; fds holds every fd to close. */
+export interface OpenedSet {
+  ringFd: number;
+  ringBytes: number;
+  consumerFd: number;
+  countersFd: number;
+  /** -1 unless opened withIter. */
+  iterFd: number;
+  fds: number[];
+}
+
+/**
+ * Open a set's pinned objects. Refused (ANC_ALREADY_RUNNING) while the
+ * daemon named in its et_consumer runs: one daemon drains a set at a time
+ * (the pidfile guards one configuration; this, daemons with different
+ * pidfiles and one pin root).
+ */
+export function openSet(n: Native, dir: string, withIter: boolean): OpenedSet {
+  const fds: number[] = [];
+  try {
+    const get = (file: string): number => {
+      const fd = n.bpf.bpf_obj_get(join(dir, file));
+      if (fd < 0) throw new AncestrydError('ANC_BPF_PIN', `opening the pinned ${join(dir, file)} failed: ${describeErrno(n, fd)}`);
+      fds.push(fd);
+      return fd;
+    };
+    const consumerFd = get('et_consumer');
+    refuseLiveConsumer(n, consumerFd, dir);
+    const ringFd = get('et_ring');
+    return {
+      ringFd, ringBytes: mapInfo(n, ringFd).maxEntries, consumerFd, countersFd: get('et_counters'),
+      iterFd: withIter ? get(PIN_ITER) : -1, fds,
+    };
+  } catch (err) {
+    for (const fd of fds) n.c.close(fd);
+    throw err;
+  }
+}
+
+function refuseLiveConsumer(n: Native, consumerFd: number, dir: string): void {
+  const info = mapInfo(n, consumerFd);
+  if (info.valueSize < EtConsumer.size) return;
+  const value = Buffer.alloc(info.valueSize);
+  if (n.bpf.bpf_map_lookup_elem(consumerFd, Buffer.alloc(4), value) < 0) return;
+  const tgid = value.readUInt32LE(EtConsumer.fields.self_tgid[0]);
+  const startNs = value.readBigUInt64LE(EtConsumer.fields.self_start_ns[0]);
+  if (tgid === 0 || tgid === process.pid || !processAlive(tgid, startNs)) return;
+  throw new AncestrydError('ANC_ALREADY_RUNNING', `another ancestryd (pid ${tgid}) drains the pinned set ${dir}; stop it first`);
+}
+
+/** Whether tgid is still the process that started at startNs (CLOCK_BOOTTIME), to /proc's tick resolution. */
+function processAlive(tgid: number, startNs: bigint): boolean {
+  try {
+    const stat = readFileSync(`/proc/${tgid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie (killed, not yet reaped) drains nothing.
+    return fields[0] !== 'Z' && fields[0] !== 'X' && BigInt(fields[19]) === startNs / 10_000_000n;
+  } catch {
+    return false;
+  }
+}
+
+/** struct bpf_map_info: type, id, key_size, value_size, max_entries, … */
+function mapInfo(n: Native, fd: number): { valueSize: number; maxEntries: number } {
+  const info = Buffer.alloc(128);
+  const rc = n.bpf.bpf_obj_get_info_by_fd(fd, info, [info.length]);
+  if (rc < 0) throw new AncestrydError('ANC_BPF_PIN', `reading a pinned map's info failed: ${describeErrno(n, rc)}`);
+  return { valueSize: info.readUInt32LE(12), maxEntries: info.readUInt32LE(16) };
 }

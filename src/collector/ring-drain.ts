@@ -76,6 +76,14 @@ export class RingDrain {
   /** et_consumer.sleeping, shared with the BPF program; null for a ring drained only synchronously (drainPass). */
   private readonly sleeping: Int32Array | null;
   private readonly consPos: BigUint64Array;
+  /**
+   * Where the next pass reads. consumer_pos, which hands space back to the
+   * kernel, is published up to here, or only up to holdAt while the owner
+   * says a pass's events are not durable yet (hold()).
+   */
+  private readPos = 0;
+  private holdAt: number | null = null;
+  private passStart = 0;
   private readonly prodPos: BigUint64Array;
   private readonly headers: Int32Array;
   private readonly data: Buffer;
@@ -117,6 +125,7 @@ export class RingDrain {
       const consAb = n.view(cons, this.pageSize);
       const prodAb = n.view(prod, this.prodLen);
       this.consPos = new BigUint64Array(consAb, 0, 1);
+      this.readPos = Number(this.consPos[0]);
       this.prodPos = new BigUint64Array(prodAb, 0, 1);
       this.headers = new Int32Array(prodAb, this.pageSize, (2 * ringBytes) / 4);
       this.data = Buffer.from(prodAb, this.pageSize, 2 * ringBytes);
@@ -156,21 +165,48 @@ export class RingDrain {
   drainToEnd(): number {
     const end = Number(Atomics.load(this.prodPos, 0));
     let total = 0;
-    for (let got = 1; got > 0 && Number(this.consPos[0]) < end;) {
+    for (let got = 1; got > 0 && this.readPos < end;) {
       got = this.drainPass();
       total += got;
     }
     return total;
   }
 
-  /** Bytes between the consumer and producer positions. */
+  /**
+   * The events of the current pass (and what follows) are not durable yet
+   * (an output holds them in memory: its disk is full): the kernel keeps
+   * their records until release(), so a daemon killed meanwhile loses
+   * nothing. The drain reads on; the ring fills, and past its size the
+   * kernel drops records, counted. Until releaseHold().
+   */
+  hold(): void {
+    this.holdAt ??= this.passStart;
+  }
+
+  /** Everything read is durable again: hand its space back. */
+  releaseHold(): void {
+    if (this.holdAt === null) return;
+    this.holdAt = null;
+    this.publish();
+  }
+
+  /** Bytes read but kept from the kernel by hold(). */
+  get heldBytes(): number {
+    return this.holdAt === null ? 0 : this.readPos - this.holdAt;
+  }
+
+  private publish(): void {
+    Atomics.store(this.consPos, 0, BigInt(this.holdAt ?? this.readPos));
+  }
+
+  /** Bytes between the read and producer positions. */
   pending(): number {
-    return Number(Atomics.load(this.prodPos, 0)) - Number(this.consPos[0]);
+    return Number(Atomics.load(this.prodPos, 0)) - this.readPos;
   }
 
   /** The kernel time of the oldest record waiting, or null when none is. */
   firstPendingKtimeNs(): number | null {
-    const cons = Number(this.consPos[0]);
+    const cons = this.readPos;
     if (cons >= Number(Atomics.load(this.prodPos, 0))) return null;
     const off = cons & this.mask;
     const word = Atomics.load(this.headers, off >>> 2);
@@ -192,7 +228,8 @@ export class RingDrain {
     const budget = this.opts.batchRecords;
     const headers = this.headers;
     const mask = this.mask;
-    let cons = Number(this.consPos[0]);
+    let cons = this.readPos;
+    this.passStart = cons;
     const prod = Number(Atomics.load(this.prodPos, 0));
     let n = 0;
     while (cons < prod && n < budget) {
@@ -222,7 +259,8 @@ export class RingDrain {
         this.stats.handlerErrors++;
         this.lastHandlerError = err;
       }
-      Atomics.store(this.consPos, 0, BigInt(cons));
+      this.readPos = cons;
+      this.publish();
       this.stats.records += n;
       this.stats.batches++;
     }

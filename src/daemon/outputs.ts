@@ -28,6 +28,14 @@ export interface Output {
   readonly name: LoggerPlugin;
   readonly sink: Sink;
   readonly driver: SinkDriver;
+  /**
+   * Its events must be durable before the ring's space is handed back: the
+   * file output, whose results log is the durable copy. While its writes
+   * fail, what waits in its memory queue keeps its records in the ring
+   * (Collector.holdRing), so a kill loses nothing. Not stdout (nothing
+   * durable to resume from) nor the spooled outputs (on disk already).
+   */
+  readonly holdsRing: boolean;
 }
 
 export interface OutputDeps {
@@ -97,5 +105,5 @@ function createOutput(name: LoggerPlugin, cfg: AncestrydConfig, deps: OutputDeps
     log,
     metrics: deps.metrics.sink(name, () => driver!.stats()),
   });
-  return { name, sink, driver };
+  return { name, sink, driver, holdsRing: name === 'filesystem' };
 }

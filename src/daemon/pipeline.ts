@@ -302,14 +302,30 @@ export class Pipeline {
     const pass = this.pass;
     if (pass.count === 0) return;
     for (const o of this.outputs) o.driver.enqueueEncoded(pass);
+    this.holdUndurable();
     for (let i = 0; i < pass.count; i++) this.recent.push(this.pids[i], pass.data, i === 0 ? 0 : pass.ends[i - 1], pass.ends[i] - 1);
     pass.reset();
     this.pids.length = 0;
   }
 
+  /**
+   * While an output that must be durable holds events in memory (its disk
+   * is full), their records stay in the kernel's ring; once it has written
+   * them, the ring's space goes back.
+   */
+  private holdUndurable(): void {
+    const c = this.collector;
+    if (c === null) return;
+    let held = false;
+    for (const o of this.outputs) if (o.holdsRing && o.driver.memoryEvents > 0) held = true;
+    if (held) c.holdRing();
+    else if (c.heldBytes > 0) c.releaseRing();
+  }
+
   private housekeeping(): void {
     const c = this.collector;
     if (c === null) return;
+    this.holdUndurable();
     try {
       this.table.expire(this.clock.nowBootNs());
       if (this.autoSizer !== null) this.autoSize(this.autoSizer);

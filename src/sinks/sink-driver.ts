@@ -253,6 +253,18 @@ export class SinkDriver {
     return n;
   }
 
+  /**
+   * Events accepted but held in this process's memory only (a memory queue
+   * waiting for a failing sink, or a batch in flight from it): what a kill
+   * would lose. 0 with a disk spool (its events are in the page cache).
+   */
+  get memoryEvents(): number {
+    if (this.queue.kind !== 'memory') return 0;
+    let n = this.queue.unreadEvents;
+    for (const slot of this.inflight) if (!slot.done) n += slot.batch.count;
+    return n;
+  }
+
   stats(): SinkStats {
     return {
       ...this.s,

@@ -89,6 +89,40 @@ describe('a full disk, on a real tmpfs', () => {
     }
   });
 
+  it('a daemon killed while its results-log disk is full loses nothing: the records stay in the pinned ring, the next daemon writes them', async () => {
+    const logDir = tmpfs('log-kill', '192k');
+    const pinRoot = `/sys/fs/bpf/anc-full-${process.pid}`;
+    const d = await DaemonHarness.create([`--logger_path=${logDir}`, '--bpf_pin=true', `--bpf_pin_path=${pinRoot}`]);
+    try {
+      await d.start();
+      const tag = `fullkill-${process.pid}`;
+      const n = 150;
+      for (let i = 0; i < n; i++) assert.equal(spawnSync('/bin/true', [`${tag}-${i}`]).status, 0);
+      let held = 0;
+      for (let i = 0; i < 50 && held === 0; i++) {
+        await sleep(100);
+        const r = d.cli(['stats', '--json']);
+        held = (JSON.parse(r.stdout) as { ring: { held_bytes: number } }).ring.held_bytes;
+      }
+      assert.ok(held > 0, 'while the events wait in memory, their records stay in the ring');
+      await d.kill();
+      assert.equal(spawnSync('mount', ['-o', 'remount,size=64m', logDir]).status, 0);
+      await d.start();
+      let got: number[] = [];
+      for (let i = 0; i < 100 && new Set(got).size < n; i++) {
+        await sleep(100);
+        got = tagsIn(logDir, tag);
+      }
+      assert.equal(await d.stop(), 0);
+      got = tagsIn(logDir, tag);
+      assert.deepEqual([...new Set(got)], Array.from({ length: n }, (_, i) => i), 'every exec, after the kill');
+      assert.ok(got.length - n <= n, `${got.length - n} written twice (replayed from the ring: recognisable by eid)`);
+    } finally {
+      await d.close();
+      rmSync(pinRoot, { recursive: true, force: true });
+    }
+  });
+
   it('a full spool costs the file output nothing: the network output counts its losses, the results log has every event', async () => {
     const spoolDir = tmpfs('spool', '64k');
     const d = await DaemonHarness.create([

@@ -87,6 +87,13 @@ export class DaemonHarness {
     return this.exit;
   }
 
+  /** SIGKILL (no shutdown at all) and wait until it is gone. */
+  async kill(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGKILL');
+    await this.exit;
+  }
+
   /** Every line of the results log and its rotations, oldest file first. */
   resultLines(): string[] {
     const dir = join(this.dir, 'log');

@@ -75,6 +75,8 @@ export interface CollectorStatsSource {
   readonly drainStats: Readonly<DrainStats>;
   readonly ringBytes: number;
   readonly pin: Readonly<PinReport>;
+  /** Ring bytes read but kept from the kernel while an output cannot make them durable. */
+  readonly heldBytes: number;
 }
 
 /** What the metrics read from the ancestry engine at scrape: ProcessTable satisfies it. */
@@ -427,6 +429,7 @@ export class Metrics {
         records: { ...this.tallies.ringRecords },
         lost: counters ? Object.fromEntries(RECORD_KINDS.map((k) => [k, counters[k].dropped])) : null,
         pending_bytes: this.collector?.drainStats.pendingBytes ?? 0,
+        held_bytes: this.collector?.heldBytes ?? 0,
         size_bytes: this.collector?.ringBytes ?? 0,
         drain: this.collector ? drainSummary(this.collector.drainStats) : null,
         pin: this.collector ? pinSummary(this.collector.pin) : null,

@@ -42,7 +42,7 @@ function fakeCollector(): CollectorStatsSource & { c: KernelCounters; d: DrainSt
     state: 'adopted', dir: '/sys/fs/bpf/ancestryd/w2-0123456789abcdef', backlogBytes: 8192, openMs: 3,
     droppedWhileDown: { exec: 1, exec_failed: 0, fork: 0, exit: 0 }, replaced: [], overlapDuplicates: 0,
   };
-  return { c, d, counters: () => c, drainStats: d, ringBytes: 1 << 24, pin };
+  return { c, d, counters: () => c, drainStats: d, ringBytes: 1 << 24, pin, heldBytes: 0 };
 }
 
 // The real components plug in as they are (checked by the compiler).

@@ -92,6 +92,36 @@ describe('pinned sets on bpffs (bpf_pin)', () => {
     }
   });
 
+  it('a ring that fills while no collector runs: the drops are counted per kind in the pinned counters and reported once, as lost while down', async () => {
+    const root = `${ROOT}-small`;
+    try {
+      // 64 KiB: a few hundred execs overflow it.
+      const h1 = new CollectorHarness({ pinRoot: root, ringBytes: 64 * 1024, wakeupBytes: 0 });
+      await h1.close();
+      for (let i = 0; i < 600; i++) spawnSync('/bin/true', [`overflow-${i}`]);
+      const h2 = new CollectorHarness({ pinRoot: root, ringBytes: 64 * 1024, wakeupBytes: 0 });
+      try {
+        const lost = h2.collector.pin.droppedWhileDown;
+        assert.equal(h2.collector.pin.state, 'adopted');
+        assert.ok(lost.exec > 0 && lost.fork > 0 && lost.exit > 0, `lost while down, per kind: ${JSON.stringify(lost)}`);
+        const c = h2.collector.counters();
+        assert.equal(c.exec.dropped, lost.exec, 'the pinned counters survived the restart');
+        // The daemon reports them (the pipeline's housekeeping): the next collector counts only later drops.
+        h2.collector.dropsAccounted(c);
+      } finally {
+        await h2.close();
+      }
+      const h3 = new CollectorHarness({ pinRoot: root, ringBytes: 64 * 1024, wakeupBytes: 0 });
+      try {
+        assert.deepEqual(h3.collector.pin.droppedWhileDown, { exec: 0, exec_failed: 0, fork: 0, exit: 0 });
+      } finally {
+        await h3.close();
+      }
+    } finally {
+      unpinAll(root);
+    }
+  });
+
   it('a staging directory left by a start that was killed is removed', async () => {
     mkdirSync(join(ROOT, 'staging_999999'));
     const h = new CollectorHarness({ pinRoot: ROOT, argvMaxBytes: 2048 });

@@ -13,7 +13,7 @@ import { ConsumerState } from './consumer-state';
 import { decodeRecord, READABLE_VERSIONS, type DecodeFailure, type KernelRecord, type TaskRecord } from './decode';
 import { loadNative } from './libbpf';
 import {
-  closeRetired, ExecTraceProgram, type CounterKind, type KernelCounters, type PinState, type ProgramOptions, type RetiredSet,
+  closeRetired, droppedSince, ExecTraceProgram, type CounterKind, type KernelCounters, type PinState, type ProgramOptions, type RetiredSet,
 } from './load';
 import { OverlapFilter } from './overlap-filter';
 import { removeSet } from './pins';
@@ -58,6 +58,8 @@ export interface PinReport {
   replaced: ReplacedSet[];
   /** New-ring records skipped because the old ring had the same event (upgrade overlap). */
   overlapDuplicates: number;
+  /** Why bpf_pin could not pin (then state is off), or null. */
+  problem: string | null;
 }
 
 export class Collector {
@@ -88,13 +90,12 @@ export class Collector {
       const drain = new RingDrain(program.ringFd, program.ringBytes, consumer, (buf, off, len) => {
         collector!.onRecord(buf, off, len, false);
       }, { waitTimeoutMs: opts.waitTimeoutMs, batchRecords: opts.batchRecords, onBatchEnd: handlers.onBatchEnd });
-      const counters = program.readCounters();
       const seen = consumer.seenDrops();
-      const droppedWhileDown = {} as Record<CounterKind, number>;
-      for (const k of Object.keys(seen) as CounterKind[]) droppedWhileDown[k] = Math.max(0, counters[k].dropped - seen[k]);
+      const droppedWhileDown = droppedSince(program.readCounters(), seen);
+      for (const r of program.retired) for (const k of Object.keys(droppedWhileDown) as CounterKind[]) droppedWhileDown[k] += r.droppedWhileDown[k];
       collector = new Collector(program, consumer, drain, handlers, opts.selfTgid, {
         state: program.pinState, dir: program.pinDir, backlogBytes: program.pinState === 'adopted' ? drain.pending() : 0,
-        droppedWhileDown, openMs: Math.round(performance.now() - t0), replaced: [], overlapDuplicates: 0,
+        droppedWhileDown, openMs: Math.round(performance.now() - t0), replaced: [], overlapDuplicates: 0, problem: program.pinProblem,
       });
       collector.dropsSeenAtStart = Object.values(seen).reduce((a, b) => a + b, 0);
       if (program.overlap !== null) collector.overlap = new OverlapFilter(program.overlap.fromNs, program.overlap.toNs);
@@ -156,6 +157,7 @@ export class Collector {
   streamSinceNs(): number | null {
     let since = this.program.pinState === 'adopted' ? this.drain.firstPendingKtimeNs() : null;
     for (const r of this.program.retired) {
+      if (r.wireVersion !== null && !READABLE_VERSIONS.includes(r.wireVersion)) continue;
       const d = new RingDrain(r.ringFd, r.ringBytes, null, () => undefined, { waitTimeoutMs: 0, batchRecords: 1 });
       try {
         const t = d.firstPendingKtimeNs();

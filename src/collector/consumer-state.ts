@@ -14,6 +14,19 @@ const KIND_INDEX: Record<CounterKind, number> = {
   exec: Kind.ET_KIND_EXEC, exec_failed: Kind.ET_KIND_EXEC_FAILED, fork: Kind.ET_KIND_FORK, exit: Kind.ET_KIND_EXIT,
 };
 
+/**
+ * The drops per kind recorded in another set's et_consumer (a set being
+ * replaced: read once, through the map, without mapping it).
+ */
+export function seenDropsOf(n: Native, consumerFd: number, valueSize: number): Record<CounterKind, number> {
+  const out = { exec: 0, exec_failed: 0, fork: 0, exit: 0 };
+  if (valueSize < EtConsumer.size) return out;
+  const value = Buffer.alloc(valueSize);
+  if (n.bpf.bpf_map_lookup_elem(consumerFd, Buffer.alloc(4), value) < 0) return out;
+  for (const k of Object.keys(KIND_INDEX) as CounterKind[]) out[k] = Number(value.readBigUInt64LE(EtConsumer.fields.dropped_seen[0] + 8 * KIND_INDEX[k]));
+  return out;
+}
+
 export class ConsumerState {
   private ptr: Ptr | null;
   private readonly pageSize: number;

@@ -30,6 +30,8 @@ export const SIG_BLOCK = 0;
 export const SIG_SETMASK = 2;
 /** glibc's sigset_t: 1024 bits. */
 export const SIGSET_BYTES = 128;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
 /** enum bpf_attach_type: a task iterator's link. */
 export const BPF_TRACE_ITER = 28;
 
@@ -80,6 +82,7 @@ export interface LibcApi {
   clock_gettime(clock: number, ts: Buffer): number;
   vsnprintf(buf: Buffer, size: number, fmt: string, ap: Ptr): number;
   pthread_sigmask(how: number, set: Buffer | null, oldset: Buffer | null): number;
+  flock(fd: number, operation: number): number;
 }
 
 export interface Native {
@@ -152,6 +155,7 @@ export function loadNative(): Native {
     clock_gettime: libc.func('int clock_gettime(int clk, void *ts)'),
     vsnprintf: libc.func('int vsnprintf(void *buf, size_t size, const char *fmt, void *ap)'),
     pthread_sigmask: libc.func('int pthread_sigmask(int how, const void *set, void *oldset)'),
+    flock: libc.func('int flock(int fd, int operation)'),
   } as unknown as LibcApi;
   native = {
     bpf,

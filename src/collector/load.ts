@@ -5,12 +5,13 @@
  */
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { AncestrydError } from '../errors';
+import { AncestrydError, isAncestrydError } from '../errors';
 import { EtConfig, EtCounter, Kind, Limits } from './layout';
 import { BPF_TRACE_ITER, CLOCK_BOOTTIME, clockNs, describeErrno, loadNative, withSignalsBlocked, type Native, type Ptr } from './libbpf';
+import { seenDropsOf } from './consumer-state';
 import {
-  LINK_PREFIX, linkNames, listPinnedSets, openSet, PIN_ITER, pinSetName, preparePinRoot, publishSet, removeSet, stagingDir,
-  unpinLinks, type PinnedSet,
+  LINK_PREFIX, linkNames, listPinnedSets, lockPinRoot, openSet, PIN_ITER, pinSetName, publishSet, removeSet, replacedName,
+  stagingDir, unpinLinks, type PinnedSet,
 } from './pins';
 
 /** What the programs are made of: the object and the settings written into it at load. */
@@ -85,6 +86,8 @@ export interface RetiredSet {
   readonly ringFd: number;
   readonly ringBytes: number;
   readonly countersFd: number;
+  /** Its ring's drops its last daemon had not accounted for. */
+  readonly droppedWhileDown: Record<CounterKind, number>;
 }
 
 /** The kernel objects the daemon reads, whether it loaded them or found them pinned. */
@@ -116,9 +119,13 @@ export class ExecTraceProgram {
   private ownFds: number[];
   private readonly ncpu: number;
   readonly attached: string[];
-  readonly pinState: PinState;
+  pinState: PinState;
   /** The pinned set's directory; null when not pinned. */
-  readonly pinDir: string | null;
+  pinDir: string | null;
+  /** Why bpf_pin could not pin (the programs run unpinned), or null. */
+  pinProblem: string | null = null;
+  /** The pin root's lock (lockPinRoot), held while this daemon runs; -1 unpinned. */
+  lockFd = -1;
   /** Sets replaced at this start (an upgrade); the collector drains and removes them. */
   retired: RetiredSet[] = [];
   /** CLOCK_BOOTTIME from before our attach to after the retired sets' detach: both rings saw events then. */
@@ -153,30 +160,38 @@ export class ExecTraceProgram {
     installPrint(n);
     if (!opts.pinRoot) return ExecTraceProgram.load(n, opts, null);
     const root = opts.pinRoot;
-    preparePinRoot(root);
-    const name = pinSetName(opts);
-    const dir = join(root, name);
-    const sets = listPinnedSets(root);
-    const own = sets.find((s) => s.name === name);
-    if (own !== undefined) {
-      const missing = missingLinks(dir, programNames(opts));
-      if (missing.length === 0) return ExecTraceProgram.adopt(n, dir);
-      // Someone removed a link: a blind spot. Drain it like an old set and pin a whole one.
-      opts.onLibbpfMessage?.('warn', `pinned set ${dir} lacks ${missing.join(', ')}: replacing it`);
-      own.dir = `${dir}${REPLACED_SUFFIX}`;
-      renameSync(dir, own.dir);
-    }
+    const lockFd = lockPinRoot(n, root);
     const retired: RetiredSet[] = [];
     try {
-      for (const s of sets) retired.push(openRetired(n, s));
-      const fromNs = clockNs(n, CLOCK_BOOTTIME);
-      const p = ExecTraceProgram.load(n, opts, { staging: stagingDir(root), dir });
-      for (const r of retired) unpinLinks(r.dir);
+      const name = pinSetName(opts);
+      const dir = join(root, name);
+      const sets = listPinnedSets(root);
+      const own = sets.find((s) => s.name === name);
+      // Sets of other builds or settings: an upgrade, or one a killed upgrade left behind.
+      for (const s of sets) if (s !== own) retired.push(openRetired(n, s));
+      let p: ExecTraceProgram;
+      if (own !== undefined && missingLinks(dir, programNames(opts)).length === 0) {
+        p = ExecTraceProgram.adopt(n, dir);
+        for (const r of retired) unpinLinks(r.dir);
+      } else {
+        if (own !== undefined) {
+          // Someone removed a link: a blind spot. Drain it like an old set and pin a whole one.
+          opts.onLibbpfMessage?.('warn', `pinned set ${dir} lacks ${missingLinks(dir, programNames(opts)).join(', ')}: replacing it`);
+          own.dir = replacedName(dir);
+          renameSync(dir, own.dir);
+          retired.push(openRetired(n, own));
+        }
+        const fromNs = clockNs(n, CLOCK_BOOTTIME);
+        p = ExecTraceProgram.load(n, opts, { staging: stagingDir(root), dir });
+        for (const r of retired) unpinLinks(r.dir);
+        if (retired.length > 0) p.overlap = { fromNs, toNs: clockNs(n, CLOCK_BOOTTIME) };
+      }
       p.retired = retired;
-      if (retired.length > 0) p.overlap = { fromNs, toNs: clockNs(n, CLOCK_BOOTTIME) };
+      p.lockFd = lockFd;
       return p;
     } catch (err) {
       for (const r of retired) closeRetired(n, r);
+      n.c.close(lockFd);
       throw err;
     }
   }
@@ -210,8 +225,19 @@ export class ExecTraceProgram {
         });
         p.attach(programNames(opts));
         if (pin !== null) {
-          p.pinInto(pin.staging);
-          publishSet(pin.staging, pin.dir);
+          try {
+            p.pinInto(pin.staging);
+            publishSet(pin.staging, pin.dir);
+          } catch (err) {
+            if (!isAncestrydError(err) || err.code !== 'ANC_BPF_PIN') throw err;
+            // Kernels before 5.15 attach syscall tracepoints without a BPF
+            // link, which cannot be pinned: run as with bpf_pin=false, and say so.
+            removeSet(pin.staging);
+            p.pinProblem = err.message;
+            p.pinState = 'off';
+            p.pinDir = null;
+            opts.onLibbpfMessage?.('warn', `${err.message}: the programs are not pinned and detach when the daemon stops`);
+          }
         }
         return p;
       } catch (err) {
@@ -334,10 +360,11 @@ export class ExecTraceProgram {
     }
     for (const fd of this.ownFds) n.c.close(fd);
     this.ownFds = [];
+    if (this.lockFd >= 0) n.c.close(this.lockFd);
+    this.lockFd = -1;
   }
 }
 
-const REPLACED_SUFFIX = '-replaced';
 
 /** The programs a set made with these options attaches. */
 function programNames(opts: ProgramOptions): string[] {
@@ -352,8 +379,27 @@ function missingLinks(dir: string, expected: readonly string[]): string[] {
 /** Open the maps of a set to be replaced (refused while a running daemon drains it). */
 function openRetired(n: Native, s: PinnedSet): RetiredSet {
   const set = openSet(n, s.dir, false);
-  n.c.close(set.consumerFd);
-  return { name: s.name, dir: s.dir, wireVersion: s.wireVersion, ringFd: set.ringFd, ringBytes: set.ringBytes, countersFd: set.countersFd };
+  try {
+    const seen = seenDropsOf(n, set.consumerFd, set.consumerValueSize);
+    const counters = readCounters(n, set.countersFd, n.bpf.libbpf_num_possible_cpus());
+    return {
+      name: s.name, dir: s.dir, wireVersion: s.wireVersion, ringFd: set.ringFd, ringBytes: set.ringBytes, countersFd: set.countersFd,
+      droppedWhileDown: droppedSince(counters, seen),
+    };
+  } catch (err) {
+    n.c.close(set.ringFd);
+    n.c.close(set.countersFd);
+    throw err;
+  } finally {
+    n.c.close(set.consumerFd);
+  }
+}
+
+/** Drops per kind the counters hold beyond what a daemon accounted for. */
+export function droppedSince(c: KernelCounters, seen: Record<CounterKind, number>): Record<CounterKind, number> {
+  const out = {} as Record<CounterKind, number>;
+  for (const k of Object.keys(seen) as CounterKind[]) out[k] = Math.max(0, c[k].dropped - seen[k]);
+  return out;
 }
 
 export function closeRetired(n: Native, r: RetiredSet): void {

@@ -11,9 +11,16 @@ import type { KernelRecord } from './decode';
 
 /** Records of the new ring stamped this long after the window still get checked. */
 const SLACK_NS = 1_000_000_000;
+/**
+ * Both programs run in the same tracepoint call, one after the other: their
+ * stamps of one event differ by microseconds. Two events with one key (a
+ * process exec'ing the same file twice) are told apart by their times.
+ */
+const SAME_EVENT_NS = 10_000_000;
 
 export class OverlapFilter {
-  private readonly seen = new Set<string>();
+  /** Key → the old ring's stamps of events with that key, not matched yet. */
+  private readonly seen = new Map<string, number[]>();
   /** New-ring records skipped as already drained from the old ring. */
   skipped = 0;
 
@@ -22,14 +29,23 @@ export class OverlapFilter {
 
   /** A record drained from the old ring. */
   note(r: KernelRecord): void {
-    if (r.ktimeNs >= this.fromNs && r.ktimeNs <= this.toNs + SLACK_NS) this.seen.add(eventKey(r));
+    if (r.ktimeNs < this.fromNs || r.ktimeNs > this.toNs + SLACK_NS) return;
+    const k = eventKey(r);
+    const times = this.seen.get(k);
+    if (times === undefined) this.seen.set(k, [r.ktimeNs]);
+    else times.push(r.ktimeNs);
   }
 
-  /** A record of the new ring: true when the old ring had it (then it is forgotten). */
+  /** A record of the new ring: true when the old ring had the same event (then it is forgotten). */
   isDuplicate(r: KernelRecord): boolean {
     if (this.seen.size === 0 || r.ktimeNs > this.toNs + SLACK_NS) return false;
     const k = eventKey(r);
-    if (!this.seen.delete(k)) return false;
+    const times = this.seen.get(k);
+    if (times === undefined) return false;
+    const i = times.findIndex((t) => Math.abs(t - r.ktimeNs) <= SAME_EVENT_NS);
+    if (i < 0) return false;
+    times.splice(i, 1);
+    if (times.length === 0) this.seen.delete(k);
     this.skipped++;
     return true;
   }

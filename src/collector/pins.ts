@@ -20,11 +20,11 @@
  * daemon killed while building one is removed at the next start.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AncestrydError } from '../errors';
 import { EtConsumer, Limits } from './layout';
-import { describeErrno, type Native } from './libbpf';
+import { describeErrno, LOCK_EX, LOCK_NB, type Native } from './libbpf';
 import type { ProgramSettings } from './load';
 
 export const PIN_ROOT_DEFAULT = '/sys/fs/bpf/ancestryd';
@@ -32,7 +32,8 @@ export const PIN_MAPS = ['et_ring', 'et_consumer', 'et_counters'] as const;
 export const PIN_ITER = 'et_task_iter';
 export const LINK_PREFIX = 'link_';
 const STAGING_PREFIX = 'staging_';
-const SET_NAME = /^w(\d+)-([0-9a-f]{16})(?:-replaced)?$/;
+const EWOULDBLOCK = 11;
+const SET_NAME = /^w(\d+)-([0-9a-f]{16})(?:-replaced-\d+)?$/;
 /** bpffs refuses names with a dot (reserved for its own files, maps.debug): none here has one. */
 /** statfs(2) f_type of bpffs (BPF_FS_MAGIC). */
 const BPF_FS_MAGIC = 0xcafe4a11;
@@ -97,13 +98,31 @@ function requireBpffs(root: string): void {
   if (problem !== null) throw new AncestrydError('ANC_BPF_PIN', `bpf_pin_path ${root}: ${problem}`);
 }
 
-/** Create root (0700) and remove the staging directories of daemons killed while pinning. */
-export function preparePinRoot(root: string): void {
+/**
+ * Create root (0700) and lock it for this daemon's lifetime (close the
+ * returned fd to let go): two daemons with one pin root, whatever their
+ * pidfiles, would otherwise adopt one set and drain one ring together.
+ * Under the lock, staging directories are a killed start's: removed.
+ */
+export function lockPinRoot(n: Native, root: string): number {
   requireBpffs(root);
   mkdirSync(root, { recursive: true, mode: 0o700 });
+  const fd = openSync(root, 'r');
+  if (n.c.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+    const e = n.errno();
+    closeSync(fd);
+    if (e === EWOULDBLOCK) throw new AncestrydError('ANC_ALREADY_RUNNING', `another ancestryd uses bpf_pin_path ${root}: stop it first`);
+    throw new AncestrydError('ANC_BPF_PIN', `locking bpf_pin_path ${root} failed: ${describeErrno(n, e)}`);
+  }
   for (const name of readdirSync(root)) {
     if (name.startsWith(STAGING_PREFIX)) rmSync(join(root, name), { recursive: true, force: true });
   }
+  return fd;
+}
+
+/** A name for a set of this build that must be replaced (it lost a link), unique under root. */
+export function replacedName(dir: string): string {
+  for (let i = 1; ; i++) if (!existsSync(`${dir}-replaced-${i}`)) return `${dir}-replaced-${i}`;
 }
 
 /** A fresh staging directory for a set that is being built. */
@@ -137,9 +156,22 @@ export function removeSet(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** `ancestryd unpin`: remove every set under root (and root, once empty). Returns the directories removed. */
-export function unpinAll(root: string): string[] {
+/**
+ * `ancestryd unpin`: remove every set under root (and root, once empty).
+ * Returns the directories removed. Refused while a daemon holds the root's lock.
+ */
+export function unpinAll(n: Native, root: string): string[] {
   requireBpffs(root);
+  if (!existsSync(root)) return [];
+  const lock = lockPinRoot(n, root);
+  try {
+    return removeAllSets(root);
+  } finally {
+    closeSync(lock);
+  }
+}
+
+function removeAllSets(root: string): string[] {
   const removed: string[] = [];
   for (const name of namesUnder(root)) {
     if (!SET_NAME.test(name) && !name.startsWith(STAGING_PREFIX)) continue;
@@ -152,6 +184,8 @@ export function unpinAll(root: string): string[] {
 
 /** The maps (and, to adopt, the iterator) of a pinned set, opened; fds holds every fd to close. */
 export interface OpenedSet {
+  /** et_consumer's value size: an older build's may be smaller. */
+  consumerValueSize: number;
   ringFd: number;
   ringBytes: number;
   consumerFd: number;
@@ -180,6 +214,7 @@ export function openSet(n: Native, dir: string, withIter: boolean): OpenedSet {
     refuseLiveConsumer(n, consumerFd, dir);
     const ringFd = get('et_ring');
     return {
+      consumerValueSize: mapInfo(n, consumerFd).valueSize,
       ringFd, ringBytes: mapInfo(n, ringFd).maxEntries, consumerFd, countersFd: get('et_counters'),
       iterFd: withIter ? get(PIN_ITER) : -1, fds,
     };

@@ -126,6 +126,7 @@ export class RingDrain {
       const prodAb = n.view(prod, this.prodLen);
       this.consPos = new BigUint64Array(consAb, 0, 1);
       this.readPos = Number(this.consPos[0]);
+      this.passStart = this.readPos;
       this.prodPos = new BigUint64Array(prodAb, 0, 1);
       this.headers = new Int32Array(prodAb, this.pageSize, (2 * ringBytes) / 4);
       this.data = Buffer.from(prodAb, this.pageSize, 2 * ringBytes);
@@ -204,14 +205,20 @@ export class RingDrain {
     return Number(Atomics.load(this.prodPos, 0)) - this.readPos;
   }
 
-  /** The kernel time of the oldest record waiting, or null when none is. */
+  /** The kernel time of the oldest record waiting (discarded ones skipped), or null when none is. */
   firstPendingKtimeNs(): number | null {
-    const cons = this.readPos;
-    if (cons >= Number(Atomics.load(this.prodPos, 0))) return null;
-    const off = cons & this.mask;
-    const word = Atomics.load(this.headers, off >>> 2);
-    if ((word & (BUSY_BIT | DISCARD_BIT)) !== 0 || (word & ~(BUSY_BIT | DISCARD_BIT)) < EtHeader.size) return null;
-    return Number(this.data.readBigUInt64LE(off + RECORD_HEADER + EtHeader.fields.ktime_ns[0]));
+    const prod = Number(Atomics.load(this.prodPos, 0));
+    for (let cons = this.readPos; cons < prod;) {
+      const off = cons & this.mask;
+      const word = Atomics.load(this.headers, off >>> 2);
+      if (word & BUSY_BIT) return null;
+      const len = word & ~(BUSY_BIT | DISCARD_BIT);
+      if (!(word & DISCARD_BIT)) {
+        return len < EtHeader.size ? null : Number(this.data.readBigUInt64LE(off + RECORD_HEADER + EtHeader.fields.ktime_ns[0]));
+      }
+      cons += (len + RECORD_HEADER + 7) & ~7;
+    }
+    return null;
   }
 
   /** Unmap and close; stop() first to keep the last records. */

@@ -180,6 +180,7 @@ export class Pipeline {
   /** bpf_pin: what the daemon took over or replaced, and what was lost while none ran. */
   private logPins(c: Collector): void {
     const pin = c.pin;
+    if (pin.problem !== null) this.log.warn({ problem: pin.problem }, 'bpf_pin: the programs are not pinned; a restart will be a blind window');
     if (pin.state === 'off') return;
     const lost = Object.values(pin.droppedWhileDown).reduce((a, b) => a + b, 0);
     this.log.info({
@@ -318,8 +319,17 @@ export class Pipeline {
     if (c === null) return;
     let held = false;
     for (const o of this.outputs) if (o.holdsRing && o.driver.memoryEvents > 0) held = true;
-    if (held) c.holdRing();
-    else if (c.heldBytes > 0) c.releaseRing();
+    // Held past half the ring, the kernel would soon drop every record, and
+    // every output would go blind for one full disk: what was read so far
+    // is then trusted to memory (a kill would lose it), and holding starts again.
+    if (held && c.heldBytes < c.ringBytes / 2) c.holdRing();
+    else if (c.heldBytes > 0) {
+      if (held) {
+        this.problems.warn('hold-cap', { held_bytes: c.heldBytes, ring_bytes: c.ringBytes },
+          'the results log has not been writable for half a ring: events read since wait in memory only');
+      }
+      c.releaseRing();
+    }
   }
 
   private housekeeping(): void {
@@ -329,13 +339,8 @@ export class Pipeline {
     try {
       this.table.expire(this.clock.nowBootNs());
       if (this.autoSizer !== null) this.autoSize(this.autoSizer);
-      const k = c.counters();
-      const drops = k.exec.dropped + k.exec_failed.dropped + k.fork.dropped + k.exit.dropped;
-      if (drops > this.kernelDrops) {
-        this.problems.warn('ring-drops', { lost: drops - this.kernelDrops, total: drops },
-          'the kernel lost records (ring buffer full): raise bpf_ring_buffer_size; resynchronizing the process table');
-        this.kernelDrops = drops;
-        c.dropsAccounted(k);
+      const drops = this.reportKernelDrops(c);
+      if (drops !== null) {
         this.table.noteDrops(drops);
         const now = Date.now();
         if (now - this.lastResyncMs >= RESYNC_MIN_INTERVAL_MS) {
@@ -359,6 +364,22 @@ export class Pipeline {
     } catch (err) {
       this.problems.error('housekeeping', { err }, 'housekeeping failed');
     }
+  }
+
+  /**
+   * Log records the kernel lost since the last look and mark them accounted
+   * for (a pinned ring's next daemon reports only later ones). Returns the
+   * new total, or null when nothing was lost since.
+   */
+  private reportKernelDrops(c: Collector): number | null {
+    const k = c.counters();
+    const drops = k.exec.dropped + k.exec_failed.dropped + k.fork.dropped + k.exit.dropped;
+    if (drops <= this.kernelDrops) return null;
+    this.problems.warn('ring-drops', { lost: drops - this.kernelDrops, total: drops },
+      'the kernel lost records (ring buffer full): raise bpf_ring_buffer_size; the process table is resynchronized');
+    this.kernelDrops = drops;
+    c.dropsAccounted(k);
+    return drops;
   }
 
   private autoSize(sizer: CacheAutoSizer): void {
@@ -398,6 +419,11 @@ export class Pipeline {
     this.timers = [];
     this.deps.metrics.setReady(false, 'stopping');
     if (this.collector !== null) {
+      try {
+        this.reportKernelDrops(this.collector);
+      } catch (err) {
+        this.log.error({ err }, 'reading the kernel counters failed');
+      }
       try {
         await this.collector.close();
       } catch (err) {

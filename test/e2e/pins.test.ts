@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ExecRecord, KernelRecord } from '../../src/collector/decode';
+import { loadNative } from '../../src/collector/libbpf';
 import { unpinAll } from '../../src/collector/pins';
 import { isAncestrydError } from '../../src/errors';
 import { CollectorHarness } from '../support/collector-harness';
@@ -118,7 +119,44 @@ describe('pinned sets on bpffs (bpf_pin)', () => {
         await h3.close();
       }
     } finally {
-      unpinAll(root);
+      unpinAll(loadNative(), root);
+    }
+  });
+
+  it('a second collector on the same pin root is refused while the first runs, whatever its pidfile', async () => {
+    const h = new CollectorHarness({ pinRoot: ROOT, argvMaxBytes: 2048 });
+    try {
+      assert.throws(() => new CollectorHarness({ pinRoot: ROOT, argvMaxBytes: 2048 }),
+        (e: unknown) => isAncestrydError(e) && e.code === 'ANC_ALREADY_RUNNING' && /another ancestryd uses bpf_pin_path/.test(e.message));
+      assert.throws(() => unpinAll(loadNative(), ROOT), (e: unknown) => isAncestrydError(e) && e.code === 'ANC_ALREADY_RUNNING');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a set an interrupted upgrade left attached beside this build\'s is drained and removed when this build\'s is adopted', async () => {
+    const root = `${ROOT}-left`;
+    const other = `${ROOT}-other`;
+    try {
+      await new CollectorHarness({ pinRoot: root }).close();
+      const ho = new CollectorHarness({ pinRoot: other, argvMaxBytes: 2048 });
+      const left = ho.collector.pin.dir!.split('/').pop()!;
+      await ho.close();
+      // Both sets attached under one root, as when an upgrade is killed before it unpinned the old one.
+      renameSync(join(other, left), join(root, left));
+      const m = marker('two-sets');
+      const h = new CollectorHarness({ pinRoot: root });
+      try {
+        assert.equal(h.collector.pin.state, 'adopted');
+        assert.deepEqual(h.collector.pin.replaced.map((r) => r.name), [left]);
+        assert.ok(h.collector.pin.replaced[0].records > 0);
+        assert.ok(!existsSync(join(root, left)), 'the left-over set is removed');
+        await h.waitFor('the exec both sets saw', execOf(m));
+      } finally {
+        await h.close();
+      }
+    } finally {
+      for (const r of [root, other]) if (existsSync(r)) unpinAll(loadNative(), r);
     }
   });
 
@@ -146,7 +184,7 @@ describe('pinned sets on bpffs (bpf_pin)', () => {
     const shown = spawnSync('bpftool', ['-j', 'link', 'show', 'pinned', link], { encoding: 'utf8' });
     assert.equal(shown.status, 0, shown.stderr);
     const id = (JSON.parse(shown.stdout) as { id: number }).id;
-    const removed = unpinAll(ROOT);
+    const removed = unpinAll(loadNative(), ROOT);
     assert.equal(removed.length, 1);
     assert.ok(!existsSync(ROOT));
     // The link is released with its last reference, the pin (released asynchronously by the kernel).

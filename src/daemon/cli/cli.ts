@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { loadNative } from '../../collector/libbpf';
 import { unpinAll } from '../../collector/pins';
 import { runPreflight, type PreflightCheck, type PreflightOptions } from '../../collector/preflight';
 import { AncestrydError } from '../../errors';
@@ -209,7 +210,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<Ex
       // A running daemon's programs would detach under it: refused like a second daemon.
       if (config.daemon.pidfile !== null) acquirePidfile(config.daemon.pidfile).release();
       const root = config.values.bpf_pin_path;
-      const removed = unpinAll(root);
+      const removed = unpinAll(loadNative(), root);
       stdout.write(removed.length === 0 ? `nothing pinned under ${root}\n` : removed.map((d) => `removed ${d}\n`).join(''));
     });
 

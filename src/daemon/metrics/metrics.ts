@@ -478,6 +478,6 @@ function pinSummary(p: Readonly<PinReport>) {
   return {
     state: p.state, dir: p.dir, backlog_bytes: p.backlogBytes, open_ms: p.openMs, lost_while_down: { ...p.droppedWhileDown },
     replaced: p.replaced.map((r) => ({ name: r.name, wire_version: r.wireVersion, backlog_bytes: r.backlogBytes, records: r.records, unreadable: r.unreadable })),
-    overlap_duplicates: p.overlapDuplicates,
+    overlap_duplicates: p.overlapDuplicates, problem: p.problem,
   };
 }

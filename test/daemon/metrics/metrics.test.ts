@@ -40,7 +40,7 @@ function fakeCollector(): CollectorStatsSource & { c: KernelCounters; d: DrainSt
   const d: DrainStats = { records: 29, discarded: 0, batches: 4, wakeups: 3, timeouts: 1, sleeps: 0, missedWakeups: 0, waitErrors: 0, handlerErrors: 0, pendingBytes: 4096 };
   const pin: PinReport = {
     state: 'adopted', dir: '/sys/fs/bpf/ancestryd/w2-0123456789abcdef', backlogBytes: 8192, openMs: 3,
-    droppedWhileDown: { exec: 1, exec_failed: 0, fork: 0, exit: 0 }, replaced: [], overlapDuplicates: 0,
+    droppedWhileDown: { exec: 1, exec_failed: 0, fork: 0, exit: 0 }, replaced: [], overlapDuplicates: 0, problem: null,
   };
   return { c, d, counters: () => c, drainStats: d, ringBytes: 1 << 24, pin, heldBytes: 0 };
 }

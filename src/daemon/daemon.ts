@@ -224,7 +224,7 @@ interface Running {
 
 async function shutdown(cfg: AncestrydConfig, log: Logging['logger'], r: Running): Promise<void> {
   const deadline = setTimeout(() => {
-    log.error({ timeout_ms: cfg.daemon.shutdownTimeoutMs }, 'shutdown took too long: exiting; undelivered events stay in the spool');
+    log.error({ timeout_ms: cfg.daemon.shutdownTimeoutMs }, 'shutdown took too long: exiting; undelivered events stay in the spools (kafka, tls) and in the ring when pinned (the results log)');
     r.logging.flush();
     r.lock?.release();
     process.exit(1);

@@ -1,7 +1,9 @@
 /**
- * A bounded in-memory FIFO of serialized events, for sinks that need no
- * durability (stdout): same contract as the disk spool, nothing survives
- * the process. Bounded by bytes; when full, drops per policy and counts.
+ * A bounded in-memory FIFO of serialized events: same contract as the disk
+ * spool, but nothing survives the process. For stdout (nothing durable to
+ * resume from) and for the file output while its writes fail (its events
+ * then keep their records in the kernel's ring: src/daemon/pipeline.ts).
+ * Bounded by bytes; when full, drops per policy and counts.
  */
 import { lineStart, LineEncoder, type EncodedLines } from './encoded-lines';
 import { checkPositiveInt, type DropPolicy, type EventQueue } from './queue';

@@ -100,7 +100,8 @@ export function renderReadmeSection(): string {
   out += '| Option | Default | |\n|---|---|---|\n';
   for (const name of OPTION_NAMES) {
     const doc = optionSpec(name).doc;
-    const first = doc.split(/(?<=\.)\s/)[0];
+    // The first sentence: a period that ends one, not "e.g." or "i.e.".
+    const first = doc.split(/(?<!\b(?:e\.g|i\.e)\.)(?<=\.)\s/)[0];
     out += `| \`${name}\` | ${cell(defaultText(name))} | ${cell(first)} |\n`;
   }
   out += `\nSizing presets (\`process_ancestry_preset\`; explicit options win):\n\n${presetTable()}\n`;

@@ -245,7 +245,7 @@ export class Metrics {
     this.sinkFailures = new Counter({ name: 'ancestryd_sink_send_failures_total', help: 'Sends that did not deliver (retried or rejected).', labelNames: ['sink'], registers });
     this.sinkRetried = new Counter({ name: 'ancestryd_sink_events_retried_total', help: 'Events in batches sent again after a failure.', labelNames: ['sink'], registers });
     this.sinkRejected = new Counter({ name: 'ancestryd_sink_events_rejected_total', help: 'Events the destination refused for good (written to the dead-letter file).', labelNames: ['sink'], registers });
-    this.sinkDropped = new Counter({ name: 'ancestryd_sink_events_dropped_total', help: 'Events lost before delivery, by reason (queue_full: spool full).', labelNames: ['sink', 'reason'], registers });
+    this.sinkDropped = new Counter({ name: 'ancestryd_sink_events_dropped_total', help: 'Events lost before delivery, by reason (queue_full: the spool or memory queue was full).', labelNames: ['sink', 'reason'], registers });
     this.latency = new BucketHistogram(
       'ancestryd_event_latency_seconds',
       'Kernel timestamp of the oldest event of a batch to the output\'s acknowledgement of it (one observation per batch).',

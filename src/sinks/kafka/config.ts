@@ -183,6 +183,9 @@ function parseClientId(option: string, value: unknown): string {
  * leaves room for the record batch's own framing. See kafka-sink.ts.
  */
 export const KAFKA_DEFAULT_MAX_BATCH_BYTES = 1_000_000;
+/** The ranges the sink accepts, stated once: its option validators and parseKafkaConfig read them. */
+const MAX_BATCH_BYTES_RANGE = [1024, 64 * 1024 * 1024] as const;
+const REQUEST_TIMEOUT_MS_RANGE = [1000, 300_000] as const;
 
 const spec = (s: KafkaOptionSpec): KafkaOptionSpec => s;
 
@@ -246,7 +249,7 @@ export const KAFKA_OPTIONS = {
     doc: 'Upper bound on one produce request\'s records before compression (values, keys and per-record framing). '
       + 'Larger batches from the queue are split. Keep it below the broker\'s message.max.bytes (default 1048588) '
       + 'and the topic\'s max.message.bytes.',
-    validate: (v) => void parseInteger('logger_kafka_max_batch_bytes', v, 1024, 64 * 1024 * 1024),
+    validate: (v) => void parseInteger('logger_kafka_max_batch_bytes', v, ...MAX_BATCH_BYTES_RANGE),
   }),
   logger_kafka_request_timeout_ms: spec({
     name: 'logger_kafka_request_timeout_ms',
@@ -254,7 +257,7 @@ export const KAFKA_OPTIONS = {
     default: 30_000,
     doc: 'How long a request waits for the broker\'s answer (also the broker-side wait for acks) before the send '
       + 'counts as failed and is retried.',
-    validate: (v) => void parseInteger('logger_kafka_request_timeout_ms', v, 1000, 300_000),
+    validate: (v) => void parseInteger('logger_kafka_request_timeout_ms', v, ...REQUEST_TIMEOUT_MS_RANGE),
   }),
   logger_kafka_tls: spec({
     name: 'logger_kafka_tls',
@@ -384,8 +387,8 @@ export function parseKafkaConfig(values: Readonly<Record<string, unknown>>): Kaf
     key: parseEnum('logger_kafka_key', KAFKA_KEYS, v('logger_kafka_key')),
     idempotent: idem ?? acks === -1,
     clientId: parseClientId('logger_kafka_client_id', v('logger_kafka_client_id')),
-    maxBatchBytes: parseInteger('logger_kafka_max_batch_bytes', v('logger_kafka_max_batch_bytes'), 1024, 64 * 1024 * 1024),
-    requestTimeoutMs: parseInteger('logger_kafka_request_timeout_ms', v('logger_kafka_request_timeout_ms'), 1000, 300_000),
+    maxBatchBytes: parseInteger('logger_kafka_max_batch_bytes', v('logger_kafka_max_batch_bytes'), ...MAX_BATCH_BYTES_RANGE),
+    requestTimeoutMs: parseInteger('logger_kafka_request_timeout_ms', v('logger_kafka_request_timeout_ms'), ...REQUEST_TIMEOUT_MS_RANGE),
     tls: tlsOn ? { caFile: caFile || null, certFile: certFile || null, keyFile: keyFile || null } : null,
     sasl: mech === 'none' ? null : { mechanism: mech, username, passwordFile },
   };

@@ -254,8 +254,22 @@ export class ExecTraceProgram {
   /** Take over a pinned set: its programs stay attached, its ring holds what happened while no daemon ran. */
   private static adopt(n: Native, dir: string): ExecTraceProgram {
     const set = openSet(n, dir, true);
+    const attached = linkNames(dir);
+    try {
+      // Hold each link, as a daemon that loaded them does: pins removed
+      // under a running daemon (rm, not `ancestryd unpin`) then leave its
+      // programs attached until it stops, and the next start replaces the set.
+      for (const name of attached) {
+        const fd = n.bpf.bpf_obj_get(join(dir, LINK_PREFIX + name));
+        if (fd < 0) throw new AncestrydError('ANC_BPF_PIN', `opening the pinned link ${name} in ${dir} failed: ${describeErrno(n, fd)}`);
+        set.fds.push(fd);
+      }
+    } catch (err) {
+      for (const fd of set.fds) n.c.close(fd);
+      throw err;
+    }
     return new ExecTraceProgram(n, {
-      obj: null, links: [], attached: linkNames(dir), ringFd: set.ringFd, ringBytes: set.ringBytes, consumerFd: set.consumerFd,
+      obj: null, links: [], attached, ringFd: set.ringFd, ringBytes: set.ringBytes, consumerFd: set.consumerFd,
       countersFd: set.countersFd, iterFd: set.iterFd, ownFds: set.fds, pinState: 'adopted', pinDir: dir,
     });
   }

@@ -52,6 +52,10 @@ describe('pinned sets on bpffs (bpf_pin)', () => {
       await h2.waitFor('an exec after the takeover', execOf(marker('after')));
       // The snapshot works from the pinned iterator.
       assert.ok(h2.collector.snapshot().some((t) => t.tgid === process.pid));
+      // A pin removed under a running collector (rm, not unpin): it holds its links, so the program still reports.
+      rmSync(join(dir, 'link_et_exit'));
+      const child = spawnSync('/bin/true', ['unpinned-under-it']);
+      await h2.waitFor('an exit after its link pin was removed', (rs) => rs.find((r) => r.kind === 'exit' && r.tgid === child.pid));
     } finally {
       await h2.close();
     }

@@ -10,6 +10,7 @@
  * an unset loginuid, times) are stored in forms that do, because V8 keeps
  * each such number in a separate 16-byte box.
  */
+import { argvList, type ArgvStrings } from '../collector/byte-text';
 import type { EntityIds } from './identity';
 import type { IncompleteReason, ProcessView } from './process-view';
 
@@ -67,9 +68,6 @@ const F_KTHREAD = 2;
 const F_OWN_IMAGE = 4;
 const F_DETAILS_MISSING = 8;
 const F_NEEDING = 16;
-/** argv is empty (an empty argvText alone cannot tell [] from ['']). */
-const F_NO_ARGV = 32;
-const EMPTY_ARGV: readonly string[] = Object.freeze([]);
 const EMPTY_CHAIN: readonly ExecImage[] = Object.freeze([]);
 
 export class ProcessEntry implements ProcessView {
@@ -93,10 +91,10 @@ export class ProcessEntry implements ProcessView {
   declare currentParentStartNs: bigint;
 
   declare path: string;
-  /** argv joined with NULs, which no argument can contain. */
+  /** argv, every argument NUL-terminated (collector/byte-text.ts): decoded once, as the record carried it. */
   declare argvText: string;
-  /** cmdline, joined on first read: formats compare it on every exec the process is an ancestor of. */
-  declare private cmdlineMemo: string | null;
+  /** argv as a command line (osquery's cmdline column), made once with argvText. */
+  declare cmdline: string;
   declare comm: string;
   declare cwd: string | null;
   declare uid: number;
@@ -147,7 +145,7 @@ export class ProcessEntry implements ProcessView {
     this.currentParentStartNs = NO_START;
     this.path = '';
     this.argvText = '';
-    this.cmdlineMemo = null;
+    this.cmdline = '';
     this.comm = '';
     this.cwd = null;
     this.uid = 0;
@@ -161,7 +159,7 @@ export class ProcessEntry implements ProcessView {
     this.exitBootNs = null;
     this.exitCode = null;
     this.exitSignal = null;
-    this.flags = F_NO_ARGV;
+    this.flags = 0;
     this.imageAtNs = -1;
     this.loginuidI32 = -1;
     this.pidNsI32 = 0;
@@ -182,15 +180,7 @@ export class ProcessEntry implements ProcessView {
 
   /** A fresh array per call: callers serialize it, the entry keeps one string. */
   get argv(): readonly string[] {
-    return (this.flags & F_NO_ARGV) !== 0 ? EMPTY_ARGV : this.argvText.split('\0');
-  }
-
-  /** argv joined with spaces, as osquery's cmdline column. */
-  get cmdline(): string {
-    if (this.cmdlineMemo === null) {
-      this.cmdlineMemo = this.argvText.indexOf('\0') < 0 ? this.argvText : this.argvText.replaceAll('\0', ' ');
-    }
-    return this.cmdlineMemo;
+    return argvList(this.argvText);
   }
 
   get loginuid(): number {
@@ -298,28 +288,19 @@ export class ProcessEntry implements ProcessView {
   }
 
   /** Replace the image (exec, /proc read); the entity stays. */
-  setImage(path: string, argv: readonly string[], argvTruncated: boolean): void {
+  setImage(path: string, argv: ArgvStrings, argvTruncated: boolean): void {
     this.path = path;
-    // One argument joins to itself: no new string for the common short command.
-    this.argvText = argv.length === 1 ? argv[0] : argv.join('\0');
-    this.cmdlineMemo = null;
-    let f = this.flags & ~(F_NO_ARGV | F_ARGV_TRUNCATED);
-    if (argv.length === 0) f |= F_NO_ARGV;
-    if (argvTruncated) f |= F_ARGV_TRUNCATED;
-    this.flags = f;
-  }
-
-  sameArgv(argv: readonly string[]): boolean {
-    if (argv.length === 0) return (this.flags & F_NO_ARGV) !== 0;
-    return (this.flags & F_NO_ARGV) === 0 && this.argvText === argv.join('\0');
+    this.argvText = argv.argvText;
+    this.cmdline = argv.cmdline;
+    this.flags = argvTruncated ? this.flags | F_ARGV_TRUNCATED : this.flags & ~F_ARGV_TRUNCATED;
   }
 
   /** Share the parent's image after fork: the child runs the same program until it execs. */
   inheritImage(from: ProcessEntry): void {
-    const IMAGE = F_NO_ARGV | F_ARGV_TRUNCATED | F_KTHREAD;
+    const IMAGE = F_ARGV_TRUNCATED | F_KTHREAD;
     this.path = from.path;
     this.argvText = from.argvText;
-    this.cmdlineMemo = null;
+    this.cmdline = from.cmdline;
     this.flags = (this.flags & ~(IMAGE | F_OWN_IMAGE)) | (from.flags & IMAGE);
     this.cwd = from.cwd;
   }
@@ -336,8 +317,8 @@ export class ProcessEntry implements ProcessView {
   stripDetails(): void {
     this.path = '';
     this.argvText = '';
-    this.cmdlineMemo = null;
-    this.flags = (this.flags & ~(F_ARGV_TRUNCATED | F_OWN_IMAGE)) | F_NO_ARGV;
+    this.cmdline = '';
+    this.flags = this.flags & ~(F_ARGV_TRUNCATED | F_OWN_IMAGE);
     this.cwd = null;
     this.execChain = EMPTY_CHAIN;
   }

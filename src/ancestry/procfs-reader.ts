@@ -12,9 +12,9 @@
  */
 import type { ArgvRedactor } from './argv-redaction';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { text } from '../collector/decode';
+import { argvFromBytes, commandLine, text, type ArgvStrings } from '../collector/byte-text';
 
-export interface ProcfsProcess {
+export interface ProcfsProcess extends Readonly<ArgvStrings> {
   readonly ok: true;
   readonly pid: number;
   readonly ppid: number;
@@ -26,7 +26,6 @@ export interface ProcfsProcess {
   readonly kernelThread: boolean;
   /** readlink exe; "" for kernel threads, zombies and unreadable links. */
   readonly path: string;
-  readonly argv: string[];
   readonly argvTruncated: boolean;
   readonly cwd: string | null;
   readonly uid: number;
@@ -101,7 +100,7 @@ export class LinuxProcfsReader implements ProcfsReader {
     let partial = false;
     const kernelThread = (first.flags & PF_KTHREAD) !== 0;
     let path = '';
-    let argv: string[] = [];
+    const argv: ArgvStrings = { argvText: '', cmdline: '' };
     let argvTruncated = false;
     let cwd: string | null = null;
     let pidNs = 0;
@@ -115,8 +114,9 @@ export class LinuxProcfsReader implements ProcfsReader {
       if (cmd !== null) {
         const len = Math.min(cmd.length, this.argvMaxBytes);
         argvTruncated = cmd.length > this.argvMaxBytes;
-        argv = splitNul(cmd, len);
-        if (this.redactor !== null) argv = this.redactor.redact(argv);
+        argv.argvText = argvFromBytes(cmd, 0, len);
+        argv.cmdline = commandLine(argv.argvText);
+        this.redactor?.redact(argv);
       } else partial = true;
       const c = readLinkBytes(`${dir}/cwd`);
       if (c !== null) cwd = text(c, 0, c.length);
@@ -136,7 +136,7 @@ export class LinuxProcfsReader implements ProcfsReader {
     if (last.startTicks !== first.startTicks) return { ok: false, pid, reason: 'raced' };
     return {
       ok: true, pid, ppid: first.ppid, startTicks: first.startTicks, state: last.state, comm: first.comm,
-      kernelThread, path, argv, argvTruncated, cwd,
+      kernelThread, path, argvText: argv.argvText, cmdline: argv.cmdline, argvTruncated, cwd,
       uid: uids[0], euid: uids[1], gid: gids[0], egid: gids[1], loginuid, pidNs, mntNs, partial,
     };
   }
@@ -207,20 +207,6 @@ function nsInode(path: string): number {
   const open = s.indexOf('[');
   const v = open < 0 ? NaN : Number(s.slice(open + 1, s.length - 1));
   return Number.isInteger(v) ? v : 0;
-}
-
-/** Same splitting as the exec record's argv: NUL-separated, trailing NUL optional. */
-function splitNul(buf: Buffer, end: number): string[] {
-  const out: string[] = [];
-  let a = 0;
-  for (let i = 0; i < end; i++) {
-    if (buf[i] === 0) {
-      out.push(text(buf, a, i));
-      a = i + 1;
-    }
-  }
-  if (a < end) out.push(text(buf, a, end));
-  return out;
 }
 
 function failureOf(err: unknown): ProcfsFailureReason {

@@ -116,14 +116,14 @@ export class ProcfsResolver {
   fill(e: ProcessEntry, res: ProcfsProcess, keepOldImage = false): void {
     this.store.releaseImage(e);
     if (keepOldImage) e.pushExecImage();
-    e.setImage(this.strings.intern(res.path), res.argv, res.argvTruncated);
+    e.setImage(this.strings.intern(res.path), res, res.argvTruncated);
     e.cwd = res.cwd;
     e.comm = this.strings.intern(res.comm);
     e.kernelThread = res.kernelThread;
     e.ownImage = true;
     // A zombie has neither exe nor cmdline; an exe we may not read (init on
     // some VMs, EACCES even for root) still leaves the command line.
-    e.detailsMissing = res.path === '' && res.argv.length === 0 && !res.kernelThread;
+    e.detailsMissing = res.path === '' && res.argvText === '' && !res.kernelThread;
     e.source = 'procfs';
     // An empty read is no image: an exec record older than it (a pinned
     // ring's backlog, applied after the snapshot that found the zombie) must still apply.

@@ -189,7 +189,7 @@ export class RecordApplier {
     if (e.ownImage) e.pushExecImage();
     // The file that runs, as the kernel resolved it; the name exec was given
     // only where the kernel could not resolve it (ET_EXEC_EXE_UNAVAILABLE).
-    e.setImage(this.strings.intern(r.exe !== '' ? r.exe : r.filename), r.argv, argvTruncated(r));
+    e.setImage(this.strings.intern(r.exe !== '' ? r.exe : r.filename), r, argvTruncated(r));
     e.comm = this.strings.intern(r.comm);
     e.setIds(r);
     e.cgroupId = this.cgroupIds.intern(r.cgroupId);

@@ -94,7 +94,7 @@ export class SnapshotMerge {
   private refreshImage(e: ProcessEntry): void {
     const res = this.resolver.read(e.pid, e.startBoottimeNs);
     if (res === null) return;
-    if (res.path === e.path && e.sameArgv(res.argv)) return;
+    if (res.path === e.path && e.argvText === res.argvText) return;
     this.resolver.fill(e, res, e.ownImage && e.path !== '');
   }
 }

@@ -3,8 +3,8 @@
  * throws on bad input: a malformed record comes back as a DecodeFailure with
  * a reason, which the caller counts.
  */
-import { isUtf8 } from 'node:buffer';
 import { readU64, readU64BigInt } from '../u64-le';
+import { argvFromBytes, commandLine, text, type ArgvStrings } from './byte-text';
 import {
   EtAncestor, EtExec, EtExit, EtFork, EtHeader, EtTask, ExecFlags, Kind, Limits, TaskFlags,
 } from './layout';
@@ -20,7 +20,7 @@ interface RecordBase {
   ktimeNs: number;
 }
 
-export interface ExecRecord extends RecordBase {
+export interface ExecRecord extends RecordBase, ArgvStrings {
   kind: 'exec' | 'exec_failed';
   tgid: number;
   /** The thread that called exec; differs from tgid when a non-leader thread did. */
@@ -53,7 +53,6 @@ export interface ExecRecord extends RecordBase {
    * it (ET_EXEC_EXE_UNAVAILABLE).
    */
   exe: string;
-  argv: string[];
   /** Kernel ancestor chain, nearest parent first, from real_parent. */
   chain: ProcessRef[];
 }
@@ -237,6 +236,8 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
   p += filenameLen;
   const exe = exeLen === 0 ? '' : text(buf, p, p + exeLen);
   p += exeLen;
+  // Every output prints the command line (osquery's cmdline, ECS's command_line, OCSF's cmd_line): made here, once.
+  const argvText = argvFromBytes(buf, p, p + argvLen);
   return {
     kind: kind === Kind.ET_KIND_EXEC ? 'exec' : 'exec_failed',
     ktimeNs,
@@ -261,7 +262,8 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
     comm: cString(buf, off + X.comm[0], Limits.ET_COMM_LEN),
     filename,
     exe,
-    argv: splitArgv(buf, p, p + argvLen),
+    argvText,
+    cmdline: commandLine(argvText),
     chain,
   };
 }
@@ -276,94 +278,4 @@ function cString(buf: Buffer, start: number, max: number): string {
   const limit = start + max;
   while (end < limit && buf[end] !== 0) end++;
   return text(buf, start, end);
-}
-
-/** argv as the kernel lays it out: NUL-separated, usually NUL-terminated. */
-function splitArgv(buf: Buffer, start: number, end: number): string[] {
-  const out: string[] = [];
-  let a = start;
-  for (let i = start; i < end; i++) {
-    if (buf[i] === 0) {
-      out.push(text(buf, a, i));
-      a = i + 1;
-    }
-  }
-  if (a < end) out.push(text(buf, a, end));
-  return out;
-}
-
-/**
- * Bytes to a string without losing information and without ambiguity: valid
- * UTF-8 decodes as is; a byte that is not part of valid UTF-8 becomes the
- * four characters \xNN (lowercase hex); a backslash that would otherwise be
- * read as part of such an escape — one followed by "x", by another
- * backslash or by an escaped byte — is written \\. Read left to right, \\
- * is one backslash, \xNN one byte, and any other backslash itself. Paths and
- * argv are arbitrary bytes on Linux, and a detection engineer must be able to
- * tell which bytes they were: byte 0xff and the text "\xff" (a printf
- * argument) no longer look alike. README "Paths and argv that are not UTF-8".
- */
-export function text(buf: Buffer, start: number, end: number): string {
-  if (start >= end) return '';
-  // Most paths and arguments are ASCII without a backslash: check that in JS and skip validation.
-  let i = start;
-  while (i < end && buf[i] < 0x80 && buf[i] !== BACKSLASH) i++;
-  if (i === end) return buf.toString('latin1', start, end);
-  const sub = buf.subarray(start, end);
-  if (sub.indexOf(BACKSLASH, i - start) < 0 && isUtf8(sub)) return sub.toString('utf8');
-  return escapeBytes(sub);
-}
-
-const BACKSLASH = 0x5c;
-const LOWER_X = 0x78;
-
-function escapeBytes(b: Buffer): string {
-  let out = '';
-  let runStart = 0;
-  let i = 0;
-  while (i < b.length) {
-    const n = utf8SequenceLength(b, i);
-    if (n === 1 && b[i] === BACKSLASH) {
-      const next = i + 1 < b.length ? b[i + 1] : -1;
-      if (next === BACKSLASH || next === LOWER_X || (next >= 0 && utf8SequenceLength(b, i + 1) === 0)) {
-        out += b.toString('utf8', runStart, i + 1) + '\\';
-        runStart = i + 1;
-      }
-      i++;
-      continue;
-    }
-    if (n > 0) {
-      i += n;
-      continue;
-    }
-    if (runStart < i) out += b.toString('utf8', runStart, i);
-    out += '\\x' + b[i].toString(16).padStart(2, '0');
-    i++;
-    runStart = i;
-  }
-  if (runStart < b.length) out += b.toString('utf8', runStart, b.length);
-  return out;
-}
-
-/** Length of the valid UTF-8 sequence at i, or 0 (RFC 3629: no overlongs, no surrogates). */
-function utf8SequenceLength(b: Buffer, i: number): number {
-  const c = b[i];
-  if (c < 0x80) return 1;
-  const cont = (k: number) => i + k < b.length && (b[i + k] & 0xc0) === 0x80;
-  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
-  if (c >= 0xe0 && c <= 0xef) {
-    if (!cont(1) || !cont(2)) return 0;
-    const c1 = b[i + 1];
-    if (c === 0xe0 && c1 < 0xa0) return 0;
-    if (c === 0xed && c1 > 0x9f) return 0;
-    return 3;
-  }
-  if (c >= 0xf0 && c <= 0xf4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    const c1 = b[i + 1];
-    if (c === 0xf0 && c1 < 0x90) return 0;
-    if (c === 0xf4 && c1 > 0x8f) return 0;
-    return 4;
-  }
-  return 0;
 }

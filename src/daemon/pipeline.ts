@@ -215,7 +215,7 @@ export class Pipeline {
         case 'exec_failed': {
           this.tallies.ringRecords[r.kind]++;
           // Before the table: what it keeps, every output and later lineage shows.
-          if (this.redactor !== null) r.argv = this.redactor.redact(r.argv);
+          if (this.redactor !== null) this.redactor.redact(r);
           const res = this.table.applyExec(r);
           if (res === null || !this.enabled[r.kind]) return;
           pid = r.tgid;

@@ -6,7 +6,7 @@
  * Text, not an object: start times are 64-bit nanoseconds and must come out
  * as exact integers (JSON.stringify cannot print a bigint, and a Number
  * loses the last digits). Strings go through JSON.stringify, which escapes
- * quotes, control characters and NULs; decode.ts has already turned bytes
+ * quotes, control characters and NULs; byte-text.ts has already turned bytes
  * that are not UTF-8 into \xNN, so any path or argv yields valid JSON
  * (issue 3: the replaced system emitted invalid JSON for quoted argv).
  *

@@ -8,6 +8,7 @@
  */
 import { constants as osConstants, hostname as osHostname } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { argvList } from '../collector/byte-text';
 import type { ExecLineage, ExitEventView, ForkEventView } from '../ancestry/process-view';
 import { AncestrydError } from '../errors';
 import { FieldCap } from './field-cap';
@@ -163,12 +164,12 @@ export function execPath(l: ExecLineage): string {
 }
 
 export function execArgv(l: ExecLineage): readonly string[] {
-  return l.record.kind === 'exec_failed' ? l.record.argv : l.process.argv;
+  return l.record.kind === 'exec_failed' ? argvList(l.record.argvText) : l.process.argv;
 }
 
 /** execArgv joined with spaces: osquery's cmdline. */
 export function execCmdline(l: ExecLineage): string {
-  return l.record.kind === 'exec_failed' ? l.record.argv.join(' ') : l.process.cmdline;
+  return l.record.kind === 'exec_failed' ? l.record.cmdline : l.process.cmdline;
 }
 
 /**

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EntryStore, imageBytes } from '../../src/ancestry/entry-store';
 import type { EntryList } from '../../src/ancestry/entry-list';
+import { argvOf } from '../../src/collector/byte-text';
 import { EntityIds } from '../../src/ancestry/identity';
 import {
   LIST_EVICTED_LIVE, LIST_EXITED, LIST_LIVE, LIST_PINNED, LIST_REMOVED, PARENT_FROM_FORK, ProcessEntry, USE_TICK_NS,
@@ -301,7 +302,7 @@ describe('EntryStore', () => {
     const s = store(16, 0);
     const e = spawn(s, 10, null);
     s.releaseImage(e);
-    e.setImage('/usr/bin/make', ['make', '-j2'], false);
+    e.setImage('/usr/bin/make', argvOf(['make', '-j2']), false);
     e.ownImage = true;
     s.holdImage(e);
     checkInvariants(s);

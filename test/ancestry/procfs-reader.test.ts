@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { LinuxProcfsReader } from '../../src/ancestry/procfs-reader';
+import { argvList } from '../../src/collector/byte-text';
 
 const root = mkdtempSync(join(tmpdir(), 'ancestryd-proc-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -44,7 +45,7 @@ describe('LinuxProcfsReader', () => {
     assert.equal(r.euid, 1001);
     assert.equal(r.gid, 100);
     assert.equal(r.egid, 101);
-    assert.deepEqual(r.argv, ['python3', '-c', 'print("hi")']);
+    assert.deepEqual(argvList(r.argvText), ['python3', '-c', 'print("hi")']);
     assert.equal(r.path, '/opt/\\xff');
     assert.equal(r.cwd, '/srv');
     assert.equal(r.loginuid, 1000);
@@ -64,7 +65,7 @@ describe('LinuxProcfsReader', () => {
     fakeProc(4244, { stat: stat(4244, Buffer.from('big'), 1, 5), status: STATUS, cmdline: Buffer.from('a'.repeat(100) + '\0b\0'), exe: Buffer.from('/x'), cwd: '/' });
     const r = new LinuxProcfsReader(root, 50).read(4244);
     assert.ok(r.ok);
-    assert.deepEqual(r.argv, ['a'.repeat(50)]);
+    assert.equal(r.argvText, 'a'.repeat(50) + '\0');
     assert.equal(r.argvTruncated, true);
   });
 
@@ -83,7 +84,7 @@ describe('LinuxProcfsReader', () => {
     assert.ok(r.ok, JSON.stringify(r));
     assert.equal(r.ppid, process.ppid);
     assert.equal(r.path, process.execPath);
-    assert.deepEqual(r.argv.slice(0, 1), [process.argv0]);
+    assert.deepEqual(argvList(r.argvText).slice(0, 1), [process.argv0]);
     assert.equal(r.cwd, process.cwd());
     const own = readFileSync('/proc/self/stat', 'latin1');
     assert.equal(r.startTicks, Number(own.slice(own.lastIndexOf(')') + 2).split(' ')[19]));

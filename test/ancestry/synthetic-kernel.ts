@@ -9,6 +9,7 @@ import { ExecFlags } from '../../src/collector/layout';
 import { startTicks } from '../../src/ancestry/identity';
 import type { ProcfsProcess, ProcfsReader, ProcfsResult, ProcfsFailureReason } from '../../src/ancestry/procfs-reader';
 import { ProcessTable, type ProcessTableOptions, type TableClock } from '../../src/ancestry/table';
+import { argvOf } from '../../src/collector/byte-text';
 
 export const BOOT_ID = '0123456789abcdef0123456789abcdef';
 export const EPOCH_OFFSET_NS = 1_700_000_000_000_000_000n;
@@ -60,13 +61,13 @@ export class FakeProcfs implements ProcfsReader {
     if (this.zombies.has(pid)) {
       return {
         ok: true, pid, ppid: p.parent?.pid ?? 0, startTicks: startTicks(p.startNs), state: 'Z', comm: p.comm, kernelThread: false,
-        path: '', argv: [], argvTruncated: false, cwd: null, uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid,
+        path: '', argvText: '', cmdline: '', argvTruncated: false, cwd: null, uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid,
         loginuid: 0xffffffff, pidNs: 4026531836, mntNs: 4026531841, partial: false,
       };
     }
     const res: ProcfsProcess = {
       ok: true, pid, ppid: p.parent?.pid ?? 0, startTicks: startTicks(p.startNs) + (this.tickSkew.get(pid) ?? 0),
-      state: 'S', comm: p.comm, kernelThread: p.kthread, path: p.kthread ? '' : p.path, argv: p.kthread ? [] : [...p.argv],
+      state: 'S', comm: p.comm, kernelThread: p.kthread, path: p.kthread ? '' : p.path, ...argvOf(p.kthread ? [] : p.argv),
       argvTruncated: false, cwd: p.kthread ? null : '/work', uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid,
       loginuid: 0xffffffff, pidNs: 4026531836, mntNs: 4026531841, partial: false,
     };
@@ -169,7 +170,7 @@ export class SyntheticKernel {
       uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid, loginuid: 0xffffffff, sessionid: 0xffffffff, pgid: p.pid, sid: 1,
       ret: failed ? -2 : 0, flags, pidNs: 4026531836, mntNs: 4026531841,
       startNs: p.startNs, parentStartNs: p.parent?.startNs ?? 0n, cgroupId: 1n, comm: p.comm,
-      filename: path, exe: failed ? '' : path, argv, chain,
+      filename: path, exe: failed ? '' : path, ...argvOf(argv), chain,
     };
   }
 

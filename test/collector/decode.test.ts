@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { decodeRecord, text, type ExecRecord } from '../../src/collector/decode';
+import { argvList, argvOf, commandLine, text } from '../../src/collector/byte-text';
+import { decodeRecord, type ExecRecord } from '../../src/collector/decode';
 import { EtExec, ExecFlags, Kind, Limits } from '../../src/collector/layout';
 import { encodeExec, encodeExit, encodeFork, encodeTask } from '../support/encode';
 
@@ -36,7 +37,9 @@ describe('decodeRecord', () => {
     assert.equal(r.cgroupId, 77n);
     assert.equal(r.comm, 'true');
     assert.equal(r.filename, '/bin/true');
-    assert.deepEqual(r.argv, ['/bin/true', 'a', 'b c']);
+    assert.equal(r.argvText, '/bin/true\0a\0b c\0', 'argv as the kernel laid it out, decoded once');
+    assert.deepEqual(argvList(r.argvText), ['/bin/true', 'a', 'b c']);
+    assert.equal(commandLine(r.argvText), '/bin/true a b c');
     assert.deepEqual(r.chain, [{ tgid: 4000, startNs: 99n }, { tgid: 1, startNs: 1n }]);
     assert.equal(r.flags & ExecFlags.ET_EXEC_FROM_THREAD, ExecFlags.ET_EXEC_FROM_THREAD);
   });
@@ -52,13 +55,34 @@ describe('decodeRecord', () => {
   it('keeps argv that the kernel truncated without a final NUL', () => {
     const rec = encodeExec({ fields: { flags: ExecFlags.ET_EXEC_ARGV_TRUNCATED }, argv: Buffer.from('sh\0-c\0echo hel') });
     const r = decodeRecord(rec, 0, rec.length) as ExecRecord;
-    assert.deepEqual(r.argv, ['sh', '-c', 'echo hel']);
+    assert.deepEqual(argvList(r.argvText), ['sh', '-c', 'echo hel']);
+    assert.equal(r.argvText, 'sh\0-c\0echo hel\0', 'the cut argument is ended as the others are');
     assert.ok(r.flags & ExecFlags.ET_EXEC_ARGV_TRUNCATED);
   });
 
-  it('keeps empty arguments', () => {
-    const rec = encodeExec({ argv: ['a', '', 'b'] });
-    assert.deepEqual((decodeRecord(rec, 0, rec.length) as ExecRecord).argv, ['a', '', 'b']);
+  it('keeps empty arguments, and tells an empty argv from one empty argument', () => {
+    const decoded = (argv: Buffer | string[]) => {
+      const rec = encodeExec({ argv });
+      return (decodeRecord(rec, 0, rec.length) as ExecRecord).argvText;
+    };
+    assert.deepEqual(argvList(decoded(['a', '', 'b'])), ['a', '', 'b']);
+    assert.deepEqual(argvList(decoded(['a', ''])), ['a', '']);
+    assert.equal(decoded(Buffer.alloc(0)), '');
+    assert.deepEqual(argvList(''), [], 'execve with an empty argv');
+    assert.equal(commandLine(''), '');
+    assert.equal(decoded(Buffer.from([0])), '\0');
+    assert.deepEqual(argvList('\0'), [''], 'one empty argument');
+    assert.equal(commandLine('\0'), '');
+  });
+
+  it('escapes argv as a whole exactly as it would escape each argument alone', () => {
+    // An escape looks at the next byte; the NUL between arguments must not change what it sees.
+    const args = [Buffer.from('a\\'), Buffer.from('x41'), Buffer.from([0x5c, 0xff]), Buffer.from([0xc3]), Buffer.from([0xa9, 0x5c])];
+    const rec = encodeExec({ argv: Buffer.concat(args.flatMap((a) => [a, Buffer.from([0])])) });
+    const got = argvList((decodeRecord(rec, 0, rec.length) as ExecRecord).argvText);
+    assert.deepEqual(got, args.map((a) => text(a, 0, a.length)));
+    const r = decodeRecord(rec, 0, rec.length) as ExecRecord;
+    assert.deepEqual(argvOf(got), { argvText: r.argvText, cmdline: r.cmdline });
   });
 
   it('renders bytes that are not UTF-8 as \\xNN and keeps valid UTF-8', () => {
@@ -66,7 +90,7 @@ describe('decodeRecord', () => {
     const rec = encodeExec({ filename: name, argv: Buffer.from([0x41, 0x80, 0x00]) });
     const r = decodeRecord(rec, 0, rec.length) as ExecRecord;
     assert.equal(r.filename, '/tmp/caf\u00e9-\\xff\\xc3"\n');
-    assert.deepEqual(r.argv, ['A\\x80']);
+    assert.deepEqual(argvList(r.argvText), ['A\\x80']);
     assert.equal(JSON.parse(JSON.stringify(r.filename)), r.filename);
   });
 

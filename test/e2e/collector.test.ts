@@ -11,6 +11,7 @@ import { ExecFlags, Limits } from '../../src/collector/layout';
 import { CollectorHarness, run } from '../support/collector-harness';
 import { requireBuilt, ROOT } from '../support/paths';
 import { NS_PER_TICK, procState } from '../support/proc-stat';
+import { argvList } from '../../src/collector/byte-text';
 
 const SHAPES = join(ROOT, 'build', 'exec-shapes');
 
@@ -48,7 +49,7 @@ describe('collector on the real kernel', () => {
 
     const [shExec] = execsOf(h.records, sh.pid);
     assert.equal(shExec.filename, '/bin/bash');
-    assert.deepEqual(shExec.argv, ['/bin/bash', '-c', 'sleep 0.2; /bin/true a "b c"; exit 3']);
+    assert.deepEqual(argvList(shExec.argvText), ['/bin/bash', '-c', 'sleep 0.2; /bin/true a "b c"; exit 3']);
     assert.equal(shExec.ppid, process.pid);
     assert.equal(shExec.startNs, shFork.childStartNs);
     assert.equal(shExec.parentStartNs, statStartTicks(process.pid) * NS_PER_TICK + (shExec.parentStartNs % NS_PER_TICK),
@@ -59,7 +60,7 @@ describe('collector on the real kernel', () => {
     const kids = h.records.filter((r): r is ForkRecord => r.kind === 'fork' && r.parentTgid === sh.pid);
     assert.equal(kids.length, 2, 'bash forks sleep and true');
     const kidExecs = kids.map((k) => execsOf(h.records, k.childTgid)[0]);
-    assert.deepEqual(kidExecs.map((e) => e.argv), [['sleep', '0.2'], ['/bin/true', 'a', 'b c']]);
+    assert.deepEqual(kidExecs.map((e) => argvList(e.argvText)), [['sleep', '0.2'], ['/bin/true', 'a', 'b c']]);
     assert.deepEqual(kidExecs.map((e) => e.filename), ['/usr/bin/sleep', '/bin/true']);
     for (const [i, e] of kidExecs.entries()) {
       assert.equal(e.ppid, sh.pid);
@@ -78,7 +79,7 @@ describe('collector on the real kernel', () => {
     const failed = await h.waitFor('failed exec', (rs) => rs.find((r): r is ExecRecord =>
       r.kind === 'exec_failed' && r.filename === '/nonexistent'));
     assert.equal(failed.ret, -2, 'ENOENT');
-    assert.deepEqual(failed.argv, ['/nonexistent', 'x', 'y z']);
+    assert.deepEqual(argvList(failed.argvText), ['/nonexistent', 'x', 'y z']);
     const kid = forkOf(h.records, failed.tgid);
     assert.equal(kid?.parentTgid, sh.pid, 'bash forked the child that failed to exec');
     assert.equal(failed.startNs, kid?.childStartNs);
@@ -100,7 +101,7 @@ describe('collector on the real kernel', () => {
     assert.equal(fromThread.tgid, pid);
     assert.equal(fromThread.tid, tid);
     assert.ok(fromThread.flags & ExecFlags.ET_EXEC_FROM_THREAD);
-    assert.deepEqual(fromThread.argv, ['/bin/echo', 'from-thread']);
+    assert.deepEqual(argvList(fromThread.argvText), ['/bin/echo', 'from-thread']);
     assert.equal(fromThread.startNs, execs[0].startNs, 'the process keeps its identity across the exec');
     assert.equal(h.records.filter((r) => r.kind === 'fork' && r.childTgid === tid).length, 0, 'a thread is not a process');
     const exit = await h.waitFor('exit', (rs) => exitOf(rs, pid));
@@ -126,7 +127,7 @@ describe('collector on the real kernel', () => {
     const levels = [...p.stdout.matchAll(/step=level level=(\d+) pid=(\d+) ppid=(\d+)/g)].map((m) => Number(m[2]));
     assert.equal(levels.length, 5);
     const leaf = await h.waitFor('leaf exec', (rs) => rs.find((r): r is ExecRecord =>
-      r.kind === 'exec' && r.tgid === levels[4] && r.argv[1] === 'leaf'));
+      r.kind === 'exec' && r.tgid === levels[4] && argvList(r.argvText)[1] === 'leaf'));
     const expected = [...levels.slice(0, 4).reverse(), process.pid];
     assert.deepEqual(leaf.chain.slice(0, 5).map((a) => a.tgid), expected);
     for (const a of leaf.chain.slice(0, 4)) {
@@ -142,7 +143,7 @@ describe('collector on the real kernel', () => {
       const p = await run(SHAPES, ['tree', '4', '/bin/true', 'deep']);
       const levels = [...p.stdout.matchAll(/step=level level=\d+ pid=(\d+)/g)].map((m) => Number(m[1]));
       const leaf = await shallow.waitFor('leaf exec', (rs) => rs.find((r): r is ExecRecord =>
-        r.kind === 'exec' && r.argv[1] === 'deep'));
+        r.kind === 'exec' && argvList(r.argvText)[1] === 'deep'));
       assert.deepEqual(leaf.chain.map((a) => a.tgid), [levels[2], levels[1]]);
       assert.ok(leaf.flags & ExecFlags.ET_EXEC_CHAIN_TRUNCATED);
     } finally {
@@ -161,7 +162,7 @@ describe('collector on the real kernel', () => {
         const p = await run(SHAPES, ['tree', String(depth), '/bin/true', tag]);
         assert.equal(p.code, 0);
         const leaf = await deep.waitFor(`${tag} leaf exec`, (rs) => rs.find((r): r is ExecRecord =>
-          r.kind === 'exec' && r.argv[1] === tag));
+          r.kind === 'exec' && argvList(r.argvText)[1] === tag));
         assert.equal(leaf.chain.length, 64, tag);
         if (extra === 0) {
           assert.equal(leaf.chain.at(-1)?.tgid, 1, 'the 64th ancestor is init');
@@ -186,7 +187,7 @@ describe('collector on the real kernel', () => {
         let found = false;
         for (let i = 0; i < 300 && !found; i++) {
           await new Promise((r) => setTimeout(r, 10));
-          found = own.records.some((r) => r.kind === 'exec' && r.argv[1] === tag);
+          found = own.records.some((r) => r.kind === 'exec' && argvList(r.argvText)[1] === tag);
         }
         assert.ok(found, `exec delivered within 3 s with waitTimeoutMs=${waitTimeoutMs}`);
         assert.ok(own.collector.drainStats[trigger] > 0, `drained by ${trigger}: ${JSON.stringify(own.collector.drainStats)}`);
@@ -211,7 +212,7 @@ describe('collector on the real kernel', () => {
       let found = false;
       while (!found && Date.now() - started < 3000) {
         await new Promise((r) => setTimeout(r, 5));
-        found = own.records.some((r) => r.kind === 'exec' && r.argv[1] === tag);
+        found = own.records.some((r) => r.kind === 'exec' && argvList(r.argvText)[1] === tag);
       }
       const ms = Date.now() - started;
       assert.ok(found, 'exec delivered within 3 s while the drain slept');
@@ -231,14 +232,14 @@ describe('collector on the real kernel', () => {
       await run('/bin/echo', ['tag-trunc', long]);
       await run('/bin/bash', ['-c', `/nonexistent-trunc ${long}; true`]);
       const exec = await small.waitFor('truncated exec', (rs) => rs.find((r): r is ExecRecord =>
-        r.kind === 'exec' && r.argv[1] === 'tag-trunc'));
+        r.kind === 'exec' && argvList(r.argvText)[1] === 'tag-trunc'));
       assert.ok(exec.flags & ExecFlags.ET_EXEC_ARGV_TRUNCATED);
-      assert.deepEqual(exec.argv, ['/bin/echo', 'tag-trunc', 'x'.repeat(64 - '/bin/echo\0tag-trunc\0'.length)]);
+      assert.deepEqual(argvList(exec.argvText), ['/bin/echo', 'tag-trunc', 'x'.repeat(64 - '/bin/echo\0tag-trunc\0'.length)]);
       const failed = await small.waitFor('truncated failed exec', (rs) => rs.find((r): r is ExecRecord =>
         r.kind === 'exec_failed' && r.filename === '/nonexistent-trunc'));
       assert.ok(failed.flags & ExecFlags.ET_EXEC_ARGV_TRUNCATED);
-      assert.equal(failed.argv[0], '/nonexistent-trunc');
-      assert.equal(failed.argv.join('\0').length, 63, 'argv_max_bytes counts the NUL the kernel keeps');
+      assert.equal(argvList(failed.argvText)[0], '/nonexistent-trunc');
+      assert.equal(argvList(failed.argvText).join('\0').length, 63, 'argv_max_bytes counts the NUL the kernel keeps');
       const untouched = await run('/bin/echo', ['short']);
       const full = await small.waitFor('short exec', (rs) => execsOf(rs, untouched.pid)[0]);
       assert.equal(full.flags & ExecFlags.ET_EXEC_ARGV_TRUNCATED, 0);

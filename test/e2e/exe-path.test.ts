@@ -13,6 +13,7 @@ import type { ExecRecord } from '../../src/collector/decode';
 import { ExecFlags } from '../../src/collector/layout';
 import { CollectorHarness, run } from '../support/collector-harness';
 import { requireBuilt, ROOT } from '../support/paths';
+import { argvList } from '../../src/collector/byte-text';
 
 const SHAPES = join(ROOT, 'build', 'exec-shapes');
 const TRUE = realpathSync('/bin/true');
@@ -34,7 +35,7 @@ describe('resolved executable paths on the real kernel', () => {
   const tag = () => `exe-path-${process.pid}-${++n}`;
   /** The exec tagged t (not exec-shapes' own exec, whose argv carries the tag too). */
   const execWith = (t: string) => h.waitFor(`the exec tagged ${t}`,
-    (rs) => rs.find((r): r is ExecRecord => r.kind === 'exec' && r.argv.includes(t) && r.filename !== SHAPES));
+    (rs) => rs.find((r): r is ExecRecord => r.kind === 'exec' && argvList(r.argvText).includes(t) && r.filename !== SHAPES));
   const has = (r: ExecRecord, flag: number) => (r.flags & flag) !== 0;
 
   before(() => {
@@ -141,13 +142,13 @@ describe('resolved executable paths on the real kernel', () => {
     assert.equal(r.filename, script);
     assert.equal(r.exe, realpathSync('/bin/sh'));
     assert.ok(has(r, ExecFlags.ET_EXEC_INTERPRETED));
-    assert.deepEqual(r.argv, ['/bin/sh', script, t], 'the kernel puts the interpreter and the script in argv');
+    assert.deepEqual(argvList(r.argvText), ['/bin/sh', script, t], 'the kernel puts the interpreter and the script in argv');
   });
 
   it('a failed exec has no exe', async () => {
     const t = tag();
     await run('/bin/sh', ['-c', `${join(dir, 'missing')} ${t} 2>/dev/null; true`]);
-    const r = await h.waitFor('the failed exec', (rs) => rs.find((x): x is ExecRecord => x.kind === 'exec_failed' && x.argv.includes(t)));
+    const r = await h.waitFor('the failed exec', (rs) => rs.find((x): x is ExecRecord => x.kind === 'exec_failed' && argvList(x.argvText).includes(t)));
     assert.equal(r.exe, '');
     assert.equal(r.filename, join(dir, 'missing'));
   });

@@ -14,11 +14,12 @@ import { loadNative } from '../../src/collector/libbpf';
 import { unpinAll } from '../../src/collector/pins';
 import { isAncestrydError } from '../../src/errors';
 import { CollectorHarness } from '../support/collector-harness';
+import { argvList } from '../../src/collector/byte-text';
 
 const ROOT = `/sys/fs/bpf/anc-pins-${process.pid}`;
 
 function execOf(marker: string): (rs: KernelRecord[]) => ExecRecord | undefined {
-  return (rs) => rs.find((r): r is ExecRecord => r.kind === 'exec' && r.argv.includes(marker));
+  return (rs) => rs.find((r): r is ExecRecord => r.kind === 'exec' && argvList(r.argvText).includes(marker));
 }
 
 function marker(name: string): string {

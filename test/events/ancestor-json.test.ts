@@ -5,6 +5,7 @@ import { exeName, type ExecLineage, type ProcessView } from '../../src/ancestry/
 import { ancestorJson, ancestryJson } from '../../src/events/ancestor-json';
 import { encodeExec } from '../support/encode';
 import { SyntheticKernel } from '../ancestry/synthetic-kernel';
+import { argvList } from '../../src/collector/byte-text';
 
 const FIELDS = [
   'exe_name', 'pid', 'ppid', 'path', 'cmdline', 'proc_time', 'proc_time_hr', 'entity_id', 'parent_entity_id',
@@ -83,7 +84,7 @@ describe('ancestorJson', () => {
       assert.equal(arr.length, 3);
       checkElement(ancestorJson(res2.ancestry[0]), res2.ancestry[0]);
       assert.equal((arr[0] as { path: string }).path, rec.filename);
-      assert.equal((arr[0] as { cmdline: string }).cmdline, rec.argv.join(' '));
+      assert.equal((arr[0] as { cmdline: string }).cmdline, argvList(rec.argvText).join(' '));
     }
   });
 

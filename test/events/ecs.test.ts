@@ -4,6 +4,7 @@ import { EcsFormat, ECS_VERSION } from '../../src/events/ecs';
 import { checkEcs } from '../support/ecs-reference';
 import { makeExecRecord } from './lineage-fixture';
 import { clock, host, makeExitEvent, makeForkEvent, makeLineage, OFFSET_NS } from './lineage-fixture';
+import { argvOf } from '../../src/collector/byte-text';
 
 const nowMs = () => 1_795_775_240_123;
 
@@ -55,7 +56,7 @@ test('exec as ECS: process, parent, ancestry, event, host', () => {
 test('exec_failed, fork and exit map to ECS types and outcomes', () => {
   const f = new EcsFormat({ host, clock, nowMs });
   const l = makeLineage(1);
-  const failed = JSON.parse(f.exec({ ...l, record: makeExecRecord(l.process, 5_000_000_000, { kind: 'exec_failed', ret: -13, filename: '/x', argv: ['/x'] }) }));
+  const failed = JSON.parse(f.exec({ ...l, record: makeExecRecord(l.process, 5_000_000_000, { kind: 'exec_failed', ret: -13, filename: '/x', ...argvOf(['/x']) }) }));
   assert.equal(failed.event.action, 'exec_failed');
   assert.equal(failed.event.outcome, 'failure');
   assert.equal(failed.error.code, 'EACCES');
@@ -91,7 +92,7 @@ test('every field of every event type is an ECS 9.4 field of its ECS type, or an
   const l = makeLineage(4);
   const lines = {
     exec: f.exec(l),
-    exec_failed: f.exec({ ...l, record: makeExecRecord(l.process, 5_000_000_000, { kind: 'exec_failed', ret: -2, filename: '/nope', argv: ['/nope', 'a'] }) }),
+    exec_failed: f.exec({ ...l, record: makeExecRecord(l.process, 5_000_000_000, { kind: 'exec_failed', ret: -2, filename: '/nope', ...argvOf(['/nope', 'a']) }) }),
     exec_orphan: f.exec(makeLineage(0)),
     fork: f.fork(makeForkEvent()),
     exit: f.exit(makeExitEvent()),

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { OcsfFormat, OCSF_VERSION } from '../../src/events/ocsf';
 import { checkOcsf } from '../support/ocsf-reference';
 import { clock, host, makeExecRecord, makeExitEvent, makeForkEvent, makeLineage, OFFSET_NS } from './lineage-fixture';
+import { argvOf } from '../../src/collector/byte-text';
 
 const f = () => new OcsfFormat({ host, clock, productVersion: '9.9.9' });
 
@@ -45,7 +46,7 @@ test('exec as OCSF Process Activity: Launch (Exec), the parent as actor, native 
 
 test('failed exec is a failed Launch, fork a Launch (Fork), exit a Terminate with its exit code', () => {
   const l = makeLineage(1);
-  const failed = JSON.parse(f().exec({ ...l, record: makeExecRecord(l.process, 5_000_000_000, { kind: 'exec_failed', ret: -13, filename: '/x', argv: ['/x', 'y'] }) }));
+  const failed = JSON.parse(f().exec({ ...l, record: makeExecRecord(l.process, 5_000_000_000, { kind: 'exec_failed', ret: -13, filename: '/x', ...argvOf(['/x', 'y']) }) }));
   assert.equal(failed.activity_id, 1);
   assert.equal(failed.status_id, 2);
   assert.equal(failed.status, 'Failure');
@@ -70,7 +71,7 @@ test('every attribute of every event type is in the OCSF 1.9 attribute table, wi
   const l = makeLineage(4);
   const lines = {
     exec: fmt.exec(l),
-    exec_failed: fmt.exec({ ...l, record: makeExecRecord(l.process, 5_000_000_000, { kind: 'exec_failed', ret: -2, filename: '/nope', argv: [] }) }),
+    exec_failed: fmt.exec({ ...l, record: makeExecRecord(l.process, 5_000_000_000, { kind: 'exec_failed', ret: -2, filename: '/nope', argvText: '', cmdline: '' }) }),
     exec_orphan: fmt.exec(makeLineage(0)),
     exec_no_machine_id: new OcsfFormat({ host: { ...host, machineId: null }, clock }).exec(l),
     fork: fmt.fork(makeForkEvent()),

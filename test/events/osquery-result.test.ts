@@ -5,6 +5,7 @@ import { OSQUERY_EXEC_COLUMNS, OsqueryResultFormat } from '../../src/events/osqu
 import {
   OFFSET_NS, clock, host, makeExecRecord, makeExitEvent, makeForkEvent, makeLineage, makeView,
 } from './lineage-fixture';
+import { argvOf } from '../../src/collector/byte-text';
 
 // The Linux process_events columns osquery documents; every one must be present.
 const OSQUERY_PROCESS_EVENTS_COLUMNS = [
@@ -107,7 +108,7 @@ test('exec_failed: attempted path and argv, status is the errno', () => {
   const f = new OsqueryResultFormat({ host, clock });
   const l = makeLineage(2);
   const rec = makeExecRecord(l.process, 3_600_000_000_000, {
-    kind: 'exec_failed', ret: -2, filename: './missing', argv: ['./missing', 'x'], flags: ExecFlags.ET_EXEC_ARGV_TRUNCATED,
+    kind: 'exec_failed', ret: -2, filename: './missing', ...argvOf(['./missing', 'x']), flags: ExecFlags.ET_EXEC_ARGV_TRUNCATED,
   });
   const c = JSON.parse(f.exec({ ...l, record: rec })).columns;
   assert.equal(c.status, '2');

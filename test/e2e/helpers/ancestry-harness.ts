@@ -17,6 +17,7 @@ import type { ExecLineage, ProcessView } from '../../../src/ancestry/process-vie
 import { ProcessTable, type ProcessTableOptions } from '../../../src/ancestry/table';
 import { BPF_OBJECT, requireBuilt, ROOT } from '../../support/paths';
 import { requireRootAndBpf } from '../../support/root';
+import { argvList } from '../../../src/collector/byte-text';
 
 export const SCENARIO = join(ROOT, 'build', 'ancestry-scenario');
 
@@ -114,7 +115,7 @@ export class AncestryHarness {
 
   private onRecord(r: KernelRecord): void {
     this.records.push(r);
-    const watched = (r.kind === 'exec' || r.kind === 'exec_failed') && r.argv.some((a) => a.includes(this.tag));
+    const watched = (r.kind === 'exec' || r.kind === 'exec_failed') && argvList(r.argvText).some((a) => a.includes(this.tag));
     for (let i = 0; i < this.tables.length; i++) {
       const res = this.tables[i].apply(r);
       if (!watched || res === null || !('ancestry' in res)) continue;
@@ -154,7 +155,7 @@ export class AncestryHarness {
   /** The exec of `leaf <tag>` as table i saw it. */
   leaf(tag: string, table = 0): Promise<Captured> {
     return this.waitFor(`the lineage of "leaf ${tag}" (table ${table})`, () => this.captured.find(
-      (c) => c.table === table && c.record.argv[1] === 'leaf' && c.record.argv[2] === tag));
+      (c) => c.table === table && argvList(c.record.argvText)[1] === 'leaf' && argvList(c.record.argvText)[2] === tag));
   }
 
   /** A process the helper created, with its exact start from its fork record (ticks checked against /proc). */

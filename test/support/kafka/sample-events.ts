@@ -11,6 +11,7 @@
 import type { ExecLineage, ProcessView } from '../../../src/ancestry/process-view';
 import type { ExecRecord } from '../../../src/collector/decode';
 import { createFormat, type EventFormat, type FormatName } from '../../../src/events';
+import { argvOf } from '../../../src/collector/byte-text';
 
 export const SAMPLE_BOOT_ID = '3f2a9c1e5b7d4e2f8a1c6d3b9e0f7a25';
 const BASE_KTIME_NS = 700_000_000_000;
@@ -69,7 +70,7 @@ export class SampleEvents {
       kind: 'exec', ktimeNs, tgid: pid, tid: pid, ppid: make.pid,
       uid: 1000, gid: 1000, euid: 1000, egid: 1000, loginuid: 1000, sessionid: 3, pgid: pid, sid: SHELL.pid, ret: 0, flags: 0,
       pidNs: 4026531836, mntNs: 4026531841, startNs: proc.startBoottimeNs, parentStartNs: make.startBoottimeNs,
-      cgroupId: 4242n, comm: 'gcc', filename: '/usr/bin/gcc', exe: '/usr/bin/gcc', argv,
+      cgroupId: 4242n, comm: 'gcc', filename: '/usr/bin/gcc', exe: '/usr/bin/gcc', ...argvOf(argv),
       chain: [],
     };
     return {

@@ -40,7 +40,7 @@ import { LineBuffer } from './line-buffer';
 import { AncestorTextCache, ancestorJsonEmbedded, flatten } from './lineage-element';
 import {
   bootPrefix, CUT_ANCESTRY, eventId, execCmdline, execPath, type EventClock, type EventFormat, type EventType,
-  type FieldCaps, type HostIdentity, type LineCaps, lineCaps,
+  type FieldCaps, type HostIdentity, type LineCaps, lineCaps, writeEventId,
 } from './schema';
 import { asctimeUtc, epochSeconds } from './time-text';
 
@@ -264,7 +264,7 @@ export class OsqueryResultFormat implements EventFormat {
     out.bytes(S[k++]); out.json(p.currentParentEntityId ?? '');
     out.bytes(S[k++]); out.json(own.text(p.cwd ?? ''));
     out.bytes(S[k++]); out.int(r.egid);
-    out.bytes(S[k++]); out.ascii(eventId(this.boot, r.kind, r.ktimeNs, r.tid));
+    out.bytes(S[k++]); writeEventId(out, this.boot, r.kind, r.ktimeNs, r.tid);
     out.bytes(S[k++]); out.json(p.entityId);
     out.bytes(S[k++]); out.int(r.euid);
     out.bytes(S[k++]); out.int(r.flags & ExecFlags.ET_EXEC_EXE_DELETED ? 1 : 0);

@@ -113,6 +113,20 @@ export function eventId(bootPrefix: string, type: EventType, ktimeNs: number, ti
   return bootPrefix + '-' + ktimeNs + '-' + tid + '-' + EVENT_KIND_NUMBER[type];
 }
 
+const DASH = Buffer.from('-');
+const EVENT_ID_END = Object.fromEntries(
+  Object.entries(EVENT_KIND_NUMBER).map(([type, n]) => [type, Buffer.from('-' + n)])) as Readonly<Record<EventType, Buffer>>;
+
+/** eventId written into a line buffer: the exec path's, where the string's five pieces would be garbage per event. */
+export function writeEventId(out: LineBuffer, bootPrefix: string, type: EventType, ktimeNs: number, tid: number): void {
+  out.ascii(bootPrefix);
+  out.bytes(DASH);
+  out.int(ktimeNs);
+  out.bytes(DASH);
+  out.int(tid);
+  out.bytes(EVENT_ID_END[type]);
+}
+
 export function bootPrefix(bootId: string): string {
   return bootId.slice(0, 8);
 }

@@ -15,6 +15,8 @@ const NEWLINE = 0x0a;
 /** Below this length a JS loop beats a call into the buffer's native write. */
 const SHORT = 32;
 
+const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
+
 export class LineBuffer {
   data: Buffer;
   /** Where the next byte goes. */
@@ -96,6 +98,12 @@ export class LineBuffer {
       d[--p] = 0x30 + (x - q * 10);
       x = q;
     } while (x > 0);
+  }
+
+  /** A non-negative bigint (a u64 the kernel gave) without making its string when it is below 2^53. */
+  u64(n: bigint): void {
+    if (n <= MAX_SAFE_BIGINT) this.int(Number(n));
+    else this.ascii(n.toString());
   }
 
   /**

@@ -255,7 +255,7 @@ export class OsqueryResultFormat implements EventFormat {
     out.bytes(S[k++]); out.ascii(l.incompleteReason ?? '');
     out.bytes(S[k++]); out.int(truncated ? 1 : 0);
     out.bytes(S[k++]); out.int(r.loginuid);
-    out.bytes(S[k++]); out.ascii(r.cgroupId.toString());
+    out.bytes(S[k++]); out.u64(r.cgroupId);
     out.bytes(S[k++]); const written = out.json(cmdline);
     // osquery's cmdline_size: the command line's own size, also when the column holds less of it.
     out.bytes(S[k++]); out.int(cmdline === fullCmdline ? written : Buffer.byteLength(fullCmdline, 'utf8'));

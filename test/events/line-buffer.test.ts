@@ -26,6 +26,16 @@ test('int() writes integers exactly up to 2^53, and other numbers as JavaScript 
   }
 });
 
+test('u64() writes every u64 exactly, below and above 2^53', () => {
+  const b = new LineBuffer(8);
+  for (const n of [0n, 1n, 4026531836n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 64n - 1n]) {
+    b.reset();
+    b.u64(n);
+    b.end(0);
+    assert.equal(b.text(0), n.toString());
+  }
+});
+
 test('lines grow the buffer, keep their ends and times, and abandon() drops a half-written one', () => {
   const b = new LineBuffer(4);
   b.ascii('{"a":1}');

@@ -36,10 +36,9 @@
  * - host.id is /etc/machine-id (boot-independent), host.boot.id the boot.
  */
 import { exeName, type ExecLineage, type ExitEventView, type ForkEventView, type ProcessView } from '../ancestry/process-view';
-import { argvTruncated } from '../collector/decode';
-import { ExecFlags } from '../collector/layout';
 import { jsonString } from './json-text';
 import type { AncestryDetail } from './ancestor-json';
+import { execExtensionFields } from './extension-fields';
 import { FieldCap } from './field-cap';
 import { AncestorTextCache, joinAncestry } from './lineage-element';
 import {
@@ -199,20 +198,7 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
       + leaderEcs('group_leader', r.pgid, p, a) + leaderEcs('session_leader', r.sid, p, a)
       + ',"Ext":{"ancestry":' + entityIdsJson(a) + '}}'
       + (failed ? ',"error":{"code":"' + errnoName(-r.ret) + '"}' : '')
-      + ',"ancestryd":{' + ancestry
-      + '"execve_path":' + jsonString(this.caps.own.text(r.filename))
-      + ',"interpreted":' + ((r.flags & ExecFlags.ET_EXEC_INTERPRETED) !== 0)
-      + ',"executable_deleted":' + ((r.flags & ExecFlags.ET_EXEC_EXE_DELETED) !== 0)
-      + ',"ancestry_complete":' + l.complete
-      + ',"ancestry_incomplete_reason":' + (l.incompleteReason === null ? 'null' : '"' + l.incompleteReason + '"')
-      + ',"argv_truncated":' + (failed ? argvTruncated(r) : p.argvTruncated)
-      + truncatedJson(cut)
-      + ',"current_parent":{"pid":' + p.currentPpid
-      + ',"entity_id":' + jsonString(p.currentParentEntityId ?? '') + '}'
-      + (l.missingAncestor === null ? '' : ',"missing_ancestor":{"pid":' + l.missingAncestor.pid
-        + ',"entity_id":' + (l.missingAncestor.entityId === null ? 'null' : jsonString(l.missingAncestor.entityId)) + '}')
-      + ',"login_uid":' + r.loginuid
-      + ',"cgroup_id":"' + r.cgroupId + '","pid_ns":' + r.pidNs + ',"mnt_ns":' + r.mntNs + '}}';
+      + ',"ancestryd":{' + ancestry + execExtensionFields(l, 'entity_id', this.caps.own, cut) + '}}';
   }
 
   fork(f: ForkEventView): string {

@@ -31,10 +31,9 @@
  *   ("event").
  */
 import { baseName, exeName, type ExecLineage, type ExitEventView, type ForkEventView, type ProcessView } from '../ancestry/process-view';
-import { argvTruncated } from '../collector/decode';
-import { ExecFlags } from '../collector/layout';
 import { jsonString } from './json-text';
 import type { AncestryDetail } from './ancestor-json';
+import { execExtensionFields } from './extension-fields';
 import { FieldCap } from './field-cap';
 import { AncestorTextCache, joinAncestry } from './lineage-element';
 import {
@@ -187,20 +186,8 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
       + ',"ancestry":' + ancestry
       + lineage + '}'
       + ',"actor":{"process":' + parent + '}'
-      + ',"unmapped":{"execve_path":' + jsonString(this.caps.own.text(r.filename))
-      + ',"interpreted":' + ((r.flags & ExecFlags.ET_EXEC_INTERPRETED) !== 0)
-      + ',"executable_deleted":' + ((r.flags & ExecFlags.ET_EXEC_EXE_DELETED) !== 0)
-      + ',"ancestry_complete":' + l.complete
-      + ',"ancestry_incomplete_reason":' + (l.incompleteReason === null ? 'null' : '"' + l.incompleteReason + '"')
-      + ',"argv_truncated":' + (failed ? argvTruncated(r) : p.argvTruncated)
-      + truncatedJson(cut)
-      + ',"current_parent":{"pid":' + p.currentPpid + ',"uid":' + jsonString(p.currentParentEntityId ?? '') + '}'
-      + (l.missingAncestor === null ? '' : ',"missing_ancestor":{"pid":' + l.missingAncestor.pid
-        + ',"uid":' + (l.missingAncestor.entityId === null ? 'null' : jsonString(l.missingAncestor.entityId)) + '}')
-      + ',"pgid":' + r.pgid + ',"sid":' + r.sid
-      + ',"real_uid":' + p.uid + ',"real_gid":' + p.gid + ',"egid":' + p.egid
-      + ',"login_uid":' + r.loginuid
-      + ',"cgroup_id":"' + r.cgroupId + '","pid_ns":' + r.pidNs + ',"mnt_ns":' + r.mntNs + '}}';
+      + ',"unmapped":{' + execExtensionFields(l, 'uid', this.caps.own, cut,
+        ',"pgid":' + r.pgid + ',"sid":' + r.sid + ',"real_uid":' + p.uid + ',"real_gid":' + p.gid + ',"egid":' + p.egid) + '}}';
   }
 
   fork(f: ForkEventView): string {

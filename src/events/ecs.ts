@@ -40,10 +40,10 @@ import { jsonString } from './json-text';
 import type { AncestryDetail } from './ancestor-json';
 import { execExtensionFields } from './extension-fields';
 import { FieldCap } from './field-cap';
-import { AncestorTextCache, joinAncestry } from './lineage-element';
+import { AncestorTextCache } from './lineage-element';
 import {
-  bootPrefix, CUT_ANCESTRY, errnoName, eventId, execArgv, execCmdline, execPath, StringLineFormat,
-  type EventClock, type EventFormat, type FieldCaps, type HostIdentity, type LineCaps, lineCaps, truncatedJson,
+  bootPrefix, errnoName, eventId, execArgv, execCmdline, execPath, StringLineFormat,
+  type EventClock, type EventFormat, type FieldCaps, type HostIdentity, truncatedJson,
 } from './schema';
 import { isoFromEpochMs, isoFromEpochNs } from './time-text';
 
@@ -132,15 +132,11 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
   private readonly hostPart: string;
   /** null at detail ids: no ancestryd.ancestry. */
   private readonly ancestors: AncestorTextCache<string> | null;
-  /** Ancestors' (the cached elements and process.parent) and the event's own. */
-  private readonly caps: LineCaps;
-  lastCut = 0;
 
   constructor(opts: EcsFormatOptions) {
-    super();
+    super(opts);
     const detail = opts.ancestryDetail ?? 'full';
-    const caps = lineCaps(opts);
-    this.caps = caps;
+    const caps = this.caps;
     this.ancestors = detail === 'ids' ? null : new AncestorTextCache((v) => ancestorEcs(v, detail === 'full', caps.ancestor), 8192, caps.ancestor);
     this.clock = opts.clock;
     this.boot = bootPrefix(opts.clock.bootId);
@@ -181,17 +177,10 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
     const p = l.process;
     const failed = r.kind === 'exec_failed';
     const a = l.ancestry;
-    this.caps.ancestor.hit = false;
+    this.beginLine();
     const parent = a.length > 0 ? parentEcs(a[0], this.caps.ancestor) : parentRefEcs(p.ppid, p.parentEntityId);
-    let cut = this.caps.ancestor.hit ? CUT_ANCESTRY : 0;
-    let ancestry = '';
-    if (this.ancestors !== null) {
-      this.ancestors.truncated = false;
-      ancestry = '"ancestry":' + joinAncestry(this.ancestors, a, '[', ',', ']') + ',';
-      if (this.ancestors.truncated) cut = CUT_ANCESTRY;
-    }
-    cut |= this.caps.reduced;
-    this.lastCut = cut;
+    const ancestry = this.ancestors === null ? '' : '"ancestry":' + this.joinAncestors(this.ancestors, a, '[', ',', ']') + ',';
+    const cut = this.endLine();
     return this.head(r.ktimeNs, 'start', r.kind, failed ? 'failure' : 'success', eventId(this.boot, r.kind, r.ktimeNs, r.tid))
       + this.processCommon(p, execPath(l), execArgv(l), execCmdline(l), r.tid)
       + ',' + parent
@@ -204,10 +193,9 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
   fork(f: ForkEventView): string {
     const r = f.record;
     const p = f.process;
-    this.caps.ancestor.hit = false;
+    this.beginLine();
     const parent = f.parent !== null ? parentEcs(f.parent, this.caps.ancestor) : parentRefEcs(r.parentTgid, p.parentEntityId);
-    const cut = (this.caps.ancestor.hit ? CUT_ANCESTRY : 0) | this.caps.reduced;
-    this.lastCut = cut;
+    const cut = this.endLine();
     return this.head(r.ktimeNs, 'start', 'fork', 'success', eventId(this.boot, 'fork', r.ktimeNs, r.childTgid))
       + this.processCommon(p, p.path, p.argv, p.cmdline, r.childTgid)
       + ',' + parent + '}'
@@ -217,13 +205,14 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
   exit(e: ExitEventView): string {
     const r = e.record;
     const p = e.process;
-    this.lastCut = this.caps.reduced;
+    this.beginLine();
+    const cut = this.endLine();
     return this.head(r.ktimeNs, 'end', 'exit', 'unknown', eventId(this.boot, 'exit', r.ktimeNs, r.tgid))
       + this.processCommon(p, p.path, p.argv, p.cmdline, r.tgid)
       + ',"end":"' + isoFromEpochNs(this.clock.epochNs(BigInt(r.ktimeNs))) + '"'
       + ',"exit_code":' + r.exitCode
       + ',' + parentRefEcs(r.ppid, p.parentEntityId) + '}'
       + ',"ancestryd":{"signal":' + r.signal + ',"core_dumped":' + r.coreDumped + ',"wait_status":' + r.status
-      + truncatedJson(this.caps.reduced) + '}}';
+      + truncatedJson(cut) + '}}';
   }
 }

@@ -35,10 +35,10 @@ import { jsonString } from './json-text';
 import type { AncestryDetail } from './ancestor-json';
 import { execExtensionFields } from './extension-fields';
 import { FieldCap } from './field-cap';
-import { AncestorTextCache, joinAncestry } from './lineage-element';
+import { AncestorTextCache } from './lineage-element';
 import {
-  bootPrefix, CUT_ANCESTRY, errnoName, eventId, execCmdline, execPath, StringLineFormat,
-  type EventClock, type EventFormat, type FieldCaps, type HostIdentity, type LineCaps, lineCaps, truncatedJson,
+  bootPrefix, errnoName, eventId, execCmdline, execPath, StringLineFormat,
+  type EventClock, type EventFormat, type FieldCaps, type HostIdentity, truncatedJson,
 } from './schema';
 
 /** The OCSF schema version the lines conform to (metadata.version). */
@@ -134,15 +134,11 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
   private readonly productPart: string;
   private readonly ancestors: AncestorTextCache<string>;
   private readonly withLineage: boolean;
-  /** Ancestors' (process.ancestry, process.lineage, the parent process) and the event's own. */
-  private readonly caps: LineCaps;
-  lastCut = 0;
 
   constructor(opts: OcsfFormatOptions) {
-    super();
+    super(opts);
     const detail = opts.ancestryDetail ?? 'full';
-    const caps = lineCaps(opts);
-    this.caps = caps;
+    const caps = this.caps;
     this.ancestors = new AncestorTextCache(detail === 'ids' ? processEntityId : (v) => processEntity(v, detail === 'full', caps.ancestor),
       8192, caps.ancestor);
     this.withLineage = detail !== 'ids';
@@ -169,15 +165,11 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
     const failed = r.kind === 'exec_failed';
     const a = l.ancestry;
     const cap = this.caps.ancestor;
-    cap.hit = false;
+    this.beginLine();
     const parent = a.length > 0 ? processBody(a[0], a[0].path, a[0].cmdline, cap) + '}' : processRef(p.ppid, p.parentEntityId);
     const lineage = this.withLineage ? ',"lineage":' + lineageJson(a, cap) : '';
-    let cut = cap.hit ? CUT_ANCESTRY : 0;
-    this.ancestors.truncated = false;
-    const ancestry = joinAncestry(this.ancestors, a, '[', ',', ']');
-    if (this.ancestors.truncated) cut = CUT_ANCESTRY;
-    cut |= this.caps.reduced;
-    this.lastCut = cut;
+    const ancestry = this.joinAncestors(this.ancestors, a, '[', ',', ']');
+    const cut = this.endLine();
     return this.head(LAUNCH, r.ktimeNs, eventId(this.boot, r.kind, r.ktimeNs, r.tid), cut) + EXEC
       + (failed ? ',"status_id":2,"status":"Failure","status_code":"' + errnoName(-r.ret) + '"' : SUCCESS)
       + ',"process":' + processBody(p, execPath(l), execCmdline(l), this.caps.own)
@@ -193,10 +185,9 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
   fork(f: ForkEventView): string {
     const r = f.record;
     const p = f.process;
-    this.caps.ancestor.hit = false;
+    this.beginLine();
     const parent = f.parent !== null ? processBody(f.parent, f.parent.path, f.parent.cmdline, this.caps.ancestor) + '}' : processRef(r.parentTgid, p.parentEntityId);
-    const cut = (this.caps.ancestor.hit ? CUT_ANCESTRY : 0) | this.caps.reduced;
-    this.lastCut = cut;
+    const cut = this.endLine();
     return this.head(LAUNCH, r.ktimeNs, eventId(this.boot, 'fork', r.ktimeNs, r.childTgid), cut) + FORK + SUCCESS
       + ',"process":' + processBody(p, p.path, p.cmdline, this.caps.own) + ',"parent_process":' + parent + '}'
       + ',"actor":{"process":' + parent + '}'
@@ -206,8 +197,8 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
   exit(e: ExitEventView): string {
     const r = e.record;
     const p = e.process;
-    const cut = this.caps.reduced;
-    this.lastCut = cut;
+    this.beginLine();
+    const cut = this.endLine();
     const self = processBody(p, p.path, p.cmdline, this.caps.own) + ',"terminated_time":' + epochMs(this.clock, BigInt(r.ktimeNs))
       + ',"parent_process":' + processRef(r.ppid, p.parentEntityId) + '}';
     return this.head(TERMINATE, r.ktimeNs, eventId(this.boot, 'exit', r.ktimeNs, r.tgid), cut) + SUCCESS

@@ -9,10 +9,11 @@
 import { constants as osConstants, hostname as osHostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { argvList } from '../collector/byte-text';
-import type { ExecLineage, ExitEventView, ForkEventView } from '../ancestry/process-view';
+import type { ExecLineage, ExitEventView, ForkEventView, ProcessView } from '../ancestry/process-view';
 import { AncestrydError } from '../errors';
 import { FieldCap } from './field-cap';
 import type { LineBuffer } from './line-buffer';
+import { type AncestorTextCache, joinAncestry } from './lineage-element';
 
 export type EventType = 'exec' | 'exec_failed' | 'fork' | 'exit';
 export const EVENT_TYPES: readonly EventType[] = ['exec', 'exec_failed', 'fork', 'exit'];
@@ -190,8 +191,19 @@ export function execCmdline(l: ExecLineage): string {
  * A format that builds its lines as strings (ECS, OCSF): the pipeline's
  * write* copy them into the drain pass's buffer. The default osquery format
  * writes bytes directly instead.
+ *
+ * It also keeps each line's CUT_* bits: a line starts with beginLine(),
+ * renders its ancestors' text with caps.ancestor (directly, or through
+ * joinAncestors()), and endLine() says what was cut.
  */
 export abstract class StringLineFormat {
+  protected readonly caps: LineCaps;
+  lastCut = 0;
+
+  constructor(opts: FieldCaps) {
+    this.caps = lineCaps(opts);
+  }
+
   abstract exec(lineage: ExecLineage): string;
   abstract fork(event: ForkEventView): string;
   abstract exit(event: ExitEventView): string;
@@ -206,6 +218,29 @@ export abstract class StringLineFormat {
 
   writeExit(e: ExitEventView, out: LineBuffer): void {
     out.utf8(this.exit(e));
+  }
+
+  protected beginLine(): void {
+    this.caps.ancestor.hit = false;
+  }
+
+  /**
+   * joinAncestry(), an element the cap cut (now or when it was cached)
+   * counting as ancestors' text cut. The cache clears the cap's flag when it
+   * renders, hence the flag kept across the call.
+   */
+  protected joinAncestors(cache: AncestorTextCache<string>, a: readonly ProcessView[], open: string, sep: string, close: string): string {
+    const hit = this.caps.ancestor.hit;
+    cache.truncated = false;
+    const text = joinAncestry(cache, a, open, sep, close);
+    this.caps.ancestor.hit = hit || cache.truncated;
+    return text;
+  }
+
+  /** The line's CUT_* bits, kept in lastCut: ancestors' text cut since beginLine(), and the reduced format's. */
+  protected endLine(): number {
+    this.lastCut = (this.caps.ancestor.hit ? CUT_ANCESTRY : 0) | this.caps.reduced;
+    return this.lastCut;
   }
 }
 

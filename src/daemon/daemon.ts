@@ -15,6 +15,7 @@ import { registerAdminHandlers } from './admin/admin-handlers';
 import { catchEarlySignals, earlySignals, releaseEarlySignals } from './early-signals';
 import { AdminHandlers, startAdminServer, type AdminServer } from './admin/admin-socket';
 import { readBootId } from '../collector/boot-clock';
+import { resolveHost } from '../events';
 import { effectiveOptions, type AncestrydConfig } from './config/config';
 import { diffConfigs, reloadConfig, type ConfigDiff } from './config/config-diff';
 import { exitCodeFor } from './exit-codes';
@@ -23,7 +24,7 @@ import { Metrics } from './metrics/metrics';
 import { MetricsEndpoint } from './metrics/metrics-endpoint';
 import { packageInfo } from './package-info';
 import { acquirePidfile, type PidfileLock } from './pidfile';
-import { Pipeline, resolveHost } from './pipeline';
+import { Pipeline } from './pipeline';
 import type { RemoteConfig } from './config/remote-config';
 import { sdNotify } from './sd-notify';
 
@@ -107,7 +108,7 @@ function openRemoteConfig(cfg: AncestrydConfig, logging: Logging): RemoteConfig 
   const { RemoteConfig: Remote } = require('./config/remote-config') as typeof import('./config/remote-config');
   const { TlsNode } = require('../sinks/tls/tls-node') as typeof import('../sinks/tls/tls-node');
   const { collectHostDetails } = require('../sinks/tls/host-details') as typeof import('../sinks/tls/host-details');
-  const host = resolveHost(cfg, readBootId());
+  const host = resolveHost(cfg.events, readBootId());
   const node = new TlsNode({ ...cfg.outputs.tls, hostIdentifier: host.hostIdentifier },
     collectHostDetails(host.hostname, host.machineId, packageInfo().version), logging.child('tls'), (v) => logging.addSecret(v));
   node.start();

@@ -17,7 +17,7 @@ import { preflightFailures, runPreflight } from '../collector/preflight';
 import { ArgvRedactor, CacheAutoSizer, LinuxProcfsReader, ProcessTable } from '../ancestry';
 import { AncestrydError } from '../errors';
 import {
-  createFormat, CUT_ANCESTRY, hostIdentity, LineBuffer, readMachineId, type EventFormat, type EventType, type FormatOptions, type HostIdentity,
+  createFormat, CUT_ANCESTRY, LineBuffer, resolveHost, type EventFormat, type EventType, type FormatOptions, type HostIdentity,
 } from '../events';
 import type { AncestrydConfig } from './config/config';
 import type { Logging } from './log';
@@ -94,7 +94,7 @@ export class Pipeline {
     this.problems = new RateLimitedLog(this.log, { intervalMs: 10_000, burst: 5 });
     this.tallies = deps.metrics.tallies;
     this.clock = new BootClock();
-    this.host = resolveHost(cfg, this.clock.bootId);
+    this.host = resolveHost(cfg.events, this.clock.bootId);
     this.autoSizer = cfg.ancestry.cacheAuto ? new CacheAutoSizer(cfg.ancestry.cacheMaxBytes, cfg.ancestry.cacheSize) : null;
     this.cacheTtlSeconds = cfg.ancestry.cacheTtlMs / 1000;
     this.redactor = cfg.events.redactionPatterns.length === 0 ? null : new ArgvRedactor(cfg.events.redactionPatterns);
@@ -448,15 +448,4 @@ export class Pipeline {
 
 function enabledTypes(types: readonly EventType[]): Record<EventType, boolean> {
   return { exec: types.includes('exec'), exec_failed: types.includes('exec_failed'), fork: types.includes('fork'), exit: types.includes('exit') };
-}
-
-/** host_identifier: hostname, uuid (the machine id), or specified (specified_identifier). */
-/** The host identity events carry and the TLS server knows this host by. */
-export function resolveHost(cfg: AncestrydConfig, bootId: string): HostIdentity {
-  const source = cfg.events.hostIdentifier;
-  if (source === 'specified') {
-    const h = hostIdentity(bootId, 'hostname');
-    return { ...h, hostIdentifier: cfg.events.specifiedIdentifier ?? h.hostname };
-  }
-  return hostIdentity(bootId, source === 'uuid' ? 'uuid' : 'hostname', undefined, readMachineId());
 }

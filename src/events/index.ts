@@ -5,7 +5,8 @@ import { OsqueryResultFormat, type OsqueryFormatOptions } from './osquery-result
 import type { EventFormat, FormatName } from './schema';
 
 export type { EventFormat, EventType, FormatName, HostIdentity, EventClock } from './schema';
-export { CUT_ANCESTRY, CUT_EVENT, EVENT_TYPES, FORMAT_NAMES, hostIdentity, readMachineId } from './schema';
+export { CUT_ANCESTRY, CUT_EVENT, EVENT_TYPES, FORMAT_NAMES } from './schema';
+export { HOST_IDENTIFIERS, resolveHost, type HostIdentifierSource } from './host-identity';
 export { DEFAULT_OSQUERY_NAMES } from './osquery-result';
 export { ECS_VERSION } from './ecs';
 export { OCSF_VERSION } from './ocsf';

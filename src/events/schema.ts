@@ -1,16 +1,15 @@
 /**
  * What every event format shares: the event types, the format contract the
- * pipeline calls, the host identity stamped on events, and the event id.
+ * pipeline calls, the host identity stamped on events (resolved in
+ * host-identity.ts), and the event id.
  *
  * A format turns one live view (src/ancestry/process-view.ts) into one JSON
  * line, synchronously, and keeps nothing: views are the process table's own
  * entries and change with the next kernel record.
  */
-import { constants as osConstants, hostname as osHostname } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { argvList } from '../collector/byte-text';
 import type { ExecLineage, ExitEventView, ForkEventView, ProcessView } from '../ancestry/process-view';
-import { AncestrydError } from '../errors';
 import { FieldCap } from './field-cap';
 import type { LineBuffer } from './line-buffer';
 import { type AncestorTextCache, joinAncestry } from './lineage-element';
@@ -130,39 +129,6 @@ export function writeEventId(out: LineBuffer, bootPrefix: string, type: EventTyp
 
 export function bootPrefix(bootId: string): string {
   return bootId.slice(0, 8);
-}
-
-/** /etc/machine-id (or the dbus copy), trimmed; null when neither is readable. */
-export function readMachineId(paths: readonly string[] = ['/etc/machine-id', '/var/lib/dbus/machine-id']): string | null {
-  for (const p of paths) {
-    try {
-      const id = readFileSync(p, 'utf8').trim();
-      if (/^[0-9a-f]{32}$/i.test(id)) return id.toLowerCase();
-    } catch {
-      // next candidate
-    }
-  }
-  return null;
-}
-
-export type HostIdentifierSource = 'hostname' | 'uuid' | 'machine_id';
-
-/**
- * Host identity for events. `hostIdentifier` follows osquery's
- * --host_identifier: "hostname" (default) or "uuid"/"machine_id" (the machine
- * id, which survives renames).
- */
-export function hostIdentity(bootId: string, source: HostIdentifierSource = 'hostname', hostname = osHostname(),
-  machineId = readMachineId()): HostIdentity {
-  let hostIdentifier = hostname;
-  if (source !== 'hostname') {
-    if (machineId === null) {
-      throw new AncestrydError('ANC_CONFIG_INVALID',
-        `host_identifier=${source}: /etc/machine-id is missing or invalid; create it (systemd-machine-id-setup) or use host_identifier=hostname`);
-    }
-    hostIdentifier = machineId;
-  }
-  return { hostname, hostIdentifier, machineId, bootId };
 }
 
 const ERRNO_NAMES: ReadonlyMap<number, string> = new Map(

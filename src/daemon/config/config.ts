@@ -18,7 +18,7 @@ import { trustProblems } from '../../private-dir';
 import type { CollectorOptions } from '../../collector';
 import type { PreflightOptions } from '../../collector/preflight';
 import { AncestrydError, isAncestrydError } from '../../errors';
-import type { AncestryDetail, EventType, FormatName } from '../../events';
+import type { AncestryDetail, EventType, FormatName, HostIdentifierSource } from '../../events';
 import { expandRedactionPatterns } from '../../ancestry';
 import type { FsyncPolicy } from '../../sinks/fsync-policy';
 import type { FileSinkOptions } from '../../sinks/file/config';
@@ -95,7 +95,7 @@ export interface AncestrydConfig {
     readonly numerics: boolean;
     /** OsqueryFormatOptions.names: the logger_event_name for exec and exec_failed rows. */
     readonly osqueryNames: Readonly<Partial<Record<EventType, string>>>;
-    readonly hostIdentifier: 'hostname' | 'uuid' | 'specified';
+    readonly hostIdentifier: HostIdentifierSource;
     /** Set iff hostIdentifier is "specified". */
     readonly specifiedIdentifier: string | null;
   };

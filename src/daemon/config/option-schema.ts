@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { CACHE_SIZE_RANGE, CACHE_TTL_RANGE, compileRedactionPattern, DEFAULT_PATTERNS_WORD, MAX_DEPTH_RANGE } from '../../ancestry';
 import { Limits } from '../../collector/layout';
 import { PIN_ROOT_DEFAULT } from '../../collector/pins';
-import { ANCESTRY_DETAILS, DEFAULT_OSQUERY_NAMES, EVENT_TYPES, FORMAT_NAMES } from '../../events';
+import { ANCESTRY_DETAILS, DEFAULT_OSQUERY_NAMES, EVENT_TYPES, FORMAT_NAMES, HOST_IDENTIFIERS } from '../../events';
 import {
   address, boolean, bytes, integer, integerOrWord, listOf, oneOf, path, regexList, systemOrLocal, text,
   type HostFacts, type OptionGroup, type OptionSpec, type OptionValue,
@@ -29,8 +29,6 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
-export const HOST_IDENTIFIERS = ['hostname', 'uuid', 'specified'] as const;
-
 export const SYSTEM_ADMIN_SOCKET = '/run/ancestryd/admin.sock';
 
 /** sun_path is 108 bytes including the terminating NUL. */

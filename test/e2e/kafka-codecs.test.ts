@@ -17,6 +17,7 @@ import { SampleEvents, seqOf } from '../support/kafka/sample-events';
 import {
   collectingLogger, createTopic, javaConsume, readTopic, requireBroker, uniqueTopic, type ConsumedMessage,
 } from '../support/kafka/test-broker';
+import { enqueueStrings } from '../support/string-lines';
 
 const EVENTS = 10_000;
 const PARTITIONS = 3;
@@ -78,7 +79,7 @@ for (const c of CASES) {
     const sent = events.lines(0, EVENTS);
     for (let i = 0; i < EVENTS; i += 500) {
       const group = sent.slice(i, i + 500);
-      assert.equal(driver.enqueue(group, SampleEvents.ktimeNs(i)), group.length);
+      assert.equal(enqueueStrings(driver, group, SampleEvents.ktimeNs(i)), group.length);
     }
     await driver.close(120_000);
 

@@ -1,7 +1,7 @@
 /**
  * A bounded, crash-safe, disk-backed FIFO of serialized events for one sink.
  *
- * Write-ahead policy (issue 4): append() writes the whole group of records
+ * Write-ahead policy (issue 4): appendEncoded() writes the whole group of records
  * to the active segment with one write(2) before it returns, so an accepted
  * event is in the kernel's page cache and survives the death of the process
  * (kill -9, OOM kill). Power loss is covered only up to the fsync policy.
@@ -53,7 +53,7 @@ import { join } from 'node:path';
 import { AncestrydError, errCode } from '../../errors';
 import type { EventQueue } from '../queue';
 import type { DropReason, EventBatch, SinkLogger } from '../sink';
-import { LineEncoder, type EncodedLines } from '../encoded-lines';
+import type { EncodedLines } from '../encoded-lines';
 import { resolveSpoolOptions, type DiskSpoolOptions, type ResolvedSpoolOptions } from './config';
 import { AckCursor } from './cursor';
 import { MemoryTail } from './memory-tail';
@@ -72,7 +72,6 @@ export class DiskSpool implements EventQueue {
 
   private readonly o: ResolvedSpoolOptions;
   private readonly log: SinkLogger;
-  private readonly lineEncoder = new LineEncoder();
   private readonly cursor: AckCursor;
   private readonly segments: SegmentList;
   private readonly tail: MemoryTail;
@@ -175,11 +174,6 @@ export class DiskSpool implements EventQueue {
   private track(p: Promise<void>): void {
     this.background.add(p);
     void p.then(() => this.background.delete(p));
-  }
-
-  /** Strings (no trailing newline): appendEncoded() for callers that hold them. */
-  append(lines: readonly string[], ktimeNs: number | readonly number[]): number {
-    return this.appendEncoded(this.lineEncoder.encode(lines, ktimeNs), 0);
   }
 
   appendEncoded(src: EncodedLines, from: number): number {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LineEncoder } from '../../../src/sinks/encoded-lines';
+import { LineEncoder } from '../../support/string-lines';
 import { noopLogger } from '../../../src/sinks/sink';
 import { MemoryTail } from '../../../src/sinks/spool/memory-tail';
 import { newParsedRecord, parseRecord } from '../../../src/sinks/spool/record';

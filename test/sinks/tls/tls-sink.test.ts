@@ -13,6 +13,7 @@ import { clock, host, makeLineage } from '../../events/lineage-fixture';
 import { openFdCount, removeDir, tempDir, waitFor } from '../sink-test-helpers';
 import { FakeFleet } from './fake-fleet';
 import { makeTestCerts, type TestCerts } from './test-certs';
+import { enqueueStrings } from '../../support/string-lines';
 
 const SECRET = 'fleet-enroll-secret-0123';
 let dir: string;
@@ -121,7 +122,7 @@ test('5xx answers are retried with backoff by the driver; nothing lost, order ke
     fleet.failNext = 3;
     const before = fleet.results.length;
     const ls = lines(50, 300);
-    d.enqueue(ls, 1);
+    enqueueStrings(d, ls, 1);
     await waitFor(() => fleet.results.length - before === 50, '50 results');
     assert.ok(d.stats().retriedBatches >= 3);
     await d.close();

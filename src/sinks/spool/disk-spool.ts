@@ -85,10 +85,6 @@ export class DiskSpool implements EventQueue {
   private opened = false;
   private closed = false;
 
-  private tornTailBytes = 0;
-  private corruptEvents = 0;
-  private cursorResets = 0;
-
   constructor(opts: DiskSpoolOptions) {
     this.o = resolveSpoolOptions(opts);
     this.dir = this.o.dir;
@@ -105,14 +101,6 @@ export class DiskSpool implements EventQueue {
       dir: this.dir, log: this.log, segments: this.segments, tail: this.tail, unread: this.unread,
       cursor: this.cursor, writer: this.writer, onCorrupt: (events) => this.countCorrupt(events),
     });
-  }
-
-  /** Figures for tests and logs. */
-  get counters(): { tornTailBytes: number; corruptEvents: number; cursorResets: number; segmentsDeleted: number } {
-    return {
-      tornTailBytes: this.tornTailBytes, corruptEvents: this.corruptEvents,
-      cursorResets: this.cursorResets, segmentsDeleted: this.segments.deletedCount,
-    };
   }
 
   get unreadEvents(): number {
@@ -160,11 +148,9 @@ export class DiskSpool implements EventQueue {
     this.lockHeld = claimSpoolDir(this.dir, this.o.identity, this.o.lock, this.log);
     if (this.cursor.open() === 'unreadable') {
       // Replaying from the oldest segment: duplicates, not losses.
-      this.cursorResets++;
       this.log.warn({ spool: this.dir }, 'spool cursor unreadable; replaying every stored event (duplicates possible)');
     }
     const found = recoverSegments(this.dir, this.cursor.ackedId, this.segments, this.log);
-    this.tornTailBytes += found.tornTailBytes;
     this.unread.set(found.unread, found.oldestUnreadKtimeNs);
     this.writer.start(found.nextId);
     this.reader.start(this.segments.oldest!, this.cursor.ackedId);
@@ -264,7 +250,6 @@ export class DiskSpool implements EventQueue {
   }
 
   private countCorrupt(events: number): void {
-    this.corruptEvents += events;
     this.unread.lost(events);
     this.onDrop(events, 'corrupt');
     this.log.warn({ spool: this.dir, events }, 'spool records failed their checksum; skipped');

@@ -59,11 +59,6 @@ export class RateLimitedLog {
     return this.write('info', key, obj, msg);
   }
 
-  /** Lines suppressed for `key` since its last written line. */
-  suppressed(key: string): number {
-    return this.buckets.get(key)?.suppressed ?? 0;
-  }
-
   /** Writes one summary line per key with suppressed lines (call on close). */
   flush(): void {
     for (const [key, b] of this.buckets) {

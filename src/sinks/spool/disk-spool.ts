@@ -119,7 +119,7 @@ export class DiskSpool implements EventQueue {
     return this.segments.bytes;
   }
 
-  /** Id of the last acknowledged event (the cursor). */
+  /** Id of the last acknowledged event (the cursor). The daemon does not read it; tests check acknowledgement order with it. */
   get ackedThrough(): number {
     return this.cursor.ackedId;
   }

@@ -5,7 +5,7 @@ import { RateLimitedLog, rateLimitedLogger, type RateLimitedTarget } from '../..
 function capture(): { target: RateLimitedTarget; lines: { level: string; obj: Record<string, unknown>; msg: string }[] } {
   const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
   const at = (level: string) => (obj: object, msg: string) => { lines.push({ level, obj: obj as Record<string, unknown>, msg }); };
-  return { target: { warn: at('warn'), error: at('error'), info: at('info'), debug: at('debug') }, lines };
+  return { target: { warn: at('warn'), error: at('error') }, lines };
 }
 
 describe('RateLimitedLog', () => {

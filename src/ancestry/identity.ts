@@ -32,18 +32,6 @@ export class EntityIds {
   }
 }
 
-export interface ParsedEntityId {
-  bootId: string;
-  startNs: bigint;
-  tgid: number;
-}
-
-export function parseEntityId(id: string): ParsedEntityId | null {
-  const m = /^([0-9a-f]{32})-(\d{1,20})-(\d{1,10})$/.exec(id);
-  if (m === null) return null;
-  return { bootId: m[1], startNs: BigInt(m[2]), tgid: Number(m[3]) };
-}
-
 /** start_boottime as /proc/<pid>/stat field 22 shows it: floor(ns / (1e9 / USER_HZ)). */
 export function startTicks(startNs: bigint): number {
   return Number(startNs / NS_PER_TICK);

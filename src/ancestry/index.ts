@@ -3,7 +3,7 @@ export { ProcessTable, CACHE_SIZE_RANGE, CACHE_TTL_RANGE, MAX_DEPTH_RANGE } from
 export type { ProcessTableOptions, TableClock, AncestryStats, SkipReason } from './table';
 export { LinuxProcfsReader } from './procfs-reader';
 export type { ProcfsReader, ProcfsResult, ProcfsProcess, ProcfsFailure, ProcfsFailureReason } from './procfs-reader';
-export { EntityIds, parseEntityId, startTicks } from './identity';
+export { EntityIds, startTicks } from './identity';
 export type * from './process-view';
 export { exeName } from './process-view';
 export {

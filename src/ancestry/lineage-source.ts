@@ -34,7 +34,6 @@ export class TableLineage implements LineageSource {
     if (this.snapshotNs < 0n) this.snapshotNs = ns;
   }
 
-  /** @internal */
   parentOf(cur: ProcessEntry, chain: readonly ProcessRef[], chainIndex: number): ProcessEntry | null {
     const p = cur.parent;
     if (p !== null) {
@@ -73,7 +72,6 @@ export class TableLineage implements LineageSource {
     return null;
   }
 
-  /** @internal */
   gapReason(cur: ProcessEntry): IncompleteReason {
     if (cur.parentMissing !== null) return cur.parentMissing;
     if (cur.parent !== null && cur.parent.list === LIST_REMOVED) return 'evicted';
@@ -81,7 +79,6 @@ export class TableLineage implements LineageSource {
     return 'events_lost';
   }
 
-  /** @internal */
   detailsReason(e: ProcessEntry): IncompleteReason | null {
     if (!e.detailsMissing) return null;
     // Read too late: gone since the snapshot (or evicted and gone), or never seen exec'ing.
@@ -89,7 +86,6 @@ export class TableLineage implements LineageSource {
     return e.source === 'event' ? 'events_lost' : 'evicted';
   }
 
-  /** @internal */
   linkUncertain(cur: ProcessEntry): boolean {
     return cur.parentFrom !== PARENT_FROM_FORK && this.forkExpected(cur.startBoottimeNs, cur.ppid);
   }

@@ -239,7 +239,7 @@ export class ProcessTable {
     this.store.maintain();
   }
 
-  /** The process with this identity, if held (no side effects). */
+  /** The process with this identity, if held (no side effects). The daemon goes through apply(); tests inspect the table with this. */
   lookup(pid: number, startNs: bigint): ProcessView | null {
     return this.store.find(pid, startNs);
   }

@@ -216,7 +216,11 @@ export class Collector {
     return this.drain.heldBytes;
   }
 
-  /** Drain now, synchronously (tests and shutdown). */
+  /**
+   * Drains what the ring holds now, synchronously, instead of at the drain's
+   * next wakeup: for tests that must see a record's effect before going on.
+   * The daemon drains on wakeups and in close().
+   */
   drainNow(): number {
     let total = 0;
     for (let n = this.drain.drainPass(); n > 0; n = this.drain.drainPass()) total += n;

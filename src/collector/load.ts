@@ -7,7 +7,7 @@ import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { AncestrydError, isAncestrydError } from '../errors';
 import { EtConfig, EtCounter, Kind, Limits } from './layout';
-import { BPF_TRACE_ITER, CLOCK_BOOTTIME, clockNs, describeErrno, loadNative, withSignalsBlocked, type Native, type Ptr } from './libbpf';
+import { BPF_TRACE_ITER, CLOCK_BOOTTIME, clockNs, describeErrno, EINTR, loadNative, withSignalsBlocked, type Native, type Ptr } from './libbpf';
 import { seenDropsOf } from './consumer-state';
 import {
   LINK_PREFIX, linkNames, listPinnedSets, lockPinRoot, openSet, PIN_ITER, pinSetName, publishSet, removeSet, replacedName,
@@ -326,7 +326,7 @@ export class ExecTraceProgram {
           const got = n.c.read(fd, chunk, chunk.length);
           if (got < 0) {
             const e = n.errno();
-            if (e === 4) continue; // EINTR
+            if (e === EINTR) continue;
             throw new AncestrydError('ANC_BPF_ATTACH', `reading the task iterator failed: ${describeErrno(n, e)}`);
           }
           if (got === 0) break;

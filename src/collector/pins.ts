@@ -28,7 +28,6 @@ import { describeErrno, LOCK_EX, LOCK_NB, type Native } from './libbpf';
 import type { ProgramSettings } from './load';
 
 export const PIN_ROOT_DEFAULT = '/sys/fs/bpf/ancestryd';
-export const PIN_MAPS = ['et_ring', 'et_consumer', 'et_counters'] as const;
 export const PIN_ITER = 'et_task_iter';
 export const LINK_PREFIX = 'link_';
 const STAGING_PREFIX = 'staging_';

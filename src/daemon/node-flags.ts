@@ -1,7 +1,10 @@
 /**
- * Node.js flags the daemon runs with: `node <flags> main.js run`. The
- * Makefile's run target and the systemd unit pass them literally
- * (test/daemon/deploy.test.ts checks both carry every one).
+ * Node.js flags the daemon runs with: `node <flags> main.js run`. This list
+ * is the spec, and nothing in src reads it: node takes its flags before any
+ * of our code runs, so the Makefile's run target, the systemd unit and the
+ * Ansible role pass them literally. test/daemon/deploy.test.ts checks the
+ * Makefile and the unit carry every one, test/e2e/ansible.test.ts the role;
+ * the test harnesses start the daemon with this list.
  *
  * --max-semi-space-size=2 (MB): V8 grows the young generation to 16 MB
  *   semi-spaces under a burst of short-lived garbage (the /proc bootstrap of

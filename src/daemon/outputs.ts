@@ -3,7 +3,7 @@
  * (a disk spool, or memory for stdout) and the driver that delivers it.
  *
  * Every network output gets a disk spool: an event is on disk (page cache)
- * before enqueue returns, so a crash of the daemon (kill -9) loses nothing
+ * before enqueueEncoded() returns, so a crash of the daemon (kill -9) loses nothing
  * that was drained from the ring. The file output needs none: its sink
  * writes synchronously from the drain pass (Sink.deliverNow), so the results
  * log is the durable copy; only while writes fail (disk full) do events wait

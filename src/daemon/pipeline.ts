@@ -432,6 +432,9 @@ export class Pipeline {
       this.deps.metrics.setCollector(null);
     }
     this.flushLines();
+    // The last record is handled: write the counts the rate limit still holds ("N more … suppressed"),
+    // before the outputs' close, which may run into the shutdown timeout.
+    this.problems.flush();
     await Promise.all(this.outputs.map(async (o) => {
       try {
         await o.driver.close();

@@ -6,11 +6,9 @@
  * Counting for metrics is the caller's (every per-event problem is counted
  * with a reason label and logged rate-limited, never both skipped). No timers: the clock is read on each call.
  */
-import type { LogLevel } from './config/option-schema';
-
-type Level = Exclude<LogLevel, 'silent'>;
+type Level = 'warn' | 'error';
 type LogFn = (obj: object, msg: string) => void;
-export type RateLimitedTarget = Record<'warn' | 'error' | 'info' | 'debug', LogFn>;
+export type RateLimitedTarget = Record<Level, LogFn>;
 
 export interface RateLimitOptions {
   /** Default 60 s. */
@@ -55,15 +53,6 @@ export class RateLimitedLog {
     return this.write('error', key, obj, msg);
   }
 
-  info(key: string, obj: object, msg: string): boolean {
-    return this.write('info', key, obj, msg);
-  }
-
-  /** Lines suppressed for `key` since its last written line. */
-  suppressed(key: string): number {
-    return this.buckets.get(key)?.suppressed ?? 0;
-  }
-
   /** Writes one summary line per key with suppressed lines (call on close). */
   flush(): void {
     for (const [key, b] of this.buckets) {
@@ -102,10 +91,8 @@ export class RateLimitedLog {
   }
 
   private emit(level: Level, obj: object, msg: string): void {
-    const fn = level === 'fatal' || level === 'error' ? this.log.error
-      : level === 'warn' ? this.log.warn
-        : level === 'info' ? this.log.info : this.log.debug;
-    fn.call(this.log, obj, msg);
+    if (level === 'error') this.log.error(obj, msg);
+    else this.log.warn(obj, msg);
   }
 }
 
@@ -115,12 +102,10 @@ export class RateLimitedLog {
  * a full disk: once per drain pass, about 100 a second), where each line
  * would say the same thing.
  */
-export function rateLimitedLogger(log: Pick<RateLimitedTarget, 'info' | 'warn' | 'error'>,
-  opts: RateLimitOptions = {}): Pick<RateLimitedTarget, 'info' | 'warn' | 'error'> {
-  const info: LogFn = (obj, msg) => log.info(obj, msg);
-  const limited = new RateLimitedLog({ info, debug: info, warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m) }, opts);
+export function rateLimitedLogger(log: Record<'info' | Level, LogFn>, opts: RateLimitOptions = {}): Record<'info' | Level, LogFn> {
+  const limited = new RateLimitedLog({ warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m) }, opts);
   return {
-    info,
+    info: (obj, msg) => log.info(obj, msg),
     warn: (obj, msg) => void limited.warn(msg, obj, msg),
     error: (obj, msg) => void limited.error(msg, obj, msg),
   };

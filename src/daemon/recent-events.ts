@@ -88,10 +88,6 @@ export class RecentEvents {
     return out.reverse();
   }
 
-  get size(): number {
-    return this.count;
-  }
-
   private dropOldest(): void {
     this.head = (this.head + 1) % this.capacity;
     this.count--;

@@ -47,16 +47,6 @@ export function ancestorJson(v: ProcessView, detail: AncestryDetail = 'full', ca
   return detail === 'full' ? render(v, cap) : detail === 'compact' ? renderCompact(v, cap) : jsonString(v.entityId);
 }
 
-/** A whole lineage as a JSON array: the value of osquery's ancestry column. */
-export function ancestryJson(views: readonly ProcessView[]): string {
-  let out = '[';
-  for (let i = 0; i < views.length; i++) {
-    if (i > 0) out += ',';
-    out += render(views[i], FieldCap.NONE);
-  }
-  return out + ']';
-}
-
 /** Whole seconds of a decimal ns count, without bigint division. */
 function epochSeconds(ns: string): string {
   return ns.length > 9 ? ns.slice(0, ns.length - 9) : '0';

@@ -27,12 +27,3 @@ export function embedJson(text: string): string {
   const s = JSON.stringify(text);
   return s.slice(1, s.length - 1);
 }
-
-/**
- * A string value as it appears inside JSON text that is itself embedded in
- * a JSON string: jsonString(s) escaped once more, without outer quotes.
- * Plain values need only their quotes escaped: `\"value\"`.
- */
-export function embeddedJsonString(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? embedJson(JSON.stringify(s)) : '\\"' + s + '\\"';
-}

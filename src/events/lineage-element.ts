@@ -106,10 +106,6 @@ export class AncestorTextCache<T extends string | Buffer = string> {
     }
     return text;
   }
-
-  get size(): number {
-    return this.map.size;
-  }
 }
 
 /**

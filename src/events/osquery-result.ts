@@ -100,9 +100,6 @@ const EXIT_COLUMNS: Columns = [
   ['signal', 'num'], ['status', 'num'], ['time', 'num'], ['uptime', 'num'],
 ];
 
-/** Every column name of process_events rows we emit, in emitted (sorted) order. */
-export const OSQUERY_EXEC_COLUMNS: readonly string[] = EXEC_COLUMNS.map(([n]) => n);
-
 /**
  * The constant text between variable values: sep[0] + v0 + sep[1] + v1 …
  * + sep[n]. Names, quotes and always-empty columns are folded in here once,

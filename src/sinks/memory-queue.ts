@@ -5,7 +5,7 @@
  * then keep their records in the kernel's ring: src/daemon/pipeline.ts).
  * Bounded by bytes; when full, drops per policy and counts.
  */
-import { lineStart, LineEncoder, type EncodedLines } from './encoded-lines';
+import { lineStart, type EncodedLines } from './encoded-lines';
 import { checkPositiveInt, type DropPolicy, type EventQueue } from './queue';
 import type { DropReason, EventBatch } from './sink';
 
@@ -58,13 +58,6 @@ export class MemoryQueue implements EventQueue {
   }
 
   async open(): Promise<void> {}
-
-  private readonly encoder = new LineEncoder();
-
-  /** Strings (no trailing newline): appendEncoded() for callers that hold them. */
-  append(lines: readonly string[], ktimeNs: number | readonly number[]): number {
-    return this.appendEncoded(this.encoder.encode(lines, ktimeNs), 0);
-  }
 
   appendEncoded(src: EncodedLines, from: number): number {
     const n = src.count - from;

@@ -2,9 +2,9 @@
  * Delivers one sink's queue: batches queued events (max lines, max bytes,
  * linger), keeps at most `maxInFlight` batches at the sink, retries with
  * backoff, acknowledges in id order, dead-letters rejected batches and
- * reports metrics. The pipeline only ever calls enqueueEncoded(), which returns at
- * once whatever the sink is doing: a slow destination must never stall the
- * ring drain, or the kernel starts dropping records.
+ * reports metrics. enqueueEncoded() returns at once whatever the sink is
+ * doing: a slow destination must never stall the ring drain, or the kernel
+ * starts dropping records.
  *
  * Ordering: with maxInFlight = 1 (default) the destination sees events in
  * queue order, also across retries and restarts. With more, batches may
@@ -13,7 +13,7 @@
  */
 import { AncestrydError } from '../errors';
 import { backoffDelayMs } from './backoff';
-import { lineStart, LineEncoder, type EncodedLines } from './encoded-lines';
+import { lineStart, type EncodedLines } from './encoded-lines';
 import { DeadLetterFile } from './dead-letter';
 import { checkPositiveInt, type EventQueue } from './queue';
 import {
@@ -116,8 +116,6 @@ export class SinkDriver {
   private closePromise: Promise<void> | null = null;
   private rejectLoggedMs = -Infinity;
   private rejectsNotLogged = 0;
-  /** For enqueue() of strings. */
-  private readonly encoder = new LineEncoder();
 
   private readonly s: Omit<SinkStats, 'spooledBytes' | 'unreadEvents' | 'inFlightBatches' | 'lagSeconds' | 'configProblem' | 'failing'> = {
     enqueuedEvents: 0,
@@ -185,15 +183,6 @@ export class SinkDriver {
       this.log.info({ sink: this.name, events: this.queue.unreadEvents }, 'replaying spooled events');
     }
     this.runPromise = this.run();
-  }
-
-  /**
-   * Queues serialized events (JSON, no trailing newline); returns how many
-   * were accepted (the rest were dropped and counted). For callers holding
-   * strings; the pipeline hands over encoded lines (enqueueEncoded).
-   */
-  enqueue(lines: readonly string[], ktimeNs: number | readonly number[]): number {
-    return this.enqueueEncoded(this.encoder.encode(lines, ktimeNs));
   }
 
   /**

@@ -21,7 +21,7 @@ export interface Sink {
   /**
    * Optional synchronous delivery, for a destination where a returned write is
    * as good as an acknowledgement (a local file: the page cache outlives the
-   * process). The driver calls it from enqueue() while nothing is queued, so
+   * process). The driver calls it from enqueueEncoded() while nothing is queued, so
    * the drain hands ring space back to the kernel only after the events are
    * written, and the output needs no spool. `batch.data` is valid only during
    * the call. What does not answer delivered is queued and goes through send().

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EntityIds, parseEntityId, startTicks } from '../../src/ancestry/identity';
+import { EntityIds, startTicks } from '../../src/ancestry/identity';
+import { parseEntityId } from '../support/entity-id';
 
 describe('entity ids', () => {
   it('formats boot id, start_boottime and tgid, and parses back', () => {

@@ -1,7 +1,7 @@
 /**
  * Child process for file-crash.test.ts (does nothing unless run with --run):
  * a file sink behind a disk spool, fed numbered events as fast as a tight
- * loop allows, reporting on stdout each group once enqueue() has returned.
+ * loop allows, reporting on stdout each group once enqueueStrings() has returned.
  *
  *   node file-crash-child.js --run <logDir> <spoolDir> <firstN> <count|-1>
  */
@@ -9,6 +9,7 @@ import { writeSync } from 'node:fs';
 import { FileSink } from '../../src/sinks/file/file-sink';
 import { SinkDriver } from '../../src/sinks/sink-driver';
 import { DiskSpool } from '../../src/sinks/spool/disk-spool';
+import { enqueueStrings } from '../support/string-lines';
 
 async function main(): Promise<void> {
   const [logDir, spoolDir, firstStr, countStr] = process.argv.slice(3);
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
     group.length = 0;
     for (let i = 0; i < 400 && n < end; i++, n++) group.push(`{"n":${n},"pad":"${pad}"}`);
     if (group.length > 0) {
-      driver.enqueue(group, Number(process.hrtime.bigint()));
+      enqueueStrings(driver, group, Number(process.hrtime.bigint()));
       writeSync(1, `accepted ${n - 1}\n`);
     }
     if (n < end) {

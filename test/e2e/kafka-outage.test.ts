@@ -23,6 +23,7 @@ import { SampleEvents, seqOf } from '../support/kafka/sample-events';
 import {
   collectingLogger, createTopic, kafkaSh, readTopic, requireBroker, uniqueTopic,
 } from '../support/kafka/test-broker';
+import { enqueueStrings } from '../support/string-lines';
 
 const RATE_PER_S = 1000;
 const BEFORE_MS = 5000;
@@ -59,7 +60,7 @@ test('kafka e2e: kill -9 of the broker for 30 s at 1000 events/s loses nothing (
       const due = Math.floor(((performance.now() - t0) * RATE_PER_S) / 1000);
       if (due > sent) {
         const n = due - sent;
-        const accepted = driver.enqueue(events.lines(sent, n), SampleEvents.ktimeNs(sent));
+        const accepted = enqueueStrings(driver, events.lines(sent, n), SampleEvents.ktimeNs(sent));
         if (accepted !== n) refused += n - accepted;
         sent = due;
       }

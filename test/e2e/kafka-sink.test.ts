@@ -21,6 +21,7 @@ import {
   collectingLogger, createTopic, readTopic, requireBroker, uniqueTopic, waitForMessages,
 } from '../support/kafka/test-broker';
 import { freePort } from '../support/free-port';
+import { enqueueStrings } from '../support/string-lines';
 
 const HOST = 'ci-host-01';
 
@@ -55,7 +56,7 @@ async function assertNoneSurvived(before: { sockets: number; timers: number }, w
 async function deliverAll(driver: SinkDriver, lines: readonly string[], from = 0): Promise<void> {
   for (let i = 0; i < lines.length; i += 200) {
     const group = lines.slice(i, i + 200);
-    assert.equal(driver.enqueue(group, SampleEvents.ktimeNs(from + i)), group.length);
+    assert.equal(enqueueStrings(driver, group, SampleEvents.ktimeNs(from + i)), group.length);
   }
 }
 
@@ -146,7 +147,7 @@ test('kafka e2e: an event the broker can never take is dead-lettered with a too_
     // Event 7 is 40 KB: past the topic's 20000-byte max.message.bytes even alone.
     lines[7] = lines[7].replace('"cmdline":"', `"cmdline":"${'Z'.repeat(40_000)} `);
     assert.equal(seqOf(lines[7]), 7);
-    assert.equal(driver.enqueue(lines, SampleEvents.ktimeNs(0)), 20);
+    assert.equal(enqueueStrings(driver, lines, SampleEvents.ktimeNs(0)), 20);
     const deadline = Date.now() + 30_000;
     while (driver.stats().rejectedEvents + driver.stats().deliveredEvents < 20) {
       assert.ok(Date.now() < deadline, `no answer for the batch: ${sink.lastError}\n${log.lines.join('\n')}`);
@@ -154,7 +155,7 @@ test('kafka e2e: an event the broker can never take is dead-lettered with a too_
     }
     // The same producer takes the next events.
     const more = ev.lines(20, 5);
-    assert.equal(driver.enqueue(more, SampleEvents.ktimeNs(20)), 5);
+    assert.equal(enqueueStrings(driver, more, SampleEvents.ktimeNs(20)), 5);
     await driver.close(30_000);
 
     const st = driver.stats();

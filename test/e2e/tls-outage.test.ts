@@ -18,6 +18,7 @@ import { clock, host, makeLineage } from '../events/lineage-fixture';
 import { removeDir, tempDir, waitFor } from '../sinks/sink-test-helpers';
 import { FakeFleet } from '../sinks/tls/fake-fleet';
 import { makeTestCerts } from '../sinks/tls/test-certs';
+import { enqueueStrings } from '../support/string-lines';
 
 const RATE_PER_S = 200;
 const BEFORE_MS = 2000;
@@ -66,7 +67,7 @@ test('TLS server down for 30 s at 200 events/s: every event arrives after it ret
       sent.push(JSON.parse(line).columns.eid);
       batch.push(line);
     }
-    accepted += driver.enqueue(batch, Number(process.hrtime.bigint()));
+    accepted += enqueueStrings(driver, batch, Number(process.hrtime.bigint()));
     maxLag = Math.max(maxLag, driver.lagSeconds());
   }, 50);
   try {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ExecLineage } from '../../src/ancestry/process-view';
+import type { ExecLineage, ProcessView } from '../../src/ancestry/process-view';
 import { ancestorJson } from '../../src/events/ancestor-json';
 import { AncestorTextCache, ancestorJsonEmbedded } from '../../src/events/lineage-element';
 import { OsqueryResultFormat } from '../../src/events/osquery-result';
@@ -15,13 +15,18 @@ test('ancestorJsonEmbedded is ancestorJson escaped once more, for plain and host
   for (const v of views) assert.equal(ancestorJsonEmbedded(v), JSON.stringify(ancestorJson(v)).slice(1, -1));
 });
 
-test('the ancestor text cache is bounded and keyed by entity id', () => {
-  const cache = new AncestorTextCache(ancestorJson, 2);
+test('the ancestor text cache is bounded, evicts the oldest first, and is keyed by entity id', () => {
+  let renders = 0;
+  const cache = new AncestorTextCache((v: ProcessView) => { renders++; return ancestorJson(v); }, 2);
   const views = [makeView(1, 0), makeView(2, 1), makeView(3, 2)];
   for (const v of views) assert.equal(cache.get(v), ancestorJson(v));
-  assert.equal(cache.size, 2);
+  assert.equal(cache.get(views[2]), ancestorJson(views[2]));
+  assert.equal(renders, 3, 'a held entry is not rendered again');
+  assert.equal(cache.get(views[0]), ancestorJson(views[0]));
+  assert.equal(renders, 4, 'two entries at most: the oldest was evicted');
   const same = makeView(3, 2, { cmdline: 'changed' }); // same entity, new content: rendered afresh
   assert.equal(cache.get(same), ancestorJson(same));
+  assert.equal(renders, 5);
 });
 
 test('issue 11: an ancestor whose credentials a resync changed is rendered with the new uid', () => {

@@ -77,6 +77,17 @@ describe('judge', () => {
     const v = judge(truth(t), observed(t, { badEntityAt: 1 }), 32);
     assert.equal((v as { wrong: string }).wrong, 'element_inconsistent');
   });
+
+  it('reports an element whose entity_id is not <boot id>-<start ns>-<tgid>', () => {
+    const row = JSON.parse(resultLine(t)) as { columns: { ancestry: string } };
+    const ancestry = JSON.parse(row.columns.ancestry) as { entity_id: string }[];
+    ancestry[1].entity_id = ancestry[1].entity_id.slice(1); // a 31-digit boot id
+    row.columns.ancestry = JSON.stringify(ancestry);
+    const o = parseResultLine(JSON.stringify(row), 'pg').exec!;
+    const v = judge(truth(t), o, 32);
+    assert.equal((v as { wrong: string }).wrong, 'element_inconsistent');
+    assert.match((v as { detail: string }).detail, /^1: entity_id [0-9a-f]{31}-\d+-\d+ is not <boot id>-<start ns>-<tgid>$/);
+  });
 });
 
 describe('parseResultLine', () => {

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { javaCompatiblePartitioner, murmur2, partitionForKey } from '../../src/sinks/kafka/partitioner';
+import { Partitioners, type ICustomPartitioner } from 'kafkajs';
+import { javaCompatiblePartitioner, murmur2 } from '../../src/sinks/kafka/partitioner';
 
 // kafkajs's Long-based implementation of the same function (its DefaultPartitioner's).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -25,14 +26,20 @@ test('kafka partitioner: known Java values', () => {
   assert.equal(murmur2(Buffer.from([97, 98, 99])), 479470107);
 });
 
-test('kafka partitioner: keyed messages by hash (string or Buffer, cached key reused), unkeyed round-robin over led partitions', () => {
+test('kafka partitioner: keyed messages where kafkajs\'s partitioner puts them (string or Buffer, cached key reused), unkeyed round-robin over led partitions', () => {
   const meta = [0, 1, 2, 3].map((partitionId) => ({ partitionErrorCode: 0, partitionId, leader: partitionId === 2 ? -1 : 1, replicas: [1], isr: [1] }));
   const p = javaCompatiblePartitioner();
+  // kafkajs's default since 2.0, Java-compatible: the same rule on its own murmur2.
+  const java = Partitioners.DefaultPartitioner();
+  const at = (partitioner: ReturnType<ICustomPartitioner>, key: Buffer | string) =>
+    partitioner({ topic: 't', partitionMetadata: meta, message: { key, value: 'v' } });
   const host = Buffer.from('web-01');
-  for (let i = 0; i < 3; i++) {
-    assert.equal(p({ topic: 't', partitionMetadata: meta, message: { key: host, value: 'v' } }), partitionForKey(host, 4));
+  for (let i = 0; i < 3; i++) assert.equal(at(p, host), at(java, host));
+  assert.equal(at(p, 'web-01'), at(java, host));
+  for (let i = 0; i < 2000; i++) {
+    const key = randomBytes(1 + (i % 64));
+    assert.equal(at(p, key), at(java, key), key.toString('hex'));
   }
-  assert.equal(p({ topic: 't', partitionMetadata: meta, message: { key: 'web-01', value: 'v' } }), partitionForKey(host, 4));
   assert.equal(p({ topic: 't', partitionMetadata: meta, message: { key: host, value: 'v', partition: 3 } }), 3);
   const seen = new Map<number, number>();
   for (let i = 0; i < 300; i++) {

@@ -9,6 +9,7 @@ import { DiskSpool } from '../../src/sinks/spool/disk-spool';
 import {
   ScriptedSink, numbered, openFdCount, range, removeDir, tempDir, waitFor,
 } from './sink-test-helpers';
+import { enqueueStrings } from '../support/string-lines';
 
 class RecordingMetrics implements SinkMetrics {
   delivered_ = { events: 0, batches: 0, bytes: 0, latencies: [] as number[] };
@@ -44,7 +45,7 @@ test('delivers everything in order, in batches of at most maxBatchLines, and rep
       ...fast, maxBatchLines: 50, metrics, nowBootNs: () => now,
     });
     await d.start();
-    for (let i = 0; i < 1000; i += 10) d.enqueue(numbered(i, 10), 4_000_000_000);
+    for (let i = 0; i < 1000; i += 10) enqueueStrings(d, numbered(i, 10), 4_000_000_000);
     await waitFor(() => sink.delivered.length === 1000, 'delivery');
     assert.deepEqual(sink.delivered, range(0, 999));
     assert.ok(sink.batches.every((b) => b.count <= 50));
@@ -71,7 +72,7 @@ test('retry keeps the batch and resends it after backoff; order holds across fai
     sink.answer = (_b, n) => (n % 3 === 0 ? 'delivered' : 'retry');
     const d = new SinkDriver(sink, new DiskSpool({ dir, fsync: 'never' }), { ...fast, maxBatchLines: 7, metrics });
     await d.start();
-    for (let i = 0; i < 100; i++) d.enqueue([JSON.stringify({ n: i })], 1);
+    for (let i = 0; i < 100; i++) enqueueStrings(d, [JSON.stringify({ n: i })], 1);
     await waitFor(() => sink.delivered.length === 100, 'delivery');
     assert.deepEqual(sink.delivered, range(0, 99));
     assert.ok(d.stats().retriedBatches > 0);
@@ -95,7 +96,7 @@ test('a throwing send counts as retry', async () => {
   };
   const d = new SinkDriver(sink, new MemoryQueue(), fast);
   await d.start();
-  d.enqueue(numbered(0, 3), 1);
+  enqueueStrings(d, numbered(0, 3), 1);
   await waitFor(() => sink.delivered.length === 3, 'delivery');
   assert.equal(d.stats().retriedBatches, 1);
   await d.close();
@@ -109,7 +110,7 @@ test('rejected batches go to the dead-letter file with their reason and are coun
     sink.answer = (b) => (b.firstId === 1 ? 'rejected' : 'delivered');
     const d = new SinkDriver(sink, new DiskSpool({ dir, fsync: 'never' }), { ...fast, maxBatchLines: 5, metrics });
     await d.start();
-    d.enqueue(numbered(0, 10), 1);
+    enqueueStrings(d, numbered(0, 10), 1);
     await waitFor(() => sink.delivered.length === 5, 'delivery');
     await d.close();
     assert.deepEqual(sink.delivered, range(5, 9));
@@ -142,7 +143,7 @@ test('enqueue never blocks: a sink that never answers does not slow the caller; 
   const d = new SinkDriver(sink, new MemoryQueue({ maxBytes: 64 * 1024 }), { ...fast, metrics, closeTimeoutMs: 10 });
   await d.start();
   let accepted = 0;
-  for (let i = 0; i < 5000; i += 10) accepted += d.enqueue(numbered(i, 10, 200), 1);
+  for (let i = 0; i < 5000; i += 10) accepted += enqueueStrings(d, numbered(i, 10, 200), 1);
   assert.equal(accepted, 5000); // drop_oldest: new events always get in
   assert.ok((metrics.dropped_.queue_full ?? 0) > 0);
   assert.ok(d.stats().droppedEvents.queue_full > 0);
@@ -159,7 +160,7 @@ test('close() drains what it can; past the timeout the rest stays in the spool a
     down.answer = () => 'retry';
     const d = new SinkDriver(down, new DiskSpool({ dir, fsync: 'never' }), { ...fast, closeTimeoutMs: 50 });
     await d.start();
-    d.enqueue(numbered(0, 500), 1);
+    enqueueStrings(d, numbered(0, 500), 1);
     await waitFor(() => down.sends > 2, 'a few attempts');
     await d.close();
     assert.equal(openFdCount(), fds);
@@ -169,7 +170,7 @@ test('close() drains what it can; past the timeout the rest stays in the spool a
     const d2 = new SinkDriver(up, new DiskSpool({ dir, fsync: 'never' }), { ...fast, maxBatchLines: 100 });
     await d2.start();
     await waitFor(() => up.delivered.length === 500, 'replay');
-    d2.enqueue(numbered(500, 10), 1);
+    enqueueStrings(d2, numbered(500, 10), 1);
     await d2.close(); // drains the 10 new ones
     assert.deepEqual(up.delivered, range(0, 509));
     assert.equal(openFdCount(), fds);
@@ -182,12 +183,12 @@ test('linger: a partial batch waits for more events, a full one goes at once', a
   const sink = new ScriptedSink();
   const d = new SinkDriver(sink, new MemoryQueue(), { lingerMs: 60_000, maxBatchLines: 10, closeTimeoutMs: 1000 });
   await d.start();
-  d.enqueue(numbered(0, 3), 1);
+  enqueueStrings(d, numbered(0, 3), 1);
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(sink.sends, 0); // waiting for linger (60 s) or a full batch
-  d.enqueue(numbered(3, 7), 1);
+  enqueueStrings(d, numbered(3, 7), 1);
   await waitFor(() => sink.delivered.length === 10, 'full batch');
-  d.enqueue(numbered(10, 2), 1);
+  enqueueStrings(d, numbered(10, 2), 1);
   await d.close(); // close flushes the partial batch without waiting for linger
   assert.deepEqual(sink.delivered, range(0, 11));
 });
@@ -199,7 +200,7 @@ test('lag is the age of the oldest unacknowledged event', async () => {
   const d = new SinkDriver(sink, new MemoryQueue(), { ...fast, retryInitialMs: 1000, retryMaxMs: 1000, nowBootNs: () => now });
   await d.start();
   assert.equal(d.lagSeconds(), 0);
-  d.enqueue(numbered(0, 2), 7_000_000_000);
+  enqueueStrings(d, numbered(0, 2), 7_000_000_000);
   await waitFor(() => sink.sends > 0, 'first send');
   assert.equal(d.lagSeconds(), 3);
   now += 2_000_000_000;
@@ -217,7 +218,7 @@ test('maxInFlight > 1 acknowledges only the delivered prefix', async () => {
     const spool = new DiskSpool({ dir, fsync: 'never' });
     const d = new SinkDriver(sink, spool, { ...fast, maxBatchLines: 5, maxInFlight: 3 });
     await d.start();
-    d.enqueue(numbered(0, 15), 1);
+    enqueueStrings(d, numbered(0, 15), 1);
     await waitFor(() => gates.length === 3, 'three sends in flight');
     gates[1]('delivered');
     gates[2]('delivered');
@@ -252,7 +253,7 @@ test('setBatching applies a new linger and batch size to what is queued (SIGHUP)
   const sink = new ScriptedSink();
   const d = new SinkDriver(sink, new MemoryQueue(), { ...fast, lingerMs: 3_600_000, maxBatchLines: 1000 });
   await d.start();
-  d.enqueue(numbered(0, 10), 1);
+  enqueueStrings(d, numbered(0, 10), 1);
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(sink.delivered.length, 0, 'a partial batch waits out the hour-long linger');
   d.setBatching({ lingerMs: 0, maxBatchLines: 4 });
@@ -280,7 +281,7 @@ test('a sink with deliverNow gets the events before enqueue returns, with no que
   const metrics = new RecordingMetrics();
   const d = new SinkDriver(sink, new MemoryQueue(), { ...fast, maxBatchBytes: 4096, metrics });
   await d.start();
-  assert.equal(d.enqueue(numbered(0, 100, 100), 1), 100);
+  assert.equal(enqueueStrings(d, numbered(0, 100, 100), 1), 100);
   assert.deepEqual(sink.delivered, range(0, 99), 'delivered synchronously, in order');
   assert.ok(sink.direct >= 3, `split by maxBatchBytes into ${sink.direct} writes`);
   assert.equal(sink.sends, 0);
@@ -297,17 +298,17 @@ test('a failed direct delivery queues the rest, retries them through send, and k
   sink.answer = () => (failing ? 'retry' : 'delivered');
   const d = new SinkDriver(sink, new MemoryQueue(), fast);
   await d.start();
-  assert.equal(d.enqueue(numbered(0, 10), 1), 10);
+  assert.equal(enqueueStrings(d, numbered(0, 10), 1), 10);
   assert.deepEqual(sink.delivered, []);
   assert.equal(d.stats().unreadEvents + d.stats().inFlightBatches * 10, 10, 'queued, not lost');
   // While events wait, new ones queue behind them instead of overtaking.
-  assert.equal(d.enqueue(numbered(10, 5), 1), 5);
+  assert.equal(enqueueStrings(d, numbered(10, 5), 1), 5);
   assert.equal(sink.direct, 1);
   failing = false;
   await waitFor(() => sink.delivered.length === 15, 'retried delivery');
   assert.deepEqual(sink.delivered, range(0, 14));
   // Caught up: direct again.
-  d.enqueue(numbered(15, 1), 1);
+  enqueueStrings(d, numbered(15, 1), 1);
   assert.deepEqual(sink.delivered, range(0, 15));
   assert.equal(sink.direct, 2);
   await d.close();
@@ -325,7 +326,7 @@ test('issue 10: a sink that rejects everything logs the first rejection, then st
   };
   const d = new SinkDriver(sink, new MemoryQueue(), { ...fast, maxBatchLines: 1, metrics, log });
   await d.start();
-  for (let i = 0; i < 20; i++) d.enqueue(numbered(i, 1), 1);
+  for (let i = 0; i < 20; i++) enqueueStrings(d, numbered(i, 1), 1);
   await waitFor(() => d.stats().rejectedEvents === 20, 'rejections');
   await d.close();
   assert.equal(metrics.rejected_, 20);

@@ -32,6 +32,7 @@ import { collectingLogger, createTopic, requireBroker, uniqueTopic } from '../..
 import { ROOT } from '../../test/support/paths';
 import { sampleProc } from '../../test/support/proc-stat';
 import { Flags } from '../lib/cli-args';
+import { enqueueStrings } from '../../test/support/string-lines';
 
 const flags = new Flags(`usage: npm run bench:kafka -- [--events 50000] [--reps 3] [--codecs ${KAFKA_COMPRESSIONS.join(',')}]
        [--format ${FORMAT_NAMES.join('|')}] [--key ${KAFKA_KEYS.join('|')}] [--partitions 3] [--queue disk|memory]`, {
@@ -111,14 +112,14 @@ async function runOnce(bootstrap: string, codec: KafkaCompression, events: numbe
   try {
     await driver.start();
     // One warm-up send: connection, InitProducerId, topic metadata.
-    driver.enqueue(lines.slice(0, 10), SampleEvents.ktimeNs(0));
+    enqueueStrings(driver, lines.slice(0, 10), SampleEvents.ktimeNs(0));
     while (driver.stats().deliveredEvents < 10) await sleep(5);
 
     let rss = process.memoryUsage().rss;
     const broker0 = brokerCpuMs();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    for (let i = 0; i < lines.length; i += 1000) driver.enqueue(lines.slice(i, i + 1000), SampleEvents.ktimeNs(i));
+    for (let i = 0; i < lines.length; i += 1000) enqueueStrings(driver, lines.slice(i, i + 1000), SampleEvents.ktimeNs(i));
     const target = lines.length + 10;
     const deadline = t0 + 600_000;
     while (driver.stats().deliveredEvents < target && performance.now() < deadline) {

@@ -15,7 +15,8 @@
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { ExecRecord, ExitRecord, ForkRecord } from '../../src/collector/decode';
-import { ancestorJson, ancestryJson } from '../../src/events/ancestor-json';
+import { ancestorJson } from '../../src/events/ancestor-json';
+import { ancestryJson } from '../../test/support/ancestry-json';
 import { AncestorTextCache, joinAncestry } from '../../src/events/lineage-element';
 import type { ExecLineage } from '../../src/ancestry/process-view';
 import { SyntheticKernel, type KProc } from '../../test/ancestry/synthetic-kernel';

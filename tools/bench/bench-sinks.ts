@@ -43,6 +43,7 @@ import { clock, host, makeLineage } from '../../test/events/lineage-fixture';
 import { FakeFleet } from '../../test/sinks/tls/fake-fleet';
 import { makeTestCerts } from '../../test/sinks/tls/test-certs';
 import { Flags } from '../lib/cli-args';
+import { appendStrings, enqueueStrings } from '../../test/support/string-lines';
 
 const CASES = ['format', 'format-cold', 'detail', 'spool', 'file', 'sustained', 'tls'] as const;
 const flags = new Flags(`usage: npm run bench:sinks -- [--events 200000] [--runs 5] [--depth 10]
@@ -170,7 +171,7 @@ async function spoolBench(withRead: boolean): Promise<void> {
     for (let i = 0; i < EVENTS; i++) {
       group.push(lines[i & 1023]);
       if (group.length === GROUP) {
-        spool.append(group, i);
+        appendStrings(spool, group, i);
         group.length = 0;
         if (withRead && spool.unreadEvents >= 1000) {
           const b = await spool.read(1000, 4 << 20);
@@ -209,7 +210,7 @@ async function pipeline(sink: Sink, queue: EventQueue, events: number, driverOpt
       for (; produced < end; produced++) {
         group.push(preSerialized ? lines[produced & 1023] : osquery.exec(lineages[produced & 1023]));
         if (group.length === GROUP || produced === events - 1) {
-          d.enqueue(group, produced);
+          enqueueStrings(d, group, produced);
           group.length = 0;
         }
       }
@@ -266,7 +267,7 @@ async function sustainedBench(ratePerS: number, seconds: number): Promise<void> 
         group.push(osquery.exec(lineages[produced & 1023]));
         produced++;
         if (group.length === GROUP || produced === due) {
-          d.enqueue(group, Number(process.hrtime.bigint()));
+          enqueueStrings(d, group, Number(process.hrtime.bigint()));
           group.length = 0;
         }
       }

@@ -145,6 +145,7 @@ export class AdminServer {
     return new AdminServer(path, server, opts.handlers, log, opts.idleTimeoutMs ?? 60_000);
   }
 
+  /** Client connections open now. The daemon does not read it; tests check that close() leaves none. */
   get connections(): number {
     return this.sockets.size;
   }

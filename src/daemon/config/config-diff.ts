@@ -7,9 +7,6 @@ import { loadConfig, type AncestrydConfig } from './config';
 import { OPTION_NAMES, optionSpec, type OptionName } from './option-schema';
 import type { OptionValue } from './option-types';
 
-/** Options safe to change on SIGHUP (schema order). */
-export const RELOADABLE_OPTIONS: readonly OptionName[] = OPTION_NAMES.filter((n) => optionSpec(n).reloadable);
-
 export interface ConfigChange {
   readonly option: OptionName;
   readonly from: OptionValue;

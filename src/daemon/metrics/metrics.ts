@@ -350,10 +350,6 @@ export class Metrics {
     this.readyReason = reason;
   }
 
-  get ready(): boolean {
-    return this.readyFlag;
-  }
-
   /** The metrics endpoint's state (metrics-endpoint.ts), for `stats`. */
   setEndpoint(state: { listening: boolean; address: string; error: string | null }): void {
     this.endpoint = state;

@@ -313,15 +313,7 @@ export const KAFKA_OPTIONS = {
 } as const;
 
 export type KafkaOptionName = keyof typeof KAFKA_OPTIONS;
-export type KafkaOptionValues = { [K in KafkaOptionName]: KafkaOptionValue };
 export const KAFKA_OPTION_NAMES = Object.keys(KAFKA_OPTIONS) as KafkaOptionName[];
-
-/** Every option at its default. */
-export function kafkaDefaults(): KafkaOptionValues {
-  const out = {} as Record<KafkaOptionName, KafkaOptionValue>;
-  for (const n of KAFKA_OPTION_NAMES) out[n] = KAFKA_OPTIONS[n].default;
-  return out;
-}
 
 /**
  * Validates the Kafka options (missing ones take their default; unknown

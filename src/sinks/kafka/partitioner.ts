@@ -9,7 +9,7 @@
  * send; this one uses 32-bit Math.imul (~0.1 µs). With logger_kafka_key=host
  * every message carries the same key Buffer, so the last key's hash is
  * remembered by identity. test/sinks/kafka-partitioner.test.ts checks it
- * against kafkajs's murmur2.
+ * against kafkajs's murmur2 and its (Java-compatible) DefaultPartitioner.
  */
 import type { ICustomPartitioner, PartitionerArgs } from 'kafkajs';
 
@@ -42,11 +42,6 @@ export function murmur2(data: Uint8Array): number {
   h = Math.imul(h, M);
   h ^= h >>> 15;
   return h | 0;
-}
-
-/** The partition of a key among `partitions`, as the Java client computes it. */
-export function partitionForKey(key: Uint8Array, partitions: number): number {
-  return (murmur2(key) & 0x7fffffff) % partitions;
 }
 
 export const javaCompatiblePartitioner: ICustomPartitioner = () => {

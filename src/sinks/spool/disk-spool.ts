@@ -1,7 +1,7 @@
 /**
  * A bounded, crash-safe, disk-backed FIFO of serialized events for one sink.
  *
- * Write-ahead policy (issue 4): append() writes the whole group of records
+ * Write-ahead policy (issue 4): appendEncoded() writes the whole group of records
  * to the active segment with one write(2) before it returns, so an accepted
  * event is in the kernel's page cache and survives the death of the process
  * (kill -9, OOM kill). Power loss is covered only up to the fsync policy.
@@ -53,7 +53,7 @@ import { join } from 'node:path';
 import { AncestrydError, errCode } from '../../errors';
 import type { EventQueue } from '../queue';
 import type { DropReason, EventBatch, SinkLogger } from '../sink';
-import { LineEncoder, type EncodedLines } from '../encoded-lines';
+import type { EncodedLines } from '../encoded-lines';
 import { resolveSpoolOptions, type DiskSpoolOptions, type ResolvedSpoolOptions } from './config';
 import { AckCursor } from './cursor';
 import { MemoryTail } from './memory-tail';
@@ -72,7 +72,6 @@ export class DiskSpool implements EventQueue {
 
   private readonly o: ResolvedSpoolOptions;
   private readonly log: SinkLogger;
-  private readonly lineEncoder = new LineEncoder();
   private readonly cursor: AckCursor;
   private readonly segments: SegmentList;
   private readonly tail: MemoryTail;
@@ -85,10 +84,6 @@ export class DiskSpool implements EventQueue {
   private lockHeld: SpoolLock | null = null;
   private opened = false;
   private closed = false;
-
-  private tornTailBytes = 0;
-  private corruptEvents = 0;
-  private cursorResets = 0;
 
   constructor(opts: DiskSpoolOptions) {
     this.o = resolveSpoolOptions(opts);
@@ -108,14 +103,6 @@ export class DiskSpool implements EventQueue {
     });
   }
 
-  /** Figures for tests and logs. */
-  get counters(): { tornTailBytes: number; corruptEvents: number; cursorResets: number; segmentsDeleted: number } {
-    return {
-      tornTailBytes: this.tornTailBytes, corruptEvents: this.corruptEvents,
-      cursorResets: this.cursorResets, segmentsDeleted: this.segments.deletedCount,
-    };
-  }
-
   get unreadEvents(): number {
     return this.unread.events;
   }
@@ -132,7 +119,7 @@ export class DiskSpool implements EventQueue {
     return this.segments.bytes;
   }
 
-  /** Id of the last acknowledged event (the cursor). */
+  /** Id of the last acknowledged event (the cursor). The daemon does not read it; tests check acknowledgement order with it. */
   get ackedThrough(): number {
     return this.cursor.ackedId;
   }
@@ -161,11 +148,9 @@ export class DiskSpool implements EventQueue {
     this.lockHeld = claimSpoolDir(this.dir, this.o.identity, this.o.lock, this.log);
     if (this.cursor.open() === 'unreadable') {
       // Replaying from the oldest segment: duplicates, not losses.
-      this.cursorResets++;
       this.log.warn({ spool: this.dir }, 'spool cursor unreadable; replaying every stored event (duplicates possible)');
     }
     const found = recoverSegments(this.dir, this.cursor.ackedId, this.segments, this.log);
-    this.tornTailBytes += found.tornTailBytes;
     this.unread.set(found.unread, found.oldestUnreadKtimeNs);
     this.writer.start(found.nextId);
     this.reader.start(this.segments.oldest!, this.cursor.ackedId);
@@ -175,11 +160,6 @@ export class DiskSpool implements EventQueue {
   private track(p: Promise<void>): void {
     this.background.add(p);
     void p.then(() => this.background.delete(p));
-  }
-
-  /** Strings (no trailing newline): appendEncoded() for callers that hold them. */
-  append(lines: readonly string[], ktimeNs: number | readonly number[]): number {
-    return this.appendEncoded(this.lineEncoder.encode(lines, ktimeNs), 0);
   }
 
   appendEncoded(src: EncodedLines, from: number): number {
@@ -270,7 +250,6 @@ export class DiskSpool implements EventQueue {
   }
 
   private countCorrupt(events: number): void {
-    this.corruptEvents += events;
     this.unread.lost(events);
     this.onDrop(events, 'corrupt');
     this.log.warn({ spool: this.dir, events }, 'spool records failed their checksum; skipped');

@@ -45,8 +45,6 @@ export function deleteSegmentFile(path: string, log: SinkLogger): void {
 export class SegmentList {
   private list: Segment[] = [];
   private total = 0;
-  /** Segments deleted since open, for tests and logs. */
-  deletedCount = 0;
 
   constructor(private readonly log: SinkLogger) {}
 
@@ -83,7 +81,6 @@ export class SegmentList {
     if (i >= 0) this.list.splice(i, 1);
     seg.deleted = true;
     this.total -= seg.bytes;
-    this.deletedCount++;
     deleteSegmentFile(seg.path, this.log);
   }
 

@@ -21,8 +21,6 @@ export interface Recovered {
   unread: number;
   /** CLOCK_BOOTTIME ns of the first of them, or null. */
   oldestUnreadKtimeNs: number | null;
-  /** Bytes cut from the newest segment's torn tail. */
-  tornTailBytes: number;
 }
 
 /**
@@ -30,7 +28,7 @@ export interface Recovered {
  * `ackedId`, and deletes the others.
  */
 export function recoverSegments(dir: string, ackedId: number, segments: SegmentList, log: SinkLogger): Recovered {
-  const out: Recovered = { nextId: 0, unread: 0, oldestUnreadKtimeNs: null, tornTailBytes: 0 };
+  const out: Recovered = { nextId: 0, unread: 0, oldestUnreadKtimeNs: null };
   const names = fs.readdirSync(dir).filter((f) => SEGMENT_RE.test(f)).sort();
   let maxId = ackedId;
   for (let i = 0; i < names.length; i++) {
@@ -73,7 +71,6 @@ function scanSegment(dir: string, name: string, last: boolean, ackedId: number, 
     off = next;
   }
   if (last && validEnd < buf.length) {
-    out.tornTailBytes += buf.length - validEnd;
     fs.truncateSync(path, validEnd);
     seg.bytes = validEnd;
     log.warn({ spool: dir, segment: name, bytes: buf.length - validEnd },

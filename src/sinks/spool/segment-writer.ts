@@ -48,11 +48,6 @@ export class SegmentWriter {
     return this.seg;
   }
 
-  /** The id the next appended event gets. */
-  get nextId(): number {
-    return this.next;
-  }
-
   /** Starts a new segment whose first event gets `nextId` (ids below it are the recovered segments'). */
   start(nextId: number): void {
     this.next = nextId;

@@ -37,8 +37,6 @@ export function nodeInvalid(answer: HttpsAnswer): boolean {
 }
 
 export class TlsNode {
-  /** Enrollments done (tests, logs). */
-  enrollments = 0;
   /** Why the last enrollment failed, or null. */
   lastError: string | null = null;
   private o: ResolvedTlsOptions | null = null;
@@ -113,7 +111,6 @@ export class TlsNode {
       && jsonField(answer.json, 'node_invalid') !== true) {
       this.nodeKey = key;
       this.addSecret(key);
-      this.enrollments++;
       this.lastError = null;
       this.log.info({ host: o.host }, 'enrolled with the TLS server');
       return key;

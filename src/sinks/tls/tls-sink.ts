@@ -45,11 +45,6 @@ export class TlsSink implements Sink {
     this.node = node ?? new TlsNode(options, hostDetails, log, addSecret);
   }
 
-  /** Enrollments done (tests, logs). */
-  get enrollments(): number {
-    return this.node.enrollments;
-  }
-
   /** Reads and checks certificates and the secret; does not contact the server (it may be down). */
   async start(): Promise<void> {
     this.node.start();

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isAncestrydError } from '../../../src/errors';
 import { loadConfig } from '../../../src/daemon/config/config';
-import { diffConfigs, RELOADABLE_OPTIONS, reloadConfig } from '../../../src/daemon/config/config-diff';
+import { diffConfigs, reloadConfig } from '../../../src/daemon/config/config-diff';
+import { optionSpec, type OptionName } from '../../../src/daemon/config/option-schema';
 import type { HostFacts } from '../../../src/daemon/config/option-types';
 
 const dir = mkdtempSync(join(tmpdir(), 'ancestryd-reload-'));
@@ -14,12 +15,10 @@ const host: HostFacts = { cwd: dir, writable: () => true };
 
 describe('config reload', () => {
   it('lists the options safe to change on SIGHUP', () => {
-    for (const o of ['log_level', 'logger_tls_period', 'logger_tls_max_lines', 'event_types', 'process_ancestry_cache_ttl', 'process_ancestry_cache_size']) {
-      assert.ok(RELOADABLE_OPTIONS.includes(o as never), `${o} is reloadable`);
-    }
-    for (const o of ['process_ancestry_max_depth', 'bpf_ring_buffer_size', 'logger_plugin', 'admin_socket', 'metrics_address', 'logger_format']) {
-      assert.ok(!RELOADABLE_OPTIONS.includes(o as never), `${o} needs a restart`);
-    }
+    const reloadable: OptionName[] = ['log_level', 'logger_tls_period', 'logger_tls_max_lines', 'event_types', 'process_ancestry_cache_ttl', 'process_ancestry_cache_size'];
+    const restart: OptionName[] = ['process_ancestry_max_depth', 'bpf_ring_buffer_size', 'logger_plugin', 'admin_socket', 'metrics_address', 'logger_format'];
+    for (const o of reloadable) assert.equal(optionSpec(o).reloadable, true, `${o} is reloadable`);
+    for (const o of restart) assert.ok(!optionSpec(o).reloadable, `${o} needs a restart`);
   });
 
   it('splits changes into reloadable and restart-required, by effective value', () => {

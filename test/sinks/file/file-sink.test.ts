@@ -7,6 +7,7 @@ import type { EventBatch } from '../../../src/sinks/sink';
 import { SinkDriver } from '../../../src/sinks/sink-driver';
 import { DiskSpool } from '../../../src/sinks/spool/disk-spool';
 import { numbered, openFdCount, range, removeDir, tempDir, waitFor } from '../sink-test-helpers';
+import { enqueueStrings } from '../../support/string-lines';
 
 function batch(lines: string[]): EventBatch {
   const data = Buffer.from(lines.map((l) => l + '\n').join(''));
@@ -86,7 +87,7 @@ test('rotation under load: every event once, in order, files 0600, none past the
     const d = new SinkDriver(sink, new DiskSpool({ dir: spoolDir, fsync: 'never' }), { lingerMs: 1, maxBatchLines: 100 });
     await d.start();
     const total = 20_000;
-    for (let i = 0; i < total; i += 50) d.enqueue(numbered(i, 50, 200), 1);
+    for (let i = 0; i < total; i += 50) enqueueStrings(d, numbered(i, 50, 200), 1);
     await waitFor(() => d.stats().deliveredEvents === total, 'all delivered');
     await d.close();
     const files = resultFiles(dir);

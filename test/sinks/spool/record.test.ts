@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { crc32, crc32Table } from '../../../src/sinks/spool/crc32';
-import { LineEncoder } from '../../../src/sinks/encoded-lines';
+import { LineEncoder } from '../../support/string-lines';
 import { HEADER_BYTES, RecordEncoder, newParsedRecord, parseRecord } from '../../../src/sinks/spool/record';
 
 test('crc32: standard check value, table and native agree', () => {

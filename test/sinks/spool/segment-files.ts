@@ -1,7 +1,7 @@
 /** Segment files built byte by byte for the spool's role tests, as a previous run would have left them. */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { LineEncoder } from '../../../src/sinks/encoded-lines';
+import { LineEncoder } from '../../support/string-lines';
 import { RecordEncoder } from '../../../src/sinks/spool/record';
 import { segmentFileName } from '../../../src/sinks/spool/segment-list';
 import { numbered } from '../sink-test-helpers';

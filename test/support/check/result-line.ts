@@ -5,9 +5,11 @@
  * kernel timestamp carried by the eid. Works with logger_numerics on or off.
  *
  * Ticks come from start_boottime (ns) as floor(ns / 1e7). Every element's
- * entity_id ("<boot>-<start ns>-<tgid>") must agree with its pid and
- * start_boottime; a disagreement is reported, not resolved.
+ * entity_id ("<boot>-<start ns>-<tgid>", test/support/entity-id.ts) must be
+ * in that form and agree with its pid and start_boottime; a disagreement is
+ * reported, not resolved.
  */
+import { parseEntityId } from '../entity-id';
 import { NS_PER_TICK } from '../proc-stat';
 import type { PidTicks } from './truth';
 
@@ -39,12 +41,6 @@ type Columns = Record<string, string | number | undefined>;
 
 function num(v: string | number | undefined): number {
   return typeof v === 'number' ? v : v === undefined || v === '' ? NaN : Number(v);
-}
-
-/** The start ns of an entity id "<boot32hex>-<start ns>-<tgid>", and its tgid. */
-export function parseEntityId(id: string): { startNs: bigint; tgid: number } | null {
-  const m = /^[0-9a-f]+-(\d+)-(\d+)$/.exec(id);
-  return m ? { startNs: BigInt(m[1]), tgid: Number(m[2]) } : null;
 }
 
 /** The kernel time of an eid "<boot8>-<ktime ns>-<tid>-<kind>". */
@@ -91,6 +87,7 @@ export function parseResultLine(line: string, tagPrefix: string): ResultLine {
   elements.forEach((e, i) => {
     const pid = Number(e.pid);
     const ent = typeof e.entity_id === 'string' ? parseEntityId(e.entity_id) : null;
+    if (typeof e.entity_id === 'string' && ent === null) inconsistent.push(`${i}: entity_id ${e.entity_id} is not <boot id>-<start ns>-<tgid>`);
     let ns = exactNs(e.start_boottime);
     if (ent !== null) {
       if (ent.tgid !== pid) inconsistent.push(`${i}: entity_id ${String(e.entity_id)} names pid ${ent.tgid}, element pid ${pid}`);

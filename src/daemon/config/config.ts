@@ -22,16 +22,17 @@ import type { AncestryDetail, EventType, FormatName, HostIdentifierSource } from
 import { expandRedactionPatterns } from '../../ancestry';
 import type { FsyncPolicy } from '../../sinks/fsync-policy';
 import type { FileSinkOptions } from '../../sinks/file/config';
+import { parseHostPort } from '../../sinks/host-port';
 import { maxRecordValueBytes } from '../../sinks/kafka/batch-messages';
 import { KAFKA_OPTION_NAMES, parseKafkaConfig, type KafkaSinkConfig } from '../../sinks/kafka/config';
 import type { DropPolicy } from '../../sinks/queue';
-import type { TlsSinkOptions } from '../../sinks/tls/config';
+import { TLS_HOSTNAME_ALLOWED, type TlsSinkOptions } from '../../sinks/tls/config';
 import { readSources, type RawValue, type SourceKind } from './config-sources';
 import {
   defaultValue, isOptionName, LOCAL_ONLY_OPTIONS, OPTION_NAMES, optionSpec, OSQUERY_RENAMED, REAL_HOST, type LogFormat, type LoggerPlugin,
   type LogLevel, type OptionName, type OptionValues,
 } from './option-schema';
-import { OptionValueError, splitHostPort, type HostFacts, type OptionValue } from './option-types';
+import { OptionValueError, type HostFacts, type OptionValue } from './option-types';
 import { PRESET_OPTIONS, PRESETS, type PresetName } from './presets';
 
 export interface LoadConfigOptions {
@@ -243,7 +244,7 @@ function crossCheck(v: OptionValues, sources: Record<OptionName, ValueSource>, f
   // The tls output and the tls config plugin share one enrollment with the server.
   const tlsUser = plugins.includes('tls') ? 'logger_plugin includes tls' : v.config_plugin === 'tls' ? 'config_plugin=tls' : null;
   if (tlsUser !== null) {
-    need(v.tls_hostname === '', `tls_hostname: required when ${tlsUser} (expected "host" or "host:port")`);
+    need(v.tls_hostname === '', `tls_hostname: required when ${tlsUser} (expected ${TLS_HOSTNAME_ALLOWED})`);
     need(v.enroll_secret_path === '', `enroll_secret_path: required when ${tlsUser} (a file holding the enroll secret)`);
   }
   need((v.tls_client_cert === '') !== (v.tls_client_key === ''),
@@ -419,7 +420,7 @@ function build(v: OptionValues, sources: Record<OptionName, ValueSource>, config
       refreshS: v.config_refresh,
     },
     daemon: {
-      metricsAddress: v.metrics_address === '' ? null : splitHostPort(v.metrics_address),
+      metricsAddress: v.metrics_address === '' ? null : parseHostPort(v.metrics_address),
       adminSocket: v.admin_socket === '' ? null : v.admin_socket,
       pidfile: v.pidfile === '' ? null : v.pidfile,
       recentEvents: v.admin_recent_events,

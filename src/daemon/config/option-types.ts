@@ -11,6 +11,8 @@
  * errors, not 12 and true).
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { isAncestrydError } from '../../errors';
+import { isPort, parseHostPort, PORT_RANGE } from '../../sinks/host-port';
 
 export type OptionValue = string | number | boolean | readonly string[];
 
@@ -286,8 +288,14 @@ export function regexList(o: Common<readonly string[]> & { compile: (source: str
   };
 }
 
-/** Free text, optionally matched against a pattern described in words. */
-export function text(o: Common<string> & { pattern?: RegExp; describe?: string; maxLength?: number }): OptionSpec<string> {
+/**
+ * Free text, optionally matched against a pattern described in words, or
+ * checked by the component that uses the value (`check` throws an
+ * AncestrydError whose message becomes the option's): its rule, stated once.
+ */
+export function text(o: Common<string> & {
+  pattern?: RegExp; describe?: string; maxLength?: number; check?: (name: string, value: string) => unknown;
+}): OptionSpec<string> {
   const allowed = o.describe ?? 'a string';
   return {
     name: '', group: o.group, type: 'string', allowed, doc: o.doc, default: o.default, defaultDoc: o.defaultDoc,
@@ -296,6 +304,12 @@ export function text(o: Common<string> & { pattern?: RegExp; describe?: string; 
       if (typeof raw !== 'string') fail(`${name}: expected ${allowed}, got ${got(raw)}`);
       const s = raw.trim();
       if (o.pattern && !o.pattern.test(s)) fail(`${name}: expected ${allowed}, got ${got(raw)}`);
+      try {
+        o.check?.(name, s);
+      } catch (err) {
+        if (isAncestrydError(err)) fail(err.message);
+        throw err;
+      }
       if (o.maxLength !== undefined && s.length > o.maxLength) fail(`${name}: longer than ${o.maxLength} characters`);
       return s;
     },
@@ -328,20 +342,9 @@ export function path(o: Common<string> & { emptyDisables?: boolean; maxBytes?: n
   };
 }
 
-const HOST_PORT_RE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
-
-/** "host:port" → [host, port]; IPv6 in brackets. Null when it does not parse. */
-export function splitHostPort(s: string): { host: string; port: number } | null {
-  const m = HOST_PORT_RE.exec(s);
-  if (m === null) return null;
-  const port = Number(m[2]);
-  if (port < 1 || port > 65535) return null;
-  return { host: m[1].replace(/^\[|\]$/g, ''), port };
-}
-
 /** One "host:port" listen address, or "" to disable. */
 export function address(o: Common<string>): OptionSpec<string> {
-  const allowed = '"host:port" (port 1..65535, IPv6 as [addr]:port), or "" to disable';
+  const allowed = `"host:port" (port ${PORT_RANGE.join('..')}, IPv6 as [addr]:port), or "" to disable`;
   return {
     name: '', group: o.group, type: 'address', allowed, doc: o.doc, default: o.default, defaultDoc: o.defaultDoc,
     reloadable: o.reloadable ?? false,
@@ -349,7 +352,8 @@ export function address(o: Common<string>): OptionSpec<string> {
       if (typeof raw !== 'string') fail(`${name}: expected ${allowed}, got ${got(raw)}`);
       const s = raw.trim();
       if (s === '') return '';
-      if (splitHostPort(s) === null) fail(`${name}: expected ${allowed}, got ${got(raw)}`);
+      const hp = parseHostPort(s);
+      if (hp === null || !isPort(hp.port)) fail(`${name}: expected ${allowed}, got ${got(raw)}`);
       return s;
     },
   };

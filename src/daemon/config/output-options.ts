@@ -20,7 +20,9 @@ import { parseFsyncPolicy } from '../../sinks/fsync-policy';
 import { KAFKA_OPTIONS, type KafkaOptionSpec, type KafkaOptionValue } from '../../sinks/kafka/config';
 import { DROP_POLICIES } from '../../sinks/queue';
 import { SPOOL_DEFAULTS, SPOOL_RANGES } from '../../sinks/spool/config';
-import { TLS_HOSTNAME_PATTERN, TLS_SINK_DEFAULTS, TLS_SINK_RANGES } from '../../sinks/tls/config';
+import {
+  parseTlsHostname, TLS_HOSTNAME_ALLOWED, TLS_SINK_DEFAULTS, TLS_SINK_RANGES,
+} from '../../sinks/tls/config';
 import {
   boolean, bytes, decimal, integer, oneOf, OptionValueError, path, systemOrLocal, text,
   type OptionGroup, type OptionSpec,
@@ -135,7 +137,7 @@ export function tlsOutputOptions() {
   const [periodAbove, periodMax] = TLS_SINK_RANGES.loggerTlsPeriodS;
   return {
     tls_hostname: text({
-      group: 'tls', default: '', pattern: TLS_HOSTNAME_PATTERN, describe: '"host" or "host:port"',
+      group: 'tls', default: '', check: (_name, s) => parseTlsHostname(s), describe: TLS_HOSTNAME_ALLOWED,
       doc: 'The TLS server (e.g. FleetDM), "host" or "host:port" (443). Required when logger_plugin includes tls.',
     }),
     enroll_tls_endpoint: text({

@@ -16,6 +16,7 @@
  * the daemon calls when the Kafka sink is enabled.
  */
 import { AncestrydError } from '../../errors';
+import { isPort, PORT_RANGE } from '../host-port';
 
 export type KafkaAcks = -1 | 0 | 1;
 export type KafkaCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -97,7 +98,10 @@ export function parseBrokers(value: unknown, option = 'logger_kafka_brokers'): s
   return out;
 }
 
-/** null when `entry` is host:port; '' when it is plainly not; else what is wrong. */
+/**
+ * null when `entry` is host:port; '' when it is plainly not; else what is wrong.
+ * Not host-port.ts's parseHostPort: a broker takes no IPv6 and may have "_" in its name.
+ */
 function brokerProblem(entry: string): string | null {
   if (entry.startsWith('[')) return 'IPv6 literals are not supported by the Kafka client; use a host name';
   const colon = entry.lastIndexOf(':');
@@ -107,7 +111,7 @@ function brokerProblem(entry: string): string | null {
   if (host.includes(':')) return 'IPv6 literals are not supported by the Kafka client; use a host name';
   if (!/^\d{1,5}$/.test(port)) return '';
   const p = Number(port);
-  if (p < 1 || p > 65535) return `port ${p} is out of range [1, 65535]`;
+  if (!isPort(p)) return `port ${p} is out of range [${PORT_RANGE.join(', ')}]`;
   const v4 = IPV4_RE.exec(host);
   if (v4 !== null) return v4.slice(1).every((o) => Number(o) <= 255) ? null : `${host} is not an IPv4 address`;
   if (host.length > 253 || !HOST_RE.test(host)) return `${JSON.stringify(host)} is not a host name`;

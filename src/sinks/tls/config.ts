@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { AncestrydError } from '../../errors';
+import { parseHostPort, PORT_RANGE, type HostPort } from '../host-port';
 import { checkPositiveInt } from '../queue';
 
 export interface TlsSinkOptions {
@@ -52,8 +53,8 @@ export const TLS_SINK_RANGES = {
   requestTimeoutMs: [100, 600_000],
 } as const;
 
-/** tls_hostname: "host", "host:port", "[v6]" or "[v6]:port" (the host in group 1, the port in group 2). */
-export const TLS_HOSTNAME_PATTERN = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/;
+/** What tls_hostname accepts, in words: the sink's messages and the option schema's docs say the same. */
+export const TLS_HOSTNAME_ALLOWED = '"host" or "host:port"';
 
 export interface ResolvedTlsOptions {
   host: string;
@@ -97,6 +98,18 @@ export function readEnrollSecret(path: string): string {
   return secret;
 }
 
+/**
+ * tls_hostname → the server's host and port (443 when none is given). The
+ * option schema calls it too, so that a port out of range is refused at
+ * load, before anything starts.
+ */
+export function parseTlsHostname(value: string): HostPort {
+  const hp = parseHostPort(value ?? '', 443);
+  if (hp === null) throw invalid(`tls_hostname: expected ${TLS_HOSTNAME_ALLOWED}, got ${JSON.stringify(value)}`);
+  checkPositiveInt('tls_hostname port', hp.port, ...PORT_RANGE);
+  return hp;
+}
+
 function endpoint(option: string, v: string): string {
   if (!v.startsWith('/')) throw invalid(`${option}: expected a path starting with "/", got ${JSON.stringify(v)}`);
   return v;
@@ -104,16 +117,13 @@ function endpoint(option: string, v: string): string {
 
 /** Validates everything and reads the certificate files; throws AncestrydError naming the option. */
 export function resolveTlsOptions(o: TlsSinkOptions): ResolvedTlsOptions {
-  const m = TLS_HOSTNAME_PATTERN.exec(o.tlsHostname ?? '');
-  if (m === null) throw invalid(`tls_hostname: expected "host" or "host:port", got ${JSON.stringify(o.tlsHostname)}`);
-  const port = m[2] === undefined ? 443 : Number(m[2]);
-  checkPositiveInt('tls_hostname port', port, 1, 65535);
+  const { host, port } = parseTlsHostname(o.tlsHostname);
   if ((o.tlsClientCert == null) !== (o.tlsClientKey == null)) {
     throw invalid('tls_client_cert and tls_client_key: set both (mutual TLS) or neither');
   }
   if (typeof o.hostIdentifier !== 'string' || o.hostIdentifier === '') throw invalid('host_identifier: empty');
   const r: ResolvedTlsOptions = {
-    host: m[1].replace(/^\[|\]$/g, ''),
+    host,
     port,
     enrollPath: endpoint('enroll_tls_endpoint', o.enrollTlsEndpoint ?? TLS_SINK_DEFAULTS.enrollTlsEndpoint),
     logPath: endpoint('logger_tls_endpoint', o.loggerTlsEndpoint ?? TLS_SINK_DEFAULTS.loggerTlsEndpoint),

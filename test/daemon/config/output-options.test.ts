@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isAncestrydError } from '../../../src/errors';
+import { ConfigInvalidError, loadConfig } from '../../../src/daemon/config/config';
 import { optionSpec, type OptionName } from '../../../src/daemon/config/option-schema';
 import { OptionValueError, type HostFacts } from '../../../src/daemon/config/option-types';
 import { fileOptions, spoolOptions, tlsOutputOptions } from '../../../src/daemon/config/output-options';
 import { FILE_SINK_RANGES, resolveFileSinkOptions } from '../../../src/sinks/file/config';
 import { resolveSpoolOptions, SPOOL_RANGES } from '../../../src/sinks/spool/config';
-import { resolveTlsOptions, TLS_SINK_RANGES } from '../../../src/sinks/tls/config';
+import { resolveTlsOptions, TLS_SINK_RANGES, type TlsSinkOptions } from '../../../src/sinks/tls/config';
 
 const dir = mkdtempSync(join(tmpdir(), 'ancestryd-output-options-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -104,5 +105,42 @@ describe('output option ranges: the sink states them, the schema and the sink en
       .filter(([, spec]) => ['integer', 'bytes', 'number'].includes(spec.type))
       .map(([name]) => name);
     assert.deepEqual(numeric.sort(), CASES.map((c) => c.option).sort());
+  });
+});
+
+/** The problems loadConfig reports for `flags` (none: it loaded). */
+function loadProblems(flags: string[]): readonly string[] {
+  try {
+    loadConfig({ argv: ['--config=', ...flags], env: {}, host: HOST, checkFiles: false });
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigInvalidError) return err.problems;
+    throw err;
+  }
+}
+
+/** The message resolveTlsOptions throws for `o` (null: it accepted them). */
+function sinkProblem(o: Partial<TlsSinkOptions>): string | null {
+  try {
+    resolveTlsOptions({ ...tls, ...o });
+    return null;
+  } catch (err) {
+    if (isAncestrydError(err, 'ANC_CONFIG_INVALID')) return err.message;
+    throw err;
+  }
+}
+
+describe('tls output rules stated once, in the sink: loading the config and starting the sink agree (issue 11)', () => {
+  it('tls_hostname: the port is 1..65535, refused at load as at start; IPv6 in brackets', () => {
+    const cases: [string, boolean][] = [
+      ['host:0', false], ['host:1', true], ['host:65535', true], ['host:65536', false], ['host:99999', false],
+      ['[::1]:443', true], ['host', true], ['https://host', false],
+    ];
+    for (const [value, allowed] of cases) {
+      const atStart = sinkProblem({ tlsHostname: value });
+      assert.equal(atStart === null, allowed, `sink, tls_hostname=${value}: ${atStart}`);
+      assert.deepEqual(loadProblems([`--tls_hostname=${value}`]), allowed ? [] : [`${atStart} (from --tls_hostname)`], `load, ${value}`);
+    }
+    assert.equal(sinkProblem({ tlsHostname: 'host:99999' }), 'tls_hostname port=99999 is out of range [1, 65535]');
   });
 });

@@ -15,6 +15,7 @@ import { CACHE_SIZE_RANGE, CACHE_TTL_RANGE, compileRedactionPattern, DEFAULT_PAT
 import { Limits } from '../../collector/layout';
 import { PIN_ROOT_DEFAULT } from '../../collector/pins';
 import { ANCESTRY_DETAILS, DEFAULT_OSQUERY_NAMES, EVENT_TYPES, FORMAT_NAMES, HOST_IDENTIFIERS } from '../../events';
+import { checkTlsEndpoint, TLS_ENDPOINT_ALLOWED } from '../../sinks/tls/config';
 import {
   address, boolean, bytes, integer, integerOrWord, listOf, oneOf, path, regexList, systemOrLocal, text,
   type HostFacts, type OptionGroup, type OptionSpec, type OptionValue,
@@ -223,7 +224,7 @@ export const OPTIONS = {
       + 'local only. A reply that fails validation changes nothing (ancestryd_remote_config_total{result="invalid"}).',
   }),
   config_tls_endpoint: text({
-    group: 'tls', default: '/api/osquery/config', pattern: /^\/\S*$/, describe: 'a path starting with "/"',
+    group: 'tls', default: '/api/osquery/config', check: checkTlsEndpoint, describe: TLS_ENDPOINT_ALLOWED,
     doc: 'Config endpoint (config_plugin=tls).',
   }),
   config_refresh: integer({

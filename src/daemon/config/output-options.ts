@@ -21,7 +21,7 @@ import { KAFKA_OPTIONS, type KafkaOptionSpec, type KafkaOptionValue } from '../.
 import { DROP_POLICIES } from '../../sinks/queue';
 import { SPOOL_DEFAULTS, SPOOL_RANGES } from '../../sinks/spool/config';
 import {
-  parseTlsHostname, TLS_HOSTNAME_ALLOWED, TLS_SINK_DEFAULTS, TLS_SINK_RANGES,
+  checkTlsEndpoint, parseTlsHostname, TLS_ENDPOINT_ALLOWED, TLS_HOSTNAME_ALLOWED, TLS_SINK_DEFAULTS, TLS_SINK_RANGES,
 } from '../../sinks/tls/config';
 import {
   boolean, bytes, decimal, integer, oneOf, OptionValueError, path, systemOrLocal, text,
@@ -141,11 +141,11 @@ export function tlsOutputOptions() {
       doc: 'The TLS server (e.g. FleetDM), "host" or "host:port" (443). Required when logger_plugin includes tls.',
     }),
     enroll_tls_endpoint: text({
-      group: 'tls', default: TLS_SINK_DEFAULTS.enrollTlsEndpoint, pattern: /^\/\S*$/, describe: 'a path starting with "/"',
+      group: 'tls', default: TLS_SINK_DEFAULTS.enrollTlsEndpoint, check: checkTlsEndpoint, describe: TLS_ENDPOINT_ALLOWED,
       doc: 'Enrollment endpoint.',
     }),
     logger_tls_endpoint: text({
-      group: 'tls', default: TLS_SINK_DEFAULTS.loggerTlsEndpoint, pattern: /^\/\S*$/, describe: 'a path starting with "/"',
+      group: 'tls', default: TLS_SINK_DEFAULTS.loggerTlsEndpoint, check: checkTlsEndpoint, describe: TLS_ENDPOINT_ALLOWED,
       doc: 'Log endpoint.',
     }),
     enroll_secret_path: path({

@@ -53,8 +53,15 @@ export const TLS_SINK_RANGES = {
   requestTimeoutMs: [100, 600_000],
 } as const;
 
-/** What tls_hostname accepts, in words: the sink's messages and the option schema's docs say the same. */
+/**
+ * What tls_hostname and the endpoint options accept, in words: the sink's
+ * messages and the option schema's docs say the same.
+ */
 export const TLS_HOSTNAME_ALLOWED = '"host" or "host:port"';
+export const TLS_ENDPOINT_ALLOWED = 'a path starting with "/", without spaces';
+
+/** The endpoints go into the request line as they are: a space there would end the path. */
+const TLS_ENDPOINT_PATTERN = /^\/\S*$/;
 
 export interface ResolvedTlsOptions {
   host: string;
@@ -110,9 +117,10 @@ export function parseTlsHostname(value: string): HostPort {
   return hp;
 }
 
-function endpoint(option: string, v: string): string {
-  if (!v.startsWith('/')) throw invalid(`${option}: expected a path starting with "/", got ${JSON.stringify(v)}`);
-  return v;
+/** enroll_tls_endpoint, logger_tls_endpoint, and the daemon's config_tls_endpoint (the same server): checked by `option`'s name. */
+export function checkTlsEndpoint(option: string, value: string): string {
+  if (!TLS_ENDPOINT_PATTERN.test(value)) throw invalid(`${option}: expected ${TLS_ENDPOINT_ALLOWED}, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 /** Validates everything and reads the certificate files; throws AncestrydError naming the option. */
@@ -125,8 +133,8 @@ export function resolveTlsOptions(o: TlsSinkOptions): ResolvedTlsOptions {
   const r: ResolvedTlsOptions = {
     host,
     port,
-    enrollPath: endpoint('enroll_tls_endpoint', o.enrollTlsEndpoint ?? TLS_SINK_DEFAULTS.enrollTlsEndpoint),
-    logPath: endpoint('logger_tls_endpoint', o.loggerTlsEndpoint ?? TLS_SINK_DEFAULTS.loggerTlsEndpoint),
+    enrollPath: checkTlsEndpoint('enroll_tls_endpoint', o.enrollTlsEndpoint ?? TLS_SINK_DEFAULTS.enrollTlsEndpoint),
+    logPath: checkTlsEndpoint('logger_tls_endpoint', o.loggerTlsEndpoint ?? TLS_SINK_DEFAULTS.loggerTlsEndpoint),
     enrollSecretPath: o.enrollSecretPath,
     hostIdentifier: o.hostIdentifier,
     ca: o.tlsServerCerts == null ? undefined : readPem('tls_server_certs', o.tlsServerCerts, /-----BEGIN CERTIFICATE-----/),

@@ -15,7 +15,7 @@ import { OptionValueError, type HostFacts } from '../../../src/daemon/config/opt
 import { fileOptions, spoolOptions, tlsOutputOptions } from '../../../src/daemon/config/output-options';
 import { FILE_SINK_RANGES, resolveFileSinkOptions } from '../../../src/sinks/file/config';
 import { resolveSpoolOptions, SPOOL_RANGES } from '../../../src/sinks/spool/config';
-import { resolveTlsOptions, TLS_SINK_RANGES, type TlsSinkOptions } from '../../../src/sinks/tls/config';
+import { checkTlsEndpoint, resolveTlsOptions, TLS_SINK_RANGES, type TlsSinkOptions } from '../../../src/sinks/tls/config';
 
 const dir = mkdtempSync(join(tmpdir(), 'ancestryd-output-options-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -142,5 +142,20 @@ describe('tls output rules stated once, in the sink: loading the config and star
       assert.deepEqual(loadProblems([`--tls_hostname=${value}`]), allowed ? [] : [`${atStart} (from --tls_hostname)`], `load, ${value}`);
     }
     assert.equal(sinkProblem({ tlsHostname: 'host:99999' }), 'tls_hostname port=99999 is out of range [1, 65535]');
+  });
+
+  it('the endpoints: a path starting with "/" and no spaces, "/a b" refused with one message', () => {
+    const enroll = sinkProblem({ enrollTlsEndpoint: '/a b' });
+    assert.equal(enroll, 'enroll_tls_endpoint: expected a path starting with "/", without spaces, got "/a b"');
+    assert.deepEqual(loadProblems(['--enroll_tls_endpoint=/a b']), [`${enroll} (from --enroll_tls_endpoint)`]);
+    const log = sinkProblem({ loggerTlsEndpoint: '/a b' });
+    assert.deepEqual(loadProblems(['--logger_tls_endpoint=/a b']), [`${log} (from --logger_tls_endpoint)`]);
+    // config_tls_endpoint is the same server's: remote-config.ts posts to it as the sink posts to the others.
+    assert.throws(() => checkTlsEndpoint('config_tls_endpoint', '/a b'), (err: Error) => {
+      assert.deepEqual(loadProblems(['--config_tls_endpoint=/a b']), [`${err.message} (from --config_tls_endpoint)`]);
+      return true;
+    });
+    for (const bad of ['api/log', '', '/a\tb']) assert.notEqual(sinkProblem({ loggerTlsEndpoint: bad }), null, bad);
+    assert.equal(sinkProblem({ loggerTlsEndpoint: '/api/v1/osquery/log?x=1' }), null);
   });
 });

@@ -26,7 +26,7 @@ import { parseHostPort } from '../../sinks/host-port';
 import { maxRecordValueBytes } from '../../sinks/kafka/batch-messages';
 import { KAFKA_OPTION_NAMES, parseKafkaConfig, type KafkaSinkConfig } from '../../sinks/kafka/config';
 import type { DropPolicy } from '../../sinks/queue';
-import { TLS_HOSTNAME_ALLOWED, type TlsSinkOptions } from '../../sinks/tls/config';
+import { checkTlsClientPair, TLS_HOSTNAME_ALLOWED, type TlsSinkOptions } from '../../sinks/tls/config';
 import { readSources, type RawValue, type SourceKind } from './config-sources';
 import {
   defaultValue, isOptionName, LOCAL_ONLY_OPTIONS, OPTION_NAMES, optionSpec, OSQUERY_RENAMED, REAL_HOST, type LogFormat, type LoggerPlugin,
@@ -231,6 +231,15 @@ function crossCheck(v: OptionValues, sources: Record<OptionName, ValueSource>, f
     const involved = OPTION_NAMES.filter((n) => new RegExp(`\\b${n}\\b`).test(msg));
     if (!involved.some((n) => failed.has(n))) problems.push(msg);
   };
+  /** A rule a sink states (src/sinks/<name>/config.ts), checked here so that it fails at load, before anything starts. */
+  const sinkRule = (check: () => void) => {
+    try {
+      check();
+    } catch (err) {
+      if (!isAncestrydError(err)) throw err;
+      need(true, err.message);
+    }
+  };
 
   if (plugins.includes('kafka') && !KAFKA_OPTION_NAMES.some((n) => failed.has(n))) {
     // The Kafka sink owns its cross-option rules (brokers and topic required, TLS files, SASL).
@@ -247,8 +256,7 @@ function crossCheck(v: OptionValues, sources: Record<OptionName, ValueSource>, f
     need(v.tls_hostname === '', `tls_hostname: required when ${tlsUser} (expected ${TLS_HOSTNAME_ALLOWED})`);
     need(v.enroll_secret_path === '', `enroll_secret_path: required when ${tlsUser} (a file holding the enroll secret)`);
   }
-  need((v.tls_client_cert === '') !== (v.tls_client_key === ''),
-    'tls_client_cert and tls_client_key: set both (mutual TLS) or neither');
+  sinkRule(() => checkTlsClientPair(v.tls_client_cert || null, v.tls_client_key || null));
 
   if (v.host_identifier === 'specified') {
     need(v.specified_identifier === '', 'specified_identifier: required when host_identifier=specified');

@@ -123,12 +123,15 @@ export function checkTlsEndpoint(option: string, value: string): string {
   return value;
 }
 
+/** tls_client_cert and tls_client_key: a certificate without its key (or the reverse) is no mutual TLS at all. null: unset. */
+export function checkTlsClientPair(cert: string | null | undefined, key: string | null | undefined): void {
+  if ((cert == null) !== (key == null)) throw invalid('tls_client_cert and tls_client_key: set both (mutual TLS) or neither');
+}
+
 /** Validates everything and reads the certificate files; throws AncestrydError naming the option. */
 export function resolveTlsOptions(o: TlsSinkOptions): ResolvedTlsOptions {
   const { host, port } = parseTlsHostname(o.tlsHostname);
-  if ((o.tlsClientCert == null) !== (o.tlsClientKey == null)) {
-    throw invalid('tls_client_cert and tls_client_key: set both (mutual TLS) or neither');
-  }
+  checkTlsClientPair(o.tlsClientCert, o.tlsClientKey);
   if (typeof o.hostIdentifier !== 'string' || o.hostIdentifier === '') throw invalid('host_identifier: empty');
   const r: ResolvedTlsOptions = {
     host,

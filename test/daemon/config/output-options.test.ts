@@ -158,4 +158,10 @@ describe('tls output rules stated once, in the sink: loading the config and star
     for (const bad of ['api/log', '', '/a\tb']) assert.notEqual(sinkProblem({ loggerTlsEndpoint: bad }), null, bad);
     assert.equal(sinkProblem({ loggerTlsEndpoint: '/api/v1/osquery/log?x=1' }), null);
   });
+
+  it('tls_client_cert and tls_client_key: both or neither, one message', () => {
+    const atStart = sinkProblem({ tlsClientCert: '/c.pem' });
+    assert.equal(atStart, 'tls_client_cert and tls_client_key: set both (mutual TLS) or neither');
+    assert.deepEqual(loadProblems(['--tls_client_key=/k.pem']), [atStart]);
+  });
 });

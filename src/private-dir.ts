@@ -13,6 +13,11 @@ import { AncestrydError, errCode } from './errors';
 /** Flags every file the daemon writes is opened with, on top of its own (libuv adds O_CLOEXEC to every open). */
 export const O_PRIVATE = constants.O_NOFOLLOW;
 
+/** Permission bits as chmod and stat show them ("0644", "1777"): every message about a mode uses it. */
+export function formatMode(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
+}
+
 /** The rule for a directory or file root writes or trusts: owned by `uid`, not writable by group or others. */
 export function othersMayWrite(st: Stats, uid: number): boolean {
   return st.uid !== uid || (st.mode & 0o022) !== 0;
@@ -33,12 +38,11 @@ export function trustProblems(what: string, path: string, uid: number, secret: b
   } catch {
     return [];
   }
-  const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
   const out: string[] = [];
   // root's files are trusted by every user: root could change anything anyway.
   if (st.uid !== uid && st.uid !== 0) out.push(`${what} ${path} is owned by uid ${st.uid}, not ${uid}`);
   if (secret ? (st.mode & 0o077) !== 0 : (st.mode & 0o022) !== 0) {
-    out.push(`${what} ${path} has mode ${mode}${secret ? ': group or others may read it' : ': group or others may write it'}`);
+    out.push(`${what} ${path} has mode ${formatMode(st.mode)}${secret ? ': group or others may read it' : ': group or others may write it'}`);
   }
   if (withDir) {
     const dir = dirname(path);
@@ -49,7 +53,7 @@ export function trustProblems(what: string, path: string, uid: number, secret: b
       const ours = d.uid === uid || d.uid === 0;
       const stickySafe = (d.mode & 0o1000) !== 0 && ours;
       if ((!ours || (d.mode & 0o022) !== 0) && !stickySafe) {
-        out.push(`${what}'s directory ${dir} (owner uid ${d.uid}, mode ${(d.mode & 0o7777).toString(8)}) may be written by another user`);
+        out.push(`${what}'s directory ${dir} (owner uid ${d.uid}, mode ${formatMode(d.mode)}) may be written by another user`);
       }
     } catch {
       // the file's own stat succeeded: an unreadable directory cannot be written by us either
@@ -88,7 +92,7 @@ export function preparePrivateDir(dir: string, option: string): void {
   const euid = process.geteuid?.() ?? 0;
   if (othersMayWrite(st, euid)) {
     throw new AncestrydError('ANC_CONFIG_INVALID',
-      `${option}: directory ${dir} (owner uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)}) may be written by another user: `
+      `${option}: directory ${dir} (owner uid ${st.uid}, mode ${formatMode(st.mode)}) may be written by another user: `
       + `use a directory owned by uid ${euid} that group and others cannot write (e.g. chown ${euid} ${dir}; chmod go-w ${dir})`);
   }
 }

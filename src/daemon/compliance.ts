@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { listPinnedSets, pinSetName } from '../collector/pins';
 import { checkKernelFeatures, checkPins, type PreflightCheck } from '../collector/preflight';
 import { errCode } from '../errors';
-import { othersMayWrite, trustProblems } from '../private-dir';
+import { formatMode, othersMayWrite, trustProblems } from '../private-dir';
 import type { AncestrydConfig } from './config/config';
 import { packageInfo } from './package-info';
 import { PRESETS } from './config/presets';
@@ -62,10 +62,6 @@ function stat(path: string): Stats | null {
 
 function check(name: string, problems: string[], detail: string, fix: string): PreflightCheck {
   return problems.length === 0 ? { name, ok: true, detail } : { name, ok: false, detail: problems.join('; '), fix };
-}
-
-function mode(st: Stats): string {
-  return (st.mode & 0o7777).toString(8).padStart(4, '0');
 }
 
 /** `what`'s problems as a file only `uid` may change (and, when `secret`, only it may read). */
@@ -122,7 +118,7 @@ export function complianceChecks(config: AncestrydConfig, opts: ComplianceOption
     const st = stat(dir);
     if (st === null) continue; // created 0700 by the daemon
     if (!st.isDirectory()) dirProblems.push(`${name} ${dir} is not a directory`);
-    else if (othersMayWrite(st, uid)) dirProblems.push(`${name} ${dir}: uid ${st.uid}, mode ${mode(st)}`);
+    else if (othersMayWrite(st, uid)) dirProblems.push(`${name} ${dir}: uid ${st.uid}, mode ${formatMode(st.mode)}`);
   }
   out.push(check('directories', dirProblems, `${dirs.map(([n, d]) => `${n} ${d}`).join(', ')}: owned by uid ${uid}, not writable by others (or not created yet)`,
     `chown ${uid} and chmod go-w each directory named (the daemon refuses to start on them)`));

@@ -29,7 +29,7 @@ describe('directories the daemon writes (logger_path, spool_path, pidfile, admin
     const dir = join(base, 'theirs');
     mkdirSync(dir, { mode: 0o700 });
     chownSync(dir, 65534, 65534);
-    refused(dir, /owner uid 65534, mode 700\) may be written by another user/);
+    refused(dir, /owner uid 65534, mode 0700\) may be written by another user/);
   });
 
   it('refuses one group or others may write, sticky or not', () => {
@@ -37,7 +37,7 @@ describe('directories the daemon writes (logger_path, spool_path, pidfile, admin
       const dir = join(base, `open-${mode.toString(8)}`);
       mkdirSync(dir);
       chmodSync(dir, mode);
-      refused(dir, new RegExp(`mode ${mode.toString(8)}\\) may be written by another user`));
+      refused(dir, new RegExp(`mode ${mode.toString(8).padStart(4, '0')}\\) may be written by another user`));
     }
   });
 

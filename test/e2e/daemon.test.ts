@@ -276,7 +276,7 @@ describe('ancestryd run: directories another user controls', () => {
     const d = await DaemonHarness.create([`--logger_path=${theirs}`]);
     try {
       await assert.rejects(d.start(20_000), /exited with 2 before it was ready/);
-      assert.match(d.stderr, new RegExp(`logger_path: directory ${theirs} \\(owner uid 65534, mode 755\\) may be written by another user`));
+      assert.match(d.stderr, new RegExp(`logger_path: directory ${theirs} \\(owner uid 65534, mode 0755\\) may be written by another user`));
       assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
       assert.equal(statSync(victim).mode & 0o777, 0o644);
     } finally {

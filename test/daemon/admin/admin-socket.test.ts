@@ -158,7 +158,7 @@ describe('admin socket', () => {
     mkdirSync(open);
     chmodSync(open, 0o777);
     await assert.rejects(startAdminServer({ path: join(open, 'admin.sock'), handlers: handlers() }),
-      (err) => isAncestrydError(err, 'ANC_CONFIG_INVALID') && /mode 777\) may be written by another user/.test(err.message));
+      (err) => isAncestrydError(err, 'ANC_CONFIG_INVALID') && /mode 0777\) may be written by another user/.test(err.message));
   });
 
   it('says whether the daemon is down or the caller lacks permission', async () => {

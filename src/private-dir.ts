@@ -63,6 +63,16 @@ export function trustProblems(what: string, path: string, uid: number, secret: b
 }
 
 /**
+ * The config file and the BPF object decide what root loads into the
+ * kernel: trusted only when neither they nor their directory may be written
+ * by another user. The loader refuses to start on these problems and
+ * `ancestryd check --compliance` fails on them: one rule for both.
+ */
+export function rootLoadsProblems(what: string, path: string, uid: number): string[] {
+  return trustProblems(what, path, uid, false, true);
+}
+
+/**
  * Creates `dir` (0700) or checks the existing one: a real directory (not a
  * symlink), owned by this process's user, and not writable by group or
  * others. `option` names the setting in the error.

@@ -6,7 +6,8 @@
  *
  * Controls:
  *   config-file      the configuration decides which BPF object root loads:
- *                    owned by root, not writable by group or others
+ *                    it and its directory owned by root, not writable by
+ *                    group or others (as the daemon requires to start)
  *   secrets          enroll secret, TLS and Kafka keys, SASL password file:
  *                    owned by root, no group or other access (0600 / 0400)
  *   directories      logger_path, spool_path, the pidfile's and admin socket's:
@@ -24,8 +25,9 @@ import { dirname, join } from 'node:path';
 import { listPinnedSets, pinSetName } from '../collector/pins';
 import { checkKernelFeatures, checkPins, type PreflightCheck } from '../collector/preflight';
 import { errCode } from '../errors';
-import { formatMode, othersMayWrite, trustProblems } from '../private-dir';
+import { formatMode, othersMayWrite, rootLoadsProblems, trustProblems } from '../private-dir';
 import type { AncestrydConfig } from './config/config';
+import { secretFiles } from './config/output-files';
 import { packageInfo } from './package-info';
 import { PRESETS } from './config/presets';
 
@@ -64,9 +66,9 @@ function check(name: string, problems: string[], detail: string, fix: string): P
   return problems.length === 0 ? { name, ok: true, detail } : { name, ok: false, detail: problems.join('; '), fix };
 }
 
-/** `what`'s problems as a file only `uid` may change (and, when `secret`, only it may read). */
-function fileProblems(what: string, path: string, uid: number, secret: boolean): string[] {
-  return stat(path) === null ? [`${what} ${path} is missing`] : trustProblems(what, path, uid, secret);
+/** `what` at `path`: missing, or what `rule` finds wrong with it. */
+function fileProblems(what: string, path: string, rule: () => string[]): string[] {
+  return stat(path) === null ? [`${what} ${path} is missing`] : rule();
 }
 
 /** systemd unit text → directive → value (the last assignment wins, as systemd reads it). */
@@ -95,18 +97,17 @@ export function complianceChecks(config: AncestrydConfig, opts: ComplianceOption
   const v = config.values;
   const out: PreflightCheck[] = [];
 
-  out.push(config.configFile === null
+  const conf = config.configFile;
+  out.push(conf === null
     ? { name: 'config-file', ok: false, detail: 'no configuration file: the daemon runs on defaults and flags', fix: 'install one, e.g. config/ancestryd.conf as /etc/ancestryd/ancestryd.conf (root, 0644)' }
-    : check('config-file', fileProblems('config', config.configFile, uid, false), `${config.configFile} owned by uid ${uid}, not writable by others`,
-      `chown ${uid} ${config.configFile}; chmod go-w ${config.configFile}`));
+    : check('config-file', fileProblems('config file', conf, () => rootLoadsProblems('config file', conf, uid)),
+      `${conf} and its directory owned by uid ${uid}, not writable by others`,
+      `chown ${uid} ${conf}; chmod go-w ${conf} (and its directory)`));
 
-  const secrets: [string, string][] = ([
-    ['enroll_secret_path', v.enroll_secret_path], ['tls_client_key', v.tls_client_key],
-    ['logger_kafka_tls_client_key', v.logger_kafka_tls_client_key], ['logger_kafka_sasl_password_file', v.logger_kafka_sasl_password_file],
-  ] as [string, unknown][]).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '');
-  const secretProblems = secrets.flatMap(([name, path]) => fileProblems(name, path, uid, true));
+  const secrets = secretFiles(v);
+  const secretProblems = secrets.flatMap((f) => fileProblems(f.option, f.path, () => trustProblems(f.option, f.path, uid, true)));
   out.push(check('secrets', secretProblems,
-    secrets.length === 0 ? 'no secret files configured' : `${secrets.map(([n]) => n).join(', ')}: owned by uid ${uid}, mode 0600 or 0400`,
+    secrets.length === 0 ? 'no secret files configured' : `${secrets.map((f) => f.option).join(', ')}: owned by uid ${uid}, mode 0600 or 0400`,
     'chown root and chmod 600 each secret file named'));
 
   const dirs: [string, string][] = ([

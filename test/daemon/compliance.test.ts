@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { PreflightCheck } from '../../src/collector/preflight';
 import { EXIT } from '../../src/daemon/exit-codes';
 import { complianceChecks } from '../../src/daemon/compliance';
-import { loadConfig } from '../../src/daemon/config/config';
+import { ConfigInvalidError, loadConfig } from '../../src/daemon/config/config';
 import { runCli } from '../../src/daemon/cli/cli';
 import { ROOT } from '../support/paths';
 
@@ -70,6 +70,20 @@ describe('ancestryd check --compliance', () => {
     fails(run([], () => chownSync(conf, 65534, 65534)), 'config-file', /owned by uid 65534/);
     const none = complianceChecks(loadConfig({ argv: ['--config='], env: {}, checkFiles: false }), { unitPath: unit, shippedUnitPath: SHIPPED, ownerUid: 0 });
     assert.equal(none.find((c) => c.name === 'config-file')?.ok, false);
+  });
+
+  it('config-file: in a directory others may write, refused alike by the daemon and the control (issue 11)', () => {
+    try {
+      const m = run([], () => chmodSync(dir, 0o777));
+      fails(m, 'config-file', new RegExp(`config file's directory ${dir} \\(owner uid 0, mode 0777\\) may be written by another user`));
+      assert.throws(() => loadConfig({ argv: [`--config=${conf}`], env: {} }), (err: unknown) => {
+        assert.ok(err instanceof ConfigInvalidError, String(err));
+        assert.ok(err.problems.some((p) => p.startsWith(`config file's directory ${dir} (owner uid 0, mode 0777) may be written`)), err.message);
+        return true;
+      });
+    } finally {
+      chmodSync(dir, 0o700);
+    }
   });
 
   it('secrets: readable by others, or missing', () => {

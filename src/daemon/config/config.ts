@@ -14,7 +14,7 @@
  * table (option-schema.ts) and the loader is this file.
  */
 import { closeSync, openSync } from 'node:fs';
-import { trustProblems } from '../../private-dir';
+import { rootLoadsProblems, trustProblems } from '../../private-dir';
 import type { CollectorOptions } from '../../collector';
 import type { PreflightOptions } from '../../collector/preflight';
 import { AncestrydError, isAncestrydError } from '../../errors';
@@ -34,6 +34,7 @@ import {
 } from './option-schema';
 import { OptionValueError, type HostFacts, type OptionValue } from './option-types';
 import { PRESET_OPTIONS, PRESETS, type PresetName } from './presets';
+import { filesInUse } from './output-files';
 
 export interface LoadConfigOptions {
   /** Tokens after the subcommand: --name=value, --name value, --flag, --config PATH. Default none. */
@@ -294,31 +295,13 @@ function crossCheck(v: OptionValues, sources: Record<OptionName, ValueSource>, f
  */
 function checkFiles(v: OptionValues, configFile: string | null, problems: string[], warnings: string[]): void {
   const uid = process.geteuid?.() ?? 0;
-  const trust = (what: string, path: string, withDir: boolean): void => {
-    const found = trustProblems(what, path, uid, false, withDir);
+  const trust = (what: string, path: string): void => {
+    const found = rootLoadsProblems(what, path, uid);
     if (found.length > 0) problems.push(`${found.join('; ')}: it decides what root loads; chown ${uid} and chmod go-w it`);
   };
-  if (configFile !== null) trust('config file', configFile, true);
-  trust('bpf_object_path', v.bpf_object_path, true);
-  const files: [OptionName, string, boolean][] = [];
-  const plugins = v.logger_plugin;
-  if (plugins.includes('tls') || v.config_plugin === 'tls') {
-    files.push(['enroll_secret_path', v.enroll_secret_path, true]);
-    files.push(['tls_server_certs', v.tls_server_certs, false]);
-    files.push(['tls_client_cert', v.tls_client_cert, false]);
-    files.push(['tls_client_key', v.tls_client_key, true]);
-  }
-  if (plugins.includes('kafka')) {
-    const k = parseKafkaConfig(kafkaValues(v));
-    if (k.tls) {
-      files.push(['logger_kafka_tls_server_certs', k.tls.caFile ?? '', false]);
-      files.push(['logger_kafka_tls_client_cert', k.tls.certFile ?? '', false]);
-      files.push(['logger_kafka_tls_client_key', k.tls.keyFile ?? '', true]);
-    }
-    if (k.sasl) files.push(['logger_kafka_sasl_password_file', k.sasl.passwordFile, true]);
-  }
-  for (const [name, path, secret] of files) {
-    if (path === '') continue;
+  if (configFile !== null) trust('config file', configFile);
+  trust('bpf_object_path', v.bpf_object_path);
+  for (const { option: name, path, secret } of filesInUse(v)) {
     try {
       closeSync(openSync(path, 'r'));
       const unsafe = secret ? trustProblems(name, path, uid, true) : [];

@@ -23,6 +23,7 @@ import {
 import { fileOptions, kafkaOptions, spoolOptions, tlsOutputOptions } from './output-options';
 import { packageInfo } from '../package-info';
 import { PRESET_NAMES } from './presets';
+import { SECRET_FILE_OPTIONS } from './output-files';
 
 export const LOGGER_PLUGINS = ['filesystem', 'kafka', 'tls', 'stdout'] as const;
 export type LoggerPlugin = (typeof LOGGER_PLUGINS)[number];
@@ -257,7 +258,7 @@ export const OPTIONS = {
   }),
   allow_insecure_secret_files: boolean({
     group: 'daemon', default: false,
-    doc: 'Secret files (enroll_secret_path, tls_client_key, logger_kafka_tls_client_key, logger_kafka_sasl_password_file) must be '
+    doc: `Secret files (${SECRET_FILE_OPTIONS.join(', ')}) must be `
       + 'owned by the daemon\'s user with mode 0600 or 0400, or the daemon refuses to start; true makes that a warning, for a '
       + 'migration from a looser setup. The config file and bpf_object_path must not be writable by another user, always.',
   }),

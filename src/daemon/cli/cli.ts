@@ -22,7 +22,7 @@ import { EXIT, EXIT_CODE_TABLE, exitCodeFor, type ExitCode } from '../exit-codes
 import { defaultValue, envName, OPTIONS, REAL_HOST, SYSTEM_ADMIN_SOCKET } from '../config/option-schema';
 import { OptionValueError, type HostFacts, type OptionValue } from '../config/option-types';
 import { renderOptionsHelp } from '../config/options-doc';
-import { complianceChecks, INSTALLED_UNIT } from '../compliance';
+import { complianceChecks, INSTALLED_UNIT } from './compliance';
 import { packageInfo } from '../package-info';
 import { acquirePidfile } from '../pidfile';
 import {

@@ -22,14 +22,14 @@
  */
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { listPinnedSets, pinSetName } from '../collector/pins';
-import { checkKernelFeatures, checkPins, type PreflightCheck } from '../collector/preflight';
-import { errCode } from '../errors';
-import { formatMode, othersMayWrite, rootLoadsProblems, trustProblems } from '../private-dir';
-import type { AncestrydConfig } from './config/config';
-import { secretFiles } from './config/output-files';
-import { packageInfo } from './package-info';
-import { PRESETS } from './config/presets';
+import { listPinnedSets, pinSetName } from '../../collector/pins';
+import { checkKernelFeatures, checkPins, type PreflightCheck } from '../../collector/preflight';
+import { errCode } from '../../errors';
+import { formatMode, othersMayWrite, rootLoadsProblems, trustProblems } from '../../private-dir';
+import type { AncestrydConfig } from '../config/config';
+import { secretFiles } from '../config/output-files';
+import { packageInfo } from '../package-info';
+import { PRESETS } from '../config/presets';
 
 export interface ComplianceOptions {
   /** The installed unit to compare with the shipped one. */

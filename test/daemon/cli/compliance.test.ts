@@ -4,12 +4,12 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { PreflightCheck } from '../../src/collector/preflight';
-import { EXIT } from '../../src/daemon/exit-codes';
-import { complianceChecks } from '../../src/daemon/compliance';
-import { ConfigInvalidError, loadConfig } from '../../src/daemon/config/config';
-import { runCli } from '../../src/daemon/cli/cli';
-import { ROOT } from '../support/paths';
+import type { PreflightCheck } from '../../../src/collector/preflight';
+import { EXIT } from '../../../src/daemon/exit-codes';
+import { complianceChecks } from '../../../src/daemon/cli/compliance';
+import { ConfigInvalidError, loadConfig } from '../../../src/daemon/config/config';
+import { runCli } from '../../../src/daemon/cli/cli';
+import { ROOT } from '../../support/paths';
 
 const SHIPPED = join(ROOT, 'deploy', 'ancestryd.service');
 

@@ -127,10 +127,12 @@ export function complianceChecks(config: AncestrydConfig, opts: ComplianceOption
   const plugins = v.logger_plugin as readonly string[];
   const tlsProblems: string[] = [];
   if (plugins.includes('tls') && !v.tls_server_certs) tlsProblems.push('logger_plugin tls without tls_server_certs: the server is verified against the system CAs only');
-  if (plugins.includes('kafka') && v.logger_kafka_tls === true && !v.logger_kafka_tls_server_certs) {
+  // What the Kafka sink will do, as it parsed it: option values from flags and the environment are still text here.
+  const kafka = config.outputs.kafka;
+  if (kafka !== null && kafka.tls !== null && kafka.tls.caFile === null) {
     tlsProblems.push('logger_kafka_tls without logger_kafka_tls_server_certs: the brokers are verified against the system CAs only');
   }
-  if (plugins.includes('kafka') && v.logger_kafka_tls !== true && v.logger_kafka_sasl_mechanism === 'plain') {
+  if (kafka !== null && kafka.tls === null && kafka.sasl?.mechanism === 'plain') {
     tlsProblems.push('logger_kafka_sasl_mechanism=plain without logger_kafka_tls: the password crosses the network in clear');
   }
   out.push(check('tls-verification', tlsProblems, 'every TLS output pins the CA its server must present',

@@ -103,6 +103,11 @@ describe('ancestryd check --compliance', () => {
     passes(run([...tls, `--tls_server_certs=${join(dir, 'ca.pem')}`]), 'tls-verification');
     fails(run(['--logger_plugin=kafka', '--logger_kafka_brokers=k:9092', '--logger_kafka_topic=t', '--logger_kafka_sasl_mechanism=plain',
       '--logger_kafka_sasl_username=u', `--logger_kafka_sasl_password_file=${secret}`]), 'tls-verification', /password crosses the network in clear/);
+    // Given as a flag, logger_kafka_tls is the text "true" until the Kafka sink's parser reads it: the check must see it on.
+    const kafkaTls = ['--logger_plugin=kafka', '--logger_kafka_brokers=k:9092', '--logger_kafka_topic=t', '--logger_kafka_tls=true'];
+    fails(run(kafkaTls), 'tls-verification', /logger_kafka_tls without logger_kafka_tls_server_certs/);
+    passes(run([...kafkaTls, `--logger_kafka_tls_server_certs=${join(dir, 'ca.pem')}`, '--logger_kafka_sasl_mechanism=plain',
+      '--logger_kafka_sasl_username=u', `--logger_kafka_sasl_password_file=${secret}`]), 'tls-verification');
   });
 
   it('bpf-pins: pinning off, no bpffs, or a set of another build left attached', () => {

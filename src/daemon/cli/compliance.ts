@@ -104,6 +104,11 @@ export function complianceChecks(config: AncestrydConfig, opts: ComplianceOption
       `${conf} and its directory owned by uid ${uid}, not writable by others`,
       `chown ${uid} ${conf}; chmod go-w ${conf} (and its directory)`));
 
+  const object = String(v.bpf_object_path);
+  out.push(check('bpf-object', fileProblems('bpf_object_path', object, () => rootLoadsProblems('bpf_object_path', object, uid)),
+    `${object} and its directory owned by uid ${uid}, not writable by others`,
+    `chown ${uid} ${object}; chmod go-w ${object} (and its directory): the daemon refuses to load it otherwise`));
+
   const secrets = secretFiles(v);
   const secretProblems = secrets.flatMap((f) => fileProblems(f.option, f.path, () => trustProblems(f.option, f.path, uid, true)));
   out.push(check('secrets', secretProblems,

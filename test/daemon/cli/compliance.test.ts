@@ -61,8 +61,21 @@ describe('ancestryd check --compliance', () => {
 
   it('a host set up as shipped passes every control', () => {
     const m = run([`--enroll_secret_path=${secret}`]);
-    assert.deepEqual([...m.keys()], ['config-file', 'secrets', 'directories', 'tls-verification', 'metrics-bind', 'ancestry', 'bpf-pins', 'kernel-features', 'unit-hardening', 'memory-limit']);
+    assert.deepEqual([...m.keys()], ['config-file', 'bpf-object', 'secrets', 'directories', 'tls-verification', 'metrics-bind', 'ancestry', 'bpf-pins', 'kernel-features', 'unit-hardening', 'memory-limit']);
     for (const name of m.keys()) passes(m, name);
+  });
+
+  it('bpf-object: writable by others, or missing (the daemon refuses to load such an object)', () => {
+    const obj = join(dir, 'objdir', 'exec_trace.bpf.o');
+    const prepare = (mode: number) => () => {
+      mkdirSync(join(dir, 'objdir'), { recursive: true, mode: 0o755 });
+      chmodSync(join(dir, 'objdir'), 0o755);
+      writeFileSync(obj, 'x');
+      chmodSync(obj, mode);
+    };
+    passes(run([`--bpf_object_path=${obj}`], prepare(0o644)), 'bpf-object');
+    fails(run([`--bpf_object_path=${obj}`], prepare(0o666)), 'bpf-object', /mode 0666/);
+    fails(run([`--bpf_object_path=${join(dir, 'nope.o')}`]), 'bpf-object', /is missing/);
   });
 
   it('config-file: writable by others, or owned by another user, or none at all', () => {

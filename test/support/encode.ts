@@ -41,6 +41,8 @@ export interface ExecSpec {
   fields?: Values;
   chain?: { tgid: number; startNs: bigint }[];
   filename?: Buffer | string;
+  /** The resolved executable (exe_len), between filename and argv as the kernel lays them out. */
+  exe?: string;
   argv?: Buffer | string[];
   /** Override the header's size (to build inconsistent records). */
   size?: number;
@@ -51,11 +53,12 @@ export function encodeExec(spec: ExecSpec): Buffer {
   const filename = Buffer.isBuffer(spec.filename) ? spec.filename : Buffer.from(spec.filename ?? '');
   const argv = Buffer.isBuffer(spec.argv) ? spec.argv
     : Buffer.concat((spec.argv ?? []).map((a) => Buffer.concat([Buffer.from(a), Buffer.alloc(1)])));
-  const size = EtExec.size + chain.length * EtAncestor.size + filename.length + argv.length;
+  const exe = Buffer.from(spec.exe ?? '');
+  const size = EtExec.size + chain.length * EtAncestor.size + filename.length + exe.length + argv.length;
   const buf = Buffer.alloc(size);
   header(buf, spec.kind ?? Kind.ET_KIND_EXEC, spec.size ?? size, spec.ktimeNs ?? 1000n, spec.version);
   fill(buf, EtExec.fields, {
-    chain_len: chain.length, filename_len: filename.length, argv_len: argv.length, ...spec.fields,
+    chain_len: chain.length, filename_len: filename.length, exe_len: exe.length, argv_len: argv.length, ...spec.fields,
   });
   let p = EtExec.size;
   for (const a of chain) {
@@ -64,7 +67,8 @@ export function encodeExec(spec: ExecSpec): Buffer {
     p += EtAncestor.size;
   }
   filename.copy(buf, p);
-  argv.copy(buf, p + filename.length);
+  exe.copy(buf, p + filename.length);
+  argv.copy(buf, p + filename.length + exe.length);
   return buf;
 }
 

@@ -113,10 +113,3 @@ export function commandLine(t: string): string {
   const s = t.slice(0, last);
   return s.indexOf('\0') < 0 ? s : s.replaceAll('\0', ' ');
 }
-
-/** Both forms of a list of arguments (for a caller that has them apart, e.g. a test). */
-export function argvOf(args: readonly string[]): ArgvStrings {
-  let argvText = '';
-  for (const a of args) argvText += a + '\0';
-  return { argvText, cmdline: commandLine(argvText) };
-}

@@ -5,7 +5,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { ArgvRedactor, DEFAULT_REDACTION_PATTERNS, expandRedactionPatterns, MASK } from '../../src/ancestry/argv-redaction';
-import { argvList, argvOf } from '../../src/collector/byte-text';
+import { argvList } from '../../src/collector/byte-text';
+import { argvOf } from '../support/argv';
 
 const defaults = new ArgvRedactor(DEFAULT_REDACTION_PATTERNS);
 

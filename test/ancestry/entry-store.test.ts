@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EntryStore, imageBytes } from '../../src/ancestry/entry-store';
 import type { EntryList } from '../../src/ancestry/entry-list';
-import { argvOf } from '../../src/collector/byte-text';
 import { EntityIds } from '../../src/ancestry/identity';
 import {
   LIST_EVICTED_LIVE, LIST_EXITED, LIST_LIVE, LIST_PINNED, LIST_REMOVED, PARENT_FROM_FORK, ProcessEntry, USE_TICK_NS,
 } from '../../src/ancestry/process-entry';
+import { argvOf } from '../support/argv';
 
 const ctx = { ids: new EntityIds('0'.repeat(32)), epochNs: (b: bigint) => b };
 const SEC = 1e9;

@@ -9,7 +9,7 @@ import { ExecFlags } from '../../src/collector/layout';
 import { startTicks } from '../../src/ancestry/identity';
 import type { ProcfsProcess, ProcfsReader, ProcfsResult, ProcfsFailureReason } from '../../src/ancestry/procfs-reader';
 import { ProcessTable, type ProcessTableOptions, type TableClock } from '../../src/ancestry/table';
-import { argvOf } from '../../src/collector/byte-text';
+import { argvOf } from '../support/argv';
 
 export const BOOT_ID = '0123456789abcdef0123456789abcdef';
 export const EPOCH_OFFSET_NS = 1_700_000_000_000_000_000n;

@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { argvList, argvOf, commandLine, text } from '../../src/collector/byte-text';
+import { argvList, commandLine, text } from '../../src/collector/byte-text';
 import { decodeRecord, type ExecRecord } from '../../src/collector/decode';
 import { EtExec, ExecFlags, Kind, Limits } from '../../src/collector/layout';
 import { encodeExec, encodeExit, encodeFork, encodeTask } from '../support/encode';
+import { argvOf } from '../support/argv';
 
 /** Place a record at an odd offset inside a larger buffer, as in the ring's data area. */
 function inRing(rec: Buffer, pad = 24): { buf: Buffer; off: number } {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ExecRecord, ForkRecord } from '../../src/collector/decode';
 import { OverlapFilter } from '../../src/collector/overlap-filter';
-import { argvOf } from '../../src/collector/byte-text';
+import { argvOf } from '../support/argv';
 
 const MS = 1_000_000;
 

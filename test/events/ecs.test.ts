@@ -4,7 +4,7 @@ import { EcsFormat, ECS_VERSION } from '../../src/events/ecs';
 import { checkEcs } from '../support/ecs-reference';
 import { makeExecRecord } from './lineage-fixture';
 import { clock, host, makeExitEvent, makeForkEvent, makeLineage, OFFSET_NS } from './lineage-fixture';
-import { argvOf } from '../../src/collector/byte-text';
+import { argvOf } from '../support/argv';
 
 const nowMs = () => 1_795_775_240_123;
 

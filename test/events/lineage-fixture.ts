@@ -7,7 +7,7 @@ import type {
 } from '../../src/ancestry/process-view';
 import type { ExecRecord, ExitRecord, ForkRecord } from '../../src/collector/decode';
 import type { EventClock, HostIdentity } from '../../src/events/schema';
-import { argvOf } from '../../src/collector/byte-text';
+import { argvOf } from '../support/argv';
 
 export const BOOT_ID = '5f1c2a9e8d7b4c3a9e8d7b4c3a2f1e0d';
 /** epoch ns − boottime ns: puts ktime 0 at 2026-11-27T08:00:00Z. */

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { OcsfFormat, OCSF_VERSION } from '../../src/events/ocsf';
 import { checkOcsf } from '../support/ocsf-reference';
 import { clock, host, makeExecRecord, makeExitEvent, makeForkEvent, makeLineage, OFFSET_NS } from './lineage-fixture';
-import { argvOf } from '../../src/collector/byte-text';
+import { argvOf } from '../support/argv';
 
 const f = () => new OcsfFormat({ host, clock, productVersion: '9.9.9' });
 

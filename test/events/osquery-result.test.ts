@@ -5,7 +5,7 @@ import { OsqueryResultFormat } from '../../src/events/osquery-result';
 import {
   OFFSET_NS, clock, host, makeExecRecord, makeExitEvent, makeForkEvent, makeLineage, makeView,
 } from './lineage-fixture';
-import { argvOf } from '../../src/collector/byte-text';
+import { argvOf } from '../support/argv';
 
 // The Linux process_events columns osquery documents; every one must be present.
 const OSQUERY_PROCESS_EVENTS_COLUMNS = [

@@ -6,8 +6,8 @@
  * a pattern that backtracks shows up here as seconds, not microseconds.
  */
 import { ArgvRedactor, DEFAULT_REDACTION_PATTERNS } from '../../src/ancestry/argv-redaction';
-import { argvOf } from '../../src/collector/byte-text';
 import { Flags } from '../lib/cli-args';
+import { argvOf } from '../../test/support/argv';
 
 const flags = new Flags('usage: npm run bench:redaction -- [--lines 1000000] [--hostile-lines 200] [--runs 3]', {
   lines: { type: 'string', default: '1000000' }, 'hostile-lines': { type: 'string', default: '200' }, runs: { type: 'string', default: '3' },

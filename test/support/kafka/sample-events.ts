@@ -11,7 +11,7 @@
 import type { ExecLineage, ProcessView } from '../../../src/ancestry/process-view';
 import type { ExecRecord } from '../../../src/collector/decode';
 import { createFormat, type EventFormat, type FormatName } from '../../../src/events';
-import { argvOf } from '../../../src/collector/byte-text';
+import { argvOf } from '../argv';
 
 export const SAMPLE_BOOT_ID = '3f2a9c1e5b7d4e2f8a1c6d3b9e0f7a25';
 const BASE_KTIME_NS = 700_000_000_000;

@@ -176,4 +176,35 @@ describe('config_plugin=tls, against a Fleet-like HTTPS server', () => {
       await d.close();
     }
   });
+
+  it('tls_hostname at the ends of its port range: ports 1 and 65535 reach the server; 0 and 65536 stop run with exit 2', async () => {
+    for (const port of [1, 65535]) {
+      const edge = new FakeFleet({ certs, enrollSecret: SECRET });
+      await edge.start(port);
+      edge.config = { options: { process_ancestry_cache_ttl: 61 } };
+      const d = await DaemonHarness.create([
+        '--config_plugin=tls', `--tls_hostname=127.0.0.1:${port}`, `--enroll_secret_path=${join(dir, 'secret')}`,
+        `--tls_server_certs=${certs.caPath}`, '--tls_request_timeout_ms=2000',
+      ]);
+      try {
+        await d.start();
+        assert.equal(edge.enrollments, 1, `enrolled at port ${port}`);
+        assert.deepEqual(option(running(d), 'process_ancestry_cache_ttl'), { value: 61, source: 'remote' });
+        assert.equal(await d.stop(), 0);
+      } finally {
+        await d.close();
+        await edge.stop();
+      }
+    }
+    const d = await DaemonHarness.create();
+    try {
+      for (const port of [0, 65536]) {
+        const r = d.cli(['run', '--config=', '--config_plugin=tls', `--tls_hostname=127.0.0.1:${port}`, `--enroll_secret_path=${join(dir, 'secret')}`]);
+        assert.equal(r.code, 2, `port ${port}: ${r.stderr}`);
+        assert.match(r.stderr, /tls_hostname/);
+      }
+    } finally {
+      await d.close();
+    }
+  });
 });

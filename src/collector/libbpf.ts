@@ -83,6 +83,8 @@ export interface LibcApi {
   vsnprintf(buf: Buffer, size: number, fmt: string, ap: Ptr): number;
   pthread_sigmask(how: number, set: Buffer | null, oldset: Buffer | null): number;
   flock(fd: number, operation: number): number;
+  /** glibc: gives free heap memory back to the kernel; 1 when some was. */
+  malloc_trim(pad: number): number;
 }
 
 export interface Native {
@@ -156,6 +158,7 @@ export function loadNative(): Native {
     vsnprintf: libc.func('int vsnprintf(void *buf, size_t size, const char *fmt, void *ap)'),
     pthread_sigmask: libc.func('int pthread_sigmask(int how, const void *set, void *oldset)'),
     flock: libc.func('int flock(int fd, int operation)'),
+    malloc_trim: libc.func('int malloc_trim(size_t pad)'),
   } as unknown as LibcApi;
   native = {
     bpf,

@@ -26,6 +26,7 @@ import { createOutputs, type Output } from './outputs';
 import { packageInfo } from './package-info';
 import { tlsDriverOptions } from '../sinks';
 import { RateLimitedLog } from './rate-limited-log';
+import { HeapTrim } from './heap-trim';
 import { RecentEvents } from './recent-events';
 import type { TlsNode } from '../sinks/tls/tls-node';
 
@@ -87,6 +88,7 @@ export class Pipeline {
   private handlerErrors = 0;
   private tableErrors = 0;
   private lastResyncMs = 0;
+  private readonly heapTrim = new HeapTrim();
   private stopped = false;
 
   private constructor(private readonly cfg: AncestrydConfig, private readonly deps: PipelineDeps) {
@@ -338,6 +340,7 @@ export class Pipeline {
     this.holdUndurable();
     try {
       this.table.expire(this.clock.nowBootNs());
+      this.heapTrim.tick(c.drainStats.records, performance.now());
       if (this.autoSizer !== null) this.autoSize(this.autoSizer);
       const drops = this.reportKernelDrops(c);
       if (drops !== null) {

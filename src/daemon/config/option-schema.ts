@@ -77,7 +77,8 @@ export const OPTIONS = {
   process_ancestry_cache_max_bytes: bytes({
     group: 'ancestry', min: 1024 * 1024, max: 16 * 1024 ** 3, default: 32 * 1024 ** 2, reloadable: true,
     doc: 'Memory budget of the ancestry cache when process_ancestry_cache_size=auto, as the cache measures its entries '
-      + '(ancestryd stats cache_bytes; the process\'s RSS is about three times that per entry). Presets set it.',
+      + '(ancestryd stats cache_bytes; the process\'s RSS grows about twice that per entry: 1.4 KB per held process '
+      + 'against a 700 B estimate, docs/benchmarks.md). Presets set it.',
   }),
   process_ancestry_max_depth: integer({
     group: 'ancestry', min: MAX_DEPTH_RANGE[0], max: Math.min(MAX_DEPTH_RANGE[1], Limits.ET_CHAIN_MAX), default: Limits.ET_CHAIN_DEFAULT,

@@ -128,7 +128,7 @@ export const OPTIONS = {
     group: 'collector', min: 1, max: 10_000, unit: 'ms', default: 15,
     doc: 'Drain period while records flow: the longest a record waits in the ring below bpf_wakeup_bytes. Each pass '
       + 'costs the daemon ~150–350 µs of CPU on top of its events (the wakeup, and caches gone cold since the last pass): '
-      + '15 ms keeps the kernel → results log latency under ~17 ms at 1000 exec/s with a third fewer passes than 10 ms. '
+      + '15 ms keeps the kernel → results log latency at p99 16–18 ms at 1000 exec/s, with a third fewer passes than 10 ms. '
       + 'After 100 ms without records the timer stops and the kernel wakes the daemon with the next record.',
   }),
   bpf_drain_batch_records: integer({

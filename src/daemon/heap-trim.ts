@@ -7,7 +7,7 @@
  * Measured with 10 000 processes held: RSS grew 21 MB in malloc arenas
  * (the main one by 12 MB, the threads' by 9 MB) while the V8 heap grew 7 MB;
  * malloc_trim(0) returns the free pages inside the arenas too, and RSS per
- * held process fell from 2.4 to 1.5 KB (docs/benchmarks.md). A trim costs
+ * held process fell from 2.4 to 1.4 KB (docs/benchmarks.md). A trim costs
  * 0.15–1.5 ms of CPU, so it runs at most every TRIM_INTERVAL_MS, only while
  * records flow and once after they stop: an idle daemon frees nothing and
  * pays nothing.

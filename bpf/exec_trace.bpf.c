@@ -256,6 +256,25 @@ static __always_inline __u32 leader_of(struct task_struct *t, bool session)
 	return p ? BPF_CORE_READ(p, numbers[0].nr) : 0;
 }
 
+/*
+ * The session's controlling terminal, the way tty_devnum() numbers it. Read
+ * without the lock /proc takes: a terminal given up during this exec may
+ * still be seen, which /proc could report a moment earlier too.
+ */
+static __always_inline __u32 tty_of(struct task_struct *t)
+{
+	struct tty_struct *tty = BPF_CORE_READ(t, signal, tty);
+	struct tty_driver *drv;
+
+	if (!tty)
+		return 0;
+	drv = BPF_CORE_READ(tty, driver);
+	if (!drv)
+		return 0;
+	return ((__u32)BPF_CORE_READ(drv, major) << 20) |
+	       (__u32)(BPF_CORE_READ(drv, minor_start) + BPF_CORE_READ(tty, index));
+}
+
 static __always_inline struct et_scratch *scratch(__u32 slot)
 {
 	__u32 key = bpf_get_smp_processor_id() * SLOTS_PER_CPU + slot;
@@ -321,7 +340,7 @@ static __always_inline void fill_exec_ids(struct et_exec *r, struct task_struct 
 	r->exe_len = 0;
 	r->pgid = leader_of(task, false);
 	r->sid = leader_of(task, true);
-	r->_pad2 = 0;
+	r->tty = tty_of(task);
 	r->start_ns = group_start(task);
 	r->parent_start_ns = group_start(parent);
 	r->cgroup_id = cgroup_id_of(task);

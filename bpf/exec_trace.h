@@ -17,8 +17,11 @@
 #define EXEC_TRACE_H
 
 enum et_limits {
-	/* Bumped on any incompatible change of a record layout. */
-	ET_FORMAT_VERSION = 2,
+	/*
+	 * Bumped on any incompatible change of a record layout or of what a
+	 * field means. 3: et_exec.tty (was padding in 2).
+	 */
+	ET_FORMAT_VERSION = 3,
 	ET_COMM_LEN = 16,
 	/* PATH_MAX: the kernel never hands exec a longer filename. */
 	ET_FILENAME_MAX = 4096,
@@ -140,7 +143,11 @@ struct et_exec {
 	__u64 cgroup_id;       /* cgroup v2 id */
 	char comm[ET_COMM_LEN];
 	__u32 sid;        /* session (global pid namespace) */
-	__u32 _pad2;
+	/*
+	 * Controlling terminal as the kernel's dev_t, (major << 20) | minor,
+	 * as tty_devnum() gives it; 0 when the session has none.
+	 */
+	__u32 tty;
 };
 
 /* A new thread group (threads are not reported). */

@@ -19,10 +19,11 @@ cp -r dist "$out/dist"
 cp bpf/exec_trace.bpf.c bpf/exec_trace.h "$out/bpf/"
 sed -i "s/^\tET_FORMAT_VERSION = $cur,\$/\tET_FORMAT_VERSION = $next,/" "$out/bpf/exec_trace.h"
 sed -i "s/ET_FORMAT_VERSION: $cur,/ET_FORMAT_VERSION: $next,/" "$out/dist/src/collector/layout.js"
-sed -i "s/^const EARLIER_READABLE = \[\];/const EARLIER_READABLE = [$cur];/" "$out/dist/src/collector/decode.js"
+# The list of earlier readable versions gains this one, first ("[]" → "[N]", "[2]" → "[N, 2]").
+sed -i -e "s/^const EARLIER_READABLE = \[/const EARLIER_READABLE = [$cur, /" -e "s/^\(const EARLIER_READABLE = \[$cur\), \]/\1]/" "$out/dist/src/collector/decode.js"
 grep -q "ET_FORMAT_VERSION = $next," "$out/bpf/exec_trace.h"
 grep -q "ET_FORMAT_VERSION: $next," "$out/dist/src/collector/layout.js"
-grep -q "^const EARLIER_READABLE = \[$cur\];" "$out/dist/src/collector/decode.js"
+grep -q "^const EARLIER_READABLE = \[$cur[],]" "$out/dist/src/collector/decode.js"
 ARCH=$(uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 ${CLANG:-clang} -g -O2 -target bpf -D__TARGET_ARCH_$ARCH -Ibuild -I"$out/bpf" -Wall -Werror -c "$out/bpf/exec_trace.bpf.c" -o "$out/build/exec_trace.bpf.o"
 echo "$out: wire version $next, reads $cur"

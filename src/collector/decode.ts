@@ -44,6 +44,8 @@ export interface ExecRecord extends RecordBase, ArgvStrings {
   /** Process group and session leaders (global pids; 0 when the kernel has none). */
   pgid: number;
   sid: number;
+  /** Controlling terminal, (major << 20) | minor as the kernel's dev_t; 0 for none. */
+  tty: number;
   /** The name exec was given (relative, a symlink, /dev/fd/N: as passed). */
   filename: string;
   /**
@@ -133,12 +135,16 @@ const ANC_START = EtAncestor.fields.start_ns[0];
 /**
  * Older wire versions this decoder still reads, so that an upgrade drains the
  * ring the old programs filled (a pinned set of another build,
- * src/collector/pins.ts). None so far: version 2 is the first that pins. A
- * layout change bumps ET_FORMAT_VERSION, lists the version before it here and
- * teaches decodeRecord its layout; scripts/build-wire-next.sh makes such a
- * build (same layout, the next number) for the upgrade test.
+ * src/collector/pins.ts). A layout change bumps ET_FORMAT_VERSION, lists
+ * the version before it here and teaches decodeRecord its layout;
+ * scripts/build-wire-next.sh makes such a build (same layout, the next
+ * number) for the upgrade test.
+ *
+ * 2: the layout of 3, with et_exec.tty as padding its programs zeroed, which
+ * reads as "no terminal": right for every process but a terminal's, whose
+ * entry leader then shows as type unknown until the old ring is drained.
  */
-const EARLIER_READABLE: readonly number[] = [];
+const EARLIER_READABLE: readonly number[] = [2];
 export const READABLE_VERSIONS: readonly number[] = [Limits.ET_FORMAT_VERSION, ...EARLIER_READABLE];
 
 function fail(reason: DecodeFailureReason, rawKind: number): DecodeFailure {
@@ -252,6 +258,7 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
     sessionid: buf.readUInt32LE(off + X.sessionid[0]),
     pgid: buf.readUInt32LE(off + X.pgid[0]),
     sid: buf.readUInt32LE(off + X.sid[0]),
+    tty: buf.readUInt32LE(off + X.tty[0]),
     ret: buf.readInt32LE(off + X.ret[0]),
     flags: buf.readUInt32LE(off + X.flags[0]),
     pidNs: buf.readUInt32LE(off + X.pid_ns[0]),

@@ -6,7 +6,7 @@
 
 /** enum et_limits */
 export const Limits = {
-  ET_FORMAT_VERSION: 2,
+  ET_FORMAT_VERSION: 3,
   ET_COMM_LEN: 16,
   ET_FILENAME_MAX: 4096,
   ET_EXE_MAX: 4096,
@@ -119,7 +119,7 @@ export const EtExec = layout('et_exec', 128, {
   cgroup_id: [96, 8],
   comm: [104, 16],
   sid: [120, 4],
-  _pad2: [124, 4],
+  tty: [124, 4],
 });
 
 export const EtFork = layout('et_fork', 72, {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { argvList, commandLine, text } from '../../src/collector/byte-text';
-import { decodeRecord, type ExecRecord } from '../../src/collector/decode';
+import { decodeRecord, READABLE_VERSIONS, type ExecRecord } from '../../src/collector/decode';
 import { EtExec, ExecFlags, Kind, Limits } from '../../src/collector/layout';
 import { encodeExec, encodeExit, encodeFork, encodeTask } from '../support/encode';
 import { argvOf } from '../support/argv';
@@ -20,7 +20,8 @@ describe('decodeRecord', () => {
       fields: {
         tgid: 4242, tid: 4243, ppid: 4000, uid: 1000, gid: 1001, euid: 0, egid: 0, loginuid: 1000, sessionid: 7,
         ret: 0, flags: ExecFlags.ET_EXEC_FROM_THREAD, pid_ns: 4026531836, mnt_ns: 4026531832,
-        start_ns: 2n ** 60n + 5n, parent_start_ns: 99n, cgroup_id: 77n, comm: 'true',
+        start_ns: 2n ** 60n + 5n, parent_start_ns: 99n, cgroup_id: 77n, comm: 'true', pgid: 4242, sid: 4100,
+        tty: (136 << 20) | 3,
       },
       chain: [{ tgid: 4000, startNs: 99n }, { tgid: 1, startNs: 1n }],
       filename: '/bin/true',
@@ -43,6 +44,15 @@ describe('decodeRecord', () => {
     assert.equal(commandLine(r.argvText), '/bin/true a b c');
     assert.deepEqual(r.chain, [{ tgid: 4000, startNs: 99n }, { tgid: 1, startNs: 1n }]);
     assert.equal(r.flags & ExecFlags.ET_EXEC_FROM_THREAD, ExecFlags.ET_EXEC_FROM_THREAD);
+    assert.deepEqual([r.pgid, r.sid, r.tty], [4242, 4100, (136 << 20) | 3], 'group, session and terminal (pts/3)');
+  });
+
+  it('reads a version-2 exec, the same layout with no terminal', () => {
+    assert.deepEqual(READABLE_VERSIONS, [Limits.ET_FORMAT_VERSION, 2]);
+    const rec = encodeExec({ version: 2, fields: { tgid: 7, sid: 7 }, filename: '/bin/true', argv: ['/bin/true'] });
+    const r = decodeRecord(rec, 0, rec.length) as ExecRecord;
+    assert.equal(r.kind, 'exec');
+    assert.deepEqual([r.tgid, r.sid, r.tty], [7, 7, 0]);
   });
 
   it('decodes a failed exec with its negative errno', () => {

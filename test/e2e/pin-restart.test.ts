@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Limits } from '../../src/collector/layout';
 import { requireBuilt, ROOT } from '../support/paths';
 import { requireRootAndBpf } from '../support/root';
 
@@ -111,8 +112,9 @@ describe('kill -9 under 1 000 exec/s, started again 5 s later (bpf_pin)', () => 
     const built = spawnSync(join(ROOT, 'scripts', 'build-wire-next.sh'), [next], { encoding: 'utf8' });
     assert.equal(built.status, 0, built.stdout + built.stderr);
     const pin = assertReplaced(run('wire-upgrade', [`--restart-build=${next}`]));
-    assert.match(pin.dir, /\/w3-[0-9a-f]{16}$/, 'the new build pins a set of wire version 3');
-    assert.equal(pin.replaced[0].wire_version, 2);
-    t.diagnostic(`the version-2 ring: ${pin.replaced[0].backlog_bytes} bytes, ${pin.replaced[0].records} records`);
+    const v = Limits.ET_FORMAT_VERSION;
+    assert.match(pin.dir, new RegExp(`/w${v + 1}-[0-9a-f]{16}$`), `the new build pins a set of wire version ${v + 1}`);
+    assert.equal(pin.replaced[0].wire_version, v);
+    t.diagnostic(`the version-${v} ring: ${pin.replaced[0].backlog_bytes} bytes, ${pin.replaced[0].records} records`);
   });
 });

@@ -81,6 +81,7 @@ export function makeExecRecord(view: ProcessView, ktimeNs: number, over: Partial
     sessionid: 3,
     pgid: view.pid,
     sid: view.ppid,
+    tty: 0,
     ret: 0,
     flags: 0,
     pidNs: view.pidNs,

@@ -68,6 +68,9 @@ const F_KTHREAD = 2;
 const F_OWN_IMAGE = 4;
 const F_DETAILS_MISSING = 8;
 const F_NEEDING = 16;
+/** Bits 5–7: the entry kind (entry-leader.ts), set at exec; a forked child starts with none. */
+const ENTRY_SHIFT = 5;
+const ENTRY_MASK = 7 << ENTRY_SHIFT;
 const EMPTY_CHAIN: readonly ExecImage[] = Object.freeze([]);
 
 export class ProcessEntry implements ProcessView {
@@ -244,6 +247,14 @@ export class ProcessEntry implements ProcessView {
 
   set needing(v: boolean) {
     this.flags = v ? this.flags | F_NEEDING : this.flags & ~F_NEEDING;
+  }
+
+  get entryKind(): number {
+    return (this.flags & ENTRY_MASK) >>> ENTRY_SHIFT;
+  }
+
+  set entryKind(v: number) {
+    this.flags = (this.flags & ~ENTRY_MASK) | ((v << ENTRY_SHIFT) & ENTRY_MASK);
   }
 
   get parentEntityId(): string | null {

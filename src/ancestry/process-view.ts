@@ -46,6 +46,8 @@ export interface ProcessView {
   /** Where the details came from: kernel events, the start-up snapshot, or a late /proc read. */
   readonly source: 'event' | 'bootstrap' | 'procfs';
   readonly kernelThread: boolean;
+  /** How a session entered the host through this process (entry-leader.ts ENTRY_*); 0 for most. */
+  readonly entryKind: number;
   /** CLOCK_BOOTTIME ns of the exit, or null while alive. */
   readonly exitBootNs: number | null;
   readonly exitCode: number | null;

@@ -35,6 +35,10 @@ export interface ProcfsProcess extends Readonly<ArgvStrings> {
   readonly loginuid: number;
   readonly pidNs: number;
   readonly mntNs: number;
+  /** stat field 6: the session (0 when the process has none, as kernel threads). */
+  readonly sid: number;
+  /** stat field 7, the controlling terminal, as the kernel's dev_t: the encoding of et_exec.tty. */
+  readonly tty: number;
   /** Some optional file (exe, cwd, cmdline, ns) could not be read; the rest is valid. */
   readonly partial: boolean;
 }
@@ -68,6 +72,8 @@ const PF_KTHREAD = 0x00200000;
 
 interface StatFields {
   ppid: number;
+  sid: number;
+  tty: number;
   startTicks: number;
   state: string;
   comm: string;
@@ -137,7 +143,7 @@ export class LinuxProcfsReader implements ProcfsReader {
     return {
       ok: true, pid, ppid: first.ppid, startTicks: first.startTicks, state: last.state, comm: first.comm,
       kernelThread, path, argvText: argv.argvText, cmdline: argv.cmdline, argvTruncated, cwd,
-      uid: uids[0], euid: uids[1], gid: gids[0], egid: gids[1], loginuid, pidNs, mntNs, partial,
+      uid: uids[0], euid: uids[1], gid: gids[0], egid: gids[1], loginuid, pidNs, mntNs, sid: first.sid, tty: first.tty, partial,
     };
   }
 
@@ -165,10 +171,23 @@ function readStat(dir: string): StatFields | ProcfsFailureReason {
   // rest[0] is field 3 (state); field n is rest[n - 3].
   if (rest.length < 20) return 'malformed';
   const ppid = Number(rest[1]);
+  const sid = Number(rest[3]);
+  const ttyNr = Number(rest[4]);
   const flags = Number(rest[6]);
   const startTicks = Number(rest[19]);
-  if (!Number.isInteger(ppid) || !Number.isInteger(startTicks) || !Number.isInteger(flags)) return 'malformed';
-  return { ppid, startTicks, state: rest[0], comm: text(buf, open + 1, close), flags };
+  if (!Number.isInteger(ppid) || !Number.isInteger(startTicks) || !Number.isInteger(flags)
+    || !Number.isInteger(sid) || !Number.isInteger(ttyNr)) return 'malformed';
+  return { ppid, sid, tty: devFromTtyNr(ttyNr), startTicks, state: rest[0], comm: text(buf, open + 1, close), flags };
+}
+
+/**
+ * stat's tty_nr is new_encode_dev(): minor's low byte, then 12 bits of major,
+ * then minor's upper bits. Back to the kernel's (major << 20) | minor.
+ */
+export function devFromTtyNr(nr: number): number {
+  const major = (nr >>> 8) & 0xfff;
+  const minor = (nr & 0xff) | ((nr >>> 12) & 0xfff00);
+  return ((major << 20) | minor) >>> 0;
 }
 
 /** "Uid:\treal\teffective\tsaved\tfs" → [real, effective]. */

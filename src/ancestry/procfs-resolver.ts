@@ -10,6 +10,7 @@
  * reused pid is counted (`pid_reused`) and never taken for the process.
  */
 import type { ProcessRef } from '../collector/decode';
+import { entryKindOf } from './entry-leader';
 import type { EntryStore } from './entry-store';
 import { startTicks } from './identity';
 import type { Interner } from './interner';
@@ -76,7 +77,13 @@ export class ProcfsResolver {
     e.setCurrentParent(e.ppid, e.parentStartNs);
     this.store.insert(e);
     if (e.parentStartNs >= 0n) this.store.link(e, this.store.findHeld(e.ppid, e.parentStartNs));
+    this.classify(e, res, e.parent);
     return e;
+  }
+
+  /** The entry kind /proc shows (entry-leader.ts); `parent` is the parent now, when held. */
+  classify(e: ProcessEntry, res: ProcfsProcess, parent: ProcessEntry | null): void {
+    e.entryKind = entryKindOf(e, res.sid, res.tty, res.ppid, parent !== null && parent.pid === res.ppid ? parent : null);
   }
 
   /** The exact start of a live parent known by pid only: from the kernel chain, else a tick-verified store entry. */

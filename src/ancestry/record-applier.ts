@@ -10,6 +10,7 @@
  */
 import { argvTruncated, type ExecRecord, type ExitRecord, type ForkRecord } from '../collector/decode';
 import { ExecFlags } from '../collector/layout';
+import { ENTRY_NONE, entryKindOf } from './entry-leader';
 import type { EntryStore } from './entry-store';
 import type { Interner } from './interner';
 import { LineageResult, walkLineage } from './lineage';
@@ -109,7 +110,8 @@ export class RecordApplier {
       this.store.touch(e);
     }
     // An exec older than the image we hold (read from /proc after it) changes nothing.
-    if (r.kind === 'exec' && r.ktimeNs > e.imageAtNs) this.applyImage(e, r);
+    const newImage = r.kind === 'exec' && r.ktimeNs > e.imageAtNs;
+    if (newImage) this.applyImage(e, r);
     e.setCurrentParent(r.ppid, r.parentStartNs);
 
     const out = this.execOut;
@@ -119,6 +121,11 @@ export class RecordApplier {
     out.currentParent = r.ppid !== 0 && !out.firstAncestorIs(r.ppid, r.parentStartNs)
       ? this.resolver.resolve(r.ppid, r.parentStartNs, r.chain)
       : null;
+    // Only a session leader has an entry kind; its parent now is the lineage's first ancestor or the one just resolved.
+    if (newImage) {
+      e.entryKind = r.sid !== r.tgid ? ENTRY_NONE
+        : entryKindOf(e, r.sid, r.tty, r.ppid, out.firstAncestorIs(r.ppid, r.parentStartNs) ? out.ancestry[0] : out.currentParent);
+    }
     this.lineages++;
     if (out.incompleteReason !== null) this.incomplete[out.incompleteReason]++;
     return out;

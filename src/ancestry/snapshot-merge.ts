@@ -12,6 +12,7 @@ import type { TaskRecord } from '../collector/decode';
 import type { EntryStore } from './entry-store';
 import type { TableLineage } from './lineage-source';
 import { LIST_EVICTED_LIVE, PARENT_FROM_SNAPSHOT, ProcessEntry, type EntryContext } from './process-entry';
+import type { ProcfsProcess } from './procfs-reader';
 import type { ProcfsResolver } from './procfs-resolver';
 
 export class SnapshotMerge {
@@ -35,6 +36,8 @@ export class SnapshotMerge {
     if (takenNs === Infinity) takenNs = store.nowNs;
     if (first) this.lineage.snapshotTaken(BigInt(streamSinceNs !== null && streamSinceNs < takenNs ? streamSinceNs : takenNs));
     const created: ProcessEntry[] = [];
+    // What /proc showed of each created entry, for its entry kind once parents are linked.
+    const reads: (ProcfsProcess | null)[] = [];
     for (const t of tasks) {
       if (t.kind !== 'task') continue;
       let e = store.findHeld(t.tgid, t.startNs);
@@ -55,8 +58,9 @@ export class SnapshotMerge {
       e.setParent(t.ppid, t.parentStartNs, PARENT_FROM_SNAPSHOT);
       e.setCurrentParent(e.ppid, e.parentStartNs);
       seen.add(e);
+      let res: ProcfsProcess | null = null;
       if (!t.kthread) {
-        const res = this.resolver.read(t.tgid, t.startNs);
+        res = this.resolver.read(t.tgid, t.startNs);
         if (res !== null) {
           this.resolver.fill(e, res);
           if (first) e.source = 'bootstrap';
@@ -69,10 +73,14 @@ export class SnapshotMerge {
       }
       store.insert(e);
       created.push(e);
+      reads.push(res);
     }
     // Parents may come after their children in the iterator's order: link once all are in.
-    for (const e of created) {
+    for (let i = 0; i < created.length; i++) {
+      const e = created[i];
       if (e.ppid !== 0) store.link(e, store.findHeld(e.ppid, e.parentStartNs));
+      const res = reads[i];
+      if (res !== null) this.resolver.classify(e, res, e.parent);
     }
     if (!first) {
       // Alive in the table, absent from the kernel: the exit record was lost.
@@ -96,5 +104,6 @@ export class SnapshotMerge {
     if (res === null) return;
     if (res.path === e.path && e.argvText === res.argvText) return;
     this.resolver.fill(e, res, e.ownImage && e.path !== '');
+    this.resolver.classify(e, res, e.parent);
   }
 }

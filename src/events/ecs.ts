@@ -17,6 +17,9 @@
  * - process.parent is the fork-time parent (the lineage's first element).
  * - process.group_leader / process.session_leader (exec): pid from the
  *   kernel (pgid, sid), entity_id when the leader is in the lineage.
+ * - process.entry_leader (exec): how the session entered the host (init,
+ *   sshd, ssm, container, terminal, console or unknown in entry_meta.type),
+ *   and through which process; process.tty the controlling terminal.
  * - process.Ext.ancestry: the ancestors' entity ids, nearest parent first, as
  *   Elastic's endpoint ships them and Kibana's process analyzer follows them.
  * - ancestryd.ancestry: the ancestor objects, nearest first, each with pid,
@@ -35,6 +38,7 @@
  *   absent when nothing was cut.
  * - host.id is /etc/machine-id (boot-independent), host.boot.id the boot.
  */
+import { ENTRY_TYPE_NAMES, entryLeaderIndex, ttyMajor, ttyMinor } from '../ancestry/entry-leader';
 import { exeName, type ExecLineage, type ExitEventView, type ForkEventView, type ProcessView } from '../ancestry/process-view';
 import { jsonString } from './json-text';
 import type { AncestryDetail } from './ancestor-json';
@@ -79,6 +83,30 @@ function leaderEcs(field: string, pid: number, p: ProcessView, a: readonly Proce
   let id: string | null = p.pid === pid ? p.entityId : null;
   for (let i = 0; id === null && i < a.length; i++) if (a[i].pid === pid) id = a[i].entityId;
   return ',"' + field + '":{"pid":' + pid + (id === null ? '' : ',"entity_id":' + jsonString(id)) + '}';
+}
+
+/**
+ * process.entry_leader (exec): the nearest of the process and its lineage
+ * through which its session entered the host (src/ancestry/entry-leader.ts),
+ * with how it entered in entry_meta.type; absent when none of them leads a
+ * session. Its text is cut like an ancestor's.
+ */
+function entryLeaderEcs(p: ProcessView, a: readonly ProcessView[], cap: FieldCap): string {
+  const i = entryLeaderIndex(p, a);
+  if (i === -2) return '';
+  const v = i === -1 ? p : a[i];
+  return ',"entry_leader":{"pid":' + v.pid
+    + ',"entity_id":' + jsonString(v.entityId)
+    + ',"executable":' + jsonString(cap.text(v.path))
+    + ',"name":' + jsonString(cap.text(exeName(v)))
+    + ',"start":"' + isoFromEpochNs(v.startEpochNs) + '"'
+    + ',"same_as_process":' + (i === -1)
+    + ',"entry_meta":{"type":"' + ENTRY_TYPE_NAMES[v.entryKind] + '"}}';
+}
+
+/** process.tty: the controlling terminal the exec record carries; absent without one. */
+function ttyEcs(tty: number): string {
+  return tty === 0 ? '' : ',"tty":{"char_device":{"major":' + ttyMajor(tty) + ',"minor":' + ttyMinor(tty) + '}}';
 }
 
 /** The lineage's entity ids, nearest first: process.Ext.ancestry. */
@@ -185,6 +213,7 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
       + this.processCommon(p, execPath(l), execArgv(l), execCmdline(l), r.tid)
       + ',' + parent
       + leaderEcs('group_leader', r.pgid, p, a) + leaderEcs('session_leader', r.sid, p, a)
+      + entryLeaderEcs(p, a, this.caps.ancestor) + ttyEcs(r.tty)
       + ',"Ext":{"ancestry":' + entityIdsJson(a) + '}}'
       + (failed ? ',"error":{"code":"' + errnoName(-r.ret) + '"}' : '')
       + ',"ancestryd":{' + ancestry + execExtensionFields(l, 'entity_id', this.caps.own, cut) + '}}';

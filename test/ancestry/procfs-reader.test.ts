@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { LinuxProcfsReader } from '../../src/ancestry/procfs-reader';
+import { devFromTtyNr, LinuxProcfsReader } from '../../src/ancestry/procfs-reader';
 import { argvList } from '../../src/collector/byte-text';
 
 const root = mkdtempSync(join(tmpdir(), 'ancestryd-proc-'));
@@ -22,9 +22,9 @@ function fakeProc(pid: number, files: { stat: Buffer | string; status?: string; 
   writeFileSync(join(dir, 'loginuid'), '1000');
 }
 
-/** stat with fields 3.. filled: ppid 4, flags 9, starttime 22. */
-function stat(pid: number, comm: Buffer, ppid: number, startTicks: number, flags = 0x400000): Buffer {
-  const rest = ['S', ppid, pid, pid, 0, -1, flags, 0, 0, 0, 0, 0, 0, 0, 0, 20, 0, 1, 0, startTicks, 1000, 100];
+/** stat with fields 3.. filled: ppid 4, session 6, tty_nr 7, flags 9, starttime 22. */
+function stat(pid: number, comm: Buffer, ppid: number, startTicks: number, flags = 0x400000, sid = pid, ttyNr = 0): Buffer {
+  const rest = ['S', ppid, pid, sid, ttyNr, -1, flags, 0, 0, 0, 0, 0, 0, 0, 0, 20, 0, 1, 0, startTicks, 1000, 100];
   return Buffer.concat([Buffer.from(`${pid} (`), comm, Buffer.from(`) ${rest.join(' ')}\n`)]);
 }
 
@@ -51,6 +51,22 @@ describe('LinuxProcfsReader', () => {
     assert.equal(r.loginuid, 1000);
     assert.equal(r.pidNs, 4026531836);
     assert.equal(r.partial, false);
+    assert.deepEqual([r.sid, r.tty], [4242, 0], 'leads its session, no terminal');
+  });
+
+  it('reads the session and the terminal, tty_nr decoded to the kernel\'s dev_t as exec records carry it', () => {
+    // tty_nr packs minor's low byte, 12 bits of major, then minor's high bits: pts/300 and ttyS0.
+    const pts300 = (300 & 0xff) | (136 << 8) | ((300 & ~0xff) << 12);
+    fakeProc(5243, { stat: stat(5243, Buffer.from('bash'), 7, 5, 0x400000, 4200, pts300), status: STATUS });
+    fakeProc(5244, { stat: stat(5244, Buffer.from('getty'), 1, 5, 0x400000, 5244, (4 << 8) | 64), status: STATUS });
+    const a = new LinuxProcfsReader(root).read(5243);
+    const b = new LinuxProcfsReader(root).read(5244);
+    assert.ok(a.ok && b.ok);
+    assert.deepEqual([a.sid, a.tty], [4200, (136 << 20) | 300]);
+    assert.deepEqual([b.sid, b.tty], [5244, (4 << 20) | 64]);
+    assert.equal(devFromTtyNr(0), 0);
+    // The widest: major 4095, minor 2^20 - 1.
+    assert.equal(devFromTtyNr(0xff | (0xfff << 8) | (0xfff00 << 12)), (0xfff << 20 | 0xfffff) >>> 0);
   });
 
   it('a zombie or unreadable exe gives an empty path, not a failure', () => {
@@ -89,5 +105,8 @@ describe('LinuxProcfsReader', () => {
     const own = readFileSync('/proc/self/stat', 'latin1');
     assert.equal(r.startTicks, Number(own.slice(own.lastIndexOf(')') + 2).split(' ')[19]));
     assert.equal(r.kernelThread, false);
+    const f = own.slice(own.lastIndexOf(')') + 2).split(' ');
+    assert.equal(r.sid, Number(f[3]));
+    assert.equal(r.tty, devFromTtyNr(Number(f[4])));
   });
 });

@@ -28,6 +28,9 @@ export interface KProc {
   argv: string[];
   comm: string;
   uid: number;
+  /** Session and controlling terminal (kernel dev_t), inherited at fork; setsid() changes them. */
+  sid: number;
+  tty: number;
 }
 
 export class FakeClock implements TableClock {
@@ -62,14 +65,14 @@ export class FakeProcfs implements ProcfsReader {
       return {
         ok: true, pid, ppid: p.parent?.pid ?? 0, startTicks: startTicks(p.startNs), state: 'Z', comm: p.comm, kernelThread: false,
         path: '', argvText: '', cmdline: '', argvTruncated: false, cwd: null, uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid,
-        loginuid: 0xffffffff, pidNs: 4026531836, mntNs: 4026531841, partial: false,
+        loginuid: 0xffffffff, pidNs: 4026531836, mntNs: 4026531841, sid: p.sid, tty: p.tty, partial: false,
       };
     }
     const res: ProcfsProcess = {
       ok: true, pid, ppid: p.parent?.pid ?? 0, startTicks: startTicks(p.startNs) + (this.tickSkew.get(pid) ?? 0),
       state: 'S', comm: p.comm, kernelThread: p.kthread, path: p.kthread ? '' : p.path, ...argvOf(p.kthread ? [] : p.argv),
       argvTruncated: false, cwd: p.kthread ? null : '/work', uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid,
-      loginuid: 0xffffffff, pidNs: 4026531836, mntNs: 4026531841, partial: false,
+      loginuid: 0xffffffff, pidNs: 4026531836, mntNs: 4026531841, sid: p.sid, tty: p.tty, partial: false,
     };
     return res;
   }
@@ -108,11 +111,17 @@ export class SyntheticKernel {
   private spawn(parent: KProc | null, pid: number, path: string, argv: string[], comm: string, kthread = false): KProc {
     const p: KProc = {
       pid, startNs: BigInt(this.tick()), parent, forkParent: parent, alive: true, subreaper: false, kthread,
-      path, argv, comm, uid: parent?.uid ?? 0,
+      path, argv, comm, uid: parent?.uid ?? 0, sid: parent?.sid ?? (kthread ? 0 : pid), tty: parent?.tty ?? 0,
     };
     this.live.set(pid, p);
     this.all.push(p);
     return p;
+  }
+
+  /** setsid(): p leads a new session; `tty` is the terminal it then opens (0: none). No record. */
+  setsid(p: KProc, tty = 0): void {
+    p.sid = p.pid;
+    p.tty = tty;
   }
 
   /** A process created without any record (before the daemon started). */
@@ -167,7 +176,7 @@ export class SyntheticKernel {
     if (p.parent !== null && (p.parent.pid === 1 || p.parent.subreaper)) flags |= ExecFlags.ET_EXEC_PARENT_REAPER;
     return {
       kind: failed ? 'exec_failed' : 'exec', ktimeNs: this.nowNs, tgid: p.pid, tid, ppid: p.parent?.pid ?? 0,
-      uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid, loginuid: 0xffffffff, sessionid: 0xffffffff, pgid: p.pid, sid: 1, tty: 0,
+      uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid, loginuid: 0xffffffff, sessionid: 0xffffffff, pgid: p.pid, sid: p.sid, tty: p.tty,
       ret: failed ? -2 : 0, flags, pidNs: 4026531836, mntNs: 4026531841,
       startNs: p.startNs, parentStartNs: p.parent?.startNs ?? 0n, cgroupId: 1n, comm: p.comm,
       filename: path, exe: failed ? '' : path, ...argvOf(argv), chain,

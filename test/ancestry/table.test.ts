@@ -4,6 +4,7 @@ import type { Decoded, KernelRecord } from '../../src/collector/decode';
 import { ExecFlags } from '../../src/collector/layout';
 import { isAncestrydError } from '../../src/errors';
 import type { ExecLineage, ExitEventView, ForkEventView } from '../../src/ancestry/process-view';
+import { ENTRY_CONTAINER, ENTRY_INIT, ENTRY_NONE, ENTRY_SSHD, entryLeaderIndex } from '../../src/ancestry/entry-leader';
 import { ProcessTable } from '../../src/ancestry/table';
 import { BOOT_ID, ids, idsOf, SyntheticKernel, type KProc } from './synthetic-kernel';
 
@@ -527,6 +528,52 @@ describe('ProcessTable lineage', () => {
     assert.equal(xv.process.entityId, entityId(f.proc));
     assert.equal(xv.process.exitCode, 3);
     assert.notEqual(xv.process.exitBootNs, null);
+  });
+
+  it('entry leaders: kinds from the snapshot (children before parents) and from exec records; a lineage finds its nearest', () => {
+    const k = new SyntheticKernel();
+    const PTS1 = (136 << 20) | 1;
+    const sshd = k.preexisting(k.init, '/usr/sbin/sshd', ['sshd: /usr/sbin/sshd -D']);
+    k.setsid(sshd);
+    const login = k.preexisting(sshd, '/bin/bash', ['-bash']);
+    k.setsid(login, PTS1);
+    const t = k.table();
+    // The iterator's order is not the tree's: the login comes before its sshd here.
+    t.bootstrap(k.snapshot().reverse());
+    assert.equal(t.lookup(sshd.pid, sshd.startNs)!.entryKind, ENTRY_INIT, 'a session leader init started');
+    assert.equal(t.lookup(login.pid, login.startNs)!.entryKind, ENTRY_SSHD, 'its session child, from /proc');
+
+    // A command in that login: no kind of its own, the login is its entry leader.
+    const cmd = k.fork(login);
+    const fv = t.apply(cmd.record) as ForkEventView;
+    assert.equal(fv.process.entryKind, ENTRY_NONE, 'a forked child leads nothing until it says so');
+    const vim = t.apply(k.exec(cmd.proc, '/usr/bin/vim', ['vim'])) as ExecLineage;
+    assert.equal(vim.process.entryKind, ENTRY_NONE);
+    assert.equal(vim.ancestry[entryLeaderIndex(vim.process, vim.ancestry)].pid, login.pid);
+
+    // A new login after the daemon started: from the exec record.
+    const child = k.fork(sshd);
+    t.apply(child.record);
+    k.setsid(child.proc, PTS1);
+    const bash = t.apply(k.exec(child.proc, '/bin/bash', ['-bash'])) as ExecLineage;
+    assert.equal(bash.process.entryKind, ENTRY_SSHD);
+    assert.equal(entryLeaderIndex(bash.process, bash.ancestry), -1, 'its own entry leader');
+
+    // A container's first process under the shim; the shim itself leads nothing.
+    const shimFork = k.fork(k.init);
+    t.apply(shimFork.record);
+    const shim = t.apply(k.exec(shimFork.proc, '/usr/bin/containerd-shim-runc-v2', ['containerd-shim-runc-v2'])) as ExecLineage;
+    assert.equal(shim.process.entryKind, ENTRY_NONE);
+    const first = k.fork(shimFork.proc);
+    t.apply(first.record);
+    k.setsid(first.proc);
+    const nginx = t.apply(k.exec(first.proc, '/usr/sbin/nginx', ['nginx'])) as ExecLineage;
+    assert.equal(nginx.process.entryKind, ENTRY_CONTAINER);
+
+    // It execs again without leading its session any more (setsid is not undone, but say a record says so).
+    first.proc.sid = k.init.pid;
+    const again = t.apply(k.exec(first.proc, '/bin/sh', ['sh'])) as ExecLineage;
+    assert.equal(again.process.entryKind, ENTRY_NONE, 'the kind is the last exec\'s');
   });
 
   it('a fork record for a process the snapshot already holds sets the fork-time parent', () => {

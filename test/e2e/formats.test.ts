@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -36,6 +36,15 @@ interface EcsLine {
     group_leader?: { pid: number }; session_leader?: { pid: number };
   };
   ancestryd: { ancestry?: { entity_id: string; pid: number }[] };
+}
+
+interface EcsEntryLine {
+  event: { action: string };
+  process: {
+    pid: number; args?: string[]; parent?: { pid: number }; session_leader?: { pid: number };
+    entry_leader: { pid: number; name: string; same_as_process: boolean; entry_meta: { type: string } };
+    tty?: { char_device: { major: number; minor: number } };
+  };
 }
 
 interface OcsfLine {
@@ -126,6 +135,69 @@ describe('lines in each schema, from the real kernel', () => {
       const parent = (JSON.parse(child.columns.ancestry) as { path: string; pid: number }[])[0];
       assert.equal(parent.pid, Number(run.columns.pid));
       assert.equal(parent.path, sh, 'the ancestor carries its resolved path too');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('ECS process.entry_leader from the real kernel: init, container, sshd and ssm sessions, the terminal from the kernel', async () => {
+    // The entry programs are copies under their names (a parent's name is its
+    // executable's): bash as the runtime's shim and as sshd, util-linux
+    // `script` as ssm-session-worker, which gives its child a pty.
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'anc-entry-')));
+    const tag = `entry-${process.pid}`;
+    try {
+      for (const [name, from] of [['containerd-shim-runc-v2', '/bin/bash'], ['sshd', '/bin/bash'], ['ssm-session-worker', '/usr/bin/script']]) {
+        copyFileSync(from, join(dir, name));
+        chmodSync(join(dir, name), 0o755);
+      }
+      const d = await DaemonHarness.create(['--logger_format=ecs']);
+      let docs: EcsEntryLine[];
+      try {
+        await d.start();
+        // bash forks for a command followed by another; its child is no group
+        // leader, so setsid(1) calls setsid() itself and execs echo.
+        for (const kind of ['container', 'sshd']) {
+          const prog = join(dir, kind === 'container' ? 'containerd-shim-runc-v2' : 'sshd');
+          assert.equal(spawnSync(prog, ['-c', `/usr/bin/setsid /bin/echo ${kind}-${tag}; true`]).status, 0);
+        }
+        // script: its child leads a session on a new pty and runs $SHELL -c.
+        const ssm = spawnSync(join(dir, 'ssm-session-worker'), ['-qc', `/bin/echo ssm-${tag}`, '/dev/null'], { env: { ...process.env, SHELL: '/bin/sh' } });
+        assert.equal(ssm.status, 0, ssm.stderr.toString());
+        // setsid -f: a session leader whose parent exits at once, so init
+        // adopts it before it execs echo.
+        assert.equal(spawnSync('/usr/bin/setsid', ['-f', '/bin/sh', '-c', `sleep 0.3; exec /bin/echo init-${tag}`]).status, 0);
+        // It execs after this returns: wait for its line, as lines are written while records flow.
+        for (const until = Date.now() + 10_000; !d.resultLines().some((l) => l.includes(`init-${tag}`));) {
+          assert.ok(Date.now() < until, 'the init session\'s exec within 10 s');
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal(await d.stop(), 0);
+        docs = d.resultLines().map((l) => JSON.parse(l) as EcsEntryLine);
+      } finally {
+        await d.close();
+      }
+      for (const doc of docs) assert.deepEqual(checkEcs(doc).problems, [], JSON.stringify(doc));
+      const line = (kind: string) => {
+        const found = docs.find((x) => x.event.action === 'exec' && x.process.args?.[1] === `${kind}-${tag}`);
+        assert.ok(found, `the ${kind} exec`);
+        return found.process;
+      };
+      for (const kind of ['container', 'sshd']) {
+        const p = line(kind);
+        assert.deepEqual(p.entry_leader?.entry_meta, { type: kind }, JSON.stringify(p.entry_leader));
+        assert.equal(p.entry_leader.pid, p.pid, 'echo leads its session itself');
+        assert.equal(p.entry_leader.same_as_process, true);
+        assert.equal(p.session_leader?.pid, p.pid);
+        assert.equal(p.tty, undefined, 'no terminal');
+      }
+      const s = line('ssm');
+      assert.equal(s.entry_leader?.entry_meta.type, 'ssm', JSON.stringify(s.entry_leader));
+      assert.equal(s.entry_leader.pid, s.session_leader?.pid, 'the shell script started leads the session');
+      assert.ok(s.tty !== undefined && s.tty.char_device.major >= 136 && s.tty.char_device.major <= 143, `a pty: ${JSON.stringify(s.tty)}`);
+      const i = line('init');
+      assert.equal(i.entry_leader?.entry_meta.type, 'init', JSON.stringify(i.entry_leader));
+      assert.equal(i.entry_leader.pid, i.pid);
+      assert.equal(i.entry_leader.name, 'echo');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ENTRY_INIT, ENTRY_SSHD, ENTRY_UNKNOWN } from '../../src/ancestry/entry-leader';
 import { EcsFormat, ECS_VERSION } from '../../src/events/ecs';
 import { checkEcs } from '../support/ecs-reference';
 import { makeExecRecord } from './lineage-fixture';
@@ -124,4 +125,31 @@ test('process.group_leader and session_leader: the kernel\'s pgid and sid, with 
   assert.deepEqual(sibling.process.group_leader, { pid: 424242 });
   assert.equal(sibling.process.session_leader, undefined);
   assert.deepEqual(checkEcs(sibling).problems, []);
+});
+
+test('process.entry_leader: the nearest of the lineage with a known kind, its type, and process.tty', () => {
+  const f = new EcsFormat({ host, clock, nowMs });
+  const base = makeLineage(4);
+  // ancestry[1] is an ssh login (sshd kind), ancestry[0] a tmux pane shell (unknown kind).
+  const login = { ...base.ancestry[1], entryKind: ENTRY_SSHD, path: '/bin/bash' };
+  const pane = { ...base.ancestry[0], entryKind: ENTRY_UNKNOWN };
+  const l = { ...base, ancestry: [pane, login, ...base.ancestry.slice(2)], record: { ...base.record, tty: (136 << 20) | 4 } };
+  const d = JSON.parse(f.exec(l));
+  assert.deepEqual(d.process.entry_leader, {
+    pid: login.pid, entity_id: login.entityId, executable: '/bin/bash', name: 'bash',
+    start: new Date(Number(login.startEpochNs / 1_000_000n)).toISOString().slice(0, 23) + String(login.startEpochNs % 1_000_000n).padStart(6, '0') + 'Z',
+    same_as_process: false, entry_meta: { type: 'sshd' },
+  });
+  assert.deepEqual(d.process.tty, { char_device: { major: 136, minor: 4 } });
+  assert.deepEqual(checkEcs(d).problems, []);
+
+  // The process itself leads (a service init started); no terminal: no process.tty.
+  const own = JSON.parse(f.exec({ ...base, process: { ...base.process, entryKind: ENTRY_INIT } }));
+  assert.equal(own.process.entry_leader.pid, base.process.pid);
+  assert.equal(own.process.entry_leader.same_as_process, true);
+  assert.equal(own.process.entry_leader.entry_meta.type, 'init');
+  assert.equal(own.process.tty, undefined);
+
+  // Nothing leads a session: no field.
+  assert.equal(JSON.parse(f.exec(base)).process.entry_leader, undefined);
 });

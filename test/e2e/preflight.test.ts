@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { Limits } from '../../src/collector/layout';
 import { MAIN } from '../support/daemon-harness';
 import { BPF_OBJECT, requireBuilt } from '../support/paths';
 import { requireRootAndBpf } from '../support/root';
@@ -50,7 +51,7 @@ describe('ancestryd check', () => {
     try {
       let r = pins([`--bpf_pin_path=${root}`]);
       assert.equal(r.code, 0);
-      assert.match(r.c.detail, /no pinned set yet; the daemon pins w2-[0-9a-f]{16} at start/);
+      assert.match(r.c.detail, new RegExp(`no pinned set yet; the daemon pins w${Limits.ET_FORMAT_VERSION}-[0-9a-f]{16} at start`));
       mkdirSync(`${root}/w1-0123456789abcdef`, { recursive: true });
       r = pins([`--bpf_pin_path=${root}`]);
       assert.equal(r.code, 0, 'a set of another build does not fail the check: the next start replaces it');

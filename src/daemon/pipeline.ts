@@ -306,7 +306,7 @@ export class Pipeline {
     if (pass.count === 0) return;
     for (const o of this.outputs) o.driver.enqueueEncoded(pass);
     this.holdUndurable();
-    for (let i = 0; i < pass.count; i++) this.recent.push(this.pids[i], pass.data, i === 0 ? 0 : pass.ends[i - 1], pass.ends[i] - 1);
+    this.recent.pushLines(this.pids, pass.data, pass.ends, pass.count);
     pass.reset();
     this.pids.length = 0;
   }

@@ -125,7 +125,7 @@ async function replay(path: string): Promise<Rep> {
   let bytes = 0;
   const flush = () => {
     bytes += writeSync(fd, pass.data, 0, pass.pos);
-    for (let i = 0; i < pass.count; i++) recent.push(pids[i], pass.data, i === 0 ? 0 : pass.ends[i - 1], pass.ends[i] - 1);
+    recent.pushLines(pids, pass.data, pass.ends, pass.count);
     pass.reset();
     pids.length = 0;
   };

@@ -49,6 +49,22 @@ export function ttyMinor(tty: number): number {
   return tty & 0xfffff;
 }
 
+/** The terminal's name under /dev: pts/3, tty1, ttyS0, console, else major:minor. */
+export function ttyName(tty: number): string {
+  const major = ttyMajor(tty);
+  const minor = ttyMinor(tty);
+  if (major >= PTS_MAJOR_MIN && major <= PTS_MAJOR_MAX) return 'pts/' + ((major - PTS_MAJOR_MIN) * 256 + minor);
+  if (major === TTY_MAJOR && minor <= VT_MINOR_MAX) return 'tty' + minor;
+  if (major === TTY_MAJOR && minor <= TTY_MINOR_MAX) return 'ttyS' + (minor - VT_MINOR_MAX - 1);
+  if (major === 5 && minor === 1) return 'console';
+  return major + ':' + minor;
+}
+
+/** Entered over the network: an sshd or SSM session. */
+export function isRemoteEntry(kind: number): boolean {
+  return kind === ENTRY_SSHD || kind === ENTRY_SSM;
+}
+
 /**
  * Runtime programs that are a session leader under containerd-shim or conmon
  * for their own ends (runc init, a shim's child): not a container's entry.

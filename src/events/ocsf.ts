@@ -20,6 +20,10 @@
  * - process.path and process.file are the file that ran, as the kernel
  *   resolved it (the interpreter of a script); unmapped.execve_path is the
  *   name exec was given (the script).
+ * - process.session (exec): the session the process entered the host
+ *   through, from its entry leader (uid, created_time, is_remote for sshd
+ *   and SSM), with the controlling terminal; unmapped.entry_leader names
+ *   that process and the kind of entry.
  * - Times are epoch ms (timestamp_t); uids and user ids are strings.
  * - `process` comes before `actor` in the line, and its `uid` is its first
  *   uid: src/sinks/kafka/message-key.ts finds the entity id there.
@@ -30,6 +34,7 @@
  *   or the line was over event_max_bytes and was written again reduced
  *   ("event").
  */
+import { ENTRY_TERMINAL, ENTRY_CONSOLE, ENTRY_TYPE_NAMES, entryLeaderIndex, isRemoteEntry, ttyName } from '../ancestry/entry-leader';
 import { baseName, exeName, type ExecLineage, type ExitEventView, type ForkEventView, type ProcessView } from '../ancestry/process-view';
 import { jsonString } from './json-text';
 import type { AncestryDetail } from './ancestor-json';
@@ -67,6 +72,31 @@ function epochMs(clock: EventClock, bootNs: bigint): number {
 
 function createdMs(v: ProcessView): number {
   return Number(v.startEpochNs / 1_000_000n);
+}
+
+/**
+ * process.session (exec): the session the process entered through, from its
+ * entry leader (src/ancestry/entry-leader.ts): uid its entity id,
+ * created_time its start, is_remote for sshd and SSM, terminal the
+ * process's controlling terminal. Absent when no entry leader is known.
+ */
+function sessionJson(p: ProcessView, a: readonly ProcessView[], tty: number): string {
+  const i = entryLeaderIndex(p, a);
+  if (i === -2) return '';
+  const v = i === -1 ? p : a[i];
+  const kind = v.entryKind;
+  const local = kind === ENTRY_TERMINAL || kind === ENTRY_CONSOLE;
+  return ',"session":{"uid":' + jsonString(v.entityId) + ',"created_time":' + createdMs(v)
+    + (isRemoteEntry(kind) ? ',"is_remote":true' : local ? ',"is_remote":false' : '')
+    + (tty === 0 ? '' : ',"terminal":"' + ttyName(tty) + '"') + '}';
+}
+
+/** unmapped.entry_leader: who and how, which OCSF's session cannot say. */
+function entryLeaderUnmapped(p: ProcessView, a: readonly ProcessView[]): string {
+  const i = entryLeaderIndex(p, a);
+  if (i === -2) return '';
+  const v = i === -1 ? p : a[i];
+  return ',"entry_leader":{"pid":' + v.pid + ',"type":"' + ENTRY_TYPE_NAMES[v.entryKind] + '"}';
 }
 
 /** A process_entity: one element of process.ancestry; compact detail leaves out cmd_line. */
@@ -176,10 +206,10 @@ export class OcsfFormat extends StringLineFormat implements EventFormat {
       + ',"tid":' + r.tid
       + ',"parent_process":' + parent
       + ',"ancestry":' + ancestry
-      + lineage + '}'
+      + lineage + sessionJson(p, a, r.tty) + '}'
       + ',"actor":{"process":' + parent + '}'
       + ',"unmapped":{' + execExtensionFields(l, 'uid', this.caps.own, cut,
-        ',"pgid":' + r.pgid + ',"sid":' + r.sid + ',"real_uid":' + p.uid + ',"real_gid":' + p.gid + ',"egid":' + p.egid) + '}}';
+        ',"pgid":' + r.pgid + ',"sid":' + r.sid + entryLeaderUnmapped(p, a) + ',"real_uid":' + p.uid + ',"real_gid":' + p.gid + ',"egid":' + p.egid) + '}}';
   }
 
   fork(f: ForkEventView): string {

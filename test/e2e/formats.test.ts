@@ -47,6 +47,44 @@ interface EcsEntryLine {
   };
 }
 
+interface OcsfEntryLine {
+  launch_type_id?: number;
+  process: { uid: string; cmd_line: string; session?: { uid: string; is_remote?: boolean; terminal?: string } };
+  unmapped: { entry_leader?: { pid: number; type: string } };
+}
+
+/**
+ * Sessions entered four ways, in `dir`'s renamed programs (see the test),
+ * each running /bin/echo KIND-TAG: every line the daemon wrote.
+ */
+async function entrySessions(dir: string, format: string, tag: string): Promise<unknown[]> {
+  const d = await DaemonHarness.create([`--logger_format=${format}`]);
+  try {
+    await d.start();
+    // bash forks for a command followed by another; its child is no group
+    // leader, so setsid(1) calls setsid() itself and execs echo.
+    for (const kind of ['container', 'sshd']) {
+      const prog = join(dir, kind === 'container' ? 'containerd-shim-runc-v2' : 'sshd');
+      assert.equal(spawnSync(prog, ['-c', `/usr/bin/setsid /bin/echo ${kind}-${tag}; true`]).status, 0);
+    }
+    // script: its child leads a session on a new pty and runs $SHELL -c.
+    const ssm = spawnSync(join(dir, 'ssm-session-worker'), ['-qc', `/bin/echo ssm-${tag}`, '/dev/null'], { env: { ...process.env, SHELL: '/bin/sh' } });
+    assert.equal(ssm.status, 0, ssm.stderr.toString());
+    // setsid -f: a session leader whose parent exits at once, so init adopts
+    // it before it execs echo.
+    assert.equal(spawnSync('/usr/bin/setsid', ['-f', '/bin/sh', '-c', `sleep 0.3; exec /bin/echo init-${tag}`]).status, 0);
+    // It execs after this returns: wait for its line, as lines are written while records flow.
+    for (const until = Date.now() + 10_000; !d.resultLines().some((l) => l.includes(`init-${tag}`));) {
+      assert.ok(Date.now() < until, 'the init session\'s exec within 10 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(await d.stop(), 0);
+    return d.resultLines().map((l) => JSON.parse(l) as unknown);
+  } finally {
+    await d.close();
+  }
+}
+
 interface OcsfLine {
   activity_id: number;
   launch_type_id?: number;
@@ -139,46 +177,21 @@ describe('lines in each schema, from the real kernel', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
-  it('ECS process.entry_leader from the real kernel: init, container, sshd and ssm sessions, the terminal from the kernel', async () => {
+  it('entry leaders from the real kernel: init, container, sshd and ssm sessions, the terminal from the kernel; ECS and OCSF', async () => {
     // The entry programs are copies under their names (a parent's name is its
     // executable's): bash as the runtime's shim and as sshd, util-linux
     // `script` as ssm-session-worker, which gives its child a pty.
     const dir = realpathSync(mkdtempSync(join(tmpdir(), 'anc-entry-')));
-    const tag = `entry-${process.pid}`;
     try {
       for (const [name, from] of [['containerd-shim-runc-v2', '/bin/bash'], ['sshd', '/bin/bash'], ['ssm-session-worker', '/usr/bin/script']]) {
         copyFileSync(from, join(dir, name));
         chmodSync(join(dir, name), 0o755);
       }
-      const d = await DaemonHarness.create(['--logger_format=ecs']);
-      let docs: EcsEntryLine[];
-      try {
-        await d.start();
-        // bash forks for a command followed by another; its child is no group
-        // leader, so setsid(1) calls setsid() itself and execs echo.
-        for (const kind of ['container', 'sshd']) {
-          const prog = join(dir, kind === 'container' ? 'containerd-shim-runc-v2' : 'sshd');
-          assert.equal(spawnSync(prog, ['-c', `/usr/bin/setsid /bin/echo ${kind}-${tag}; true`]).status, 0);
-        }
-        // script: its child leads a session on a new pty and runs $SHELL -c.
-        const ssm = spawnSync(join(dir, 'ssm-session-worker'), ['-qc', `/bin/echo ssm-${tag}`, '/dev/null'], { env: { ...process.env, SHELL: '/bin/sh' } });
-        assert.equal(ssm.status, 0, ssm.stderr.toString());
-        // setsid -f: a session leader whose parent exits at once, so init
-        // adopts it before it execs echo.
-        assert.equal(spawnSync('/usr/bin/setsid', ['-f', '/bin/sh', '-c', `sleep 0.3; exec /bin/echo init-${tag}`]).status, 0);
-        // It execs after this returns: wait for its line, as lines are written while records flow.
-        for (const until = Date.now() + 10_000; !d.resultLines().some((l) => l.includes(`init-${tag}`));) {
-          assert.ok(Date.now() < until, 'the init session\'s exec within 10 s');
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        assert.equal(await d.stop(), 0);
-        docs = d.resultLines().map((l) => JSON.parse(l) as EcsEntryLine);
-      } finally {
-        await d.close();
-      }
-      for (const doc of docs) assert.deepEqual(checkEcs(doc).problems, [], JSON.stringify(doc));
+      const tag = `entry-${process.pid}`;
+      const ecs = await entrySessions(dir, 'ecs', tag) as EcsEntryLine[];
+      for (const doc of ecs) assert.deepEqual(checkEcs(doc).problems, [], JSON.stringify(doc));
       const line = (kind: string) => {
-        const found = docs.find((x) => x.event.action === 'exec' && x.process.args?.[1] === `${kind}-${tag}`);
+        const found = ecs.find((x) => x.event.action === 'exec' && x.process.args?.[1] === `${kind}-${tag}`);
         assert.ok(found, `the ${kind} exec`);
         return found.process;
       };
@@ -198,6 +211,25 @@ describe('lines in each schema, from the real kernel', () => {
       assert.equal(i.entry_leader?.entry_meta.type, 'init', JSON.stringify(i.entry_leader));
       assert.equal(i.entry_leader.pid, i.pid);
       assert.equal(i.entry_leader.name, 'echo');
+
+      const otag = `oentry-${process.pid}`;
+      const ocsf = await entrySessions(dir, 'ocsf', otag) as OcsfEntryLine[];
+      for (const doc of ocsf) assert.deepEqual(checkOcsf(doc), [], JSON.stringify(doc));
+      const oline = (kind: string) => {
+        const found = ocsf.find((x) => x.launch_type_id === 3 && x.process.cmd_line === `/bin/echo ${kind}-${otag}`);
+        assert.ok(found, `the ${kind} exec`);
+        return found;
+      };
+      const ssm = oline('ssm');
+      assert.equal(ssm.unmapped.entry_leader?.type, 'ssm');
+      assert.equal(ssm.process.session?.is_remote, true);
+      assert.match(ssm.process.session?.terminal ?? '', /^pts\/\d+$/);
+      const sshd = oline('sshd');
+      assert.deepEqual([sshd.unmapped.entry_leader?.type, sshd.process.session?.is_remote, sshd.process.session?.uid], ['sshd', true, sshd.process.uid]);
+      assert.equal(oline('container').unmapped.entry_leader?.type, 'container');
+      const init = oline('init');
+      assert.equal(init.unmapped.entry_leader?.type, 'init');
+      assert.equal(init.process.session?.is_remote, undefined, 'a service: neither remote nor local');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

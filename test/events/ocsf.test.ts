@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ENTRY_CONSOLE, ENTRY_INIT, ENTRY_SSHD, ttyName } from '../../src/ancestry/entry-leader';
 import { OcsfFormat, OCSF_VERSION } from '../../src/events/ocsf';
 import { checkOcsf } from '../support/ocsf-reference';
 import { clock, host, makeExecRecord, makeExitEvent, makeForkEvent, makeLineage, OFFSET_NS } from './lineage-fixture';
@@ -88,4 +89,29 @@ test('the OCSF check itself fails on an unknown attribute, a wrong type, a missi
   assert.deepEqual(checkOcsf(noSeverity), ['severity_id: required by class process_activity (uid 1007), missing']);
   assert.deepEqual(checkOcsf({ ...d, time: Math.floor(d.time / 1000) }), [`time: ${Math.floor(d.time / 1000)} is not a timestamp_t`]);
   assert.deepEqual(checkOcsf({ ...d, process: { ...d.process, lineage: '/bin/sh' } }), ['process.lineage: an array expected (file_path_t)']);
+});
+
+test('process.session from the entry leader: uid, created_time, is_remote, the terminal; unmapped.entry_leader says who and how', () => {
+  const fmt = new OcsfFormat({ host, clock });
+  const base = makeLineage(4);
+  const login = { ...base.ancestry[1], entryKind: ENTRY_SSHD };
+  const l = { ...base, ancestry: [base.ancestry[0], login, ...base.ancestry.slice(2)], record: { ...base.record, tty: (136 << 20) | 7 } };
+  const d = JSON.parse(fmt.exec(l));
+  assert.deepEqual(d.process.session, { uid: login.entityId, created_time: Number(login.startEpochNs / 1_000_000n), is_remote: true, terminal: 'pts/7' });
+  assert.deepEqual(d.unmapped.entry_leader, { pid: login.pid, type: 'sshd' });
+  assert.deepEqual(checkOcsf(d), []);
+
+  // A console login is local; a service init started says neither, and has no terminal.
+  const tty1 = JSON.parse(fmt.exec({ ...l, ancestry: [base.ancestry[0], { ...login, entryKind: ENTRY_CONSOLE }, ...base.ancestry.slice(2)], record: { ...base.record, tty: (4 << 20) | 1 } }));
+  assert.deepEqual([tty1.process.session.is_remote, tty1.process.session.terminal], [false, 'tty1']);
+  const svc = JSON.parse(fmt.exec({ ...base, process: { ...base.process, entryKind: ENTRY_INIT } }));
+  assert.deepEqual(svc.process.session, { uid: base.process.entityId, created_time: Number(base.process.startEpochNs / 1_000_000n) });
+  assert.equal(JSON.parse(fmt.exec(base)).process.session, undefined, 'no session leader in the lineage: no session');
+});
+
+test('terminal names: pts, virtual consoles, serial lines, the console, anything else as major:minor', () => {
+  const dev = (major: number, minor: number) => ((major << 20) | minor) >>> 0;
+  assert.deepEqual(
+    [dev(136, 0), dev(136, 300), dev(137, 2), dev(4, 0), dev(4, 63), dev(4, 64), dev(4, 255), dev(5, 1), dev(4, 256), dev(188, 0)].map(ttyName),
+    ['pts/0', 'pts/300', 'pts/258', 'tty0', 'tty63', 'ttyS0', 'ttyS191', 'console', '4:256', '188:0']);
 });

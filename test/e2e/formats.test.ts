@@ -4,7 +4,7 @@
  * attribute by attribute against the ECS 9.4.0 and OCSF 1.9.0-dev references.
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +51,14 @@ interface OcsfEntryLine {
   launch_type_id?: number;
   process: { uid: string; cmd_line: string; session?: { uid: string; is_remote?: boolean; terminal?: string } };
   unmapped: { entry_leader?: { pid: number; type: string } };
+}
+
+/** The entry programs as copies under their names (a parent's name is its executable's). */
+function entryPrograms(dir: string): void {
+  for (const [name, from] of [['containerd-shim-runc-v2', '/bin/bash'], ['sshd', '/bin/bash'], ['ssm-session-worker', '/usr/bin/script']]) {
+    copyFileSync(from, join(dir, name));
+    chmodSync(join(dir, name), 0o755);
+  }
 }
 
 /**
@@ -183,10 +191,7 @@ describe('lines in each schema, from the real kernel', () => {
     // `script` as ssm-session-worker, which gives its child a pty.
     const dir = realpathSync(mkdtempSync(join(tmpdir(), 'anc-entry-')));
     try {
-      for (const [name, from] of [['containerd-shim-runc-v2', '/bin/bash'], ['sshd', '/bin/bash'], ['ssm-session-worker', '/usr/bin/script']]) {
-        copyFileSync(from, join(dir, name));
-        chmodSync(join(dir, name), 0o755);
-      }
+      entryPrograms(dir);
       const tag = `entry-${process.pid}`;
       const ecs = await entrySessions(dir, 'ecs', tag) as EcsEntryLine[];
       for (const doc of ecs) assert.deepEqual(checkEcs(doc).problems, [], JSON.stringify(doc));
@@ -231,6 +236,41 @@ describe('lines in each schema, from the real kernel', () => {
       assert.equal(init.unmapped.entry_leader?.type, 'init');
       assert.equal(init.process.session?.is_remote, undefined, 'a service: neither remote nor local');
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a session older than the daemon: the leader\'s kind and terminal from /proc at the start', async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'anc-entry-old-')));
+    const tag = `old-session-${process.pid}`;
+    entryPrograms(dir);
+    // The shell leads its session on a pty before the daemon runs, waits for
+    // the go, then forks echo: the leader never execs while the daemon looks.
+    const go = join(dir, 'go');
+    const session = spawn(join(dir, 'ssm-session-worker'), ['-qc', `while [ ! -e ${go} ]; do sleep 0.05; done; /bin/echo ${tag}; true`, '/dev/null'],
+      { env: { ...process.env, SHELL: '/bin/sh' }, stdio: 'ignore' });
+    const d = await DaemonHarness.create(['--logger_format=ecs']);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      await d.start();
+      writeFileSync(go, '');
+      for (const until = Date.now() + 10_000; !d.resultLines().some((l) => l.includes(tag));) {
+        assert.ok(Date.now() < until, 'the echo within 10 s');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(await d.stop(), 0);
+      const docs = d.resultLines().map((l) => JSON.parse(l) as EcsEntryLine);
+      const echo = docs.find((x) => x.event.action === 'exec' && x.process.args?.[1] === tag);
+      assert.ok(echo, 'the echo');
+      const p = echo.process;
+      assert.deepEqual(p.entry_leader?.entry_meta, { type: 'ssm' }, JSON.stringify(p.entry_leader));
+      assert.equal(p.entry_leader.pid, p.session_leader?.pid, 'the shell, read from /proc, leads');
+      assert.equal(p.entry_leader.same_as_process, false);
+      assert.ok(p.tty !== undefined && p.tty.char_device.major >= 136 && p.tty.char_device.major <= 143, JSON.stringify(p.tty));
+      assert.deepEqual(checkEcs(echo).problems, []);
+    } finally {
+      await d.close();
+      session.kill();
       rmSync(dir, { recursive: true, force: true });
     }
   });

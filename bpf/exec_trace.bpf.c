@@ -8,11 +8,12 @@
  *  - tp_btf/sched_process_{fork,exec,exit}: BTF raw tracepoints hand us the
  *    task pointers (the child at fork, bprm at exec), cost less than classic
  *    tracepoints and need no tracefs.
- *  - tracepoint/syscalls/sys_exit_execve{,at}: the only hook left that sees
- *    a *failed* exec with its return value. fentry/fexit and LSM programs
- *    (trampolines) are refused with EPERM on our target kernels and kprobes
- *    may be compiled out. Needs tracefs; costs a slow-path syscall entry
- *    host-wide while attached, so the daemon can leave it off.
+ *  - fexit on the execve/execveat syscall entry points: a *failed* exec
+ *    with its return value, at no cost to other syscalls. Where the kernel
+ *    refuses trampolines (EPERM, as on our development VM):
+ *  - tracepoint/syscalls/sys_exit_execve{,at}: the same, but it needs
+ *    tracefs and moves every syscall on the host to the slow path while
+ *    attached, so the daemon can leave it off. Kprobes may be compiled out.
  *  - iter/task: exact start_boottime of processes that predate the daemon
  *    (/proc only shows clock ticks).
  */
@@ -695,6 +696,34 @@ SEC("tracepoint/syscalls/sys_exit_execveat")
 int et_execveat_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	on_exec_exit(BPF_CORE_READ(ctx, ret), true);
+	return 0;
+}
+
+/*
+ * The same from fexit on the syscalls' entry points: no syscall tracepoint,
+ * so no slow path for every other syscall on the host. Kernels that refuse
+ * trampolines (EPERM at load, as on our development VM) get the tracepoints
+ * above instead: the loader probes these first (src/collector/load.ts).
+ */
+#if defined(__TARGET_ARCH_x86)
+#define ET_SYSCALL(name) "__x64_sys_" #name
+#elif defined(__TARGET_ARCH_arm64)
+#define ET_SYSCALL(name) "__arm64_sys_" #name
+#else
+#error "ET_SYSCALL: name the syscall entry points of this architecture"
+#endif
+
+SEC("fexit/" ET_SYSCALL(execve))
+int BPF_PROG(et_execve_fexit, const struct pt_regs *regs, long ret)
+{
+	on_exec_exit(ret, false);
+	return 0;
+}
+
+SEC("fexit/" ET_SYSCALL(execveat))
+int BPF_PROG(et_execveat_fexit, const struct pt_regs *regs, long ret)
+{
+	on_exec_exit(ret, true);
 	return 0;
 }
 

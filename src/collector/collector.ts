@@ -13,7 +13,8 @@ import { ConsumerState } from './consumer-state';
 import { decodeRecord, READABLE_VERSIONS, type DecodeFailure, type KernelRecord, type TaskRecord } from './decode';
 import { loadNative } from './libbpf';
 import {
-  closeRetired, droppedSince, ExecTraceProgram, type CounterKind, type KernelCounters, type PinState, type ProgramOptions, type RetiredSet,
+  closeRetired, droppedSince, ExecTraceProgram, type CounterKind, type FailedExecHook, type KernelCounters, type PinState,
+  type ProgramOptions, type RetiredSet,
 } from './load';
 import { OverlapFilter } from './overlap-filter';
 import { removeSet } from './pins';
@@ -252,6 +253,11 @@ export class Collector {
 
   get attachedPrograms(): readonly string[] {
     return this.program.attached;
+  }
+
+  /** What reports failed execs (null: off), and why not fexit when it is not. */
+  get failedExecCapture(): { hook: FailedExecHook | null; fexitRefusal: string | null } {
+    return { hook: this.program.failedExecHook, fexitRefusal: this.program.fexitRefusal };
   }
 
   get ringBytes(): number {

@@ -48,6 +48,8 @@ export interface LibbpfApi {
   bpf_object__find_program_by_name(obj: Ptr, name: string): Ptr | null;
   bpf_object__find_map_by_name(obj: Ptr, name: string): Ptr | null;
   bpf_program__set_autoload(prog: Ptr, autoload: boolean): number;
+  bpf_object__next_program(obj: Ptr, prev: Ptr | null): Ptr | null;
+  bpf_program__name(prog: Ptr): string;
   bpf_program__attach(prog: Ptr): Ptr | null;
   bpf_link__destroy(link: Ptr): number;
   bpf_link__disconnect(link: Ptr): void;
@@ -127,6 +129,8 @@ export function loadNative(): Native {
     bpf_object__find_program_by_name: lib.func('bpf_program *bpf_object__find_program_by_name(const bpf_object *obj, const char *name)'),
     bpf_object__find_map_by_name: lib.func('bpf_map *bpf_object__find_map_by_name(const bpf_object *obj, const char *name)'),
     bpf_program__set_autoload: lib.func('int bpf_program__set_autoload(bpf_program *prog, bool autoload)'),
+    bpf_object__next_program: lib.func('bpf_program *bpf_object__next_program(const bpf_object *obj, bpf_program *prog)'),
+    bpf_program__name: lib.func('const char *bpf_program__name(const bpf_program *prog)'),
     bpf_program__attach: lib.func('bpf_link *bpf_program__attach(const bpf_program *prog)'),
     bpf_link__destroy: lib.func('int bpf_link__destroy(bpf_link *link)'),
     bpf_link__disconnect: lib.func('void bpf_link__disconnect(bpf_link *link)'),

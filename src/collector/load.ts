@@ -25,8 +25,13 @@ export interface ProgramSettings {
   wakeupBytes: number;
   /** Ring buffer size: a power of two, at least one page. */
   ringBytes: number;
-  /** Attach the syscall-exit tracepoints that report failed execs. */
+  /** Report failed execs (fexit or the syscall-exit tracepoints, failedExecHook). */
   execFailed: boolean;
+  /**
+   * Which programs report failed execs. open() fills it in when unset: fexit
+   * where this kernel loads it (fexitRefusal), else the tracepoints.
+   */
+  failedExecHook?: FailedExecHook;
   /** More programs to attach by name (the benchmark object's synthetic source). */
   extraPrograms?: readonly string[];
 }
@@ -48,7 +53,17 @@ export type CounterKind = 'exec' | 'exec_failed' | 'fork' | 'exit';
 export type KernelCounters = Record<CounterKind, { emitted: number; dropped: number }>;
 
 const PROGRAMS_ALWAYS = ['et_exec', 'et_fork', 'et_exit'] as const;
-const PROGRAMS_EXEC_FAILED = ['et_execve_exit', 'et_execveat_exit'] as const;
+/**
+ * Failed execs, by hook. fexit costs other syscalls nothing; the syscall-exit
+ * tracepoints move every syscall on the host to the slow path while attached
+ * (+55–72 ns per syscall, `make bench`), and need tracefs.
+ */
+const PROGRAMS_EXEC_FAILED = {
+  fexit: ['et_execve_fexit', 'et_execveat_fexit'],
+  tracepoint: ['et_execve_exit', 'et_execveat_exit'],
+} as const;
+export type FailedExecHook = keyof typeof PROGRAMS_EXEC_FAILED;
+const FAILED_EXEC_PROGRAMS: ReadonlySet<string> = new Set([...PROGRAMS_EXEC_FAILED.fexit, ...PROGRAMS_EXEC_FAILED.tracepoint]);
 const ITER_PROGRAM = 'et_task_iter';
 const SLOTS_PER_CPU = 2;
 const LEVELS: LibbpfLevel[] = ['warn', 'info', 'debug'];
@@ -130,6 +145,8 @@ export class ExecTraceProgram {
   retired: RetiredSet[] = [];
   /** CLOCK_BOOTTIME from before our attach to after the retired sets' detach: both rings saw events then. */
   overlap: { fromNs: number; toNs: number } | null = null;
+  /** Why failed execs do not come from fexit here (the kernel's refusal), or null. */
+  fexitRefusal: string | null = null;
 
   private constructor(n: Native, p: Parts) {
     this.n = n;
@@ -147,6 +164,12 @@ export class ExecTraceProgram {
     this.ncpu = n.bpf.libbpf_num_possible_cpus();
   }
 
+  /** Which hook reports failed execs, from the programs attached (a pinned set's too); null when off. */
+  get failedExecHook(): FailedExecHook | null {
+    for (const hook of ['fexit', 'tracepoint'] as const) if (this.attached.includes(PROGRAMS_EXEC_FAILED[hook][0])) return hook;
+    return null;
+  }
+
   /**
    * Without opts.pinRoot: open → configure → load → attach; on failure
    * nothing stays loaded. With it: adopt the pinned set made exactly as this
@@ -154,11 +177,35 @@ export class ExecTraceProgram {
    * other set only once the new programs are attached (no instant with
    * nothing attached).
    */
-  static open(opts: ProgramOptions): ExecTraceProgram {
-    validate(opts);
+  static open(given: ProgramOptions): ExecTraceProgram {
+    validate(given);
     const n = loadNative();
     installPrint(n);
-    if (!opts.pinRoot) return ExecTraceProgram.load(n, opts, null);
+    const refusal = given.execFailed && given.failedExecHook === undefined ? fexitRefusal(given.objectPath) : null;
+    const opts: ProgramOptions = given.execFailed
+      ? { ...given, failedExecHook: given.failedExecHook ?? (refusal === null ? 'fexit' : 'tracepoint') }
+      : given;
+    const p = ExecTraceProgram.openWith(n, opts);
+    if (refusal !== null) p.fexitRefusal = refusal;
+    return p;
+  }
+
+  /** load(), and when fexit passed the probe but this load refuses it, the tracepoints instead. */
+  private static loadFalling(n: Native, opts: ProgramOptions, pin: { staging: string; dir: string } | null): ExecTraceProgram {
+    try {
+      return ExecTraceProgram.load(n, opts, pin);
+    } catch (err) {
+      if (opts.failedExecHook !== 'fexit') throw err;
+      const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      opts.onLibbpfMessage?.('warn', `failed execs: fexit refused (${why}); using the syscall tracepoints`);
+      const p = ExecTraceProgram.load(n, { ...opts, failedExecHook: 'tracepoint' }, pin);
+      p.fexitRefusal = why;
+      return p;
+    }
+  }
+
+  private static openWith(n: Native, opts: ProgramOptions): ExecTraceProgram {
+    if (!opts.pinRoot) return ExecTraceProgram.loadFalling(n, opts, null);
     const root = opts.pinRoot;
     const lockFd = lockPinRoot(n, root);
     const retired: RetiredSet[] = [];
@@ -182,7 +229,7 @@ export class ExecTraceProgram {
           retired.push(openRetired(n, own));
         }
         const fromNs = clockNs(n, CLOCK_BOOTTIME);
-        p = ExecTraceProgram.load(n, opts, { staging: stagingDir(root), dir });
+        p = ExecTraceProgram.loadFalling(n, opts, { staging: stagingDir(root), dir });
         for (const r of retired) unpinLinks(r.dir);
         if (retired.length > 0) p.overlap = { fromNs, toNs: clockNs(n, CLOCK_BOOTTIME) };
       }
@@ -281,7 +328,7 @@ export class ExecTraceProgram {
       if (link === null) {
         const e = n.errno();
         throw new AncestrydError('ANC_BPF_ATTACH', `attaching BPF program ${name} failed: ${describeErrno(n, e)}`
-          + (name.includes('execve') ? '; failed-exec events need tracefs: mount -t tracefs tracefs /sys/kernel/tracing, or set exec_failed_events=false' : ''));
+          + (name.endsWith('_exit') && name.includes('execve') ? '; failed-exec events need tracefs: mount -t tracefs tracefs /sys/kernel/tracing, or set exec_failed_events=false' : ''));
       }
       this.links.push(link);
       this.attached.push(name);
@@ -382,8 +429,47 @@ export class ExecTraceProgram {
 
 /** The programs a set made with these options attaches. */
 function programNames(opts: ProgramOptions): string[] {
-  return [...PROGRAMS_ALWAYS, ...(opts.execFailed ? PROGRAMS_EXEC_FAILED : []), ...(opts.extraPrograms ?? [])];
+  return [...PROGRAMS_ALWAYS, ...(opts.execFailed ? PROGRAMS_EXEC_FAILED[opts.failedExecHook ?? 'tracepoint'] : []),
+    ...(opts.extraPrograms ?? [])];
 }
+
+/**
+ * Why this kernel will not load the fexit programs (its error), or null when
+ * it does: a load of those alone, with a one-page ring. Asked once per object
+ * file: a kernel that refuses trampolines (lockdown, no
+ * CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS, our VM's EPERM) keeps refusing.
+ */
+export function fexitRefusal(objectPath: string): string | null {
+  const known = fexitProbes.get(objectPath);
+  if (known !== undefined) return known;
+  const n = loadNative();
+  installPrint(n);
+  const saved = printSink;
+  // The probe's refusal is expected on many kernels: not worth libbpf's warnings in the log.
+  printSink = () => undefined;
+  let answer: string | null;
+  try {
+    const obj = n.bpf.bpf_object__open_file(objectPath, null);
+    if (obj === null) return `opening ${objectPath} failed: ${describeErrno(n, n.errno())}`;
+    try {
+      configure(n, obj, {
+        objectPath, chainDepth: 1, argvMaxBytes: 0, wakeupBytes: 0, ringBytes: 4096, execFailed: true, failedExecHook: 'fexit',
+      }, new Set(PROGRAMS_EXEC_FAILED.fexit));
+      const err = withSignalsBlocked(n, () => n.bpf.bpf_object__load(obj));
+      answer = err < 0 ? describeErrno(n, err) : null;
+    } catch (err) {
+      answer = err instanceof Error ? err.message : String(err);
+    } finally {
+      n.bpf.bpf_object__close(obj);
+    }
+  } finally {
+    printSink = saved;
+  }
+  fexitProbes.set(objectPath, answer);
+  return answer;
+}
+
+const fexitProbes = new Map<string, string | null>();
 
 function missingLinks(dir: string, expected: readonly string[]): string[] {
   const have = new Set(linkNames(dir));
@@ -476,8 +562,8 @@ function validate(o: ProgramOptions): void {
   }
 }
 
-/** Patch .rodata and map sizes between open and load. */
-function configure(n: Native, obj: Ptr, o: ProgramOptions): void {
+/** Patch .rodata and map sizes between open and load, and choose the programs that load. */
+function configure(n: Native, obj: Ptr, o: ProgramOptions, only?: ReadonlySet<string>): void {
   const find = (name: string): Ptr => {
     const m = n.bpf.bpf_object__find_map_by_name(obj, name);
     if (m === null) throw new AncestrydError('ANC_BPF_LOAD', `map ${name} is missing from ${o.objectPath}: rebuild it with "make"`);
@@ -498,11 +584,13 @@ function configure(n: Native, obj: Ptr, o: ProgramOptions): void {
   check(n, n.bpf.bpf_map__set_initial_value(rodata, img, img.length), 'setting .rodata');
   check(n, n.bpf.bpf_map__set_max_entries(find('et_ring'), o.ringBytes), 'sizing et_ring');
   check(n, n.bpf.bpf_map__set_max_entries(find('et_scratch'), SLOTS_PER_CPU * n.bpf.libbpf_num_possible_cpus()), 'sizing et_scratch');
-  if (!o.execFailed) {
-    for (const name of PROGRAMS_EXEC_FAILED) {
-      const p = n.bpf.bpf_object__find_program_by_name(obj, name);
-      if (p !== null) check(n, n.bpf.bpf_program__set_autoload(p, false), `disabling ${name}`);
-    }
+  // Of the failed-exec programs only the chosen hook's load (fexit ones fail to
+  // load where trampolines are refused); `only`: nothing else either (the probe).
+  const wanted: ReadonlySet<string> = new Set(o.execFailed ? PROGRAMS_EXEC_FAILED[o.failedExecHook ?? 'tracepoint'] : []);
+  for (let p = n.bpf.bpf_object__next_program(obj, null); p !== null; p = n.bpf.bpf_object__next_program(obj, p)) {
+    const name = n.bpf.bpf_program__name(p);
+    const load = only !== undefined ? only.has(name) : !FAILED_EXEC_PROGRAMS.has(name) || wanted.has(name);
+    if (!load) check(n, n.bpf.bpf_program__set_autoload(p, false), `disabling ${name}`);
   }
 }
 

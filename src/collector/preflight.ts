@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { READABLE_VERSIONS } from './decode';
 import { loadNative } from './libbpf';
+import { fexitRefusal } from './load';
 import { bpffsProblem, listPinnedSets, pinSetName, type PinIdentity } from './pins';
 
 export interface PreflightCheck {
@@ -19,7 +20,7 @@ export interface PreflightCheck {
 
 export interface PreflightOptions {
   objectPath: string;
-  /** Failed-exec events need the syscall tracepoints, hence tracefs. */
+  /** Failed-exec events: fexit where the kernel loads it, else the syscall tracepoints, which need tracefs. */
   execFailed: boolean;
   /** Mount tracefs when it is missing (root only). */
   mountTracefs: boolean;
@@ -75,9 +76,12 @@ export function checkKernelFeatures(opts: PreflightOptions): PreflightCheck {
   feature(n !== null && n.bpf.libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, null) === 1, 'a BPF ring buffer (Linux 5.8+)', 'BPF ring buffers');
   feature(n !== null && n.bpf.libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_LOOP, null) === 1,
     'bpf_loop (Linux 5.17+), to resolve the executed file\'s path', 'bpf_loop: exe paths would be unresolved (exe_unavailable)');
-  if (opts.execFailed) {
-    feature(tracefsMounted() !== null, 'syscall tracepoints sys_exit_execve{,at} for failed execs: every syscall on the host takes '
-      + 'the slow path while they are attached (+55–68 ns per syscall measured here; exec_failed_events=false removes them)',
+  if (opts.execFailed && fexitRefused(opts.objectPath) === null) {
+    uses.push('✓ fexit on the execve and execveat syscalls for failed execs (no cost to other syscalls)');
+  } else if (opts.execFailed) {
+    feature(tracefsMounted() !== null, 'syscall tracepoints sys_exit_execve{,at} for failed execs (this kernel refuses fexit): every '
+      + 'syscall on the host takes the slow path while they are attached (+55–72 ns per syscall measured here; '
+      + 'exec_failed_events=false removes them)',
       'tracefs for the failed-exec tracepoints (mount -t tracefs tracefs /sys/kernel/tracing)');
   }
   if (opts.pin !== null) {
@@ -127,13 +131,17 @@ export function checkPins(pin: PreflightOptions['pin']): PreflightCheck {
  * `make bench`'s getppid() comparison (docs/benchmarks.md).
  */
 function failedExecCapture(opts: PreflightOptions): PreflightCheck {
+  const name = 'failed-exec capture';
+  if (!opts.execFailed) return { name, ok: true, detail: 'off (exec_failed_events=false): no cost to other syscalls' };
+  const refused = fexitRefused(opts.objectPath);
   return {
-    name: 'failed-exec capture',
+    name,
     ok: true,
-    detail: opts.execFailed
-      ? 'syscall tracepoints sys_exit_execve and sys_exit_execveat: while attached, every syscall on the host '
-        + 'takes the slow path (+55–68 ns per syscall measured on a 2-vCPU VM); exec_failed_events=false removes them'
-      : 'off (exec_failed_events=false): no syscall tracepoints, no cost to other syscalls',
+    detail: refused === null
+      ? 'fexit on the execve and execveat syscalls: no cost to other syscalls'
+      : `syscall tracepoints sys_exit_execve and sys_exit_execveat (this kernel refuses fexit: ${refused}): while attached, `
+        + 'every syscall on the host takes the slow path (+55–72 ns per syscall measured on a 2-vCPU VM); '
+        + 'exec_failed_events=false removes them',
   };
 }
 
@@ -222,8 +230,18 @@ function tracefsMounted(): string | null {
   return TRACEFS_DIRS.find((d) => points.has(d)) ?? null;
 }
 
+/** Why fexit will not report failed execs here, or null when it will; a probe that cannot run counts as a refusal. */
+function fexitRefused(objectPath: string): string | null {
+  try {
+    return fexitRefusal(objectPath);
+  } catch (err) {
+    return (err as Error).message.split('\n')[0];
+  }
+}
+
 function checkTracefs(opts: PreflightOptions): PreflightCheck {
   if (!opts.execFailed) return { name: 'tracefs', ok: true, detail: 'not needed (exec_failed_events is off)' };
+  if (fexitRefused(opts.objectPath) === null) return { name: 'tracefs', ok: true, detail: 'not needed (failed execs come from fexit)' };
   let where = tracefsMounted();
   let mounted = '';
   if (!where && opts.mountTracefs && process.getuid?.() === 0) {

@@ -173,9 +173,11 @@ export class Pipeline {
     this.timers.push(setInterval(() => this.housekeeping(), HOUSEKEEPING_MS));
     this.timers.push(setInterval(() => this.clock.refresh(), CLOCK_REFRESH_MS));
     for (const t of this.timers) t.unref();
+    const failed = this.collector.failedExecCapture;
     this.log.info({
       programs: this.collector.attachedPrograms, processes: tasks.length, outputs: this.outputs.map((o) => o.name),
       format: this.cfg.events.format, events: this.cfg.events.types,
+      failed_exec_hook: failed.hook ?? 'off', ...(failed.fexitRefusal === null ? {} : { fexit_refused: failed.fexitRefusal }),
     }, 'collecting');
   }
 

@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import type { ExecRecord, ExitRecord, ForkRecord, KernelRecord } from '../../src/collector/decode';
 import { ExecFlags, Limits } from '../../src/collector/layout';
 import { CollectorHarness, run } from '../support/collector-harness';
-import { requireBuilt, ROOT } from '../support/paths';
+import { fexitRefusal } from '../../src/collector/load';
+import { BPF_OBJECT, requireBuilt, ROOT } from '../support/paths';
 import { NS_PER_TICK, procState } from '../support/proc-stat';
 import { argvList } from '../../src/collector/byte-text';
 
@@ -84,6 +85,31 @@ describe('collector on the real kernel', () => {
     assert.equal(kid?.parentTgid, sh.pid, 'bash forked the child that failed to exec');
     assert.equal(failed.startNs, kid?.childStartNs);
     assert.equal(failed.chain[0].tgid, sh.pid);
+  });
+
+  it('reports failed execs through fexit where this kernel loads it, else the syscall tracepoints, and says which and why', async () => {
+    const refused = fexitRefusal(requireBuilt(BPF_OBJECT));
+    const want = refused === null ? 'fexit' : 'tracepoint';
+    assert.deepEqual(h.collector.failedExecCapture, { hook: want, fexitRefusal: refused });
+    assert.ok(h.collector.attachedPrograms.includes(want === 'fexit' ? 'et_execve_fexit' : 'et_execve_exit'));
+    assert.ok(!h.collector.attachedPrograms.includes(want === 'fexit' ? 'et_execve_exit' : 'et_execve_fexit'), 'never both');
+    // Told to use fexit without the probe: where the kernel refuses it, the load falls back and says why.
+    const forced = new CollectorHarness({ failedExecHook: 'fexit' });
+    try {
+      assert.equal(forced.collector.failedExecCapture.hook, want);
+      if (refused !== null) assert.match(forced.collector.failedExecCapture.fexitRefusal ?? '', /loading .* failed/);
+      await run('/bin/sh', ['-c', '/nonexistent-forced-hook 2>/dev/null; exit 0']);
+      await forced.waitFor('the failed exec, either way', (rs) => rs.find((r) => r.kind === 'exec_failed' && r.filename === '/nonexistent-forced-hook'));
+    } finally {
+      await forced.close();
+    }
+    const off = new CollectorHarness({ execFailed: false });
+    try {
+      assert.deepEqual(off.collector.failedExecCapture, { hook: null, fexitRefusal: null });
+      assert.deepEqual([...off.collector.attachedPrograms].sort(), ['et_exec', 'et_exit', 'et_fork']);
+    } finally {
+      await off.close();
+    }
   });
 
   it('names the thread group, not the thread, when a non-leader thread execs', async () => {

@@ -11,12 +11,16 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ExecRecord, KernelRecord } from '../../src/collector/decode';
 import { loadNative } from '../../src/collector/libbpf';
+import { fexitRefusal } from '../../src/collector/load';
 import { unpinAll } from '../../src/collector/pins';
 import { isAncestrydError } from '../../src/errors';
 import { CollectorHarness } from '../support/collector-harness';
+import { BPF_OBJECT } from '../support/paths';
 import { argvList } from '../../src/collector/byte-text';
 
 const ROOT = `/sys/fs/bpf/anc-pins-${process.pid}`;
+/** The failed-exec programs this kernel runs: fexit where it loads them. */
+const FAILED_EXEC = fexitRefusal(BPF_OBJECT) === null ? ['et_execve_fexit', 'et_execveat_fexit'] : ['et_execve_exit', 'et_execveat_exit'];
 
 function execOf(marker: string): (rs: KernelRecord[]) => ExecRecord | undefined {
   return (rs) => rs.find((r): r is ExecRecord => r.kind === 'exec' && argvList(r.argvText).includes(marker));
@@ -35,8 +39,9 @@ describe('pinned sets on bpffs (bpf_pin)', () => {
     const h1 = new CollectorHarness({ pinRoot: ROOT });
     assert.equal(h1.collector.pin.state, 'created');
     const dir = h1.collector.pin.dir!;
+    const h1Hook = h1.collector.failedExecCapture.hook;
     for (const f of ['et_ring', 'et_consumer', 'et_counters', 'et_task_iter', 'link_et_exec', 'link_et_fork', 'link_et_exit',
-      'link_et_execve_exit', 'link_et_execveat_exit']) {
+      ...FAILED_EXEC.map((p) => `link_${p}`)]) {
       assert.ok(existsSync(join(dir, f)), `${f} pinned`);
     }
     await h1.close();
@@ -47,7 +52,8 @@ describe('pinned sets on bpffs (bpf_pin)', () => {
       assert.equal(h2.collector.pin.state, 'adopted');
       assert.equal(h2.collector.pin.dir, dir);
       assert.ok(h2.collector.pin.backlogBytes > 0);
-      assert.deepEqual([...h2.collector.attachedPrograms].sort(), ['et_exec', 'et_execve_exit', 'et_execveat_exit', 'et_exit', 'et_fork']);
+      assert.deepEqual([...h2.collector.attachedPrograms].sort(), ['et_exec', ...FAILED_EXEC, 'et_exit', 'et_fork'].sort());
+      assert.equal(h2.collector.failedExecCapture.hook, h1Hook, 'a pinned set says which hook it runs');
       await h2.waitFor('the exec that ran while no collector did', execOf(m));
       // And the programs still report what runs now.
       await h2.waitFor('an exec after the takeover', execOf(marker('after')));

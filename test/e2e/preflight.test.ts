@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Limits } from '../../src/collector/layout';
+import { fexitRefusal } from '../../src/collector/load';
 import { MAIN } from '../support/daemon-harness';
 import { BPF_OBJECT, requireBuilt } from '../support/paths';
 import { requireRootAndBpf } from '../support/root';
@@ -27,6 +28,24 @@ describe('ancestryd check', () => {
     assert.deepEqual(r.checks.filter((c) => !c.ok), []);
     assert.equal(r.code, 0);
     assert.deepEqual(r.checks.map((c) => c.name), ['privileges', 'libbpf', 'kernel BTF', 'BPF ring buffer', 'BPF object', 'tracefs', 'failed-exec capture', 'bpf pins']);
+  });
+
+  it('says which hook reports failed execs and what it costs: fexit where this kernel loads it, else the tracepoints and why', () => {
+    requireRootAndBpf();
+    const refused = fexitRefusal(requireBuilt(BPF_OBJECT));
+    const on = check([`--bpf_object_path=${requireBuilt(BPF_OBJECT)}`]).checks;
+    const capture = on.find((c) => c.name === 'failed-exec capture')!.detail;
+    const tracefs = on.find((c) => c.name === 'tracefs')!.detail;
+    if (refused === null) {
+      assert.match(capture, /^fexit on the execve and execveat syscalls: no cost to other syscalls$/);
+      assert.equal(tracefs, 'not needed (failed execs come from fexit)');
+    } else {
+      assert.ok(capture.startsWith(`syscall tracepoints sys_exit_execve and sys_exit_execveat (this kernel refuses fexit: ${refused})`), capture);
+      assert.match(capture, /\+55–72 ns per syscall/);
+      assert.match(tracefs, /^\/sys\/kernel(\/debug)?\/tracing/);
+    }
+    const off = check([`--bpf_object_path=${requireBuilt(BPF_OBJECT)}`, '--exec_failed_events=false']).checks;
+    assert.equal(off.find((c) => c.name === 'failed-exec capture')!.detail, 'off (exec_failed_events=false): no cost to other syscalls');
   });
 
   it('says what to do when run without privileges (exit 4)', () => {

@@ -24,7 +24,8 @@
  *     Idle CPU: --idle-secs with no load, ms of CPU per second and the drain's wakeups.
  *  4. Host-wide cost of failed-exec capture: getppid() ns per call with no
  *     tracer, with the daemon, and with the daemon and exec_failed_events=false
- *     (the syscall tracepoints put every syscall on the slow path).
+ *     (the syscall tracepoints put every syscall on the slow path; fexit,
+ *     where the kernel loads it, should not). The table names the hook.
  *
  * Flags: USAGE below; `make bench BENCH_ARGS="..."` passes them.
  */
@@ -33,6 +34,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fexitRefusal } from '../../src/collector/load';
 import { adminRequest } from '../../src/daemon/admin/admin-client';
 import { CheckSession } from '../../test/support/check/check-session';
 import { startDaemon, type DaemonHandle } from '../../test/support/daemon-process';
@@ -407,11 +409,13 @@ async function main(): Promise<void> {
     };
     sys.push({ none, failedOn: await withDaemon([]), failedOff: await withDaemon(['--exec_failed_events=false']) });
   }
-  rows.push({ section: 'syscall', sys });
+  rows.push({ section: 'syscall', sys, hook: fexitRefusal(join(ROOT, 'build', 'exec_trace.bpf.o')) === null ? 'fexit' : 'tracepoint' });
   say('');
   say(`## Host-wide cost of failed-exec capture: getppid() ns per call (${REPS} × ${CALLS} calls; median (min–max))`);
   say('');
-  say('| no tracer | ancestryd, exec_failed_events=true (syscall tracepoints) | ancestryd, exec_failed_events=false | added per syscall |');
+  const refused = fexitRefusal(join(ROOT, 'build', 'exec_trace.bpf.o'));
+  const hook = refused === null ? 'fexit' : 'syscall tracepoints';
+  say(`| no tracer | ancestryd, exec_failed_events=true (${hook}) | ancestryd, exec_failed_events=false | added per syscall |`);
   say('|---:|---:|---:|---:|');
   const col = (xs: number[]) => `${f0(median(xs))}${range(xs)}`;
   say(`| ${col(sys.map((r) => r.none))} | ${col(sys.map((r) => r.failedOn))} | ${col(sys.map((r) => r.failedOff))} | `

@@ -9,7 +9,8 @@ import { EXIT } from '../../../src/daemon/exit-codes';
 import { complianceChecks } from '../../../src/daemon/cli/compliance';
 import { ConfigInvalidError, loadConfig } from '../../../src/daemon/config/config';
 import { runCli } from '../../../src/daemon/cli/cli';
-import { ROOT } from '../../support/paths';
+import { BPF_OBJECT, ROOT } from '../../support/paths';
+import { fexitRefusal } from '../../../src/collector/load';
 
 const SHIPPED = join(ROOT, 'deploy', 'ancestryd.service');
 
@@ -137,10 +138,13 @@ describe('ancestryd check --compliance', () => {
     const m = run([]);
     passes(m, 'kernel-features');
     const detail = m.get('kernel-features')!.detail;
-    for (const f of [/✓ BTF tracepoints/, /✓ a BPF ring buffer/, /✓ bpf_loop/, /✓ syscall tracepoints .*\+55–68 ns per syscall/, /✓ bpffs under/]) {
+    // Failed execs: fexit where this kernel loads it, else the tracepoints and their cost.
+    const failed = fexitRefusal(BPF_OBJECT) === null ? /✓ fexit on the execve and execveat syscalls/
+      : /✓ syscall tracepoints .*\(this kernel refuses fexit\).*\+55–72 ns per syscall/;
+    for (const f of [/✓ BTF tracepoints/, /✓ a BPF ring buffer/, /✓ bpf_loop/, failed, /✓ bpffs under/]) {
       assert.match(detail, f);
     }
-    assert.doesNotMatch(run(['--exec_failed_events=false']).get('kernel-features')!.detail, /syscall tracepoints/);
+    assert.doesNotMatch(run(['--exec_failed_events=false']).get('kernel-features')!.detail, /syscall tracepoints|fexit/);
     fails(run([`--bpf_pin_path=${join(dir, 'pins')}`]), 'kernel-features', /missing: bpffs under/);
   });
 

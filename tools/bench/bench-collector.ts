@@ -156,8 +156,9 @@ async function main(): Promise<void> {
     console.log(table.at(-1));
   }
 
-  // The failed-exec hooks are syscall tracepoints: while attached, every
-  // syscall on the host takes the slow path. Measure what that costs.
+  // Where the kernel refuses fexit, the failed-exec hooks are syscall
+  // tracepoints: while attached, every syscall on the host takes the slow
+  // path. Measure what the hook in use costs.
   const syscalls: string[] = [];
   const CALLS = 5_000_000;
   const nsPerCall = (l: Load) => 1e9 / l.calls_per_sec!;

@@ -340,9 +340,12 @@ export class RingDrain {
       this.schedule();
       return;
     }
-    // A full budget means more is pending: the rest yields to the event loop between passes.
-    if (got < this.opts.batchRecords) this.afterTick(got);
-    else this.drainAll().then((more) => this.afterTick(got + more), () => this.schedule());
+    if (got < this.opts.batchRecords) {
+      this.afterTick(got);
+      return;
+    }
+    // A full budget means more is pending: the rest, like drainAll's passes, after a turn of the event loop.
+    setImmediate(() => this.drainAll().then((more) => this.afterTick(got + more), () => this.schedule()));
   };
 
   private afterTick(got: number): void {

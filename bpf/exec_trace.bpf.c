@@ -276,6 +276,47 @@ static __always_inline __u32 tty_of(struct task_struct *t)
 	       (__u32)(BPF_CORE_READ(drv, minor_start) + BPF_CORE_READ(tty, index));
 }
 
+/* <linux/stat.h>'s file types are macros, which vmlinux.h does not carry. */
+#define ET_S_IFMT 0170000
+#define ET_S_IFCHR 0020000
+
+/*
+ * Whether descriptor `fd` is the character device numbered `tty`. Read
+ * without the file table's lock: a descriptor being replaced while the
+ * process execs may be seen before or after, as /proc/PID/fd could show it.
+ */
+static __always_inline bool fd_is_tty(struct fdtable *fdt, __u32 fd, __u32 tty)
+{
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	struct inode *ino;
+
+	if (!fds || fd >= BPF_CORE_READ(fdt, max_fds) ||
+	    bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return false;
+	ino = BPF_CORE_READ(f, f_inode);
+	return ino && (BPF_CORE_READ(ino, i_mode) & ET_S_IFMT) == ET_S_IFCHR &&
+	       BPF_CORE_READ(ino, i_rdev) == tty;
+}
+
+/*
+ * ECS's process.interactive: stdin and stderr are the session's controlling
+ * terminal (i_rdev numbers a device as tty_of() does). Without a terminal
+ * the answer is no; without a file table (an exiting task), unknown.
+ */
+static __always_inline __u32 interactive_flags(struct task_struct *t, __u32 tty)
+{
+	struct fdtable *fdt;
+
+	if (!tty)
+		return ET_EXEC_TTY_CHECKED;
+	fdt = BPF_CORE_READ(t, files, fdt);
+	if (!fdt)
+		return 0;
+	return ET_EXEC_TTY_CHECKED |
+	       (fd_is_tty(fdt, 0, tty) && fd_is_tty(fdt, 2, tty) ? ET_EXEC_INTERACTIVE : 0);
+}
+
 static __always_inline struct et_scratch *scratch(__u32 slot)
 {
 	__u32 key = bpf_get_smp_processor_id() * SLOTS_PER_CPU + slot;
@@ -342,6 +383,7 @@ static __always_inline void fill_exec_ids(struct et_exec *r, struct task_struct 
 	r->pgid = leader_of(task, false);
 	r->sid = leader_of(task, true);
 	r->tty = tty_of(task);
+	r->flags |= interactive_flags(task, r->tty);
 	r->start_ns = group_start(task);
 	r->parent_start_ns = group_start(parent);
 	r->cgroup_id = cgroup_id_of(task);

@@ -73,6 +73,14 @@ enum et_exec_flags {
 	 * interpreter, filename the script as it was named.
 	 */
 	ET_EXEC_INTERPRETED = 512,
+	/*
+	 * File descriptors 0 and 2 were compared with the controlling terminal,
+	 * so ET_EXEC_INTERACTIVE is meaningful. Programs before it set neither:
+	 * their records leave interactivity unknown.
+	 */
+	ET_EXEC_TTY_CHECKED = 1024,
+	/* stdin and stderr are the controlling terminal (ECS process.interactive). */
+	ET_EXEC_INTERACTIVE = 2048,
 };
 
 enum et_task_flags {

@@ -279,6 +279,12 @@ export function argvTruncated(r: ExecRecord): boolean {
   return (r.flags & ExecFlags.ET_EXEC_ARGV_TRUNCATED) !== 0;
 }
 
+/** stdin and stderr were the controlling terminal; null from programs that did not look (wire 3 before the flag). */
+export function execInteractive(r: ExecRecord): boolean | null {
+  if ((r.flags & ExecFlags.ET_EXEC_TTY_CHECKED) === 0) return null;
+  return (r.flags & ExecFlags.ET_EXEC_INTERACTIVE) !== 0;
+}
+
 /** A NUL-terminated string in a fixed-size field. */
 function cString(buf: Buffer, start: number, max: number): string {
   let end = start;

@@ -41,6 +41,8 @@ export const ExecFlags = {
   ET_EXEC_EXE_TRUNCATED: 128,
   ET_EXEC_EXE_UNAVAILABLE: 256,
   ET_EXEC_INTERPRETED: 512,
+  ET_EXEC_TTY_CHECKED: 1024,
+  ET_EXEC_INTERACTIVE: 2048,
 } as const;
 
 /** enum et_task_flags */

@@ -71,6 +71,9 @@ const F_NEEDING = 16;
 /** Bits 5–7: the entry kind (entry-leader.ts), set at exec; a forked child starts with none. */
 const ENTRY_SHIFT = 5;
 const ENTRY_MASK = 7 << ENTRY_SHIFT;
+/** Bits 8–9: interactive known, and its value (ET_EXEC_TTY_CHECKED, ET_EXEC_INTERACTIVE). */
+const F_TTY_CHECKED = 256;
+const F_INTERACTIVE = 512;
 const EMPTY_CHAIN: readonly ExecImage[] = Object.freeze([]);
 
 export class ProcessEntry implements ProcessView {
@@ -255,6 +258,14 @@ export class ProcessEntry implements ProcessView {
 
   set entryKind(v: number) {
     this.flags = (this.flags & ~ENTRY_MASK) | ((v << ENTRY_SHIFT) & ENTRY_MASK);
+  }
+
+  get interactive(): boolean | null {
+    return (this.flags & F_TTY_CHECKED) === 0 ? null : (this.flags & F_INTERACTIVE) !== 0;
+  }
+
+  set interactive(v: boolean | null) {
+    this.flags = (this.flags & ~(F_TTY_CHECKED | F_INTERACTIVE)) | (v === null ? 0 : v ? F_TTY_CHECKED | F_INTERACTIVE : F_TTY_CHECKED);
   }
 
   get parentEntityId(): string | null {

@@ -48,6 +48,12 @@ export interface ProcessView {
   readonly kernelThread: boolean;
   /** How a session entered the host through this process (entry-leader.ts ENTRY_*); 0 for most. */
   readonly entryKind: number;
+  /**
+   * stdin and stderr were the controlling terminal (ECS process.interactive)
+   * at its last exec, or when read from /proc; a forked child starts with its
+   * creator's. Null when unknown.
+   */
+  readonly interactive: boolean | null;
   /** CLOCK_BOOTTIME ns of the exit, or null while alive. */
   readonly exitBootNs: number | null;
   readonly exitCode: number | null;

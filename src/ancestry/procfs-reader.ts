@@ -13,6 +13,7 @@
 import type { ArgvRedactor } from './argv-redaction';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { argvFromBytes, commandLine, text, type ArgvStrings } from '../collector/byte-text';
+import { ttyName } from './entry-leader';
 
 export interface ProcfsProcess extends Readonly<ArgvStrings> {
   readonly ok: true;
@@ -39,6 +40,8 @@ export interface ProcfsProcess extends Readonly<ArgvStrings> {
   readonly sid: number;
   /** stat field 7, the controlling terminal, as the kernel's dev_t: the encoding of et_exec.tty. */
   readonly tty: number;
+  /** stdin and stderr are that terminal (ECS process.interactive); null when that cannot be told (stdioOnTty). */
+  readonly interactive: boolean | null;
   /** Some optional file (exe, cwd, cmdline, ns) could not be read; the rest is valid. */
   readonly partial: boolean;
 }
@@ -112,7 +115,9 @@ export class LinuxProcfsReader implements ProcfsReader {
     let pidNs = 0;
     let mntNs = 0;
     let loginuid = 0xffffffff;
+    let interactive: boolean | null = false;
     if (!kernelThread) {
+      interactive = stdioOnTty(dir, first.tty);
       const exe = readLinkBytes(`${dir}/exe`);
       if (exe !== null) path = text(exe, 0, exe.length);
       else if (first.state !== 'Z') partial = true;
@@ -143,7 +148,8 @@ export class LinuxProcfsReader implements ProcfsReader {
     return {
       ok: true, pid, ppid: first.ppid, startTicks: first.startTicks, state: last.state, comm: first.comm,
       kernelThread, path, argvText: argv.argvText, cmdline: argv.cmdline, argvTruncated, cwd,
-      uid: uids[0], euid: uids[1], gid: gids[0], egid: gids[1], loginuid, pidNs, mntNs, sid: first.sid, tty: first.tty, partial,
+      uid: uids[0], euid: uids[1], gid: gids[0], egid: gids[1], loginuid, pidNs, mntNs, sid: first.sid, tty: first.tty, interactive,
+      partial,
     };
   }
 
@@ -208,6 +214,34 @@ function readBytes(path: string): Buffer | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Whether descriptors 0 and 2 are the terminal `tty`, as the kernel side
+ * tells for an exec (ET_EXEC_INTERACTIVE). Compared by name: readlink of
+ * /proc/PID/fd/N names the file without asking its filesystem, where stat()
+ * would follow the link into it, and a FUSE server the process controls
+ * could keep that waiting. Null when the terminal has no name we know, or
+ * a descriptor cannot be read. A container's pty outside the daemon's view
+ * does not read as its name: such a process shows as not interactive until
+ * it execs.
+ */
+function stdioOnTty(dir: string, tty: number): boolean | null {
+  if (tty === 0) return false;
+  const name = ttyName(tty);
+  if (name.includes(':')) return null;
+  const want = '/dev/' + name;
+  for (const fd of [0, 2]) {
+    let target: string;
+    try {
+      target = readlinkSync(`${dir}/fd/${fd}`, 'latin1');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false; // closed (or the process is gone: the read fails anyway)
+      return null;
+    }
+    if (target !== want) return false;
+  }
+  return true;
 }
 
 function readLinkBytes(path: string): Buffer | null {

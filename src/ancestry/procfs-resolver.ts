@@ -127,6 +127,7 @@ export class ProcfsResolver {
     e.cwd = res.cwd;
     e.comm = this.strings.intern(res.comm);
     e.kernelThread = res.kernelThread;
+    e.interactive = res.interactive;
     e.ownImage = true;
     // A zombie has neither exe nor cmdline; an exe we may not read (init on
     // some VMs, EACCES even for root) still leaves the command line.

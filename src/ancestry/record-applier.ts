@@ -8,7 +8,7 @@
  * arrive for a process the table has never seen, or evicted; the applier
  * creates or re-reads it then, and records why its lineage has a gap.
  */
-import { argvTruncated, type ExecRecord, type ExitRecord, type ForkRecord } from '../collector/decode';
+import { argvTruncated, execInteractive, type ExecRecord, type ExitRecord, type ForkRecord } from '../collector/decode';
 import { ExecFlags } from '../collector/layout';
 import { ENTRY_NONE, entryKindOf } from './entry-leader';
 import type { EntryStore } from './entry-store';
@@ -77,6 +77,8 @@ export class RecordApplier {
         child.inheritImage(from);
         child.setIds(from);
         child.cgroupId = from.cgroupId;
+        // A forked child has a copy of its creator's descriptors and the same terminal.
+        child.interactive = from.interactive;
         child.imageAtNs = r.ktimeNs;
       } else {
         child.detailsMissing = true;
@@ -201,6 +203,7 @@ export class RecordApplier {
     e.setIds(r);
     e.cgroupId = this.cgroupIds.intern(r.cgroupId);
     e.kernelThread = false;
+    e.interactive = execInteractive(r);
     e.ownImage = true;
     e.detailsMissing = false;
     e.execCount++;

@@ -69,6 +69,32 @@ describe('LinuxProcfsReader', () => {
     assert.equal(devFromTtyNr(0xff | (0xfff << 8) | (0xfff00 << 12)), (0xfff << 20 | 0xfffff) >>> 0);
   });
 
+  it('interactive: stdin and stderr named as the controlling terminal; unknown for a terminal without a known name or a link it cannot read', () => {
+    const pts3 = (3 & 0xff) | (136 << 8);
+    const cases: [number, number, Record<string, string | null>, boolean | null][] = [
+      [5301, pts3, { 0: '/dev/pts/3', 2: '/dev/pts/3' }, true],
+      [5302, pts3, { 0: '/dev/pts/3', 2: '/dev/null' }, false],
+      [5303, pts3, { 0: 'pipe:[4242]', 2: '/dev/pts/3' }, false],
+      [5304, pts3, { 2: '/dev/pts/3' }, false], // stdin closed
+      [5305, pts3, { 0: '/dev/pts/30', 2: '/dev/pts/30' }, false], // another pty
+      [5306, (4 << 8) | 1, { 0: '/dev/tty1', 2: '/dev/tty1' }, true], // a virtual console
+      [5307, 0, { 0: '/dev/pts/3', 2: '/dev/pts/3' }, false], // no controlling terminal
+      [5308, (188 << 8) | 0, { 0: '/dev/ttyUSB0', 2: '/dev/ttyUSB0' }, null], // a terminal we cannot name
+      [5309, pts3, { 0: null, 2: '/dev/pts/3' }, null], // not a link: unreadable
+    ];
+    for (const [pid, ttyNr, fds, want] of cases) {
+      fakeProc(pid, { stat: stat(pid, Buffer.from('sh'), 7, 5, 0x400000, pid, ttyNr), status: STATUS });
+      mkdirSync(join(root, String(pid), 'fd'));
+      for (const [fd, target] of Object.entries(fds)) {
+        if (target === null) writeFileSync(join(root, String(pid), 'fd', fd), '');
+        else symlinkSync(target, join(root, String(pid), 'fd', fd));
+      }
+      const r = new LinuxProcfsReader(root).read(pid);
+      assert.ok(r.ok);
+      assert.equal(r.interactive, want, `${pid}: ${JSON.stringify(fds)}`);
+    }
+  });
+
   it('a zombie or unreadable exe gives an empty path, not a failure', () => {
     fakeProc(4243, { stat: stat(4243, Buffer.from('z'), 1, 5), status: STATUS, cmdline: Buffer.alloc(0) });
     const r = new LinuxProcfsReader(root).read(4243);

@@ -31,6 +31,8 @@ export interface KProc {
   /** Session and controlling terminal (kernel dev_t), inherited at fork; setsid() changes them. */
   sid: number;
   tty: number;
+  /** stdin and stderr are on the terminal: inherited at fork; setsid() with a terminal sets it, redirect() clears it. */
+  stdioOnTty: boolean;
 }
 
 export class FakeClock implements TableClock {
@@ -65,14 +67,15 @@ export class FakeProcfs implements ProcfsReader {
       return {
         ok: true, pid, ppid: p.parent?.pid ?? 0, startTicks: startTicks(p.startNs), state: 'Z', comm: p.comm, kernelThread: false,
         path: '', argvText: '', cmdline: '', argvTruncated: false, cwd: null, uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid,
-        loginuid: 0xffffffff, pidNs: 4026531836, mntNs: 4026531841, sid: p.sid, tty: p.tty, partial: false,
+        loginuid: 0xffffffff, pidNs: 4026531836, mntNs: 4026531841, sid: p.sid, tty: p.tty, interactive: false, partial: false,
       };
     }
     const res: ProcfsProcess = {
       ok: true, pid, ppid: p.parent?.pid ?? 0, startTicks: startTicks(p.startNs) + (this.tickSkew.get(pid) ?? 0),
       state: 'S', comm: p.comm, kernelThread: p.kthread, path: p.kthread ? '' : p.path, ...argvOf(p.kthread ? [] : p.argv),
       argvTruncated: false, cwd: p.kthread ? null : '/work', uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid,
-      loginuid: 0xffffffff, pidNs: 4026531836, mntNs: 4026531841, sid: p.sid, tty: p.tty, partial: false,
+      loginuid: 0xffffffff, pidNs: 4026531836, mntNs: 4026531841, sid: p.sid, tty: p.tty,
+      interactive: !p.kthread && p.tty !== 0 && p.stdioOnTty, partial: false,
     };
     return res;
   }
@@ -112,6 +115,7 @@ export class SyntheticKernel {
     const p: KProc = {
       pid, startNs: BigInt(this.tick()), parent, forkParent: parent, alive: true, subreaper: false, kthread,
       path, argv, comm, uid: parent?.uid ?? 0, sid: parent?.sid ?? (kthread ? 0 : pid), tty: parent?.tty ?? 0,
+      stdioOnTty: parent?.stdioOnTty ?? false,
     };
     this.live.set(pid, p);
     this.all.push(p);
@@ -122,6 +126,12 @@ export class SyntheticKernel {
   setsid(p: KProc, tty = 0): void {
     p.sid = p.pid;
     p.tty = tty;
+    p.stdioOnTty = tty !== 0;
+  }
+
+  /** stdin and stderr away from the terminal (a redirect, a daemon closing them). No record. */
+  redirect(p: KProc): void {
+    p.stdioOnTty = false;
   }
 
   /** A process created without any record (before the daemon started). */
@@ -174,6 +184,7 @@ export class SyntheticKernel {
     if (tid !== p.pid) flags |= ExecFlags.ET_EXEC_FROM_THREAD;
     // As the kernel side: the parent now is init or a child subreaper.
     if (p.parent !== null && (p.parent.pid === 1 || p.parent.subreaper)) flags |= ExecFlags.ET_EXEC_PARENT_REAPER;
+    flags |= ExecFlags.ET_EXEC_TTY_CHECKED | (p.tty !== 0 && p.stdioOnTty ? ExecFlags.ET_EXEC_INTERACTIVE : 0);
     return {
       kind: failed ? 'exec_failed' : 'exec', ktimeNs: this.nowNs, tgid: p.pid, tid, ppid: p.parent?.pid ?? 0,
       uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid, loginuid: 0xffffffff, sessionid: 0xffffffff, pgid: p.pid, sid: p.sid, tty: p.tty,

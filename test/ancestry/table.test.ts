@@ -576,6 +576,38 @@ describe('ProcessTable lineage', () => {
     assert.equal(again.process.entryKind, ENTRY_NONE, 'the kind is the last exec\'s');
   });
 
+  it('interactive: from /proc for a session older than the daemon, from exec records, a forked child inherits it', () => {
+    const k = new SyntheticKernel();
+    const PTS1 = (136 << 20) | 1;
+    const sshd = k.preexisting(k.init, '/usr/sbin/sshd', ['sshd: /usr/sbin/sshd -D']);
+    k.setsid(sshd);
+    const login = k.preexisting(sshd, '/bin/bash', ['-bash']);
+    k.setsid(login, PTS1);
+    const t = k.table();
+    t.bootstrap(k.snapshot());
+    assert.equal(t.lookup(sshd.pid, sshd.startNs)!.interactive, false, 'no terminal');
+    assert.equal(t.lookup(login.pid, login.startNs)!.interactive, true, 'stdin and stderr on its pty, from /proc');
+
+    const cmd = k.fork(login);
+    assert.equal((t.apply(cmd.record) as ForkEventView).process.interactive, true, 'a forked child has its creator\'s descriptors');
+    const vim = t.apply(k.exec(cmd.proc, '/usr/bin/vim', ['vim'])) as ExecLineage;
+    assert.equal(vim.process.interactive, true);
+    assert.equal(vim.ancestry[0].interactive, true, 'the parent too');
+
+    // `cmd < file 2>log`: same terminal, stdio elsewhere.
+    const redirected = k.fork(login);
+    t.apply(redirected.record);
+    k.redirect(redirected.proc);
+    const sortLine = t.apply(k.exec(redirected.proc, '/usr/bin/sort', ['sort'])) as ExecLineage;
+    assert.equal(sortLine.process.interactive, false);
+
+    // A record from a program that did not look leaves it unknown, whatever the entry held.
+    const old = k.exec(cmd.proc, '/usr/bin/less', ['less']);
+    if (old.kind !== 'exec') assert.fail('an exec record');
+    const less = t.apply({ ...old, flags: old.flags & ~(ExecFlags.ET_EXEC_TTY_CHECKED | ExecFlags.ET_EXEC_INTERACTIVE) }) as ExecLineage;
+    assert.equal(less.process.interactive, null);
+  });
+
   it('a fork record for a process the snapshot already holds sets the fork-time parent', () => {
     const k = new SyntheticKernel();
     const shell = k.preexisting(k.init, '/bin/bash', ['-bash']);

@@ -58,6 +58,7 @@ export function makeView(pid: number, ppid: number, over: Partial<ProcessView> =
     execCount: 1,
     execChain: [],
     source: 'event',
+    interactive: false,
     kernelThread: false,
     entryKind: 0,
     exitBootNs: null,

@@ -20,6 +20,10 @@
  * - process.entry_leader (exec): how the session entered the host (init,
  *   sshd, ssm, container, terminal, console or unknown in entry_meta.type),
  *   and through which process; process.tty the controlling terminal.
+ * - process.interactive, and the parent's and entry leader's: whether stdin
+ *   and stderr were the controlling terminal (ECS's definition), as the
+ *   kernel saw it at the exec, or /proc for a process older than the daemon;
+ *   absent when unknown (a record of a program older than that check).
  * - process.Ext.ancestry: the ancestors' entity ids, nearest parent first, as
  *   Elastic's endpoint ships them and Kibana's process analyzer follows them.
  * - ancestryd.ancestry: the ancestor objects, nearest first, each with pid,
@@ -38,6 +42,7 @@
  *   absent when nothing was cut.
  * - host.id is /etc/machine-id (boot-independent), host.boot.id the boot.
  */
+import { execInteractive } from '../collector/decode';
 import { ENTRY_TYPE_NAMES, entryLeaderIndex, ttyMajor, ttyMinor } from '../ancestry/entry-leader';
 import { exeName, type ExecLineage, type ExitEventView, type ForkEventView, type ProcessView } from '../ancestry/process-view';
 import { jsonString } from './json-text';
@@ -101,7 +106,13 @@ function entryLeaderEcs(p: ProcessView, a: readonly ProcessView[], cap: FieldCap
     + ',"name":' + jsonString(cap.text(exeName(v)))
     + ',"start":"' + isoFromEpochNs(v.startEpochNs) + '"'
     + ',"same_as_process":' + (i === -1)
+    + interactiveEcs(v.interactive)
     + ',"entry_meta":{"type":"' + ENTRY_TYPE_NAMES[v.entryKind] + '"}}';
+}
+
+/** `interactive`: stdin and stderr are the controlling terminal; absent when unknown. */
+function interactiveEcs(v: boolean | null): string {
+  return v === null ? '' : ',"interactive":' + v;
 }
 
 /** process.tty: the controlling terminal the exec record carries; absent without one. */
@@ -143,7 +154,8 @@ function parentEcs(v: ProcessView, cap: FieldCap): string {
     + ',"args":' + stringsJson(cap.list(v.argv))
     + ',"args_count":' + v.argv.length
     + ',"command_line":' + jsonString(cap.text(v.cmdline))
-    + ',"start":"' + isoFromEpochNs(v.startEpochNs) + '"}';
+    + ',"start":"' + isoFromEpochNs(v.startEpochNs) + '"'
+    + interactiveEcs(v.interactive) + '}';
 }
 
 /** process.parent when only the pid and maybe the entity id are known. */
@@ -184,7 +196,7 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
   }
 
   /** The `process` fields every event type shares, without the closing brace. */
-  private processCommon(p: ProcessView, path: string, argv: readonly string[], cmdline: string, tid: number): string {
+  private processCommon(p: ProcessView, path: string, argv: readonly string[], cmdline: string, tid: number, interactive: boolean | null): string {
     const own = this.caps.own;
     return ',"process":{"pid":' + p.pid
       + ',"entity_id":' + jsonString(p.entityId)
@@ -194,6 +206,7 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
       + ',"args_count":' + argv.length
       + ',"command_line":' + jsonString(own.text(cmdline))
       + ',"start":"' + isoFromEpochNs(p.startEpochNs) + '"'
+      + interactiveEcs(interactive)
       + (p.cwd === null ? '' : ',"working_directory":' + jsonString(own.text(p.cwd)))
       + ',"thread":{"id":' + tid + '}'
       + ',"user":{"id":"' + p.euid + '"},"real_user":{"id":"' + p.uid + '"}'
@@ -210,7 +223,8 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
     const ancestry = this.ancestors === null ? '' : '"ancestry":' + this.joinAncestors(this.ancestors, a, '[', ',', ']') + ',';
     const cut = this.endLine();
     return this.head(r.ktimeNs, 'start', r.kind, failed ? 'failure' : 'success', eventId(this.boot, r.kind, r.ktimeNs, r.tid))
-      + this.processCommon(p, execPath(l), execArgv(l), execCmdline(l), r.tid)
+      // A failed exec's record is fresher than the caller's entry.
+      + this.processCommon(p, execPath(l), execArgv(l), execCmdline(l), r.tid, execInteractive(r))
       + ',' + parent
       + leaderEcs('group_leader', r.pgid, p, a) + leaderEcs('session_leader', r.sid, p, a)
       + entryLeaderEcs(p, a, this.caps.ancestor) + ttyEcs(r.tty)
@@ -226,7 +240,7 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
     const parent = f.parent !== null ? parentEcs(f.parent, this.caps.ancestor) : parentRefEcs(r.parentTgid, p.parentEntityId);
     const cut = this.endLine();
     return this.head(r.ktimeNs, 'start', 'fork', 'success', eventId(this.boot, 'fork', r.ktimeNs, r.childTgid))
-      + this.processCommon(p, p.path, p.argv, p.cmdline, r.childTgid)
+      + this.processCommon(p, p.path, p.argv, p.cmdline, r.childTgid, p.interactive)
       + ',' + parent + '}'
       + ',"ancestryd":{"clone_flags":' + r.cloneFlags + ',"creator_pid":' + r.creatorTgid + truncatedJson(cut) + '}}';
   }
@@ -237,7 +251,7 @@ export class EcsFormat extends StringLineFormat implements EventFormat {
     this.beginLine();
     const cut = this.endLine();
     return this.head(r.ktimeNs, 'end', 'exit', 'unknown', eventId(this.boot, 'exit', r.ktimeNs, r.tgid))
-      + this.processCommon(p, p.path, p.argv, p.cmdline, r.tgid)
+      + this.processCommon(p, p.path, p.argv, p.cmdline, r.tgid, p.interactive)
       + ',"end":"' + isoFromEpochNs(this.clock.epochNs(BigInt(r.ktimeNs))) + '"'
       + ',"exit_code":' + r.exitCode
       + ',' + parentRefEcs(r.ppid, p.parentEntityId) + '}'

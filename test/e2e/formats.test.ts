@@ -41,8 +41,9 @@ interface EcsLine {
 interface EcsEntryLine {
   event: { action: string };
   process: {
-    pid: number; args?: string[]; parent?: { pid: number }; session_leader?: { pid: number };
-    entry_leader: { pid: number; name: string; same_as_process: boolean; entry_meta: { type: string } };
+    pid: number; args?: string[]; parent?: { pid: number; interactive?: boolean }; session_leader?: { pid: number };
+    entry_leader: { pid: number; name: string; same_as_process: boolean; interactive?: boolean; entry_meta: { type: string } };
+    interactive?: boolean;
     tty?: { char_device: { major: number; minor: number } };
   };
 }
@@ -75,8 +76,10 @@ async function entrySessions(dir: string, format: string, tag: string): Promise<
       const prog = join(dir, kind === 'container' ? 'containerd-shim-runc-v2' : 'sshd');
       assert.equal(spawnSync(prog, ['-c', `/usr/bin/setsid /bin/echo ${kind}-${tag}; true`]).status, 0);
     }
-    // script: its child leads a session on a new pty and runs $SHELL -c.
-    const ssm = spawnSync(join(dir, 'ssm-session-worker'), ['-qc', `/bin/echo ssm-${tag}`, '/dev/null'], { env: { ...process.env, SHELL: '/bin/sh' } });
+    // script: its child leads a session on a new pty and runs $SHELL -c,
+    // whose stdin and stderr are that pty; the second echo has them elsewhere.
+    const ssm = spawnSync(join(dir, 'ssm-session-worker'), ['-qc', `/bin/echo ssm-${tag}; /bin/echo ssmredirected-${tag} </dev/null 2>/dev/null`, '/dev/null'],
+      { env: { ...process.env, SHELL: '/bin/sh' } });
     assert.equal(ssm.status, 0, ssm.stderr.toString());
     // setsid -f: a session leader whose parent exits at once, so init adopts
     // it before it execs echo.
@@ -207,11 +210,17 @@ describe('lines in each schema, from the real kernel', () => {
         assert.equal(p.entry_leader.same_as_process, true);
         assert.equal(p.session_leader?.pid, p.pid);
         assert.equal(p.tty, undefined, 'no terminal');
+        assert.equal(p.interactive, false, 'no terminal, so not interactive');
       }
       const s = line('ssm');
       assert.equal(s.entry_leader?.entry_meta.type, 'ssm', JSON.stringify(s.entry_leader));
       assert.equal(s.entry_leader.pid, s.session_leader?.pid, 'the shell script started leads the session');
       assert.ok(s.tty !== undefined && s.tty.char_device.major >= 136 && s.tty.char_device.major <= 143, `a pty: ${JSON.stringify(s.tty)}`);
+      // ECS's process.interactive, from the kernel: stdin and stderr are the controlling terminal.
+      assert.deepEqual([s.interactive, s.parent?.interactive, s.entry_leader.interactive], [true, true, true], 'echo, its shell, the session');
+      const r = line('ssmredirected');
+      assert.deepEqual(r.tty, s.tty, 'the same terminal');
+      assert.equal(r.interactive, false, 'stdin and stderr elsewhere');
       const i = line('init');
       assert.equal(i.entry_leader?.entry_meta.type, 'init', JSON.stringify(i.entry_leader));
       assert.equal(i.entry_leader.pid, i.pid);
@@ -266,6 +275,7 @@ describe('lines in each schema, from the real kernel', () => {
       assert.deepEqual(p.entry_leader?.entry_meta, { type: 'ssm' }, JSON.stringify(p.entry_leader));
       assert.equal(p.entry_leader.pid, p.session_leader?.pid, 'the shell, read from /proc, leads');
       assert.equal(p.entry_leader.same_as_process, false);
+      assert.equal(p.entry_leader.interactive, true, 'the shell\'s stdin and stderr on its pty, from /proc/PID/fd');
       assert.ok(p.tty !== undefined && p.tty.char_device.major >= 136 && p.tty.char_device.major <= 143, JSON.stringify(p.tty));
       assert.deepEqual(checkEcs(echo).problems, []);
     } finally {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ENTRY_INIT, ENTRY_SSHD, ENTRY_UNKNOWN } from '../../src/ancestry/entry-leader';
+import { ExecFlags } from '../../src/collector/layout';
 import { EcsFormat, ECS_VERSION } from '../../src/events/ecs';
 import { checkEcs } from '../support/ecs-reference';
 import { makeExecRecord } from './lineage-fixture';
@@ -127,18 +128,47 @@ test('process.group_leader and session_leader: the kernel\'s pgid and sid, with 
   assert.deepEqual(checkEcs(sibling).problems, []);
 });
 
+test('process.interactive: the exec record\'s, absent when its program did not look; the parent\'s and entry leader\'s from their entries', () => {
+  const f = new EcsFormat({ host, clock, nowMs });
+  const base = makeLineage(4);
+  const on = ExecFlags.ET_EXEC_TTY_CHECKED | ExecFlags.ET_EXEC_INTERACTIVE;
+  const lineWith = (flags: number, parent: boolean | null) => JSON.parse(f.exec({
+    ...base,
+    record: { ...base.record, flags, tty: (136 << 20) | 4 },
+    ancestry: [{ ...base.ancestry[0], interactive: parent }, ...base.ancestry.slice(1)],
+  }));
+  const yes = lineWith(on, true);
+  assert.equal(yes.process.interactive, true);
+  assert.equal(yes.process.parent.interactive, true);
+  assert.deepEqual(checkEcs(yes).problems, []);
+  const no = lineWith(ExecFlags.ET_EXEC_TTY_CHECKED, false);
+  assert.equal(no.process.interactive, false, 'checked, and not on the terminal');
+  assert.equal(no.process.parent.interactive, false);
+  // A record of a program that did not look (ET_EXEC_INTERACTIVE alone means nothing), a parent never read: absent.
+  const unknown = lineWith(ExecFlags.ET_EXEC_INTERACTIVE, null);
+  assert.equal('interactive' in unknown.process, false);
+  assert.equal('interactive' in unknown.process.parent, false);
+  // The process itself leads its session: the entry leader is the process, as the table holds it.
+  const own = JSON.parse(f.exec({ ...base, process: { ...base.process, entryKind: ENTRY_INIT, interactive: false } }));
+  assert.equal(own.process.entry_leader.interactive, false);
+  // fork and exit lines: the entry's.
+  const fork = JSON.parse(f.fork({ ...makeForkEvent(), process: { ...makeForkEvent().process, interactive: true } }));
+  assert.equal(fork.process.interactive, true);
+  assert.deepEqual(checkEcs(fork).problems, []);
+});
+
 test('process.entry_leader: the nearest of the lineage with a known kind, its type, and process.tty', () => {
   const f = new EcsFormat({ host, clock, nowMs });
   const base = makeLineage(4);
   // ancestry[1] is an ssh login (sshd kind), ancestry[0] a tmux pane shell (unknown kind).
-  const login = { ...base.ancestry[1], entryKind: ENTRY_SSHD, path: '/bin/bash' };
+  const login = { ...base.ancestry[1], entryKind: ENTRY_SSHD, path: '/bin/bash', interactive: true };
   const pane = { ...base.ancestry[0], entryKind: ENTRY_UNKNOWN };
   const l = { ...base, ancestry: [pane, login, ...base.ancestry.slice(2)], record: { ...base.record, tty: (136 << 20) | 4 } };
   const d = JSON.parse(f.exec(l));
   assert.deepEqual(d.process.entry_leader, {
     pid: login.pid, entity_id: login.entityId, executable: '/bin/bash', name: 'bash',
     start: new Date(Number(login.startEpochNs / 1_000_000n)).toISOString().slice(0, 23) + String(login.startEpochNs % 1_000_000n).padStart(6, '0') + 'Z',
-    same_as_process: false, entry_meta: { type: 'sshd' },
+    same_as_process: false, interactive: true, entry_meta: { type: 'sshd' },
   });
   assert.deepEqual(d.process.tty, { char_device: { major: 136, minor: 4 } });
   assert.deepEqual(checkEcs(d).problems, []);

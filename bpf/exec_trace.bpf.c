@@ -21,6 +21,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
 #include "exec_trace.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -63,6 +64,7 @@ const volatile struct et_config et_cfg = {
 struct et_btf_anchor {
 	struct et_header header;
 	struct et_ancestor ancestor;
+	struct et_peer peer;
 	struct et_exec exec;
 	struct et_fork fork;
 	struct et_exit exit;
@@ -315,6 +317,68 @@ static __always_inline __u32 interactive_flags(struct task_struct *t, __u32 tty)
 		return 0;
 	return ET_EXEC_TTY_CHECKED |
 	       (fd_is_tty(fdt, 0, tty) && fd_is_tty(fdt, 2, tty) ? ET_EXEC_INTERACTIVE : 0);
+}
+
+/* Socket constants of <linux/socket.h>, <linux/net.h> and <net/tcp_states.h>: macros or not in BTF. */
+#define ET_S_IFSOCK 0140000
+#define ET_AF_INET 2
+#define ET_AF_INET6 10
+#define ET_SOCK_STREAM 1
+#define ET_TCP_ESTABLISHED 1
+
+/*
+ * The far end of the first established TCP connection among descriptors
+ * 0..ET_PEER_FDS_MAX-1 of `t` into `out`; false when there is none. The
+ * file table is read without its lock, as for fd_is_tty().
+ */
+static __always_inline bool peer_of(struct task_struct *t, struct et_peer *out)
+{
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fds;
+	__u32 max, i;
+
+	if (!fdt)
+		return false;
+	fds = BPF_CORE_READ(fdt, fd);
+	max = BPF_CORE_READ(fdt, max_fds);
+	if (!fds)
+		return false;
+	for (i = 0; i < ET_PEER_FDS_MAX && i < max; i++) {
+		struct file *f = NULL;
+		struct inode *ino;
+		struct socket *sock;
+		struct sock *sk;
+		__u16 family;
+
+		if (bpf_probe_read_kernel(&f, sizeof(f), &fds[i]) || !f)
+			continue;
+		ino = BPF_CORE_READ(f, f_inode);
+		if (!ino || (BPF_CORE_READ(ino, i_mode) & ET_S_IFMT) != ET_S_IFSOCK)
+			continue;
+		sock = BPF_CORE_READ(f, private_data);
+		if (!sock || BPF_CORE_READ(sock, type) != ET_SOCK_STREAM)
+			continue;
+		sk = BPF_CORE_READ(sock, sk);
+		if (!sk || BPF_CORE_READ(sk, __sk_common.skc_state) != ET_TCP_ESTABLISHED)
+			continue;
+		family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		if (family == ET_AF_INET) {
+			__be32 a4 = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+			__builtin_memset(out->addr, 0, sizeof(out->addr));
+			__builtin_memcpy(out->addr, &a4, sizeof(a4));
+		} else if (family == ET_AF_INET6) {
+			/* A struct destination: BPF_CORE_READ_INTO reads sizeof(*dst). */
+			BPF_CORE_READ_INTO((struct in6_addr *)out->addr, sk, __sk_common.skc_v6_daddr);
+		} else {
+			continue;
+		}
+		out->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		out->family = family;
+		out->_pad = 0;
+		return true;
+	}
+	return false;
 }
 
 static __always_inline struct et_scratch *scratch(__u32 slot)
@@ -633,7 +697,19 @@ int BPF_PROG(et_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 		s->rec.flags |= ET_EXEC_ARGV_UNREADABLE;
 	}
 	s->rec.argv_len = argv_len;
-	emit_exec(s, off + argv_len);
+	off += argv_len;
+	/* A session's first program: where its connection came from (sshd's client). */
+	if (s->rec.sid == tgid) {
+		struct et_peer peer;
+
+		CLAMP(off, ARGV_OFF_MAX + ET_ARGV_MAX);
+		if (peer_of(BPF_CORE_READ(task, real_parent), &peer)) {
+			__builtin_memcpy(&s->tail[off], &peer, sizeof(peer));
+			off += sizeof(peer);
+			s->rec.flags |= ET_EXEC_PEER;
+		}
+	}
+	emit_exec(s, off);
 	return 0;
 }
 

@@ -39,6 +39,8 @@ enum et_limits {
 	ET_FAILED_ARGS_MAX = 64,
 	/* Default: wake the consumer once this much data is pending. */
 	ET_WAKEUP_BYTES_DEFAULT = 65536,
+	/* Descriptors of the parent looked at for struct et_peer. */
+	ET_PEER_FDS_MAX = 32,
 };
 
 enum et_kind {
@@ -81,6 +83,8 @@ enum et_exec_flags {
 	ET_EXEC_TTY_CHECKED = 1024,
 	/* stdin and stderr are the controlling terminal (ECS process.interactive). */
 	ET_EXEC_INTERACTIVE = 2048,
+	/* The tail ends with struct et_peer (an exec that leads its session only). */
+	ET_EXEC_PEER = 4096,
 };
 
 enum et_task_flags {
@@ -118,6 +122,18 @@ struct et_ancestor {
 };
 
 /*
+ * The far end of a TCP connection: for a session leader's exec, the first
+ * established one among its parent's first ET_PEER_FDS_MAX descriptors (the
+ * ssh client's, when the parent is sshd). Unaligned in the tail.
+ */
+struct et_peer {
+	__u8 addr[16];  /* network order: IPv4 in the first 4 bytes, or IPv6 */
+	__u16 port;     /* host order */
+	__u16 family;   /* AF_INET (2) or AF_INET6 (10) */
+	__u32 _pad;
+};
+
+/*
  * Successful or failed exec. The tail follows the fixed part, in order:
  *   struct et_ancestor chain[chain_len];  nearest parent first, via real_parent
  *   char filename[filename_len];          as passed to exec, no NUL
@@ -125,6 +141,9 @@ struct et_ancestor {
  *                                         would (from the process's root), no NUL;
  *                                         empty for a failed exec
  *   char argv[argv_len];                  NUL-separated, as in /proc/PID/cmdline
+ *   struct et_peer peer;                  only with ET_EXEC_PEER
+ * Programs before ET_EXEC_PEER never set it; a decoder that does not know
+ * the flag reads the record as before (size covers the whole tail).
  */
 struct et_exec {
 	struct et_header hdr;

@@ -6,7 +6,7 @@
 import { readU64, readU64BigInt } from '../u64-le';
 import { argvFromBytes, commandLine, text, type ArgvStrings } from './byte-text';
 import {
-  EtAncestor, EtExec, EtExit, EtFork, EtHeader, EtTask, ExecFlags, Kind, Limits, TaskFlags,
+  EtAncestor, EtExec, EtExit, EtPeer, EtFork, EtHeader, EtTask, ExecFlags, Kind, Limits, TaskFlags,
 } from './layout';
 
 /** A process: thread-group id plus the leader's start_boottime in ns. */
@@ -57,6 +57,18 @@ export interface ExecRecord extends RecordBase, ArgvStrings {
   exe: string;
   /** Kernel ancestor chain, nearest parent first, from real_parent. */
   chain: ProcessRef[];
+  /**
+   * A session leader's exec (ET_EXEC_PEER): the far end of its parent's
+   * first established TCP connection, the ssh client when the parent is
+   * sshd; null otherwise.
+   */
+  peer: Peer | null;
+}
+
+/** An address as text (IPv4 dotted, IPv6 as RFC 5952 writes it) and a port. */
+export interface Peer {
+  ip: string;
+  port: number;
 }
 
 export interface ForkRecord extends RecordBase {
@@ -110,7 +122,9 @@ export type DecodeFailureReason =
   | 'bad_version'
   | 'unknown_kind'
   | 'size_mismatch'
-  | 'tail_overflow';
+  | 'tail_overflow'
+  /** ET_EXEC_PEER with an address family the kernel side never writes. */
+  | 'bad_peer';
 
 export interface DecodeFailure {
   kind: 'invalid';
@@ -131,6 +145,10 @@ const T = EtTask.fields;
 const ANC_SIZE = EtAncestor.size;
 const ANC_TGID = EtAncestor.fields.tgid[0];
 const ANC_START = EtAncestor.fields.start_ns[0];
+const PEER_PORT = EtPeer.fields.port[0];
+const PEER_FAMILY = EtPeer.fields.family[0];
+const AF_INET = 2;
+const AF_INET6 = 10;
 
 /**
  * Older wire versions this decoder still reads, so that an upgrade drains the
@@ -229,8 +247,10 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
   const filenameLen = buf.readUInt16LE(off + X.filename_len[0]);
   const argvLen = buf.readUInt16LE(off + X.argv_len[0]);
   const exeLen = buf.readUInt16LE(off + X.exe_len[0]);
+  const flags = buf.readUInt32LE(off + X.flags[0]);
+  const peerLen = (flags & ExecFlags.ET_EXEC_PEER) === 0 ? 0 : EtPeer.size;
   if (chainLen > Limits.ET_CHAIN_MAX || filenameLen > Limits.ET_FILENAME_MAX || argvLen > Limits.ET_ARGV_MAX
-    || exeLen > Limits.ET_EXE_MAX || EtExec.size + chainLen * ANC_SIZE + filenameLen + exeLen + argvLen > size) {
+    || exeLen > Limits.ET_EXE_MAX || EtExec.size + chainLen * ANC_SIZE + filenameLen + exeLen + argvLen + peerLen > size) {
     return fail('tail_overflow', kind);
   }
   let p = off + EtExec.size;
@@ -244,6 +264,13 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
   p += exeLen;
   // Every output prints the command line (osquery's cmdline, ECS's command_line, OCSF's cmd_line): made here, once.
   const argvText = argvFromBytes(buf, p, p + argvLen);
+  p += argvLen;
+  let peer: Peer | null = null;
+  if (peerLen !== 0) {
+    const ip = ipText(buf, p, buf.readUInt16LE(p + PEER_FAMILY));
+    if (ip === null) return fail('bad_peer', kind);
+    peer = { ip, port: buf.readUInt16LE(p + PEER_PORT) };
+  }
   return {
     kind: kind === Kind.ET_KIND_EXEC ? 'exec' : 'exec_failed',
     ktimeNs,
@@ -260,7 +287,7 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
     sid: buf.readUInt32LE(off + X.sid[0]),
     tty: buf.readUInt32LE(off + X.tty[0]),
     ret: buf.readInt32LE(off + X.ret[0]),
-    flags: buf.readUInt32LE(off + X.flags[0]),
+    flags,
     pidNs: buf.readUInt32LE(off + X.pid_ns[0]),
     mntNs: buf.readUInt32LE(off + X.mnt_ns[0]),
     startNs: readU64BigInt(buf, off + X.start_ns[0]),
@@ -272,7 +299,42 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
     argvText,
     cmdline: commandLine(argvText),
     chain,
+    peer,
   };
+}
+
+/**
+ * An et_peer address as text: IPv4 dotted; IPv6 in RFC 5952's form (lower
+ * case, the longest run of two or more zero groups as "::"), an IPv4-mapped
+ * one (a v4 client of a v6 socket) as the IPv4 it is. Null for a family
+ * the kernel side never writes. Node has no formatter from bytes, only
+ * from a string it parses.
+ */
+export function ipText(buf: Buffer, off: number, family: number): string | null {
+  if (family === AF_INET) return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  if (family !== AF_INET6) return null;
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push(buf.readUInt16BE(off + 2 * i));
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    return `${buf[off + 12]}.${buf[off + 13]}.${buf[off + 14]}.${buf[off + 15]}`;
+  }
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
+  return best < 0 ? hex(g) : `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
 }
 
 export function argvTruncated(r: ExecRecord): boolean {

@@ -17,6 +17,7 @@ export const Limits = {
   ET_CHAIN_DEFAULT: 32,
   ET_FAILED_ARGS_MAX: 64,
   ET_WAKEUP_BYTES_DEFAULT: 65536,
+  ET_PEER_FDS_MAX: 32,
 } as const;
 
 /** enum et_kind */
@@ -43,6 +44,7 @@ export const ExecFlags = {
   ET_EXEC_INTERPRETED: 512,
   ET_EXEC_TTY_CHECKED: 1024,
   ET_EXEC_INTERACTIVE: 2048,
+  ET_EXEC_PEER: 4096,
 } as const;
 
 /** enum et_task_flags */
@@ -94,6 +96,13 @@ export const EtAncestor = layout('et_ancestor', 16, {
   tgid: [0, 4],
   _pad: [4, 4],
   start_ns: [8, 8],
+});
+
+export const EtPeer = layout('et_peer', 24, {
+  addr: [0, 16],
+  port: [16, 2],
+  family: [18, 2],
+  _pad: [20, 4],
 });
 
 export const EtExec = layout('et_exec', 128, {
@@ -185,5 +194,5 @@ export const EtConsumer = layout('et_consumer', 64, {
 });
 
 export const Structs: readonly StructLayout[] = [
-  EtHeader, EtAncestor, EtExec, EtFork, EtExit, EtTask, EtCounter, EtConfig, EtConsumer,
+  EtHeader, EtAncestor, EtPeer, EtExec, EtFork, EtExit, EtTask, EtCounter, EtConfig, EtConsumer,
 ];

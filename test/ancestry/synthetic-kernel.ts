@@ -4,7 +4,7 @@
  * and task snapshots bpf/exec_trace.bpf.c would emit for them, chain
  * included. Also a fake /proc and clock, so the table runs without a kernel.
  */
-import type { ExecRecord, ExitRecord, ForkRecord, ProcessRef, TaskRecord } from '../../src/collector/decode';
+import type { ExecRecord, ExitRecord, ForkRecord, Peer, ProcessRef, TaskRecord } from '../../src/collector/decode';
 import { ExecFlags } from '../../src/collector/layout';
 import { startTicks } from '../../src/ancestry/identity';
 import type { ProcfsProcess, ProcfsReader, ProcfsResult, ProcfsFailureReason } from '../../src/ancestry/procfs-reader';
@@ -33,6 +33,8 @@ export interface KProc {
   tty: number;
   /** stdin and stderr are on the terminal: inherited at fork; setsid() with a terminal sets it, redirect() clears it. */
   stdioOnTty: boolean;
+  /** The far end of an established TCP connection it holds (an sshd's client). */
+  tcpPeer: Peer | null;
 }
 
 export class FakeClock implements TableClock {
@@ -80,6 +82,10 @@ export class FakeProcfs implements ProcfsReader {
     return res;
   }
 
+  tcpPeerIp(pid: number): string | null {
+    return this.k.live.get(pid)?.tcpPeer?.ip ?? null;
+  }
+
   readStartTicks(pid: number): number | ProcfsFailureReason {
     const f = this.failures.get(pid);
     if (f !== undefined) return f;
@@ -115,7 +121,7 @@ export class SyntheticKernel {
     const p: KProc = {
       pid, startNs: BigInt(this.tick()), parent, forkParent: parent, alive: true, subreaper: false, kthread,
       path, argv, comm, uid: parent?.uid ?? 0, sid: parent?.sid ?? (kthread ? 0 : pid), tty: parent?.tty ?? 0,
-      stdioOnTty: parent?.stdioOnTty ?? false,
+      stdioOnTty: parent?.stdioOnTty ?? false, tcpPeer: null,
     };
     this.live.set(pid, p);
     this.all.push(p);
@@ -185,12 +191,15 @@ export class SyntheticKernel {
     // As the kernel side: the parent now is init or a child subreaper.
     if (p.parent !== null && (p.parent.pid === 1 || p.parent.subreaper)) flags |= ExecFlags.ET_EXEC_PARENT_REAPER;
     flags |= ExecFlags.ET_EXEC_TTY_CHECKED | (p.tty !== 0 && p.stdioOnTty ? ExecFlags.ET_EXEC_INTERACTIVE : 0);
+    // As the kernel side: a session leader's exec carries its parent's connection.
+    const peer = !failed && p.sid === p.pid ? p.parent?.tcpPeer ?? null : null;
+    if (peer !== null) flags |= ExecFlags.ET_EXEC_PEER;
     return {
       kind: failed ? 'exec_failed' : 'exec', ktimeNs: this.nowNs, tgid: p.pid, tid, ppid: p.parent?.pid ?? 0,
       uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid, loginuid: 0xffffffff, sessionid: 0xffffffff, pgid: p.pid, sid: p.sid, tty: p.tty,
       ret: failed ? -2 : 0, flags, pidNs: 4026531836, mntNs: 4026531841,
       startNs: p.startNs, parentStartNs: p.parent?.startNs ?? 0n, cgroupId: 1n, comm: p.comm,
-      filename: path, exe: failed ? '' : path, ...argvOf(argv), chain,
+      filename: path, exe: failed ? '' : path, ...argvOf(argv), chain, peer,
     };
   }
 

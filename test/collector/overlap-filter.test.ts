@@ -11,7 +11,7 @@ function exec(ktimeNs: number, tgid = 100, filename = '/bin/true'): ExecRecord {
   return {
     kind: 'exec', ktimeNs, tgid, tid: tgid, ppid: 1, uid: 0, gid: 0, euid: 0, egid: 0, loginuid: 0, sessionid: 0, ret: 0, flags: 0,
     pidNs: 0, mntNs: 0, startNs: 5n, parentStartNs: 1n, cgroupId: 1n, comm: 'true', pgid: tgid, sid: 1, tty: 0, filename, exe: filename,
-    ...argvOf([filename]), chain: [],
+    ...argvOf([filename]), chain: [], peer: null,
   };
 }
 

@@ -96,6 +96,7 @@ export function makeExecRecord(view: ProcessView, ktimeNs: number, over: Partial
     exe: over.kind === 'exec_failed' ? '' : view.path,
     ...argvOf(view.argv),
     chain: [],
+    peer: null,
     ...over,
   };
 }

@@ -2,7 +2,7 @@
  * Builds wire-format records byte by byte from layout.ts, the way the kernel
  * program lays them out, so decoder tests need no kernel.
  */
-import { EtAncestor, EtExec, EtExit, EtFork, EtHeader, EtTask, Kind, Limits, type Field } from '../../src/collector/layout';
+import { EtAncestor, EtExec, EtExit, EtFork, EtHeader, EtPeer, EtTask, Kind, Limits, type Field } from '../../src/collector/layout';
 
 type Values = Record<string, number | bigint | string | Buffer>;
 
@@ -44,6 +44,8 @@ export interface ExecSpec {
   /** The resolved executable (exe_len), between filename and argv as the kernel lays them out. */
   exe?: string;
   argv?: Buffer | string[];
+  /** struct et_peer after argv; set ET_EXEC_PEER in fields.flags to have it read. */
+  peer?: { addr: Buffer; port: number; family: number };
   /** Override the header's size (to build inconsistent records). */
   size?: number;
 }
@@ -54,7 +56,8 @@ export function encodeExec(spec: ExecSpec): Buffer {
   const argv = Buffer.isBuffer(spec.argv) ? spec.argv
     : Buffer.concat((spec.argv ?? []).map((a) => Buffer.concat([Buffer.from(a), Buffer.alloc(1)])));
   const exe = Buffer.from(spec.exe ?? '');
-  const size = EtExec.size + chain.length * EtAncestor.size + filename.length + exe.length + argv.length;
+  const peerLen = spec.peer === undefined ? 0 : EtPeer.size;
+  const size = EtExec.size + chain.length * EtAncestor.size + filename.length + exe.length + argv.length + peerLen;
   const buf = Buffer.alloc(size);
   header(buf, spec.kind ?? Kind.ET_KIND_EXEC, spec.size ?? size, spec.ktimeNs ?? 1000n, spec.version);
   fill(buf, EtExec.fields, {
@@ -69,6 +72,12 @@ export function encodeExec(spec: ExecSpec): Buffer {
   filename.copy(buf, p);
   exe.copy(buf, p + filename.length);
   argv.copy(buf, p + filename.length + exe.length);
+  if (spec.peer !== undefined) {
+    const at = p + filename.length + exe.length + argv.length;
+    spec.peer.addr.copy(buf, at + EtPeer.fields.addr[0]);
+    buf.writeUInt16LE(spec.peer.port, at + EtPeer.fields.port[0]);
+    buf.writeUInt16LE(spec.peer.family, at + EtPeer.fields.family[0]);
+  }
   return buf;
 }
 

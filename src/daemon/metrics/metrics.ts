@@ -30,7 +30,7 @@ export const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 
 const EVENT_TYPES = keys<EventType>({ exec: 0, exec_failed: 0, fork: 0, exit: 0 });
 const RECORD_KINDS = keys<CounterKind>({ exec: 0, exec_failed: 0, fork: 0, exit: 0 });
-const DECODE_REASONS = keys<DecodeFailureReason>({ short_record: 0, bad_version: 0, unknown_kind: 0, size_mismatch: 0, tail_overflow: 0 });
+const DECODE_REASONS = keys<DecodeFailureReason>({ short_record: 0, bad_version: 0, unknown_kind: 0, size_mismatch: 0, tail_overflow: 0, bad_peer: 0 });
 const INCOMPLETE_REASONS = keys<IncompleteReason>({ depth_cap: 0, evicted: 0, exited_before_start: 0, events_lost: 0 });
 const PROCFS_FAILURES = keys<ProcfsFailureReason | 'pid_reused'>({ gone: 0, denied: 0, raced: 0, malformed: 0, pid_reused: 0 });
 const SKIP_REASONS = keys<SkipReason>({ invalid_record: 0, task_in_stream: 0, unknown_kind: 0, exit_unknown: 0, exit_duplicate: 0, internal_error: 0 });

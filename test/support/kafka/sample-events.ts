@@ -68,7 +68,7 @@ export class SampleEvents {
     const proc = view(pid, make.pid, BigInt(ktimeNs - 1000), '/usr/bin/gcc', argv, make);
     const record: ExecRecord = {
       kind: 'exec', ktimeNs, tgid: pid, tid: pid, ppid: make.pid,
-      uid: 1000, gid: 1000, euid: 1000, egid: 1000, loginuid: 1000, sessionid: 3, pgid: pid, sid: SHELL.pid, tty: 0, ret: 0, flags: 0,
+      uid: 1000, gid: 1000, euid: 1000, egid: 1000, loginuid: 1000, sessionid: 3, pgid: pid, sid: SHELL.pid, tty: 0, ret: 0, flags: 0, peer: null,
       pidNs: 4026531836, mntNs: 4026531841, startNs: proc.startBoottimeNs, parentStartNs: make.startBoottimeNs,
       cgroupId: 4242n, comm: 'gcc', filename: '/usr/bin/gcc', exe: '/usr/bin/gcc', ...argvOf(argv),
       chain: [],

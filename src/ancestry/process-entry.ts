@@ -103,6 +103,8 @@ export class ProcessEntry implements ProcessView {
   declare cmdline: string;
   declare comm: string;
   declare cwd: string | null;
+  /** An sshd session's entry: its client's address (ECS entry_meta.source.ip); null for every other process. */
+  declare sourceIp: string | null;
   declare uid: number;
   declare gid: number;
   declare euid: number;
@@ -154,6 +156,7 @@ export class ProcessEntry implements ProcessView {
     this.cmdline = '';
     this.comm = '';
     this.cwd = null;
+    this.sourceIp = null;
     this.uid = 0;
     this.gid = 0;
     this.euid = 0;

@@ -54,6 +54,11 @@ export interface ProcessView {
    * creator's. Null when unknown.
    */
   readonly interactive: boolean | null;
+  /**
+   * An sshd session's entry leader: the client's address, from the
+   * connection its parent holds when it execs; null for every other process.
+   */
+  readonly sourceIp: string | null;
   /** CLOCK_BOOTTIME ns of the exit, or null while alive. */
   readonly exitBootNs: number | null;
   readonly exitCode: number | null;

@@ -10,7 +10,7 @@
  * reused pid is counted (`pid_reused`) and never taken for the process.
  */
 import type { ProcessRef } from '../collector/decode';
-import { entryKindOf } from './entry-leader';
+import { ENTRY_SSHD, entryKindOf } from './entry-leader';
 import type { EntryStore } from './entry-store';
 import { startTicks } from './identity';
 import type { Interner } from './interner';
@@ -84,6 +84,8 @@ export class ProcfsResolver {
   /** The entry kind /proc shows (entry-leader.ts); `parent` is the parent now, when held. */
   classify(e: ProcessEntry, res: ProcfsProcess, parent: ProcessEntry | null): void {
     e.entryKind = entryKindOf(e, res.sid, res.tty, res.ppid, parent !== null && parent.pid === res.ppid ? parent : null);
+    // As an exec record's et_peer: the connection sshd holds for this session.
+    e.sourceIp = e.entryKind === ENTRY_SSHD ? this.procfs.tcpPeerIp(res.ppid) : null;
   }
 
   /** The exact start of a live parent known by pid only: from the kernel chain, else a tick-verified store entry. */

@@ -10,7 +10,7 @@
  */
 import { argvTruncated, execInteractive, type ExecRecord, type ExitRecord, type ForkRecord } from '../collector/decode';
 import { ExecFlags } from '../collector/layout';
-import { ENTRY_NONE, entryKindOf } from './entry-leader';
+import { ENTRY_NONE, ENTRY_SSHD, entryKindOf } from './entry-leader';
 import type { EntryStore } from './entry-store';
 import type { Interner } from './interner';
 import { LineageResult, walkLineage } from './lineage';
@@ -127,6 +127,8 @@ export class RecordApplier {
     if (newImage) {
       e.entryKind = r.sid !== r.tgid ? ENTRY_NONE
         : entryKindOf(e, r.sid, r.tty, r.ppid, out.firstAncestorIs(r.ppid, r.parentStartNs) ? out.ancestry[0] : out.currentParent);
+      // The kernel sends the parent's connection for any session leader; only sshd's is where the session came from.
+      e.sourceIp = e.entryKind === ENTRY_SSHD && r.peer !== null ? r.peer.ip : null;
     }
     this.lineages++;
     if (out.incompleteReason !== null) this.incomplete[out.incompleteReason]++;

@@ -19,7 +19,8 @@
  *   kernel (pgid, sid), entity_id when the leader is in the lineage.
  * - process.entry_leader (exec): how the session entered the host (init,
  *   sshd, ssm, container, terminal, console or unknown in entry_meta.type),
- *   and through which process; process.tty the controlling terminal.
+ *   and through which process, for sshd with the client's address in
+ *   entry_meta.source.ip; process.tty the controlling terminal.
  * - process.interactive, and the parent's and entry leader's: whether stdin
  *   and stderr were the controlling terminal (ECS's definition), as the
  *   kernel saw it at the exec, or /proc for a process older than the daemon;
@@ -107,7 +108,8 @@ function entryLeaderEcs(p: ProcessView, a: readonly ProcessView[], cap: FieldCap
     + ',"start":"' + isoFromEpochNs(v.startEpochNs) + '"'
     + ',"same_as_process":' + (i === -1)
     + interactiveEcs(v.interactive)
-    + ',"entry_meta":{"type":"' + ENTRY_TYPE_NAMES[v.entryKind] + '"}}';
+    + ',"entry_meta":{"type":"' + ENTRY_TYPE_NAMES[v.entryKind] + '"'
+    + (v.sourceIp === null ? '' : ',"source":{"ip":"' + v.sourceIp + '"}') + '}}';
 }
 
 /** `interactive`: stdin and stderr are the controlling terminal; absent when unknown. */

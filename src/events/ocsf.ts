@@ -23,7 +23,8 @@
  * - process.session (exec): the session the process entered the host
  *   through, from its entry leader (uid, created_time, is_remote for sshd
  *   and SSM), with the controlling terminal; unmapped.entry_leader names
- *   that process and the kind of entry.
+ *   that process and the kind of entry, and for sshd the client's address
+ *   (source_ip), which the session object has no attribute for.
  * - Times are epoch ms (timestamp_t); uids and user ids are strings.
  * - `process` comes before `actor` in the line, and its `uid` is its first
  *   uid: src/sinks/kafka/message-key.ts finds the entity id there.
@@ -96,7 +97,8 @@ function entryLeaderUnmapped(p: ProcessView, a: readonly ProcessView[]): string 
   const i = entryLeaderIndex(p, a);
   if (i === -2) return '';
   const v = i === -1 ? p : a[i];
-  return ',"entry_leader":{"pid":' + v.pid + ',"type":"' + ENTRY_TYPE_NAMES[v.entryKind] + '"}';
+  return ',"entry_leader":{"pid":' + v.pid + ',"type":"' + ENTRY_TYPE_NAMES[v.entryKind] + '"'
+    + (v.sourceIp === null ? '' : ',"source_ip":"' + v.sourceIp + '"') + '}';
 }
 
 /** A process_entity: one element of process.ancestry; compact detail leaves out cmd_line. */

@@ -95,6 +95,36 @@ describe('LinuxProcfsReader', () => {
     }
   });
 
+  it('tcpPeerIp: the first established TCP connection among descriptors 0–31, from the namespace\'s tcp and tcp6 tables', () => {
+    const head = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+    const row = (rem: string, st: string, inode: number) =>
+      `   0: 0100007F:0016 ${rem} ${st} 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 20 4 30 10 -1\n`;
+    const proc = (pid: number, fds: Record<number, string>, tcp: string, tcp6: string) => {
+      const dir = join(root, String(pid));
+      mkdirSync(join(dir, 'fd'), { recursive: true });
+      mkdirSync(join(dir, 'net'));
+      for (const [fd, target] of Object.entries(fds)) symlinkSync(target, join(dir, 'fd', fd));
+      writeFileSync(join(dir, 'net', 'tcp'), head + tcp);
+      writeFileSync(join(dir, 'net', 'tcp6'), head + tcp6);
+    };
+    const reader = new LinuxProcfsReader(root);
+    // sshd's descriptors: /dev/null, a listening socket (0A), then the client's connection (01), 198.51.100.23:52022.
+    proc(5401, { 0: '/dev/null', 3: 'socket:[900]', 4: 'socket:[901]' }, row('00000000:0000', '0A', 900) + row('176433C6:CB36', '01', 901), '');
+    assert.equal(reader.tcpPeerIp(5401), '198.51.100.23');
+    // An IPv6 client in tcp6: its four words each printed as the host reads them.
+    proc(5402, { 5: 'socket:[902]' }, '', row('B80D0120000000000000000001000000:CB36', '01', 902));
+    assert.equal(reader.tcpPeerIp(5402), '2001:db8::1');
+    // Two established: the lower descriptor's, as the kernel side picks it.
+    proc(5403, { 7: 'socket:[904]', 6: 'socket:[903]' }, row('0100000A:CB36', '01', 904) + row('0200000A:CB36', '01', 903), '');
+    assert.equal(reader.tcpPeerIp(5403), '10.0.0.2');
+    // Past descriptor 31, not looked at; no socket; a process gone: none.
+    proc(5404, { 32: 'socket:[905]' }, row('0100000A:CB36', '01', 905), '');
+    assert.equal(reader.tcpPeerIp(5404), null);
+    proc(5405, { 0: '/dev/null' }, row('0100000A:CB36', '01', 906), '');
+    assert.equal(reader.tcpPeerIp(5405), null);
+    assert.equal(reader.tcpPeerIp(5499), null);
+  });
+
   it('a zombie or unreadable exe gives an empty path, not a failure', () => {
     fakeProc(4243, { stat: stat(4243, Buffer.from('z'), 1, 5), status: STATUS, cmdline: Buffer.alloc(0) });
     const r = new LinuxProcfsReader(root).read(4243);

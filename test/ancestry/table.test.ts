@@ -608,6 +608,42 @@ describe('ProcessTable lineage', () => {
     assert.equal(less.process.interactive, null);
   });
 
+  it('sourceIp: an sshd session\'s client, from the exec record or, for a session older than the daemon, /proc; no other kind has one', () => {
+    const k = new SyntheticKernel();
+    const sshd = k.preexisting(k.init, '/usr/sbin/sshd', ['sshd: alice@pts/0']);
+    sshd.tcpPeer = { ip: '198.51.100.23', port: 52022 };
+    const old = k.preexisting(sshd, '/bin/bash', ['-bash']);
+    k.setsid(old);
+    const t = k.table();
+    t.bootstrap(k.snapshot());
+    assert.equal(t.lookup(old.pid, old.startNs)!.sourceIp, '198.51.100.23', 'from /proc, for the session leader');
+    assert.equal(t.lookup(sshd.pid, sshd.startNs)!.sourceIp, null, 'sshd itself enters nothing');
+
+    // A new login: the kernel reads the connection sshd holds when the session leader execs.
+    sshd.tcpPeer = { ip: '2001:db8::7', port: 40000 };
+    const login = k.fork(sshd);
+    t.apply(login.record);
+    k.setsid(login.proc);
+    const bash = t.apply(k.exec(login.proc, '/bin/bash', ['-bash'])) as ExecLineage;
+    assert.equal(bash.process.sourceIp, '2001:db8::7');
+    // Its commands: none of their own; the entry leader has it.
+    const ls = k.fork(login.proc);
+    t.apply(ls.record);
+    const lsLine = t.apply(k.exec(ls.proc, '/bin/ls', ['ls'])) as ExecLineage;
+    assert.equal(lsLine.process.sourceIp, null);
+    assert.equal(lsLine.ancestry[entryLeaderIndex(lsLine.process, lsLine.ancestry)].sourceIp, '2001:db8::7');
+
+    // A session under a parent that holds a connection but is no sshd: not where the session came from.
+    const web = k.preexisting(k.init, '/usr/sbin/httpd', ['httpd']);
+    web.tcpPeer = { ip: '203.0.113.9', port: 443 };
+    const cgi = k.fork(web);
+    t.apply(cgi.record);
+    k.setsid(cgi.proc);
+    const cgiLine = t.apply(k.exec(cgi.proc, '/usr/lib/cgi-bin/x', ['x'])) as ExecLineage;
+    assert.equal(cgiLine.record.peer?.ip, '203.0.113.9', 'the kernel sends it for any session leader');
+    assert.equal(cgiLine.process.sourceIp, null);
+  });
+
   it('a fork record for a process the snapshot already holds sets the fork-time parent', () => {
     const k = new SyntheticKernel();
     const shell = k.preexisting(k.init, '/bin/bash', ['-bash']);
@@ -658,7 +694,7 @@ describe('ProcessTable robustness', () => {
     k.preexisting(k.init, '/bin/bash', ['-bash']);
     const t = new ProcessTable({
       clock: k.clock, cacheSize: 100, cacheTtlSeconds: 60, maxDepth: 8,
-      procfs: { read() { throw new Error('boom'); }, readStartTicks() { throw new Error('boom'); } },
+      procfs: { read() { throw new Error('boom'); }, readStartTicks() { throw new Error('boom'); }, tcpPeerIp() { throw new Error('boom'); } },
     });
     const c = k.fork(k.init).proc;
     assert.equal(t.apply(k.exec(c, '/bin/x', ['x'])), null);

@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -42,7 +43,7 @@ interface EcsEntryLine {
   event: { action: string };
   process: {
     pid: number; args?: string[]; parent?: { pid: number; interactive?: boolean }; session_leader?: { pid: number };
-    entry_leader: { pid: number; name: string; same_as_process: boolean; interactive?: boolean; entry_meta: { type: string } };
+    entry_leader: { pid: number; name: string; same_as_process: boolean; interactive?: boolean; entry_meta: { type: string; source?: { ip: string } } };
     interactive?: boolean;
     tty?: { char_device: { major: number; minor: number } };
   };
@@ -51,7 +52,7 @@ interface EcsEntryLine {
 interface OcsfEntryLine {
   launch_type_id?: number;
   process: { uid: string; cmd_line: string; session?: { uid: string; is_remote?: boolean; terminal?: string } };
-  unmapped: { entry_leader?: { pid: number; type: string } };
+  unmapped: { entry_leader?: { pid: number; type: string; source_ip?: string } };
 }
 
 /** The entry programs as copies under their names (a parent's name is its executable's). */
@@ -62,19 +63,36 @@ function entryPrograms(dir: string): void {
   }
 }
 
+/** A TCP listener on `host`; connections complete in the kernel's backlog, nothing accepts them. */
+async function listener(host: string): Promise<Server> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
+  return server;
+}
+
 /**
  * Sessions entered four ways, in `dir`'s renamed programs (see the test),
- * each running /bin/echo KIND-TAG: every line the daemon wrote.
+ * each running /bin/echo KIND-TAG: every line the daemon wrote. The sshd
+ * copies hold a TCP connection to a listener on 127.0.0.1 (sshd) and ::1
+ * (sshd6) when their session leader execs, as sshd holds its client's.
  */
 async function entrySessions(dir: string, format: string, tag: string): Promise<unknown[]> {
   const d = await DaemonHarness.create([`--logger_format=${format}`]);
+  const v4 = await listener('127.0.0.1');
+  const v6 = await listener('::1');
   try {
     await d.start();
     // bash forks for a command followed by another; its child is no group
     // leader, so setsid(1) calls setsid() itself and execs echo.
-    for (const kind of ['container', 'sshd']) {
-      const prog = join(dir, kind === 'container' ? 'containerd-shim-runc-v2' : 'sshd');
-      assert.equal(spawnSync(prog, ['-c', `/usr/bin/setsid /bin/echo ${kind}-${tag}; true`]).status, 0);
+    const connect = (s: Server, host: string) => `exec 3<>/dev/tcp/${host}/${(s.address() as AddressInfo).port}; `;
+    for (const [kind, prog, pre] of [
+      ['container', 'containerd-shim-runc-v2', ''], ['sshd', 'sshd', connect(v4, '127.0.0.1')], ['sshd6', 'sshd', connect(v6, '::1')],
+    ]) {
+      const r = spawnSync(join(dir, prog), ['-c', `${pre}/usr/bin/setsid /bin/echo ${kind}-${tag}; true`]);
+      assert.equal(r.status, 0, r.stderr.toString());
     }
     // script: its child leads a session on a new pty and runs $SHELL -c,
     // whose stdin and stderr are that pty; the second echo has them elsewhere.
@@ -93,6 +111,8 @@ async function entrySessions(dir: string, format: string, tag: string): Promise<
     return d.resultLines().map((l) => JSON.parse(l) as unknown);
   } finally {
     await d.close();
+    v4.close();
+    v6.close();
   }
 }
 
@@ -203,9 +223,12 @@ describe('lines in each schema, from the real kernel', () => {
         assert.ok(found, `the ${kind} exec`);
         return found.process;
       };
-      for (const kind of ['container', 'sshd']) {
+      // The client's address, read by the kernel from the connection sshd holds; none for a container.
+      for (const [kind, meta] of [
+        ['container', { type: 'container' }], ['sshd', { type: 'sshd', source: { ip: '127.0.0.1' } }], ['sshd6', { type: 'sshd', source: { ip: '::1' } }],
+      ] as const) {
         const p = line(kind);
-        assert.deepEqual(p.entry_leader?.entry_meta, { type: kind }, JSON.stringify(p.entry_leader));
+        assert.deepEqual(p.entry_leader?.entry_meta, meta, JSON.stringify(p.entry_leader));
         assert.equal(p.entry_leader.pid, p.pid, 'echo leads its session itself');
         assert.equal(p.entry_leader.same_as_process, true);
         assert.equal(p.session_leader?.pid, p.pid);
@@ -240,11 +263,50 @@ describe('lines in each schema, from the real kernel', () => {
       assert.match(ssm.process.session?.terminal ?? '', /^pts\/\d+$/);
       const sshd = oline('sshd');
       assert.deepEqual([sshd.unmapped.entry_leader?.type, sshd.process.session?.is_remote, sshd.process.session?.uid], ['sshd', true, sshd.process.uid]);
+      assert.equal(sshd.unmapped.entry_leader?.source_ip, '127.0.0.1');
+      assert.equal(oline('sshd6').unmapped.entry_leader?.source_ip, '::1');
       assert.equal(oline('container').unmapped.entry_leader?.type, 'container');
       const init = oline('init');
       assert.equal(init.unmapped.entry_leader?.type, 'init');
       assert.equal(init.process.session?.is_remote, undefined, 'a service: neither remote nor local');
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an sshd session older than the daemon: the client\'s address from /proc/PID/fd and net/tcp at the start', async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'anc-entry-sshd-')));
+    const tag = `old-sshd-${process.pid}`;
+    entryPrograms(dir);
+    const server = await listener('127.0.0.1');
+    // bash as sshd holds a connection on fd 3, and its child leads a session
+    // (setsid) that waits for the go, then forks echo: nothing of it execs
+    // while the daemon looks but the echo.
+    const go = join(dir, 'go');
+    const port = (server.address() as AddressInfo).port;
+    const session = spawn(join(dir, 'sshd'),
+      ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}; /usr/bin/setsid /bin/sh -c 'while [ ! -e ${go} ]; do sleep 0.05; done; /bin/echo ${tag}; true'; true`],
+      { stdio: 'ignore' });
+    const d = await DaemonHarness.create(['--logger_format=ecs']);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      await d.start();
+      writeFileSync(go, '');
+      for (const until = Date.now() + 10_000; !d.resultLines().some((l) => l.includes(tag));) {
+        assert.ok(Date.now() < until, 'the echo within 10 s');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(await d.stop(), 0);
+      const echo = d.resultLines().map((l) => JSON.parse(l) as EcsEntryLine).find((x) => x.event.action === 'exec' && x.process.args?.[1] === tag);
+      assert.ok(echo, 'the echo');
+      const p = echo.process;
+      assert.deepEqual(p.entry_leader?.entry_meta, { type: 'sshd', source: { ip: '127.0.0.1' } }, JSON.stringify(p.entry_leader));
+      assert.equal(p.entry_leader.same_as_process, false, 'the shell read from /proc leads');
+      assert.deepEqual(checkEcs(echo).problems, []);
+    } finally {
+      await d.close();
+      session.kill();
+      server.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -111,6 +111,9 @@ test('the ECS check itself fails on a non-ECS field, a wrong type and a missing 
   assert.deepEqual(checkEcs({ process: { pid: '12' } }).problems, ['process.pid: "12" is not a long']);
   assert.deepEqual(checkEcs({ event: { category: 'process' } }).problems, ['event.category: ECS expects an array of keyword']);
   assert.deepEqual(checkEcs({ process: { start: '2026-12-04 10:00' } }).problems, ['process.start: "2026-12-04 10:00" is not a date']);
+  const ip = (v: string) => checkEcs({ process: { entry_leader: { entry_meta: { source: { ip: v } } } } }).problems;
+  assert.deepEqual([ip('198.51.100.23'), ip('2001:db8::7')], [[], []]);
+  assert.deepEqual(ip('198.51.100.256'), ['process.entry_leader.entry_meta.source.ip: "198.51.100.256" is not a ip']);
   assert.deepEqual(checkEcs({ process: { Ext: { anything: [1] } }, ancestryd: { x: 1 } }).problems, []);
 });
 
@@ -161,14 +164,14 @@ test('process.entry_leader: the nearest of the lineage with a known kind, its ty
   const f = new EcsFormat({ host, clock, nowMs });
   const base = makeLineage(4);
   // ancestry[1] is an ssh login (sshd kind), ancestry[0] a tmux pane shell (unknown kind).
-  const login = { ...base.ancestry[1], entryKind: ENTRY_SSHD, path: '/bin/bash', interactive: true };
+  const login = { ...base.ancestry[1], entryKind: ENTRY_SSHD, path: '/bin/bash', interactive: true, sourceIp: '198.51.100.23' };
   const pane = { ...base.ancestry[0], entryKind: ENTRY_UNKNOWN };
   const l = { ...base, ancestry: [pane, login, ...base.ancestry.slice(2)], record: { ...base.record, tty: (136 << 20) | 4 } };
   const d = JSON.parse(f.exec(l));
   assert.deepEqual(d.process.entry_leader, {
     pid: login.pid, entity_id: login.entityId, executable: '/bin/bash', name: 'bash',
     start: new Date(Number(login.startEpochNs / 1_000_000n)).toISOString().slice(0, 23) + String(login.startEpochNs % 1_000_000n).padStart(6, '0') + 'Z',
-    same_as_process: false, interactive: true, entry_meta: { type: 'sshd' },
+    same_as_process: false, interactive: true, entry_meta: { type: 'sshd', source: { ip: '198.51.100.23' } },
   });
   assert.deepEqual(d.process.tty, { char_device: { major: 136, minor: 4 } });
   assert.deepEqual(checkEcs(d).problems, []);

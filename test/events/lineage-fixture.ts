@@ -59,6 +59,7 @@ export function makeView(pid: number, ppid: number, over: Partial<ProcessView> =
     execChain: [],
     source: 'event',
     interactive: false,
+    sourceIp: null,
     kernelThread: false,
     entryKind: 0,
     exitBootNs: null,

@@ -94,11 +94,11 @@ test('the OCSF check itself fails on an unknown attribute, a wrong type, a missi
 test('process.session from the entry leader: uid, created_time, is_remote, the terminal; unmapped.entry_leader says who and how', () => {
   const fmt = new OcsfFormat({ host, clock });
   const base = makeLineage(4);
-  const login = { ...base.ancestry[1], entryKind: ENTRY_SSHD };
+  const login = { ...base.ancestry[1], entryKind: ENTRY_SSHD, sourceIp: '2001:db8::7' };
   const l = { ...base, ancestry: [base.ancestry[0], login, ...base.ancestry.slice(2)], record: { ...base.record, tty: (136 << 20) | 7 } };
   const d = JSON.parse(fmt.exec(l));
   assert.deepEqual(d.process.session, { uid: login.entityId, created_time: Number(login.startEpochNs / 1_000_000n), is_remote: true, terminal: 'pts/7' });
-  assert.deepEqual(d.unmapped.entry_leader, { pid: login.pid, type: 'sshd' });
+  assert.deepEqual(d.unmapped.entry_leader, { pid: login.pid, type: 'sshd', source_ip: '2001:db8::7' }, 'the client\'s address, which session cannot hold');
   assert.deepEqual(checkOcsf(d), []);
 
   // A console login is local; a service init started says neither, and has no terminal.

@@ -6,6 +6,7 @@
  * top-level namespace `ancestryd.*` and any `.Ext.` object.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './paths';
 
@@ -27,13 +28,15 @@ export function ecsFields(): Map<string, EcsField> {
   return out;
 }
 
-const STRINGS = new Set(['keyword', 'wildcard', 'constant_keyword', 'match_only_text', 'text', 'ip', 'version']);
+const STRINGS = new Set(['keyword', 'wildcard', 'constant_keyword', 'match_only_text', 'text', 'version']);
 const INTEGERS = new Set(['long', 'integer', 'short', 'byte', 'unsigned_long']);
 const NUMBERS = new Set(['float', 'double', 'half_float', 'scaled_float']);
 const ISO_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/;
 
 function scalarOk(type: string, v: unknown): boolean {
   if (STRINGS.has(type)) return typeof v === 'string';
+  // Elasticsearch's ip type takes an IPv4 or IPv6 address, nothing else.
+  if (type === 'ip') return typeof v === 'string' && isIP(v) !== 0;
   if (INTEGERS.has(type)) return Number.isSafeInteger(v);
   if (NUMBERS.has(type)) return typeof v === 'number' && Number.isFinite(v);
   if (type === 'date') return typeof v === 'string' && ISO_DATE.test(v);

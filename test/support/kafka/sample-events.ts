@@ -35,7 +35,7 @@ function view(pid: number, ppid: number, startNs: bigint, path: string, argv: st
     cwd: '/home/builder/src/project',
     uid: 1000, gid: 1000, euid: 1000, egid: 1000, loginuid: 1000,
     cgroupId: 4242n, pidNs: 4026531836, mntNs: 4026531841,
-    execCount: 1, execChain: [], source: 'event', kernelThread: false, entryKind: 0, interactive: false,
+    execCount: 1, execChain: [], source: 'event', kernelThread: false, entryKind: 0, interactive: false, sourceIp: null,
     exitBootNs: null, exitCode: null, exitSignal: null,
   };
 }

@@ -29,6 +29,15 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 enum {
 	PF_KTHREAD_BIT = 0x00200000,   /* include/linux/sched.h */
 	SIGNAL_GROUP_EXIT_BIT = 0x4,   /* include/linux/sched/signal.h */
+	/* File types (include/uapi/linux/stat.h), socket constants (linux/socket.h, linux/net.h, net/tcp_states.h). */
+	ET_S_IFMT = 0170000,
+	ET_S_IFCHR = 0020000,
+	ET_S_IFSOCK = 0140000,
+	ET_AF_INET = 2,
+	ET_AF_INET6 = 10,
+	ET_SOCK_STREAM = 1,
+	ET_IPPROTO_TCP = 6,
+	ET_TCP_ESTABLISHED = 1,
 	/*
 	 * Scratch tail: chain, then filename, then argv. The verifier checks
 	 * each write against the largest offset plus the largest length it can
@@ -278,9 +287,6 @@ static __always_inline __u32 tty_of(struct task_struct *t)
 	       (__u32)(BPF_CORE_READ(drv, minor_start) + BPF_CORE_READ(tty, index));
 }
 
-/* <linux/stat.h>'s file types are macros, which vmlinux.h does not carry. */
-#define ET_S_IFMT 0170000
-#define ET_S_IFCHR 0020000
 
 /*
  * Whether descriptor `fd` is the character device numbered `tty`. Read
@@ -319,12 +325,6 @@ static __always_inline __u32 interactive_flags(struct task_struct *t, __u32 tty)
 	       (fd_is_tty(fdt, 0, tty) && fd_is_tty(fdt, 2, tty) ? ET_EXEC_INTERACTIVE : 0);
 }
 
-/* Socket constants of <linux/socket.h>, <linux/net.h> and <net/tcp_states.h>: macros or not in BTF. */
-#define ET_S_IFSOCK 0140000
-#define ET_AF_INET 2
-#define ET_AF_INET6 10
-#define ET_SOCK_STREAM 1
-#define ET_TCP_ESTABLISHED 1
 
 /*
  * The far end of the first established TCP connection among descriptors
@@ -355,11 +355,13 @@ static __always_inline bool peer_of(struct task_struct *t, struct et_peer *out)
 		ino = BPF_CORE_READ(f, f_inode);
 		if (!ino || (BPF_CORE_READ(ino, i_mode) & ET_S_IFMT) != ET_S_IFSOCK)
 			continue;
+		/* A socket's file points at its struct socket, which points back. */
 		sock = BPF_CORE_READ(f, private_data);
-		if (!sock || BPF_CORE_READ(sock, type) != ET_SOCK_STREAM)
+		if (!sock || BPF_CORE_READ(sock, file) != f || BPF_CORE_READ(sock, type) != ET_SOCK_STREAM)
 			continue;
 		sk = BPF_CORE_READ(sock, sk);
-		if (!sk || BPF_CORE_READ(sk, __sk_common.skc_state) != ET_TCP_ESTABLISHED)
+		if (!sk || BPF_CORE_READ(sk, __sk_common.skc_state) != ET_TCP_ESTABLISHED ||
+		    BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != ET_IPPROTO_TCP)
 			continue;
 		family = BPF_CORE_READ(sk, __sk_common.skc_family);
 		if (family == ET_AF_INET) {
@@ -367,7 +369,7 @@ static __always_inline bool peer_of(struct task_struct *t, struct et_peer *out)
 
 			__builtin_memset(out->addr, 0, sizeof(out->addr));
 			__builtin_memcpy(out->addr, &a4, sizeof(a4));
-		} else if (family == ET_AF_INET6) {
+		} else if (family == ET_AF_INET6 && bpf_core_field_exists(sk->__sk_common.skc_v6_daddr)) {
 			/* A struct destination: BPF_CORE_READ_INTO reads sizeof(*dst). */
 			BPF_CORE_READ_INTO((struct in6_addr *)out->addr, sk, __sk_common.skc_v6_daddr);
 		} else {
@@ -375,7 +377,8 @@ static __always_inline bool peer_of(struct task_struct *t, struct et_peer *out)
 		}
 		out->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 		out->family = family;
-		out->_pad = 0;
+		/* Userspace takes an address only from the host's namespace: anyone may make one of their own. */
+		out->net_ns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 		return true;
 	}
 	return false;
@@ -698,7 +701,7 @@ int BPF_PROG(et_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	}
 	s->rec.argv_len = argv_len;
 	off += argv_len;
-	/* A session's first program: where its connection came from (sshd's client). */
+	/* A session leader execs: the connection its parent holds, where the session came from (sshd's client). */
 	if (s->rec.sid == tgid) {
 		struct et_peer peer;
 

@@ -122,15 +122,16 @@ struct et_ancestor {
 };
 
 /*
- * The far end of a TCP connection: for a session leader's exec, the first
- * established one among its parent's first ET_PEER_FDS_MAX descriptors (the
- * ssh client's, when the parent is sshd). Unaligned in the tail.
+ * The far end of a TCP connection: for the exec of a session leader, the
+ * first established one among its parent's first ET_PEER_FDS_MAX
+ * descriptors (the ssh client's, when the parent is sshd). Unaligned in the
+ * tail.
  */
 struct et_peer {
 	__u8 addr[16];  /* network order: IPv4 in the first 4 bytes, or IPv6 */
 	__u16 port;     /* host order */
 	__u16 family;   /* AF_INET (2) or AF_INET6 (10) */
-	__u32 _pad;
+	__u32 net_ns;   /* the socket's network namespace inode */
 };
 
 /*

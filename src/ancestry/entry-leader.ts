@@ -17,6 +17,7 @@
  * that the table grows by nothing; an exec that leads no session (almost
  * every exec) costs one comparison.
  */
+import type { HostNamespaces } from './procfs-reader';
 import { exeName, type ProcessView } from './process-view';
 
 export const ENTRY_NONE = 0;
@@ -97,6 +98,26 @@ export function entryKind(pid: number, sid: number, tty: number, ppid: number, n
   if (isSshd(parentName) && !isSshd(name)) return ENTRY_SSHD;
   if (isRuntimeProgram(parentName)) return ENTRY_CONTAINER;
   return ENTRY_UNKNOWN;
+}
+
+/**
+ * Directories only root writes on a standard host: a program there is the
+ * system's own, not a copy a user named sshd.
+ */
+const SYSTEM_DIRS = ['/usr/', '/bin/', '/sbin/', '/lib/', '/lib64/', '/opt/', '/snap/'];
+
+/**
+ * Whether the address of the connection an sshd `parent` holds may stand as
+ * where its session came from (ECS entry_meta.source.ip). Any user can name
+ * a program sshd, bind-mount one over /usr/sbin/sshd in a mount namespace of
+ * their own, or give any address to a network namespace of their own. So:
+ * the parent runs a program from a system directory in the host's mount
+ * namespace, and the socket is in the host's network namespace. An sshd in
+ * a container fails this too; its sessions keep their kind without an address.
+ */
+export function trustedPeer(parent: ProcessView, peerNetNs: number, host: HostNamespaces): boolean {
+  return host.mntNs !== 0 && host.netNs !== 0 && parent.mntNs === host.mntNs && peerNetNs === host.netNs
+    && SYSTEM_DIRS.some((d) => parent.path.startsWith(d)) && !parent.path.includes('/../');
 }
 
 /** entryKind with the names taken from the entries: the process after its exec, its parent now. */

@@ -11,11 +11,11 @@
  * field and trusted it).
  */
 import type { ArgvRedactor } from './argv-redaction';
-import { closeSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { argvFromBytes, commandLine, text, type ArgvStrings } from '../collector/byte-text';
 import { ttyName } from './entry-leader';
-import { ipText } from '../collector/decode';
-import { Limits } from '../collector/layout';
+import type { Peer } from '../collector/decode';
+import { readTcpPeer } from './tcp-peer';
 
 export interface ProcfsProcess extends Readonly<ArgvStrings> {
   readonly ok: true;
@@ -76,7 +76,14 @@ export interface ProcfsReader {
    * first ET_PEER_FDS_MAX descriptors, as the kernel side reads it for an
    * exec (et_peer): for a session older than the daemon. Null when none.
    */
-  tcpPeerIp(pid: number): string | null;
+  tcpPeer(pid: number): Peer | null;
+  /** The host's mount and network namespaces, the kernel's initial ones. */
+  hostNamespaces(): HostNamespaces;
+}
+
+export interface HostNamespaces {
+  readonly mntNs: number;
+  readonly netNs: number;
 }
 
 const PF_KTHREAD = 0x00200000;
@@ -125,7 +132,8 @@ export class LinuxProcfsReader implements ProcfsReader {
     let loginuid = 0xffffffff;
     let interactive: boolean | null = false;
     if (!kernelThread) {
-      interactive = stdioOnTty(dir, first.tty);
+      // A zombie has no descriptors left to tell.
+      interactive = first.state === 'Z' ? null : stdioOnTty(dir, first.tty);
       const exe = readLinkBytes(`${dir}/exe`);
       if (exe !== null) path = text(exe, 0, exe.length);
       else if (first.state !== 'Z') partial = true;
@@ -166,90 +174,19 @@ export class LinuxProcfsReader implements ProcfsReader {
     return typeof s === 'string' ? s : s.startTicks;
   }
 
+  tcpPeer(pid: number): Peer | null {
+    const peer = readTcpPeer(`${this.root}/${pid}`);
+    if (peer !== null) peer.netNs = nsInode(`${this.root}/${pid}/ns/net`);
+    return peer;
+  }
+
   /**
-   * Socket inodes of descriptors 0..ET_PEER_FDS_MAX-1 by readlink (which,
-   * unlike stat, asks no filesystem), then the process's network namespace
-   * tables, /proc/PID/net/tcp and tcp6, for the first of them that is
-   * established. Those tables list every connection of the namespace: each is
-   * read up to TCP_TABLE_MAX_BYTES, past which the answer is null.
+   * kthreadd's (pid 2): every kernel thread runs in the initial namespaces,
+   * and root may read them where init's links can be refused (EACCES on this
+   * development VM). 0 where unreadable, which trusts nothing.
    */
-  tcpPeerIp(pid: number): string | null {
-    const dir = `${this.root}/${pid}`;
-    const inodes: string[] = [];
-    for (let fd = 0; fd < Limits.ET_PEER_FDS_MAX; fd++) {
-      let target: string;
-      try {
-        target = readlinkSync(`${dir}/fd/${fd}`, 'latin1');
-      } catch {
-        continue;
-      }
-      if (target.startsWith('socket:[') && target.endsWith(']')) inodes.push(target.slice(8, -1));
-    }
-    if (inodes.length === 0) return null;
-    let best: string | null = null;
-    let bestRank = inodes.length;
-    for (const [file, family] of [['tcp', AF_INET], ['tcp6', AF_INET6]] as const) {
-      const table = readCapped(`${dir}/net/${file}`, TCP_TABLE_MAX_BYTES);
-      if (table === null) continue;
-      for (const line of table.split('\n')) {
-        // "sl local rem st tx:rx tr:when retrnsmt uid timeout inode ..."
-        const f = line.trim().split(/\s+/);
-        if (f.length < 10 || f[3] !== TCP_ESTABLISHED_HEX) continue;
-        const rank = inodes.indexOf(f[9]);
-        if (rank < 0 || rank >= bestRank) continue;
-        const ip = remoteIp(f[2], family);
-        if (ip !== null) {
-          best = ip;
-          bestRank = rank;
-        }
-      }
-    }
-    return best;
-  }
-}
-
-const AF_INET = 2;
-const AF_INET6 = 10;
-/** The st column of /proc/net/tcp for TCP_ESTABLISHED. */
-const TCP_ESTABLISHED_HEX = '01';
-/** ~27 000 connections of /proc/net/tcp (150 bytes a line). */
-const TCP_TABLE_MAX_BYTES = 4 * 1024 * 1024;
-
-/**
- * rem_address of /proc/net/tcp{,6} ("0100007F:1F90"): the address as 32-bit
- * words, each printed as the host reads it (little-endian here), so each
- * word's bytes come out reversed.
- */
-function remoteIp(col: string, family: number): string | null {
-  const colon = col.indexOf(':');
-  const hex = colon < 0 ? '' : col.slice(0, colon);
-  const words = family === AF_INET ? 1 : 4;
-  if (hex.length !== words * 8 || !/^[0-9A-Fa-f]+$/.test(hex)) return null;
-  const bytes = Buffer.alloc(16);
-  for (let w = 0; w < words; w++) bytes.writeUInt32LE(parseInt(hex.slice(w * 8, w * 8 + 8), 16), w * 4);
-  return ipText(bytes, 0, family);
-}
-
-/** Up to `max` bytes of a file as latin1 text; null when it cannot be read. */
-function readCapped(path: string, max: number): string | null {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const buf = Buffer.allocUnsafe(max);
-    let n = 0;
-    for (let got = 1; got > 0 && n < max;) {
-      got = readSync(fd, buf, n, max - n, null);
-      n += got;
-    }
-    return buf.toString('latin1', 0, n);
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
+  hostNamespaces(): HostNamespaces {
+    return { mntNs: nsInode(`${this.root}/2/ns/mnt`), netNs: nsInode(`${this.root}/2/ns/net`) };
   }
 }
 
@@ -316,9 +253,7 @@ function readBytes(path: string): Buffer | null {
  * /proc/PID/fd/N names the file without asking its filesystem, where stat()
  * would follow the link into it, and a FUSE server the process controls
  * could keep that waiting. Null when the terminal has no name we know, or
- * a descriptor cannot be read. A container's pty outside the daemon's view
- * does not read as its name: such a process shows as not interactive until
- * it execs.
+ * a descriptor cannot be read; a closed one is not the terminal.
  */
 function stdioOnTty(dir: string, tty: number): boolean | null {
   if (tty === 0) return false;

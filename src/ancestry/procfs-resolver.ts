@@ -9,14 +9,15 @@
  * now, so every read is checked against the start time the table expects; a
  * reused pid is counted (`pid_reused`) and never taken for the process.
  */
-import type { ProcessRef } from '../collector/decode';
-import { ENTRY_SSHD, entryKindOf } from './entry-leader';
+import type { Peer, ProcessRef } from '../collector/decode';
+import { ENTRY_SSHD, entryKindOf, trustedPeer } from './entry-leader';
 import type { EntryStore } from './entry-store';
 import { startTicks } from './identity';
 import type { Interner } from './interner';
 import { findInChain } from './lineage';
 import { NO_START, PARENT_FROM_CHAIN, ProcessEntry, type EntryContext } from './process-entry';
-import type { ProcfsFailureReason, ProcfsProcess, ProcfsReader } from './procfs-reader';
+import type { HostNamespaces, ProcfsFailureReason, ProcfsProcess, ProcfsReader } from './procfs-reader';
+import type { ProcessView } from './process-view';
 
 export class ProcfsResolver {
   /** Ancestor lookups answered by the store. */
@@ -25,6 +26,7 @@ export class ProcfsResolver {
   misses = 0;
   reads = 0;
   readonly failures: Record<ProcfsFailureReason | 'pid_reused', number> = { gone: 0, denied: 0, raced: 0, malformed: 0, pid_reused: 0 };
+  private hostNs: HostNamespaces | null = null;
 
   constructor(
     private readonly store: EntryStore,
@@ -85,7 +87,19 @@ export class ProcfsResolver {
   classify(e: ProcessEntry, res: ProcfsProcess, parent: ProcessEntry | null): void {
     e.entryKind = entryKindOf(e, res.sid, res.tty, res.ppid, parent !== null && parent.pid === res.ppid ? parent : null);
     // As an exec record's et_peer: the connection sshd holds for this session.
-    e.sourceIp = e.entryKind === ENTRY_SSHD ? this.procfs.tcpPeerIp(res.ppid) : null;
+    const held = parent !== null && parent.pid === res.ppid ? parent : null;
+    e.sourceIp = e.entryKind === ENTRY_SSHD && held !== null ? this.sourceIp(held, this.procfs.tcpPeer(res.ppid)) : null;
+  }
+
+  /** An sshd session leader's source: the parent's connection, when trustedPeer() says it may stand. */
+  sourceIp(parent: ProcessView | null, peer: Peer | null): string | null {
+    return parent !== null && peer !== null && trustedPeer(parent, peer.netNs, this.host()) ? peer.ip : null;
+  }
+
+  /** The host's namespaces, read once. */
+  private host(): HostNamespaces {
+    this.hostNs ??= this.procfs.hostNamespaces();
+    return this.hostNs;
   }
 
   /** The exact start of a live parent known by pid only: from the kernel chain, else a tick-verified store entry. */

@@ -125,10 +125,10 @@ export class RecordApplier {
       : null;
     // Only a session leader has an entry kind; its parent now is the lineage's first ancestor or the one just resolved.
     if (newImage) {
-      e.entryKind = r.sid !== r.tgid ? ENTRY_NONE
-        : entryKindOf(e, r.sid, r.tty, r.ppid, out.firstAncestorIs(r.ppid, r.parentStartNs) ? out.ancestry[0] : out.currentParent);
+      const parent = out.firstAncestorIs(r.ppid, r.parentStartNs) ? out.ancestry[0] : out.currentParent;
+      e.entryKind = r.sid !== r.tgid ? ENTRY_NONE : entryKindOf(e, r.sid, r.tty, r.ppid, parent);
       // The kernel sends the parent's connection for any session leader; only sshd's is where the session came from.
-      e.sourceIp = e.entryKind === ENTRY_SSHD && r.peer !== null ? r.peer.ip : null;
+      e.sourceIp = e.entryKind === ENTRY_SSHD ? this.resolver.sourceIp(parent, r.peer) : null;
     }
     this.lineages++;
     if (out.incompleteReason !== null) this.incomplete[out.incompleteReason]++;

@@ -5,6 +5,7 @@
  */
 import { readU64, readU64BigInt } from '../u64-le';
 import { argvFromBytes, commandLine, text, type ArgvStrings } from './byte-text';
+import { ipText } from './ip-text';
 import {
   EtAncestor, EtExec, EtExit, EtPeer, EtFork, EtHeader, EtTask, ExecFlags, Kind, Limits, TaskFlags,
 } from './layout';
@@ -65,10 +66,11 @@ export interface ExecRecord extends RecordBase, ArgvStrings {
   peer: Peer | null;
 }
 
-/** An address as text (IPv4 dotted, IPv6 as RFC 5952 writes it) and a port. */
+/** An address as text (ip-text.ts), its port, and the network namespace of the socket. */
 export interface Peer {
   ip: string;
   port: number;
+  netNs: number;
 }
 
 export interface ForkRecord extends RecordBase {
@@ -147,8 +149,7 @@ const ANC_TGID = EtAncestor.fields.tgid[0];
 const ANC_START = EtAncestor.fields.start_ns[0];
 const PEER_PORT = EtPeer.fields.port[0];
 const PEER_FAMILY = EtPeer.fields.family[0];
-const AF_INET = 2;
-const AF_INET6 = 10;
+const PEER_NET_NS = EtPeer.fields.net_ns[0];
 
 /**
  * Older wire versions this decoder still reads, so that an upgrade drains the
@@ -269,7 +270,7 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
   if (peerLen !== 0) {
     const ip = ipText(buf, p, buf.readUInt16LE(p + PEER_FAMILY));
     if (ip === null) return fail('bad_peer', kind);
-    peer = { ip, port: buf.readUInt16LE(p + PEER_PORT) };
+    peer = { ip, port: buf.readUInt16LE(p + PEER_PORT), netNs: buf.readUInt32LE(p + PEER_NET_NS) };
   }
   return {
     kind: kind === Kind.ET_KIND_EXEC ? 'exec' : 'exec_failed',
@@ -301,40 +302,6 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
     chain,
     peer,
   };
-}
-
-/**
- * An et_peer address as text: IPv4 dotted; IPv6 in RFC 5952's form (lower
- * case, the longest run of two or more zero groups as "::"), an IPv4-mapped
- * one (a v4 client of a v6 socket) as the IPv4 it is. Null for a family
- * the kernel side never writes. Node has no formatter from bytes, only
- * from a string it parses.
- */
-export function ipText(buf: Buffer, off: number, family: number): string | null {
-  if (family === AF_INET) return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
-  if (family !== AF_INET6) return null;
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push(buf.readUInt16BE(off + 2 * i));
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `${buf[off + 12]}.${buf[off + 13]}.${buf[off + 14]}.${buf[off + 15]}`;
-  }
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
-  return best < 0 ? hex(g) : `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
 }
 
 export function argvTruncated(r: ExecRecord): boolean {

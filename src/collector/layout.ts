@@ -102,7 +102,7 @@ export const EtPeer = layout('et_peer', 24, {
   addr: [0, 16],
   port: [16, 2],
   family: [18, 2],
-  _pad: [20, 4],
+  net_ns: [20, 4],
 });
 
 export const EtExec = layout('et_exec', 128, {

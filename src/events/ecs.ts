@@ -16,12 +16,13 @@
  *   ones (ECS semantics); ids are strings (ECS keywords).
  * - process.parent is the fork-time parent (the lineage's first element).
  * - process.group_leader / process.session_leader (exec): pid from the
- *   kernel (pgid, sid), entity_id when the leader is in the lineage.
+ *   kernel (pgid, sid), entity_id and interactive when the leader is in the
+ *   lineage.
  * - process.entry_leader (exec): how the session entered the host (init,
  *   sshd, ssm, container, terminal, console or unknown in entry_meta.type),
  *   and through which process, for sshd with the client's address in
  *   entry_meta.source.ip; process.tty the controlling terminal.
- * - process.interactive, and the parent's and entry leader's: whether stdin
+ * - process.interactive, and the parent's and the leaders': whether stdin
  *   and stderr were the controlling terminal (ECS's definition), as the
  *   kernel saw it at the exec, or /proc for a process older than the daemon;
  *   absent when unknown (a record of a program older than that check).
@@ -86,9 +87,9 @@ function stringsJson(a: readonly string[]): string {
  */
 function leaderEcs(field: string, pid: number, p: ProcessView, a: readonly ProcessView[]): string {
   if (pid === 0) return '';
-  let id: string | null = p.pid === pid ? p.entityId : null;
-  for (let i = 0; id === null && i < a.length; i++) if (a[i].pid === pid) id = a[i].entityId;
-  return ',"' + field + '":{"pid":' + pid + (id === null ? '' : ',"entity_id":' + jsonString(id)) + '}';
+  let v: ProcessView | null = p.pid === pid ? p : null;
+  for (let i = 0; v === null && i < a.length; i++) if (a[i].pid === pid) v = a[i];
+  return ',"' + field + '":{"pid":' + pid + (v === null ? '' : ',"entity_id":' + jsonString(v.entityId) + interactiveEcs(v.interactive)) + '}';
 }
 
 /**

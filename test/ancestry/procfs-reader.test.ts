@@ -93,9 +93,14 @@ describe('LinuxProcfsReader', () => {
       assert.ok(r.ok);
       assert.equal(r.interactive, want, `${pid}: ${JSON.stringify(fds)}`);
     }
+    // A zombie has no descriptors left: unknown, not "not interactive".
+    fakeProc(5310, { stat: Buffer.from(stat(5310, Buffer.from('sh'), 7, 5, 0x400000, 5310, pts3).toString().replace(') S ', ') Z ')), status: STATUS });
+    const z = new LinuxProcfsReader(root).read(5310);
+    assert.ok(z.ok && z.state === 'Z');
+    assert.equal(z.interactive, null);
   });
 
-  it('tcpPeerIp: the first established TCP connection among descriptors 0–31, from the namespace\'s tcp and tcp6 tables', () => {
+  it('tcpPeer: the first established TCP connection among descriptors 0–31, from the namespace\'s tcp and tcp6 tables', () => {
     const head = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
     const row = (rem: string, st: string, inode: number) =>
       `   0: 0100007F:0016 ${rem} ${st} 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 20 4 30 10 -1\n`;
@@ -103,6 +108,8 @@ describe('LinuxProcfsReader', () => {
       const dir = join(root, String(pid));
       mkdirSync(join(dir, 'fd'), { recursive: true });
       mkdirSync(join(dir, 'net'));
+      mkdirSync(join(dir, 'ns'));
+      symlinkSync('net:[4026531840]', join(dir, 'ns', 'net'));
       for (const [fd, target] of Object.entries(fds)) symlinkSync(target, join(dir, 'fd', fd));
       writeFileSync(join(dir, 'net', 'tcp'), head + tcp);
       writeFileSync(join(dir, 'net', 'tcp6'), head + tcp6);
@@ -110,19 +117,41 @@ describe('LinuxProcfsReader', () => {
     const reader = new LinuxProcfsReader(root);
     // sshd's descriptors: /dev/null, a listening socket (0A), then the client's connection (01), 198.51.100.23:52022.
     proc(5401, { 0: '/dev/null', 3: 'socket:[900]', 4: 'socket:[901]' }, row('00000000:0000', '0A', 900) + row('176433C6:CB36', '01', 901), '');
-    assert.equal(reader.tcpPeerIp(5401), '198.51.100.23');
+    assert.deepEqual(reader.tcpPeer(5401), { ip: '198.51.100.23', port: 52022, netNs: 4026531840 }, 'with the namespace the socket is in');
     // An IPv6 client in tcp6: its four words each printed as the host reads them.
     proc(5402, { 5: 'socket:[902]' }, '', row('B80D0120000000000000000001000000:CB36', '01', 902));
-    assert.equal(reader.tcpPeerIp(5402), '2001:db8::1');
+    assert.equal(reader.tcpPeer(5402)?.ip, '2001:db8::1');
+    // A v4 client of a v6 socket: the IPv4 it is.
+    proc(5406, { 3: 'socket:[907]' }, '', row('0000000000000000FFFF00007B00A8C0:CB36', '01', 907));
+    assert.equal(reader.tcpPeer(5406)?.ip, '192.168.0.123');
+    // Past the first 4 MiB of the namespace's table, a connection is not found; within it, it is.
+    const filler = row('0100000A:CB36', '06', 1).repeat(Math.ceil((4 * 1024 * 1024) / row('0100000A:CB36', '06', 1).length));
+    proc(5407, { 3: 'socket:[908]' }, filler + row('0300000A:CB36', '01', 908), '');
+    assert.equal(reader.tcpPeer(5407), null);
+    proc(5408, { 3: 'socket:[909]' }, row('0300000A:CB36', '01', 909) + filler, '');
+    assert.equal(reader.tcpPeer(5408)?.ip, '10.0.0.3');
     // Two established: the lower descriptor's, as the kernel side picks it.
     proc(5403, { 7: 'socket:[904]', 6: 'socket:[903]' }, row('0100000A:CB36', '01', 904) + row('0200000A:CB36', '01', 903), '');
-    assert.equal(reader.tcpPeerIp(5403), '10.0.0.2');
+    assert.equal(reader.tcpPeer(5403)?.ip, '10.0.0.2');
     // Past descriptor 31, not looked at; no socket; a process gone: none.
     proc(5404, { 32: 'socket:[905]' }, row('0100000A:CB36', '01', 905), '');
-    assert.equal(reader.tcpPeerIp(5404), null);
+    assert.equal(reader.tcpPeer(5404), null);
     proc(5405, { 0: '/dev/null' }, row('0100000A:CB36', '01', 906), '');
-    assert.equal(reader.tcpPeerIp(5405), null);
-    assert.equal(reader.tcpPeerIp(5499), null);
+    assert.equal(reader.tcpPeer(5405), null);
+    assert.equal(reader.tcpPeer(5499), null);
+  });
+
+  it('hostNamespaces: kthreadd\'s (pid 2), the kernel\'s initial ones; 0 where unreadable', () => {
+    const host = mkdtempSync(join(tmpdir(), 'ancestryd-proc-host-'));
+    try {
+      assert.deepEqual(new LinuxProcfsReader(host).hostNamespaces(), { mntNs: 0, netNs: 0 });
+      mkdirSync(join(host, '2', 'ns'), { recursive: true });
+      symlinkSync('mnt:[4026531832]', join(host, '2', 'ns', 'mnt'));
+      symlinkSync('net:[4026531833]', join(host, '2', 'ns', 'net'));
+      assert.deepEqual(new LinuxProcfsReader(host).hostNamespaces(), { mntNs: 4026531832, netNs: 4026531833 });
+    } finally {
+      rmSync(host, { recursive: true, force: true });
+    }
   });
 
   it('a zombie or unreadable exe gives an empty path, not a failure', () => {

@@ -7,7 +7,7 @@
 import type { ExecRecord, ExitRecord, ForkRecord, Peer, ProcessRef, TaskRecord } from '../../src/collector/decode';
 import { ExecFlags } from '../../src/collector/layout';
 import { startTicks } from '../../src/ancestry/identity';
-import type { ProcfsProcess, ProcfsReader, ProcfsResult, ProcfsFailureReason } from '../../src/ancestry/procfs-reader';
+import type { HostNamespaces, ProcfsProcess, ProcfsReader, ProcfsResult, ProcfsFailureReason } from '../../src/ancestry/procfs-reader';
 import { ProcessTable, type ProcessTableOptions, type TableClock } from '../../src/ancestry/table';
 import { argvOf } from '../support/argv';
 
@@ -35,7 +35,12 @@ export interface KProc {
   stdioOnTty: boolean;
   /** The far end of an established TCP connection it holds (an sshd's client). */
   tcpPeer: Peer | null;
+  /** Mount namespace inode: HOST_MNT_NS unless a test moves it. */
+  mntNs: number;
 }
+
+export const HOST_MNT_NS = 4026531841;
+export const HOST_NET_NS = 4026531840;
 
 export class FakeClock implements TableClock {
   readonly bootId = BOOT_ID;
@@ -69,21 +74,25 @@ export class FakeProcfs implements ProcfsReader {
       return {
         ok: true, pid, ppid: p.parent?.pid ?? 0, startTicks: startTicks(p.startNs), state: 'Z', comm: p.comm, kernelThread: false,
         path: '', argvText: '', cmdline: '', argvTruncated: false, cwd: null, uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid,
-        loginuid: 0xffffffff, pidNs: 4026531836, mntNs: 4026531841, sid: p.sid, tty: p.tty, interactive: false, partial: false,
+        loginuid: 0xffffffff, pidNs: 4026531836, mntNs: p.mntNs, sid: p.sid, tty: p.tty, interactive: false, partial: false,
       };
     }
     const res: ProcfsProcess = {
       ok: true, pid, ppid: p.parent?.pid ?? 0, startTicks: startTicks(p.startNs) + (this.tickSkew.get(pid) ?? 0),
       state: 'S', comm: p.comm, kernelThread: p.kthread, path: p.kthread ? '' : p.path, ...argvOf(p.kthread ? [] : p.argv),
       argvTruncated: false, cwd: p.kthread ? null : '/work', uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid,
-      loginuid: 0xffffffff, pidNs: 4026531836, mntNs: 4026531841, sid: p.sid, tty: p.tty,
+      loginuid: 0xffffffff, pidNs: 4026531836, mntNs: p.mntNs, sid: p.sid, tty: p.tty,
       interactive: !p.kthread && p.tty !== 0 && p.stdioOnTty, partial: false,
     };
     return res;
   }
 
-  tcpPeerIp(pid: number): string | null {
-    return this.k.live.get(pid)?.tcpPeer?.ip ?? null;
+  tcpPeer(pid: number): Peer | null {
+    return this.k.live.get(pid)?.tcpPeer ?? null;
+  }
+
+  hostNamespaces(): HostNamespaces {
+    return { mntNs: HOST_MNT_NS, netNs: HOST_NET_NS };
   }
 
   readStartTicks(pid: number): number | ProcfsFailureReason {
@@ -121,7 +130,7 @@ export class SyntheticKernel {
     const p: KProc = {
       pid, startNs: BigInt(this.tick()), parent, forkParent: parent, alive: true, subreaper: false, kthread,
       path, argv, comm, uid: parent?.uid ?? 0, sid: parent?.sid ?? (kthread ? 0 : pid), tty: parent?.tty ?? 0,
-      stdioOnTty: parent?.stdioOnTty ?? false, tcpPeer: null,
+      stdioOnTty: parent?.stdioOnTty ?? false, tcpPeer: null, mntNs: parent?.mntNs ?? HOST_MNT_NS,
     };
     this.live.set(pid, p);
     this.all.push(p);
@@ -197,7 +206,7 @@ export class SyntheticKernel {
     return {
       kind: failed ? 'exec_failed' : 'exec', ktimeNs: this.nowNs, tgid: p.pid, tid, ppid: p.parent?.pid ?? 0,
       uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid, loginuid: 0xffffffff, sessionid: 0xffffffff, pgid: p.pid, sid: p.sid, tty: p.tty,
-      ret: failed ? -2 : 0, flags, pidNs: 4026531836, mntNs: 4026531841,
+      ret: failed ? -2 : 0, flags, pidNs: 4026531836, mntNs: p.mntNs,
       startNs: p.startNs, parentStartNs: p.parent?.startNs ?? 0n, cgroupId: 1n, comm: p.comm,
       filename: path, exe: failed ? '' : path, ...argvOf(argv), chain, peer,
     };
@@ -229,7 +238,7 @@ export class SyntheticKernel {
       out.push({
         kind: 'task', ktimeNs: this.nowNs, tgid: p.pid, ppid: p.parent?.pid ?? 0, startNs: p.startNs,
         parentStartNs: p.parent?.startNs ?? 0n, uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid,
-        loginuid: 0xffffffff, kthread: p.kthread, pidNs: 4026531836, mntNs: 4026531841, cgroupId: 1n, comm: p.comm,
+        loginuid: 0xffffffff, kthread: p.kthread, pidNs: 4026531836, mntNs: p.mntNs, cgroupId: 1n, comm: p.comm,
       });
     }
     this.tick();

@@ -6,7 +6,7 @@ import { isAncestrydError } from '../../src/errors';
 import type { ExecLineage, ExitEventView, ForkEventView } from '../../src/ancestry/process-view';
 import { ENTRY_CONTAINER, ENTRY_INIT, ENTRY_NONE, ENTRY_SSHD, entryLeaderIndex } from '../../src/ancestry/entry-leader';
 import { ProcessTable } from '../../src/ancestry/table';
-import { BOOT_ID, ids, idsOf, SyntheticKernel, type KProc } from './synthetic-kernel';
+import { BOOT_ID, HOST_MNT_NS, HOST_NET_NS, ids, idsOf, SyntheticKernel, type KProc } from './synthetic-kernel';
 
 /** A copy of what the table returned: results are reused by the next apply(). */
 interface Seen {
@@ -611,7 +611,7 @@ describe('ProcessTable lineage', () => {
   it('sourceIp: an sshd session\'s client, from the exec record or, for a session older than the daemon, /proc; no other kind has one', () => {
     const k = new SyntheticKernel();
     const sshd = k.preexisting(k.init, '/usr/sbin/sshd', ['sshd: alice@pts/0']);
-    sshd.tcpPeer = { ip: '198.51.100.23', port: 52022 };
+    sshd.tcpPeer = { ip: '198.51.100.23', port: 52022, netNs: HOST_NET_NS };
     const old = k.preexisting(sshd, '/bin/bash', ['-bash']);
     k.setsid(old);
     const t = k.table();
@@ -620,7 +620,7 @@ describe('ProcessTable lineage', () => {
     assert.equal(t.lookup(sshd.pid, sshd.startNs)!.sourceIp, null, 'sshd itself enters nothing');
 
     // A new login: the kernel reads the connection sshd holds when the session leader execs.
-    sshd.tcpPeer = { ip: '2001:db8::7', port: 40000 };
+    sshd.tcpPeer = { ip: '2001:db8::7', port: 40000, netNs: HOST_NET_NS };
     const login = k.fork(sshd);
     t.apply(login.record);
     k.setsid(login.proc);
@@ -635,13 +635,36 @@ describe('ProcessTable lineage', () => {
 
     // A session under a parent that holds a connection but is no sshd: not where the session came from.
     const web = k.preexisting(k.init, '/usr/sbin/httpd', ['httpd']);
-    web.tcpPeer = { ip: '203.0.113.9', port: 443 };
+    web.tcpPeer = { ip: '203.0.113.9', port: 443, netNs: HOST_NET_NS };
     const cgi = k.fork(web);
     t.apply(cgi.record);
     k.setsid(cgi.proc);
-    const cgiLine = t.apply(k.exec(cgi.proc, '/usr/lib/cgi-bin/x', ['x'])) as ExecLineage;
-    assert.equal(cgiLine.record.peer?.ip, '203.0.113.9', 'the kernel sends it for any session leader');
-    assert.equal(cgiLine.process.sourceIp, null);
+    assert.equal((t.apply(k.exec(cgi.proc, '/usr/lib/cgi-bin/x', ['x'])) as ExecLineage).process.sourceIp, null);
+  });
+
+  it('sourceIp is not taken from an sshd anyone could make: a copy outside the system directories, another mount namespace, a socket in another network namespace', () => {
+    const k = new SyntheticKernel();
+    const t = k.table();
+    t.bootstrap(k.snapshot());
+    const session = (path: string, peerNetNs: number, mntNs = HOST_MNT_NS) => {
+      const fork = k.fork(k.init);
+      t.apply(fork.record);
+      fork.proc.mntNs = mntNs;
+      t.apply(k.exec(fork.proc, path, ['sshd']));
+      fork.proc.tcpPeer = { ip: '203.0.113.5', port: 22, netNs: peerNetNs };
+      const child = k.fork(fork.proc);
+      t.apply(child.record);
+      k.setsid(child.proc);
+      const line = t.apply(k.exec(child.proc, '/bin/bash', ['-bash'])) as ExecLineage;
+      assert.equal(line.process.entryKind, ENTRY_SSHD, `${path}: an sshd session by its parent's name`);
+      return line.process.sourceIp;
+    };
+    assert.equal(session('/usr/sbin/sshd', HOST_NET_NS), '203.0.113.5', 'the system\'s sshd');
+    assert.equal(session('/usr/lib/openssh/sshd-session', HOST_NET_NS), '203.0.113.5');
+    assert.equal(session('/home/mallory/sshd', HOST_NET_NS), null, 'a user\'s copy');
+    assert.equal(session('/usr/sbin/../../home/mallory/sshd', HOST_NET_NS), null);
+    assert.equal(session('/usr/sbin/sshd', HOST_NET_NS, 4026532999), null, 'bind-mounted over /usr/sbin/sshd in a mount namespace of its own');
+    assert.equal(session('/usr/sbin/sshd', 4026532998), null, 'a connection in a network namespace of its own');
   });
 
   it('a fork record for a process the snapshot already holds sets the fork-time parent', () => {
@@ -694,7 +717,7 @@ describe('ProcessTable robustness', () => {
     k.preexisting(k.init, '/bin/bash', ['-bash']);
     const t = new ProcessTable({
       clock: k.clock, cacheSize: 100, cacheTtlSeconds: 60, maxDepth: 8,
-      procfs: { read() { throw new Error('boom'); }, readStartTicks() { throw new Error('boom'); }, tcpPeerIp() { throw new Error('boom'); } },
+      procfs: { read() { throw new Error('boom'); }, readStartTicks() { throw new Error('boom'); }, tcpPeer() { throw new Error('boom'); }, hostNamespaces() { throw new Error('boom'); } },
     });
     const c = k.fork(k.init).proc;
     assert.equal(t.apply(k.exec(c, '/bin/x', ['x'])), null);

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +63,19 @@ function entryPrograms(dir: string): void {
   }
 }
 
+/**
+ * bash as the system's sshd: a copy in a system directory, where only root
+ * writes. A session's source address is taken only from such an sshd; the
+ * copy in a temporary directory (entryPrograms) shows that one is not.
+ */
+const SYSTEM_DIR = join('/usr/local/lib', `ancestryd-e2e-${process.pid}`);
+function systemSshd(): string {
+  mkdirSync(SYSTEM_DIR, { recursive: true });
+  copyFileSync('/bin/bash', join(SYSTEM_DIR, 'sshd'));
+  chmodSync(join(SYSTEM_DIR, 'sshd'), 0o755);
+  return join(SYSTEM_DIR, 'sshd');
+}
+
 /** A TCP listener on `host`; connections complete in the kernel's backlog, nothing accepts them. */
 async function listener(host: string): Promise<Server> {
   const server = createServer();
@@ -76,10 +89,11 @@ async function listener(host: string): Promise<Server> {
 /**
  * Sessions entered four ways, in `dir`'s renamed programs (see the test),
  * each running /bin/echo KIND-TAG: every line the daemon wrote. The sshd
- * copies hold a TCP connection to a listener on 127.0.0.1 (sshd) and ::1
- * (sshd6) when their session leader execs, as sshd holds its client's.
+ * copies hold a TCP connection to a listener on 127.0.0.1 (sshd, and
+ * sshdcopy from the temporary directory) or ::1 (sshd6) when their session
+ * leader execs, as sshd holds its client's.
  */
-async function entrySessions(dir: string, format: string, tag: string): Promise<unknown[]> {
+async function entrySessions(dir: string, sshd: string, format: string, tag: string): Promise<unknown[]> {
   const d = await DaemonHarness.create([`--logger_format=${format}`]);
   const v4 = await listener('127.0.0.1');
   const v6 = await listener('::1');
@@ -89,9 +103,10 @@ async function entrySessions(dir: string, format: string, tag: string): Promise<
     // leader, so setsid(1) calls setsid() itself and execs echo.
     const connect = (s: Server, host: string) => `exec 3<>/dev/tcp/${host}/${(s.address() as AddressInfo).port}; `;
     for (const [kind, prog, pre] of [
-      ['container', 'containerd-shim-runc-v2', ''], ['sshd', 'sshd', connect(v4, '127.0.0.1')], ['sshd6', 'sshd', connect(v6, '::1')],
+      ['container', join(dir, 'containerd-shim-runc-v2'), ''], ['sshd', sshd, connect(v4, '127.0.0.1')], ['sshd6', sshd, connect(v6, '::1')],
+      ['sshdcopy', join(dir, 'sshd'), connect(v4, '127.0.0.1')],
     ]) {
-      const r = spawnSync(join(dir, prog), ['-c', `${pre}/usr/bin/setsid /bin/echo ${kind}-${tag}; true`]);
+      const r = spawnSync(prog, ['-c', `${pre}/usr/bin/setsid /bin/echo ${kind}-${tag}; true`]);
       assert.equal(r.status, 0, r.stderr.toString());
     }
     // script: its child leads a session on a new pty and runs $SHELL -c,
@@ -138,7 +153,7 @@ describe('lines in each schema, from the real kernel', () => {
     assert.equal(ids[0], exec.process.parent!.entity_id, 'process.Ext.ancestry starts at the parent');
     assert.deepEqual(ids, exec.ancestryd.ancestry!.map((a) => a.entity_id), 'the same lineage as the full objects');
     // The shell leads the session and group (setsid), and is the exec's parent.
-    const shell = { pid: exec.ancestryd.ancestry![0].pid, entity_id: ids[0] };
+    const shell = { pid: exec.ancestryd.ancestry![0].pid, entity_id: ids[0], interactive: false };
     assert.deepEqual(exec.process.group_leader, shell, 'process.group_leader is the kernel\'s pgid, the shell');
     assert.deepEqual(exec.process.session_leader, shell, 'process.session_leader is the kernel\'s sid, the shell');
   });
@@ -215,17 +230,20 @@ describe('lines in each schema, from the real kernel', () => {
     const dir = realpathSync(mkdtempSync(join(tmpdir(), 'anc-entry-')));
     try {
       entryPrograms(dir);
+      const sshd = systemSshd();
       const tag = `entry-${process.pid}`;
-      const ecs = await entrySessions(dir, 'ecs', tag) as EcsEntryLine[];
+      const ecs = await entrySessions(dir, sshd, 'ecs', tag) as EcsEntryLine[];
       for (const doc of ecs) assert.deepEqual(checkEcs(doc).problems, [], JSON.stringify(doc));
       const line = (kind: string) => {
         const found = ecs.find((x) => x.event.action === 'exec' && x.process.args?.[1] === `${kind}-${tag}`);
         assert.ok(found, `the ${kind} exec`);
         return found.process;
       };
-      // The client's address, read by the kernel from the connection sshd holds; none for a container.
+      // The client's address, read by the kernel from the connection sshd holds; none for a
+      // container, nor from an sshd outside the system directories, which anyone could make.
       for (const [kind, meta] of [
         ['container', { type: 'container' }], ['sshd', { type: 'sshd', source: { ip: '127.0.0.1' } }], ['sshd6', { type: 'sshd', source: { ip: '::1' } }],
+        ['sshdcopy', { type: 'sshd' }],
       ] as const) {
         const p = line(kind);
         assert.deepEqual(p.entry_leader?.entry_meta, meta, JSON.stringify(p.entry_leader));
@@ -250,7 +268,7 @@ describe('lines in each schema, from the real kernel', () => {
       assert.equal(i.entry_leader.name, 'echo');
 
       const otag = `oentry-${process.pid}`;
-      const ocsf = await entrySessions(dir, 'ocsf', otag) as OcsfEntryLine[];
+      const ocsf = await entrySessions(dir, sshd, 'ocsf', otag) as OcsfEntryLine[];
       for (const doc of ocsf) assert.deepEqual(checkOcsf(doc), [], JSON.stringify(doc));
       const oline = (kind: string) => {
         const found = ocsf.find((x) => x.launch_type_id === 3 && x.process.cmd_line === `/bin/echo ${kind}-${otag}`);
@@ -261,35 +279,40 @@ describe('lines in each schema, from the real kernel', () => {
       assert.equal(ssm.unmapped.entry_leader?.type, 'ssm');
       assert.equal(ssm.process.session?.is_remote, true);
       assert.match(ssm.process.session?.terminal ?? '', /^pts\/\d+$/);
-      const sshd = oline('sshd');
-      assert.deepEqual([sshd.unmapped.entry_leader?.type, sshd.process.session?.is_remote, sshd.process.session?.uid], ['sshd', true, sshd.process.uid]);
-      assert.equal(sshd.unmapped.entry_leader?.source_ip, '127.0.0.1');
+      const o = oline('sshd');
+      assert.deepEqual([o.unmapped.entry_leader?.type, o.process.session?.is_remote, o.process.session?.uid], ['sshd', true, o.process.uid]);
+      assert.equal(o.unmapped.entry_leader?.source_ip, '127.0.0.1');
       assert.equal(oline('sshd6').unmapped.entry_leader?.source_ip, '::1');
+      assert.equal(oline('sshdcopy').unmapped.entry_leader?.source_ip, undefined);
       assert.equal(oline('container').unmapped.entry_leader?.type, 'container');
       const init = oline('init');
       assert.equal(init.unmapped.entry_leader?.type, 'init');
       assert.equal(init.process.session?.is_remote, undefined, 'a service: neither remote nor local');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      rmSync(SYSTEM_DIR, { recursive: true, force: true });
     }
   });
 
   it('an sshd session older than the daemon: the client\'s address from /proc/PID/fd and net/tcp at the start', async () => {
     const dir = realpathSync(mkdtempSync(join(tmpdir(), 'anc-entry-sshd-')));
     const tag = `old-sshd-${process.pid}`;
-    entryPrograms(dir);
     const server = await listener('127.0.0.1');
     // bash as sshd holds a connection on fd 3, and its child leads a session
-    // (setsid) that waits for the go, then forks echo: nothing of it execs
-    // while the daemon looks but the echo.
+    // (setsid) that says it is ready, waits for the go, then forks echo:
+    // nothing of it execs while the daemon looks but the echo.
+    const ready = join(dir, 'ready');
     const go = join(dir, 'go');
     const port = (server.address() as AddressInfo).port;
-    const session = spawn(join(dir, 'sshd'),
-      ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}; /usr/bin/setsid /bin/sh -c 'while [ ! -e ${go} ]; do sleep 0.05; done; /bin/echo ${tag}; true'; true`],
+    const session = spawn(systemSshd(),
+      ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}; /usr/bin/setsid /bin/sh -c ': > ${ready}; while [ ! -e ${go} ]; do sleep 0.05; done; /bin/echo ${tag}; true'; true`],
       { stdio: 'ignore' });
     const d = await DaemonHarness.create(['--logger_format=ecs']);
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      for (const until = Date.now() + 10_000; !existsSync(ready);) {
+        assert.ok(Date.now() < until, 'the session ready within 10 s');
+        await new Promise((r) => setTimeout(r, 50));
+      }
       await d.start();
       writeFileSync(go, '');
       for (const until = Date.now() + 10_000; !d.resultLines().some((l) => l.includes(tag));) {
@@ -304,10 +327,12 @@ describe('lines in each schema, from the real kernel', () => {
       assert.equal(p.entry_leader.same_as_process, false, 'the shell read from /proc leads');
       assert.deepEqual(checkEcs(echo).problems, []);
     } finally {
+      writeFileSync(go, '');
       await d.close();
       session.kill();
       server.close();
       rmSync(dir, { recursive: true, force: true });
+      rmSync(SYSTEM_DIR, { recursive: true, force: true });
     }
   });
 

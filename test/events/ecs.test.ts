@@ -121,9 +121,10 @@ test('process.group_leader and session_leader: the kernel\'s pgid and sid, with 
   const f = new EcsFormat({ host, clock, nowMs });
   const l = makeLineage(3);
   // The fixture's exec leads its own group; its parent leads the session.
-  const d = JSON.parse(f.exec(l));
-  assert.deepEqual(d.process.group_leader, { pid: l.process.pid, entity_id: l.process.entityId });
-  assert.deepEqual(d.process.session_leader, { pid: l.ancestry[0].pid, entity_id: l.ancestry[0].entityId });
+  const d = JSON.parse(f.exec({ ...l, ancestry: [{ ...l.ancestry[0], interactive: true }, ...l.ancestry.slice(1)] }));
+  assert.deepEqual(d.process.group_leader, { pid: l.process.pid, entity_id: l.process.entityId, interactive: false });
+  assert.deepEqual(d.process.session_leader, { pid: l.ancestry[0].pid, entity_id: l.ancestry[0].entityId, interactive: true });
+  assert.deepEqual(checkEcs(d).problems, []);
   // A pipeline's leader is a sibling: pid alone. No leader (0): no field.
   const sibling = JSON.parse(f.exec({ ...l, record: { ...l.record, pgid: 424242, sid: 0 } }));
   assert.deepEqual(sibling.process.group_leader, { pid: 424242 });

@@ -45,7 +45,7 @@ export interface ExecSpec {
   exe?: string;
   argv?: Buffer | string[];
   /** struct et_peer after argv; set ET_EXEC_PEER in fields.flags to have it read. */
-  peer?: { addr: Buffer; port: number; family: number };
+  peer?: { addr: Buffer; port: number; family: number; netNs: number };
   /** Override the header's size (to build inconsistent records). */
   size?: number;
 }
@@ -77,6 +77,7 @@ export function encodeExec(spec: ExecSpec): Buffer {
     spec.peer.addr.copy(buf, at + EtPeer.fields.addr[0]);
     buf.writeUInt16LE(spec.peer.port, at + EtPeer.fields.port[0]);
     buf.writeUInt16LE(spec.peer.family, at + EtPeer.fields.family[0]);
+    buf.writeUInt32LE(spec.peer.netNs, at + EtPeer.fields.net_ns[0]);
   }
   return buf;
 }

@@ -1,0 +1,108 @@
+/**
+ * The far end of a process's TCP connection, from /proc: what the kernel
+ * side reads into et_peer when a session leader execs, for a session that
+ * started before the daemon.
+ */
+import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
+import type { Peer } from '../collector/decode';
+import { AF_INET, AF_INET6, ipText } from '../collector/ip-text';
+import { Limits } from '../collector/layout';
+
+/** The st column of /proc/net/tcp for TCP_ESTABLISHED. */
+const TCP_ESTABLISHED_HEX = '01';
+/** ~27 000 connections of /proc/net/tcp at 150 bytes a line. */
+const TCP_TABLE_MAX_BYTES = 4 * 1024 * 1024;
+const READ_CHUNK = 64 * 1024;
+
+/**
+ * The first established TCP connection among descriptors
+ * 0..ET_PEER_FDS_MAX-1 of the process at `dir` (/proc/PID), as the kernel
+ * side picks it. Socket inodes come from readlink, which asks no
+ * filesystem; their connections from the process's network namespace tables,
+ * net/tcp and net/tcp6, which list every connection of the namespace: a
+ * row past their first TCP_TABLE_MAX_BYTES is not looked at, and a
+ * connection found nowhere gives null. netNs is left 0 for the caller.
+ */
+export function readTcpPeer(dir: string): Peer | null {
+  const inodes: string[] = [];
+  for (let fd = 0; fd < Limits.ET_PEER_FDS_MAX; fd++) {
+    let target: string;
+    try {
+      target = readlinkSync(`${dir}/fd/${fd}`, 'latin1');
+    } catch {
+      continue;
+    }
+    if (target.startsWith('socket:[') && target.endsWith(']')) inodes.push(target.slice(8, -1));
+  }
+  if (inodes.length === 0) return null;
+  let best: Peer | null = null;
+  let bestRank = inodes.length;
+  for (const [file, family] of [['tcp', AF_INET], ['tcp6', AF_INET6]] as const) {
+    const table = readCapped(`${dir}/net/${file}`, TCP_TABLE_MAX_BYTES);
+    if (table === null) continue;
+    for (const line of table.split('\n')) {
+      // "sl local rem st tx:rx tr:when retrnsmt uid timeout inode ..."
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== TCP_ESTABLISHED_HEX) continue;
+      const rank = inodes.indexOf(f[9]);
+      if (rank < 0 || rank >= bestRank) continue;
+      const peer = remote(f[2], family);
+      if (peer !== null) {
+        best = peer;
+        bestRank = rank;
+      }
+    }
+  }
+  return best;
+}
+
+/**
+ * rem_address of /proc/net/tcp{,6} ("0100007F:1F90"): the address as 32-bit
+ * words, each printed as the host reads it (little-endian on every target
+ * we build), so each word's bytes come out reversed; the port in hex.
+ */
+function remote(col: string, family: number): Peer | null {
+  const colon = col.indexOf(':');
+  const hex = colon < 0 ? '' : col.slice(0, colon);
+  const port = colon < 0 ? NaN : parseInt(col.slice(colon + 1), 16);
+  const words = family === AF_INET ? 1 : 4;
+  if (hex.length !== words * 8 || !/^[0-9A-Fa-f]+$/.test(hex) || !(port >= 0 && port <= 0xffff)) return null;
+  const bytes = Buffer.alloc(16);
+  for (let w = 0; w < words; w++) bytes.writeUInt32LE(parseInt(hex.slice(w * 8, w * 8 + 8), 16), w * 4);
+  const ip = ipText(bytes, 0, family);
+  return ip === null ? null : { ip, port, netNs: 0 };
+}
+
+/**
+ * The whole lines within the first `max` bytes of a file, as latin1 text
+ * (a cut last line is dropped); null when it cannot be read.
+ */
+function readCapped(path: string, max: number): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    let buf = Buffer.allocUnsafe(READ_CHUNK);
+    let n = 0;
+    for (;;) {
+      if (n === buf.length) {
+        if (n >= max) break;
+        const next = Buffer.allocUnsafe(Math.min(max, n * 2));
+        buf.copy(next, 0, 0, n);
+        buf = next;
+      }
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) return buf.toString('latin1', 0, n);
+      n += got;
+    }
+    const cut = buf.lastIndexOf(0x0a, n - 1);
+    return buf.toString('latin1', 0, cut < 0 ? 0 : cut + 1);
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -60,6 +60,17 @@ function setup(opts: ConstructorParameters<typeof ProcessTable>[0] extends infer
   return { k, t, shell, apply, fork };
 }
 
+/** An sshd that leads its own session and an ssh login on pts/1 under it, both older than the daemon. */
+function sshLogin(): { k: SyntheticKernel; sshd: KProc; login: KProc; PTS1: number } {
+  const k = new SyntheticKernel();
+  const PTS1 = (136 << 20) | 1;
+  const sshd = k.preexisting(k.init, '/usr/sbin/sshd', ['sshd: /usr/sbin/sshd -D']);
+  k.setsid(sshd);
+  const login = k.preexisting(sshd, '/bin/bash', ['-bash']);
+  k.setsid(login, PTS1);
+  return { k, sshd, login, PTS1 };
+}
+
 describe('ProcessTable lineage', () => {
   it('follows fork-time parents to pid 1 with exact start times and entity ids', () => {
     const { k, t, shell, fork } = setup();
@@ -531,12 +542,7 @@ describe('ProcessTable lineage', () => {
   });
 
   it('entry leaders: kinds from the snapshot (children before parents) and from exec records; a lineage finds its nearest', () => {
-    const k = new SyntheticKernel();
-    const PTS1 = (136 << 20) | 1;
-    const sshd = k.preexisting(k.init, '/usr/sbin/sshd', ['sshd: /usr/sbin/sshd -D']);
-    k.setsid(sshd);
-    const login = k.preexisting(sshd, '/bin/bash', ['-bash']);
-    k.setsid(login, PTS1);
+    const { k, sshd, login, PTS1 } = sshLogin();
     const t = k.table();
     // The iterator's order is not the tree's: the login comes before its sshd here.
     t.bootstrap(k.snapshot().reverse());
@@ -577,12 +583,7 @@ describe('ProcessTable lineage', () => {
   });
 
   it('interactive: from /proc for a session older than the daemon, from exec records, a forked child inherits it', () => {
-    const k = new SyntheticKernel();
-    const PTS1 = (136 << 20) | 1;
-    const sshd = k.preexisting(k.init, '/usr/sbin/sshd', ['sshd: /usr/sbin/sshd -D']);
-    k.setsid(sshd);
-    const login = k.preexisting(sshd, '/bin/bash', ['-bash']);
-    k.setsid(login, PTS1);
+    const { k, sshd, login } = sshLogin();
     const t = k.table();
     t.bootstrap(k.snapshot());
     assert.equal(t.lookup(sshd.pid, sshd.startNs)!.interactive, false, 'no terminal');

@@ -87,6 +87,28 @@ async function listener(host: string): Promise<Server> {
 }
 
 /**
+ * A session started before the daemon, whose shell touches `ready`, waits
+ * for `go`, then forks echo TAG: the daemon starts once the session is
+ * ready, so the shell is known only from /proc. The echo's line.
+ */
+async function echoAfterStart(d: DaemonHarness, ready: string, go: string, tag: string): Promise<EcsEntryLine> {
+  for (const until = Date.now() + 10_000; !existsSync(ready);) {
+    assert.ok(Date.now() < until, 'the session ready within 10 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await d.start();
+  writeFileSync(go, '');
+  for (const until = Date.now() + 10_000; !d.resultLines().some((l) => l.includes(tag));) {
+    assert.ok(Date.now() < until, 'the echo within 10 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(await d.stop(), 0);
+  const echo = d.resultLines().map((l) => JSON.parse(l) as EcsEntryLine).find((x) => x.event.action === 'exec' && x.process.args?.[1] === tag);
+  assert.ok(echo, 'the echo');
+  return echo;
+}
+
+/**
  * Sessions entered four ways, in `dir`'s renamed programs (see the test),
  * each running /bin/echo KIND-TAG: every line the daemon wrote. The sshd
  * copies hold a TCP connection to a listener on 127.0.0.1 (sshd, and
@@ -309,19 +331,7 @@ describe('lines in each schema, from the real kernel', () => {
       { stdio: 'ignore' });
     const d = await DaemonHarness.create(['--logger_format=ecs']);
     try {
-      for (const until = Date.now() + 10_000; !existsSync(ready);) {
-        assert.ok(Date.now() < until, 'the session ready within 10 s');
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      await d.start();
-      writeFileSync(go, '');
-      for (const until = Date.now() + 10_000; !d.resultLines().some((l) => l.includes(tag));) {
-        assert.ok(Date.now() < until, 'the echo within 10 s');
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.equal(await d.stop(), 0);
-      const echo = d.resultLines().map((l) => JSON.parse(l) as EcsEntryLine).find((x) => x.event.action === 'exec' && x.process.args?.[1] === tag);
-      assert.ok(echo, 'the echo');
+      const echo = await echoAfterStart(d, ready, go, tag);
       const p = echo.process;
       assert.deepEqual(p.entry_leader?.entry_meta, { type: 'sshd', source: { ip: '127.0.0.1' } }, JSON.stringify(p.entry_leader));
       assert.equal(p.entry_leader.same_as_process, false, 'the shell read from /proc leads');
@@ -340,24 +350,16 @@ describe('lines in each schema, from the real kernel', () => {
     const dir = realpathSync(mkdtempSync(join(tmpdir(), 'anc-entry-old-')));
     const tag = `old-session-${process.pid}`;
     entryPrograms(dir);
-    // The shell leads its session on a pty before the daemon runs, waits for
-    // the go, then forks echo: the leader never execs while the daemon looks.
+    // The shell leads its session on a pty before the daemon runs, says it
+    // is ready, waits for the go, then forks echo: the leader never execs
+    // while the daemon looks.
+    const ready = join(dir, 'ready');
     const go = join(dir, 'go');
-    const session = spawn(join(dir, 'ssm-session-worker'), ['-qc', `while [ ! -e ${go} ]; do sleep 0.05; done; /bin/echo ${tag}; true`, '/dev/null'],
+    const session = spawn(join(dir, 'ssm-session-worker'), ['-qc', `: > ${ready}; while [ ! -e ${go} ]; do sleep 0.05; done; /bin/echo ${tag}; true`, '/dev/null'],
       { env: { ...process.env, SHELL: '/bin/sh' }, stdio: 'ignore' });
     const d = await DaemonHarness.create(['--logger_format=ecs']);
     try {
-      await new Promise((r) => setTimeout(r, 300));
-      await d.start();
-      writeFileSync(go, '');
-      for (const until = Date.now() + 10_000; !d.resultLines().some((l) => l.includes(tag));) {
-        assert.ok(Date.now() < until, 'the echo within 10 s');
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.equal(await d.stop(), 0);
-      const docs = d.resultLines().map((l) => JSON.parse(l) as EcsEntryLine);
-      const echo = docs.find((x) => x.event.action === 'exec' && x.process.args?.[1] === tag);
-      assert.ok(echo, 'the echo');
+      const echo = await echoAfterStart(d, ready, go, tag);
       const p = echo.process;
       assert.deepEqual(p.entry_leader?.entry_meta, { type: 'ssm' }, JSON.stringify(p.entry_leader));
       assert.equal(p.entry_leader.pid, p.session_leader?.pid, 'the shell, read from /proc, leads');
@@ -366,6 +368,7 @@ describe('lines in each schema, from the real kernel', () => {
       assert.ok(p.tty !== undefined && p.tty.char_device.major >= 136 && p.tty.char_device.major <= 143, JSON.stringify(p.tty));
       assert.deepEqual(checkEcs(echo).problems, []);
     } finally {
+      writeFileSync(go, '');
       await d.close();
       session.kill();
       rmSync(dir, { recursive: true, force: true });

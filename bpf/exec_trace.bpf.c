@@ -287,7 +287,6 @@ static __always_inline __u32 tty_of(struct task_struct *t)
 	       (__u32)(BPF_CORE_READ(drv, minor_start) + BPF_CORE_READ(tty, index));
 }
 
-
 /*
  * Whether descriptor `fd` is the character device numbered `tty`. Read
  * without the file table's lock: a descriptor being replaced while the
@@ -324,7 +323,6 @@ static __always_inline __u32 interactive_flags(struct task_struct *t, __u32 tty)
 	return ET_EXEC_TTY_CHECKED |
 	       (fd_is_tty(fdt, 0, tty) && fd_is_tty(fdt, 2, tty) ? ET_EXEC_INTERACTIVE : 0);
 }
-
 
 /*
  * The far end of the first established TCP connection among descriptors

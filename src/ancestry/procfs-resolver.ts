@@ -85,9 +85,9 @@ export class ProcfsResolver {
 
   /** The entry kind /proc shows (entry-leader.ts); `parent` is the parent now, when held. */
   classify(e: ProcessEntry, res: ProcfsProcess, parent: ProcessEntry | null): void {
-    e.entryKind = entryKindOf(e, res.sid, res.tty, res.ppid, parent !== null && parent.pid === res.ppid ? parent : null);
-    // As an exec record's et_peer: the connection sshd holds for this session.
     const held = parent !== null && parent.pid === res.ppid ? parent : null;
+    e.entryKind = entryKindOf(e, res.sid, res.tty, res.ppid, held);
+    // As an exec record's et_peer: the connection sshd holds for this session.
     e.sourceIp = e.entryKind === ENTRY_SSHD && held !== null ? this.sourceIp(held, this.procfs.tcpPeer(res.ppid)) : null;
   }
 

@@ -6,8 +6,9 @@
  *
  * Each process gets a kind when it execs (or is first read from /proc), from
  * what the kernel reports then: whether it leads its session, its
- * controlling terminal, its parent now and that parent's program. Only a
- * session leader has a kind. A process's entry leader is then the nearest of
+ * controlling terminal, its parent now and that parent's program, which
+ * counts only if it is the system's (systemProgram). Only a session leader
+ * has a kind. A process's entry leader is then the nearest of
  * its lineage, itself included, with a known kind. Failing that, the oldest
  * session leader, of kind unknown. Inheriting the leader from parent to
  * child, as Elastic's session view does, gives the same answer: the lineage
@@ -83,7 +84,7 @@ function isSshd(name: string): boolean {
  * The kind of one process, from the facts at its exec: `sid` its session,
  * `tty` its controlling terminal (0: none), `ppid` its parent then, `name`
  * its program and `parentName` its parent's (null when the parent is not
- * known).
+ * known, '' when its name is not to be believed).
  */
 export function entryKind(pid: number, sid: number, tty: number, ppid: number, name: string, parentName: string | null): number {
   // init leads its session but is not entered through; kernel threads have session 0.
@@ -100,30 +101,41 @@ export function entryKind(pid: number, sid: number, tty: number, ppid: number, n
   return ENTRY_UNKNOWN;
 }
 
-/**
- * Directories only root writes on a standard host: a program there is the
- * system's own, not a copy a user named sshd.
- */
+/** Directories only root writes on a standard host. */
 const SYSTEM_DIRS = ['/usr/', '/bin/', '/sbin/', '/lib/', '/lib64/', '/opt/', '/snap/'];
 
 /**
- * Whether the address of the connection an sshd `parent` holds may stand as
- * where its session came from (ECS entry_meta.source.ip). Any user can name
- * a program sshd, bind-mount one over /usr/sbin/sshd in a mount namespace of
- * their own, or give any address to a network namespace of their own. So:
- * the parent runs a program from a system directory in the host's mount
- * namespace, and the socket is in the host's network namespace. An sshd in
- * a container fails this too; its sessions keep their kind without an address.
+ * Whether `v` runs a program of the system's: from a system directory, in
+ * the host's mount namespace. Any user can name a copy sshd or
+ * containerd-shim, or bind-mount one over /usr/sbin/sshd in a mount
+ * namespace of their own; only root puts a program under /usr on the host.
+ * A program in a container is not one, whatever its name.
  */
-export function trustedPeer(parent: ProcessView, peerNetNs: number, host: HostNamespaces): boolean {
-  return host.mntNs !== 0 && host.netNs !== 0 && parent.mntNs === host.mntNs && peerNetNs === host.netNs
-    && SYSTEM_DIRS.some((d) => parent.path.startsWith(d)) && !parent.path.includes('/../');
+export function systemProgram(v: ProcessView, host: HostNamespaces): boolean {
+  return host.mntNs !== 0 && v.mntNs === host.mntNs && !v.path.includes('/../')
+    && SYSTEM_DIRS.some((d) => v.path.startsWith(d));
 }
 
-/** entryKind with the names taken from the entries: the process after its exec, its parent now. */
-export function entryKindOf(p: ProcessView, sid: number, tty: number, ppid: number, parent: ProcessView | null): number {
+/**
+ * Whether the address of the connection an sshd `parent` holds may stand as
+ * where its session came from (ECS entry_meta.source.ip): sshd is the
+ * system's, and the socket is in the host's network namespace, since anyone
+ * may give any address to a network namespace of their own.
+ */
+export function trustedPeer(parent: ProcessView, peerNetNs: number, host: HostNamespaces): boolean {
+  return systemProgram(parent, host) && host.netNs !== 0 && peerNetNs === host.netNs;
+}
+
+/**
+ * entryKind with the names taken from the entries: the process after its
+ * exec, its parent now. The parent's name tells how the session came in only
+ * when the parent runs a system program; any other parent reads as nameless,
+ * so its sessions are of kind unknown.
+ */
+export function entryKindOf(p: ProcessView, sid: number, tty: number, ppid: number, parent: ProcessView | null, host: HostNamespaces): number {
   if (p.pid !== sid) return ENTRY_NONE;
-  return entryKind(p.pid, sid, tty, ppid, exeName(p), parent === null ? null : exeName(parent));
+  const parentName = parent === null ? null : systemProgram(parent, host) ? exeName(parent) : '';
+  return entryKind(p.pid, sid, tty, ppid, exeName(p), parentName);
 }
 
 /**

@@ -86,18 +86,18 @@ export class ProcfsResolver {
   /** The entry kind /proc shows (entry-leader.ts); `parent` is the parent now, when held. */
   classify(e: ProcessEntry, res: ProcfsProcess, parent: ProcessEntry | null): void {
     const held = parent !== null && parent.pid === res.ppid ? parent : null;
-    e.entryKind = entryKindOf(e, res.sid, res.tty, res.ppid, held);
+    e.entryKind = entryKindOf(e, res.sid, res.tty, res.ppid, held, this.hostNamespaces());
     // As an exec record's et_peer: the connection sshd holds for this session.
     e.sourceIp = e.entryKind === ENTRY_SSHD && held !== null ? this.sourceIp(held, this.procfs.tcpPeer(res.ppid)) : null;
   }
 
   /** An sshd session leader's source: the parent's connection, when trustedPeer() says it may stand. */
   sourceIp(parent: ProcessView | null, peer: Peer | null): string | null {
-    return parent !== null && peer !== null && trustedPeer(parent, peer.netNs, this.host()) ? peer.ip : null;
+    return parent !== null && peer !== null && trustedPeer(parent, peer.netNs, this.hostNamespaces()) ? peer.ip : null;
   }
 
   /** The host's namespaces, read once. */
-  private host(): HostNamespaces {
+  hostNamespaces(): HostNamespaces {
     this.hostNs ??= this.procfs.hostNamespaces();
     return this.hostNs;
   }

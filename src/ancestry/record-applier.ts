@@ -126,7 +126,7 @@ export class RecordApplier {
     // Only a session leader has an entry kind; its parent now is the lineage's first ancestor or the one just resolved.
     if (newImage) {
       const parent = out.firstAncestorIs(r.ppid, r.parentStartNs) ? out.ancestry[0] : out.currentParent;
-      e.entryKind = r.sid !== r.tgid ? ENTRY_NONE : entryKindOf(e, r.sid, r.tty, r.ppid, parent);
+      e.entryKind = r.sid !== r.tgid ? ENTRY_NONE : entryKindOf(e, r.sid, r.tty, r.ppid, parent, this.resolver.hostNamespaces());
       // The kernel sends the parent's connection for any session leader; only sshd's is where the session came from.
       e.sourceIp = e.entryKind === ENTRY_SSHD ? this.resolver.sourceIp(parent, r.peer) : null;
     }

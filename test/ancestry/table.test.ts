@@ -4,7 +4,7 @@ import type { Decoded, KernelRecord } from '../../src/collector/decode';
 import { ExecFlags } from '../../src/collector/layout';
 import { isAncestrydError } from '../../src/errors';
 import type { ExecLineage, ExitEventView, ForkEventView } from '../../src/ancestry/process-view';
-import { ENTRY_CONTAINER, ENTRY_INIT, ENTRY_NONE, ENTRY_SSHD, entryLeaderIndex } from '../../src/ancestry/entry-leader';
+import { ENTRY_CONTAINER, ENTRY_INIT, ENTRY_NONE, ENTRY_SSHD, ENTRY_TYPE_NAMES, ENTRY_UNKNOWN, entryLeaderIndex } from '../../src/ancestry/entry-leader';
 import { ProcessTable } from '../../src/ancestry/table';
 import { BOOT_ID, HOST_MNT_NS, HOST_NET_NS, ids, idsOf, SyntheticKernel, type KProc } from './synthetic-kernel';
 
@@ -643,7 +643,7 @@ describe('ProcessTable lineage', () => {
     assert.equal((t.apply(k.exec(cgi.proc, '/usr/lib/cgi-bin/x', ['x'])) as ExecLineage).process.sourceIp, null);
   });
 
-  it('sourceIp is not taken from an sshd anyone could make: a copy outside the system directories, another mount namespace, a socket in another network namespace', () => {
+  it('an sshd anyone could make enters nothing: a copy outside the system directories, one in another mount namespace; nor is an address of another network namespace taken', () => {
     const k = new SyntheticKernel();
     const t = k.table();
     t.bootstrap(k.snapshot());
@@ -657,15 +657,22 @@ describe('ProcessTable lineage', () => {
       t.apply(child.record);
       k.setsid(child.proc);
       const line = t.apply(k.exec(child.proc, '/bin/bash', ['-bash'])) as ExecLineage;
-      assert.equal(line.process.entryKind, ENTRY_SSHD, `${path}: an sshd session by its parent's name`);
-      return line.process.sourceIp;
+      return [ENTRY_TYPE_NAMES[line.process.entryKind], line.process.sourceIp];
     };
-    assert.equal(session('/usr/sbin/sshd', HOST_NET_NS), '203.0.113.5', 'the system\'s sshd');
-    assert.equal(session('/usr/lib/openssh/sshd-session', HOST_NET_NS), '203.0.113.5');
-    assert.equal(session('/home/mallory/sshd', HOST_NET_NS), null, 'a user\'s copy');
-    assert.equal(session('/usr/sbin/../../home/mallory/sshd', HOST_NET_NS), null);
-    assert.equal(session('/usr/sbin/sshd', HOST_NET_NS, 4026532999), null, 'bind-mounted over /usr/sbin/sshd in a mount namespace of its own');
-    assert.equal(session('/usr/sbin/sshd', 4026532998), null, 'a connection in a network namespace of its own');
+    assert.deepEqual(session('/usr/sbin/sshd', HOST_NET_NS), ['sshd', '203.0.113.5'], 'the system\'s sshd');
+    assert.deepEqual(session('/usr/lib/openssh/sshd-session', HOST_NET_NS), ['sshd', '203.0.113.5']);
+    assert.deepEqual(session('/home/mallory/sshd', HOST_NET_NS), ['unknown', null], 'a user\'s copy');
+    assert.deepEqual(session('/usr/sbin/../../home/mallory/sshd', HOST_NET_NS), ['unknown', null]);
+    assert.deepEqual(session('/usr/sbin/sshd', HOST_NET_NS, 4026532999), ['unknown', null], 'bind-mounted over /usr/sbin/sshd in a mount namespace of its own, or a container\'s');
+    assert.deepEqual(session('/usr/sbin/sshd', 4026532998), ['sshd', null], 'a connection in a network namespace of its own');
+    // The same for the other kinds read from the parent's name.
+    const fork = k.fork(k.init);
+    t.apply(fork.record);
+    t.apply(k.exec(fork.proc, '/tmp/containerd-shim-runc-v2', ['containerd-shim-runc-v2']));
+    const child = k.fork(fork.proc);
+    t.apply(child.record);
+    k.setsid(child.proc);
+    assert.equal((t.apply(k.exec(child.proc, '/bin/sh', ['sh'])) as ExecLineage).process.entryKind, ENTRY_UNKNOWN, 'a shim copy in /tmp');
   });
 
   it('a fork record for a process the snapshot already holds sets the fork-time parent', () => {

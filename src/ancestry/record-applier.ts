@@ -124,9 +124,12 @@ export class RecordApplier {
       ? this.resolver.resolve(r.ppid, r.parentStartNs, r.chain)
       : null;
     // Only a session leader has an entry kind; its parent now is the lineage's first ancestor or the one just resolved.
-    if (newImage) {
+    if (newImage && r.sid !== r.tgid) {
+      e.entryKind = ENTRY_NONE;
+      e.sourceIp = null;
+    } else if (newImage) {
       const parent = out.firstAncestorIs(r.ppid, r.parentStartNs) ? out.ancestry[0] : out.currentParent;
-      e.entryKind = r.sid !== r.tgid ? ENTRY_NONE : entryKindOf(e, r.sid, r.tty, r.ppid, parent, this.resolver.hostNamespaces());
+      e.entryKind = entryKindOf(e, r.sid, r.tty, r.ppid, parent, this.resolver.hostNamespaces());
       // The kernel sends the parent's connection for any session leader; only sshd's is where the session came from.
       e.sourceIp = e.entryKind === ENTRY_SSHD ? this.resolver.sourceIp(parent, r.peer) : null;
     }

@@ -1,0 +1,51 @@
+/**
+ * The floor under a drain pass on this machine: a bare Node process that
+ * wakes on one re-armed timer every --period-ms and writes --bytes to a file
+ * with one write(2), as a drain pass writes its lines, and does nothing
+ * else. Its CPU per wakeup is what any timer-driven Node daemon pays here
+ * before it has decoded a record: the wakeup itself, and a write(2) into
+ * caches the host's other tenants have cooled since the last one
+ * (docs/benchmarks.md, "Where a drain pass's time goes"). bench.ts runs it
+ * beside the daemon's paced runs, under the same load, so the two figures
+ * come from one run.
+ *
+ * Runs --warmup-secs unmeasured (the JIT, the first page faults), then
+ * --secs measured; prints one JSON line: {"wakeups":N,"cpu_us":N}, CPU of
+ * every thread (getrusage) over the measured part.
+ */
+import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { Flags } from '../lib/cli-args';
+
+const flags = new Flags('usage: node dist/tools/bench/pass-floor.js --file PATH [--period-ms 15] [--bytes 65536] [--secs 5] [--warmup-secs 1]', {
+  file: { type: 'string' }, 'period-ms': { type: 'string', default: '15' }, bytes: { type: 'string', default: '65536' },
+  secs: { type: 'string', default: '5' }, 'warmup-secs': { type: 'string', default: '1' },
+});
+const PERIOD_MS = flags.number('period-ms', { integer: true, min: 1, max: 10_000 });
+const BYTES = flags.number('bytes', { integer: true, min: 0, max: 16 * 1024 ** 2 });
+const SECS = flags.number('secs', { above: 0 });
+const WARMUP_SECS = flags.number('warmup-secs', { min: 0 });
+const file = flags.values.file ?? flags.fail('--file is required');
+
+const fd = openSync(file, 'w');
+// Printable bytes, as a results line is: the page cache does not care, but a reader of the file might.
+const block = Buffer.alloc(BYTES, 'x');
+let wakeups = 0;
+let cpu0: NodeJS.CpuUsage | null = null;
+
+// One Timeout re-armed with refresh(), as the drain's timer is: the cheapest way Node has to wake periodically.
+const timer = setTimeout(() => {
+  if (cpu0 !== null) wakeups++;
+  if (BYTES > 0) writeSync(fd, block);
+  timer.refresh();
+}, PERIOD_MS);
+
+setTimeout(() => {
+  cpu0 = process.cpuUsage();
+  setTimeout(() => {
+    const cpu = process.cpuUsage(cpu0!);
+    clearTimeout(timer);
+    closeSync(fd);
+    unlinkSync(file);
+    process.stdout.write(`${JSON.stringify({ wakeups, cpu_us: cpu.user + cpu.system })}\n`);
+  }, SECS * 1000);
+}, WARMUP_SECS * 1000);

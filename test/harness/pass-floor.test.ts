@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 
 const FLOOR = join(__dirname, '..', '..', 'tools', 'bench', 'pass-floor.js');
-const USAGE = 'usage: node dist/tools/bench/pass-floor.js --file PATH [--period-ms 15] [--bytes 65536] [--secs 5] [--warmup-secs 1]';
+const USAGE = 'usage: node dist/tools/bench/pass-floor.js --file PATH [--period-ms 15] [--bytes 65536] [--secs 5] [--warmup-secs 1] (secs: at most 3600)';
 const dir = mkdtempSync(join(tmpdir(), 'anc-floor-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -28,7 +28,7 @@ test('pass-floor counts the wakeups of its measured part, reports their CPU and 
 
 test('pass-floor writes its largest block on each wakeup', () => {
   const file = join(dir, 'out-2');
-  // 0.35 s at 100 ms: three writes of 16 MiB, watched from outside until the tool removes the file.
+  // 0.35 s at 100 ms, re-armed after each 16 MiB write: two or three writes, watched from outside until the tool removes the file.
   const r = spawnSync(process.execPath, ['-e', `
     const { spawn } = require('node:child_process');
     const { statSync } = require('node:fs');
@@ -40,6 +40,7 @@ test('pass-floor writes its largest block on each wakeup', () => {
     cp.stdout.on('data', (d) => { out += d; });
     cp.on('exit', (code) => { clearInterval(t); console.log(JSON.stringify({ code, max, out })); });
   `], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
   const seen = JSON.parse(r.stdout) as { code: number; max: number; out: string };
   assert.equal(seen.code, 0, r.stderr);
   const result = JSON.parse(seen.out) as { wakeups: number };
@@ -64,6 +65,9 @@ test('a usage error stops pass-floor with the reason and the usage, exit 2', () 
     [['--file', join(dir, 'x'), '--bytes', '-1'], '--bytes'],
     [['--file', join(dir, 'x'), '--bytes', String(16 * 1024 ** 2 + 1)], '--bytes'],
     [['--file', join(dir, 'x'), '--secs', '0'], '--secs'],
+    [['--file', join(dir, 'x'), '--secs', '3601'], '--secs'],
+    [['--file', join(dir, 'x'), '--warmup-secs', '-1'], '--warmup-secs'],
+    [['--file', join(dir, 'x'), '--warmup-secs', '3601'], '--warmup-secs'],
     [['--file', join(dir, 'x'), '--nope'], 'nope'],
   ] as const) {
     const r = floor([...args]);

@@ -55,15 +55,22 @@ export function sampleProc(pid: number): ProcSample | null {
  */
 export function schedCpuMs(pid: number): number {
   try {
-    let ns = 0;
+    let ms = 0;
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      } catch {
-        // The thread ended between the listing and the read: its time left with it.
-      }
+      // A thread that ended between the listing and the read took its time with it.
+      const t = threadCpuMs(pid, Number(tid));
+      if (!Number.isNaN(t)) ms += t;
     }
-    return ns / 1e6;
+    return ms;
+  } catch {
+    return NaN;
+  }
+}
+
+/** One thread's CPU time in ms (schedstat, ns); the main thread's tid is the pid. NaN when it is gone. */
+export function threadCpuMs(pid: number, tid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
   } catch {
     return NaN;
   }

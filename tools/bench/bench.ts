@@ -15,10 +15,11 @@
  *     afterwards, plus kernel ring drops).
  *  2. Paced load and cold vs warm (the old benchmark's "restart, query; query again").
  *     a. Execs on a daemon just started vs the same again once warm (600 exec/s),
- *        then --reps runs at 1000 exec/s: CPU µs/exec and per drain pass,
- *        latency p50/p99. Then the floor under a pass (tools/bench/pass-floor.ts),
- *        --reps times at 600 exec/s with the daemon stopped: a bare Node timer
- *        as often as the drain's, writing the warm run's bytes per pass.
+ *        then --reps runs at 1000 exec/s: CPU µs/exec and per wakeup of the
+ *        drain, latency p50/p99. Then the floor under those wakeups
+ *        (tools/bench/pass-floor.ts), --reps times at 600 exec/s with the
+ *        daemon stopped: a bare Node timer as often as the drain's, writing
+ *        the warm run's bytes per wakeup.
  *     b. --hold processes held alive by procgen: ancestry queries over the
  *        admin socket, one at a time, first pass (cold) and second pass (warm),
  *        on a daemon that saw them start and on one started while they lived
@@ -47,7 +48,7 @@ import { FILE_SINK_DEFAULTS } from '../../src/sinks/file/config';
 import { CheckSession } from '../../test/support/check/check-session';
 import { startDaemon, type DaemonHandle } from '../../test/support/daemon-process';
 import { ROOT } from '../../test/support/paths';
-import { ringRssKb, sampleProc, schedCpuMs } from '../../test/support/proc-stat';
+import { ringRssKb, sampleProc, schedCpuMs, threadCpuMs } from '../../test/support/proc-stat';
 import { Samples, type Summary } from '../../test/support/samples';
 import { Flags } from '../lib/cli-args';
 import { readClockOffsets } from '../lib/clock-offset';
@@ -68,6 +69,8 @@ const IDLE_SECS = flags.number('idle-secs', { above: 0 });
 const QUERIES = flags.number('queries', { integer: true, min: 1 });
 const jsonOut = flags.values.json ?? null;
 
+/** Each paced run, and each run of the floor under it. */
+const PACED_SECS = 5;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
 const median = (xs: number[]) => {
@@ -116,7 +119,10 @@ interface DaemonRun {
   cpuUsPerExec: number;
   /** The main thread's share (JS, the event loop, write(2)); the rest is V8's compiler and GC threads. */
   mainUsPerExec: number;
-  /** Execs the daemon delivered; drain passes (the timer's and the kernel's wakeups'), and what each cost and wrote. */
+  /**
+   * Execs the daemon delivered; the drain's wakeups (timer fires, the quiet ones after the load included, and
+   * kernel wakeups), and what each cost and wrote: what the floor's wakeups are set against.
+   */
   execs: number;
   passes: number;
   cpuUsPerPass: number;
@@ -140,8 +146,10 @@ async function underDaemon(d: DaemonHandle, dir: string, tag: string, pgArgs: st
   if (followLatency) tail.start();
   const s0 = await stats(d);
   const bytes0 = resultsBytes(d.logDir);
+  // schedstat's ns: /proc/PID/stat's 10 ms ticks are 3 µs per exec over 5 s at 600 exec/s.
+  const cpu0 = schedCpuMs(d.pid);
+  const main0 = threadCpuMs(d.pid, d.pid);
   const p0 = sampleProc(d.pid)!;
-  const main0 = mainThreadMs(d.pid);
   const ringKb = () => ringRssKb(d.pid);
   let rssMax = p0.rssKb - ringKb();
   const rssTimer = setInterval(() => { rssMax = Math.max(rssMax, (sampleProc(d.pid)?.rssKb ?? 0) - ringKb()); }, 250);
@@ -154,13 +162,14 @@ async function underDaemon(d: DaemonHandle, dir: string, tag: string, pgArgs: st
   }
   await sleep(300);
   s1 = await stats(d);
+  const cpu1 = schedCpuMs(d.pid);
+  const main1 = threadCpuMs(d.pid, d.pid);
   const p1 = sampleProc(d.pid)!;
-  const main1 = mainThreadMs(d.pid);
   clearInterval(rssTimer);
   tail.stop();
   const check = new CheckSession({ logDir: d.logDir, truthPath: truth, tagPrefix: tag, maxDepth: 32, monoMinusBootNs: mono }).finish().check;
   unlinkSync(truth);
-  const cpuUs = (p1.cpuMs - p0.cpuMs) * 1000;
+  const cpuUs = (cpu1 - cpu0) * 1000;
   const execs = (s1.events.exec ?? 0) - (s0.events.exec ?? 0);
   const passes = (s1.ring.drain.timer_passes + s1.ring.drain.kernel_wakeups) - (s0.ring.drain.timer_passes + s0.ring.drain.kernel_wakeups);
   return {
@@ -169,8 +178,8 @@ async function underDaemon(d: DaemonHandle, dir: string, tag: string, pgArgs: st
     mainUsPerExec: ((main1 - main0) * 1000) / execs,
     execs,
     passes,
-    cpuUsPerPass: cpuUs / passes,
-    bytesPerPass: (resultsBytes(d.logDir) - bytes0) / passes,
+    cpuUsPerPass: passes > 0 ? cpuUs / passes : NaN,
+    bytesPerPass: passes > 0 ? (resultsBytes(d.logDir) - bytes0) / passes : NaN,
     cpuUsPerRecord: cpuUs / (sum(s1.ring.records) - sum(s0.ring.records)),
     latency: tail.latencyMs.summary(),
     rssMb: Math.max(rssMax, p1.rssKb - ringKb()) / 1024,
@@ -182,18 +191,18 @@ async function underDaemon(d: DaemonHandle, dir: string, tag: string, pgArgs: st
   };
 }
 
-/** The main thread's CPU time, ms (schedstat: ns). */
-function mainThreadMs(pid: number): number {
-  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
-}
-
-/** Bytes in the results log and its rotated copies (a run rotates a few times at most; 25 are kept). */
+/** Bytes in the results log and its rotated copies (the oldest copy falls off past logger_rotate_max_files; no paced run gets there). */
 function resultsBytes(logDir: string): number {
-  return readdirSync(logDir).filter((f) => f.startsWith(FILE_SINK_DEFAULTS.fileName))
-    .reduce((a, f) => a + statSync(join(logDir, f)).size, 0);
+  return readdirSync(logDir).filter((f) => f.startsWith(FILE_SINK_DEFAULTS.fileName)).reduce((a, f) => {
+    try {
+      return a + statSync(join(logDir, f)).size;
+    } catch {
+      return a; // rotated away between the listing and the stat
+    }
+  }, 0);
 }
 
-interface Floor { wakeups: number; cpuUsPerWakeup: number; cpuUsPerExec: number }
+interface Floor { wakeups: number; secs: number; cpuUsPerWakeup: number; cpuUsPerExec: number }
 
 /**
  * tools/bench/pass-floor.js under procgen paced at `rate`, no tracer: a bare
@@ -201,7 +210,7 @@ interface Floor { wakeups: number; cpuUsPerWakeup: number; cpuUsPerExec: number 
  * each time. Procgen starts first and outlasts the floor's window at both ends.
  */
 async function passFloor(dir: string, rate: number, bytes: number): Promise<Floor> {
-  const secs = 5;
+  const secs = PACED_SECS;
   const pg = procgenAsync(['flat', '--workers', '2', '--duration', String(secs + 3), '--rate', String(rate)]);
   await sleep(500);
   const r = spawnSync(process.execPath, [...DAEMON_NODE_FLAGS, join(ROOT, 'dist', 'tools', 'bench', 'pass-floor.js'),
@@ -210,7 +219,7 @@ async function passFloor(dir: string, rate: number, bytes: number): Promise<Floo
   await pg;
   if (r.status !== 0) throw new Error(`pass-floor failed (${r.status}): ${r.stderr}`);
   const f = JSON.parse(r.stdout.trim()) as { wakeups: number; cpu_us: number };
-  return { wakeups: f.wakeups, cpuUsPerWakeup: f.cpu_us / f.wakeups, cpuUsPerExec: f.cpu_us / (rate * secs) };
+  return { wakeups: f.wakeups, secs, cpuUsPerWakeup: f.cpu_us / f.wakeups, cpuUsPerExec: f.cpu_us / (rate * secs) };
 }
 
 async function withBpftrace(work: () => Promise<PgSummary>): Promise<{ load: PgSummary; cpuUsPerEvent: number; events: number; lost: number }> {
@@ -377,16 +386,18 @@ async function main(): Promise<void> {
   const idleRing = ringRssKb(cold.pid) / 1024;
   const idleCpu = await idleCpuMsPerSec(cold);
   try {
-    const paced = (rate: number) => ['flat', '--workers', '2', '--duration', '5', '--rate', String(rate)];
+    const paced = (rate: number) => ['flat', '--workers', '2', '--duration', String(PACED_SECS), '--rate', String(rate)];
     coldRun = await underDaemon(cold, dir, 'bcold', paced(600), mono, true);
     warmRun = await underDaemon(cold, dir, 'bwarm', paced(600), mono, true);
     for (let rep = 0; rep < REPS; rep++) at1k.push(await underDaemon(cold, dir, `b1k${rep}`, paced(1000), mono, true));
   } finally {
     await cold.stop();
   }
-  // The floor under those passes, with the daemon stopped: as often, as many bytes, nothing else.
+  // The floor under those wakeups, with the daemon stopped: as often, as many bytes, nothing else.
   const floors: Floor[] = [];
-  for (let rep = 0; rep < REPS; rep++) floors.push(await passFloor(dir, 600, warmRun.bytesPerPass));
+  if (Number.isFinite(warmRun.bytesPerPass)) {
+    for (let rep = 0; rep < REPS; rep++) floors.push(await passFloor(dir, 600, warmRun.bytesPerPass));
+  }
   say('');
   say('');
   say(`## Idle: no load for ${IDLE_SECS} s on a started daemon`);
@@ -394,25 +405,32 @@ async function main(): Promise<void> {
   say(`CPU ${idleCpu.msPerSec.toFixed(2)} ms per second (all threads, from schedstat); drain timer passes ${idleCpu.timerPasses.toFixed(1)}/s, kernel wakeups ${idleCpu.kernelWakeups.toFixed(1)}/s.`);
   rows.push({ section: 'idle', ...idleCpu });
   say('');
-  say(`## Paced execs: cold vs warm at 600 exec/s × 5 s, then ${REPS} × 5 s at 1000 exec/s (median (min–max))`);
+  say(`## Paced execs: cold vs warm at 600 exec/s × ${PACED_SECS} s, then ${REPS} × ${PACED_SECS} s at 1000 exec/s (median (min–max))`);
   say('');
-  say('| daemon | CPU µs/exec | passes/s | CPU µs/pass | KB written/pass | latency p50 ms | latency p99 ms | lost |');
+  say('Wakeups: the drain\'s timer fires and kernel wakeups, each a wakeup of the main thread (a pass, or a look at an empty ring).');
+  say('');
+  say('| daemon | CPU µs/exec | wakeups/s | CPU µs/wakeup | KB written/wakeup | latency p50 ms | latency p99 ms | lost |');
   say('|---|---:|---:|---:|---:|---:|---:|---:|');
-  const passCols = (r: DaemonRun, secs: number) => `${f0(r.passes / secs)} | ${f0(r.cpuUsPerPass)} | ${f1(r.bytesPerPass / 1024)}`;
-  say(`| just started (cold), 600/s | ${f1(coldRun.cpuUsPerExec)} | ${passCols(coldRun, 5)} | ${f1(coldRun.latency.p50)} | ${f1(coldRun.latency.p99)} | ${coldRun.lost + coldRun.ringLost} |`);
-  say(`| same daemon, second run (warm), 600/s | ${f1(warmRun.cpuUsPerExec)} | ${passCols(warmRun, 5)} | ${f1(warmRun.latency.p50)} | ${f1(warmRun.latency.p99)} | ${warmRun.lost + warmRun.ringLost} |`);
+  const wakeCols = (r: DaemonRun) => `${f0(r.passes / PACED_SECS)} | ${f0(r.cpuUsPerPass)} | ${f1(r.bytesPerPass / 1024)}`;
+  say(`| just started (cold), 600/s | ${f1(coldRun.cpuUsPerExec)} | ${wakeCols(coldRun)} | ${f1(coldRun.latency.p50)} | ${f1(coldRun.latency.p99)} | ${coldRun.lost + coldRun.ringLost} |`);
+  say(`| same daemon, second run (warm), 600/s | ${f1(warmRun.cpuUsPerExec)} | ${wakeCols(warmRun)} | ${f1(warmRun.latency.p50)} | ${f1(warmRun.latency.p99)} | ${warmRun.lost + warmRun.ringLost} |`);
   say(`| warm, 1000/s | ${f1(median(at1k.map((r) => r.cpuUsPerExec)))}${range(at1k.map((r) => r.cpuUsPerExec), 1)} | `
-    + `${f0(median(at1k.map((r) => r.passes / 5)))} | ${f0(median(at1k.map((r) => r.cpuUsPerPass)))} | ${f1(median(at1k.map((r) => r.bytesPerPass / 1024)))} | `
+    + `${f0(median(at1k.map((r) => r.passes / PACED_SECS)))} | ${f0(median(at1k.map((r) => r.cpuUsPerPass)))} | ${f1(median(at1k.map((r) => r.bytesPerPass / 1024)))} | `
     + `${f1(median(at1k.map((r) => r.latency.p50)))}${range(at1k.map((r) => r.latency.p50), 1)} | `
     + `${f1(median(at1k.map((r) => r.latency.p99)))}${range(at1k.map((r) => r.latency.p99), 1)} | ${at1k.reduce((a, r) => a + r.lost + r.ringLost, 0)} |`);
   const fw = floors.map((f) => f.cpuUsPerWakeup);
   const fe = floors.map((f) => f.cpuUsPerExec);
-  say(`| floor: bare Node timer every ${OPTIONS.bpf_drain_timeout_ms.default} ms + one write of the warm run's bytes per pass; no tracer, 600/s (${REPS} × 5 s) | `
-    + `${f1(median(fe))}${range(fe, 1)} | ${f0(median(floors.map((f) => f.wakeups / 5)))} | ${f0(median(fw))}${range(fw)} | ${f1(warmRun.bytesPerPass / 1024)} | – | – | – |`);
-  say('');
-  say(`The floor is what any Node daemon waking as often and writing as much pays here before it decodes a record; `
-    + `the target at 600/s is 25 µs/exec. Flat out (section 1), ancestryd made ${f1(median(anc.map((r) => (r.passes * 1000) / r.execs)))} passes per 1 000 execs: `
-    + `at the floor's cost per wakeup, ${f1(median(anc.map((r) => (median(fw) * r.passes) / r.execs)))} µs/exec before any record (the target flat out is 12).`);
+  if (floors.length > 0) {
+    say(`| floor: bare Node timer every ${OPTIONS.bpf_drain_timeout_ms.default} ms + one write of the warm run's bytes per wakeup; no tracer, 600/s (${REPS} × ${PACED_SECS} s) | `
+      + `${f1(median(fe))}${range(fe, 1)} | ${f0(median(floors.map((f) => f.wakeups / f.secs)))} | ${f0(median(fw))}${range(fw)} | ${f1(warmRun.bytesPerPass / 1024)} | – | – | – |`);
+    say('');
+    say('The floor is what any Node daemon waking as often and writing as much pays here before it decodes a record; '
+      + `the target at 600/s is 25 µs/exec. Flat out (section 1, steady), ancestryd woke ${f1(median(anc.map((r) => (r.passes * 1000) / r.execs)))} times per 1 000 execs: `
+      + `at the floor's cost per wakeup, ${f1(median(anc.map((r) => (median(fw) * r.passes) / r.execs)))} µs/exec before any record (the target flat out is 12). `
+      + 'A lower bound: flat out, each wakeup writes more, on busier CPUs.');
+  } else {
+    say('| floor | – (the warm run woke the drain no time) | – | – | – | – | – | – |');
+  }
   rows.push({ section: 'exec-cold-warm', coldRun, warmRun, at1k, floors });
 
   // 2b + 3. Hold processes; queries cold/warm; memory.

@@ -6,8 +6,8 @@
  * before it has decoded a record: the wakeup itself, and a write(2) into
  * caches the host's other tenants have cooled since the last one
  * (docs/benchmarks.md, "Where a drain pass's time goes"). bench.ts runs it
- * beside the daemon's paced runs, under the same load, so the two figures
- * come from one run.
+ * right after the daemon's paced runs, under the same paced load with the
+ * daemon stopped, so the two figures come from one run.
  *
  * Runs --warmup-secs unmeasured (the JIT, the first page faults), then
  * --secs measured; prints one JSON line: {"wakeups":N,"cpu_us":N}, CPU of
@@ -16,14 +16,15 @@
 import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { Flags } from '../lib/cli-args';
 
-const flags = new Flags('usage: node dist/tools/bench/pass-floor.js --file PATH [--period-ms 15] [--bytes 65536] [--secs 5] [--warmup-secs 1]', {
+const flags = new Flags('usage: node dist/tools/bench/pass-floor.js --file PATH [--period-ms 15] [--bytes 65536] [--secs 5] [--warmup-secs 1] (secs: at most 3600)', {
   file: { type: 'string' }, 'period-ms': { type: 'string', default: '15' }, bytes: { type: 'string', default: '65536' },
   secs: { type: 'string', default: '5' }, 'warmup-secs': { type: 'string', default: '1' },
 });
 const PERIOD_MS = flags.number('period-ms', { integer: true, min: 1, max: 10_000 });
 const BYTES = flags.number('bytes', { integer: true, min: 0, max: 16 * 1024 ** 2 });
-const SECS = flags.number('secs', { above: 0 });
-const WARMUP_SECS = flags.number('warmup-secs', { min: 0 });
+// An hour at most: past 2^31 ms a Node timer fires at once (TimeoutOverflowWarning).
+const SECS = flags.number('secs', { above: 0, max: 3600 });
+const WARMUP_SECS = flags.number('warmup-secs', { min: 0, max: 3600 });
 const file = flags.values.file ?? flags.fail('--file is required');
 
 const fd = openSync(file, 'w');

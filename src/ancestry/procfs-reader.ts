@@ -44,7 +44,7 @@ export interface ProcfsProcess extends Readonly<ArgvStrings> {
   readonly tty: number;
   /** stdin and stderr are that terminal (ECS process.interactive); null when that cannot be told (stdioOnTty). */
   readonly interactive: boolean | null;
-  /** Some optional file (exe, cwd, cmdline, ns) could not be read; the rest is valid. */
+  /** Some optional file of a live process (exe, cwd, cmdline, ns, fd 0 or 2) could not be read; the rest is valid. */
   readonly partial: boolean;
 }
 
@@ -133,10 +133,13 @@ export class LinuxProcfsReader implements ProcfsReader {
     let interactive: boolean | null = false;
     if (!kernelThread) {
       // A zombie has no descriptors left to tell.
-      interactive = first.state === 'Z' ? null : stdioOnTty(dir, first.tty);
+      const zombie = first.state === 'Z';
+      const onTty = zombie ? null : stdioOnTty(dir, first.tty);
+      interactive = onTty === UNREADABLE ? null : onTty;
+      if (onTty === UNREADABLE) partial = true;
       const exe = readLinkBytes(`${dir}/exe`);
       if (exe !== null) path = text(exe, 0, exe.length);
-      else if (first.state !== 'Z') partial = true;
+      else if (!zombie) partial = true;
       const cmd = readBytes(`${dir}/cmdline`);
       if (cmd !== null) {
         const len = Math.min(cmd.length, this.argvMaxBytes);
@@ -147,7 +150,7 @@ export class LinuxProcfsReader implements ProcfsReader {
       } else partial = true;
       const c = readLinkBytes(`${dir}/cwd`);
       if (c !== null) cwd = text(c, 0, c.length);
-      else partial = true;
+      else if (!zombie) partial = true;
       const lu = readBytes(`${dir}/loginuid`);
       if (lu !== null) {
         const v = Number(lu.toString('latin1').trim());
@@ -156,7 +159,8 @@ export class LinuxProcfsReader implements ProcfsReader {
     }
     pidNs = nsInode(`${dir}/ns/pid`);
     mntNs = nsInode(`${dir}/ns/mnt`);
-    if (pidNs === 0 || mntNs === 0) partial = true;
+    // A zombie has left its namespaces: nothing to read, so nothing missed.
+    if ((pidNs === 0 || mntNs === 0) && first.state !== 'Z') partial = true;
 
     const last = readStat(dir);
     if (typeof last === 'string') return { ok: false, pid, reason: last === 'gone' ? 'raced' : last };
@@ -247,15 +251,19 @@ function readBytes(path: string): Buffer | null {
   }
 }
 
+/** stdioOnTty's answer when a descriptor's link cannot be read. */
+const UNREADABLE = 'unreadable';
+
 /**
  * Whether descriptors 0 and 2 are the terminal `tty`, as the kernel side
  * tells for an exec (ET_EXEC_INTERACTIVE). Compared by name: readlink of
  * /proc/PID/fd/N names the file without asking its filesystem, where stat()
  * would follow the link into it, and a FUSE server the process controls
- * could keep that waiting. Null when the terminal has no name we know, or
- * a descriptor cannot be read; a closed one is not the terminal.
+ * could keep that waiting. Null when the terminal has no name we know,
+ * UNREADABLE when a descriptor cannot be read (the read is partial); a
+ * closed one is not the terminal.
  */
-function stdioOnTty(dir: string, tty: number): boolean | null {
+function stdioOnTty(dir: string, tty: number): boolean | null | typeof UNREADABLE {
   if (tty === 0) return false;
   const name = ttyName(tty);
   if (name.includes(':')) return null;
@@ -266,7 +274,7 @@ function stdioOnTty(dir: string, tty: number): boolean | null {
       target = readlinkSync(`${dir}/fd/${fd}`, 'latin1');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false; // closed (or the process is gone: the read fails anyway)
-      return null;
+      return UNREADABLE;
     }
     if (target !== want) return false;
   }

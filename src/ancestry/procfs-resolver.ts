@@ -25,6 +25,8 @@ export class ProcfsResolver {
   /** Ancestor lookups the store could not answer itself (/proc was tried). */
   misses = 0;
   reads = 0;
+  /** Reads that found the process but not every optional field (ProcfsProcess.partial): those fields stay empty. */
+  partialReads = 0;
   readonly failures: Record<ProcfsFailureReason | 'pid_reused', number> = { gone: 0, denied: 0, raced: 0, malformed: 0, pid_reused: 0 };
   private hostNs: HostNamespaces | null = null;
 
@@ -132,6 +134,7 @@ export class ProcfsResolver {
       this.failures.pid_reused++;
       return null;
     }
+    if (res.partial) this.partialReads++;
     return res;
   }
 

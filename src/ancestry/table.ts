@@ -85,6 +85,8 @@ export interface AncestryStats {
   /** Of estimatedBytes, what tombstones hold: evicted live processes, outside what the capacity bounds. */
   tombstoneBytes: number;
   procfsReads: number;
+  /** /proc reads of a live process with an optional field unreadable (exe, cwd, cmdline, ns, stdio): left empty. */
+  procfsPartialReads: number;
   procfsFailures: Record<ProcfsFailureReason | 'pid_reused', number>;
   resyncs: number;
   lineages: number;
@@ -308,6 +310,7 @@ export class ProcessTable {
       estimatedBytes: s.estimatedBytes,
       tombstoneBytes: s.tombstoneBytes,
       procfsReads: p.reads,
+      procfsPartialReads: p.partialReads,
       procfsFailures: { ...p.failures },
       resyncs: this.resyncs,
       lineages: rec.lineages,

@@ -100,6 +100,36 @@ describe('LinuxProcfsReader', () => {
     assert.equal(z.interactive, null);
   });
 
+  it('partial: a live process\'s unreadable exe, cwd, namespace or stdio link; a zombie\'s missing ones are not', () => {
+    const pts3 = (3 & 0xff) | (136 << 8);
+    const full = { status: STATUS, cmdline: Buffer.from('sh\0'), exe: Buffer.from('/bin/sh'), cwd: '/' };
+    const fds = (pid: number, links: Record<string, string | null>) => {
+      mkdirSync(join(root, String(pid), 'fd'));
+      for (const [fd, target] of Object.entries(links)) {
+        if (target === null) writeFileSync(join(root, String(pid), 'fd', fd), '');
+        else symlinkSync(target, join(root, String(pid), 'fd', fd));
+      }
+    };
+    fakeProc(5601, { stat: stat(5601, Buffer.from('sh'), 7, 5, 0x400000, 5601, pts3), ...full });
+    fds(5601, { 0: '/dev/pts/3', 2: '/dev/pts/3' });
+    fakeProc(5602, { stat: stat(5602, Buffer.from('sh'), 7, 5, 0x400000, 5602, pts3), ...full });
+    fds(5602, { 0: null, 2: '/dev/pts/3' }); // fd 0 not a link: EINVAL, unreadable
+    fakeProc(5603, { stat: stat(5603, Buffer.from('sh'), 7, 5), ...full, cwd: undefined });
+    fakeProc(5604, { stat: stat(5604, Buffer.from('sh'), 7, 5), ...full });
+    rmSync(join(root, '5604', 'ns', 'mnt'));
+    fakeProc(5605, { stat: stat(5605, Buffer.from('sh'), 7, 5, 0x400000, 5605, (188 << 8) | 0), ...full }); // a terminal we cannot name
+    const zombie = Buffer.from(stat(5606, Buffer.from('sh'), 7, 5).toString().replace(') S ', ') Z '));
+    fakeProc(5606, { stat: zombie, status: STATUS, cmdline: Buffer.alloc(0) }); // no exe, no cwd
+    rmSync(join(root, '5606', 'ns', 'mnt'));
+    const reader = new LinuxProcfsReader(root);
+    const partial = (pid: number) => {
+      const r = reader.read(pid);
+      assert.ok(r.ok, String(pid));
+      return r.partial;
+    };
+    assert.deepEqual([5601, 5602, 5603, 5604, 5605, 5606].map(partial), [false, true, true, true, false, false]);
+  });
+
   it('tcpPeer: the first established TCP connection among descriptors 0–31, from the namespace\'s tcp and tcp6 tables', () => {
     const head = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
     const row = (rem: string, st: string, inode: number) =>

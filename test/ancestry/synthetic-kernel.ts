@@ -62,6 +62,8 @@ export class FakeProcfs implements ProcfsReader {
   readonly tickSkew = new Map<number, number>();
   /** Exited, not yet reaped: /proc shows the pid with neither exe nor cmdline. */
   readonly zombies = new Set<number>();
+  /** Live, with an optional file unreadable (its cwd here): a partial read. */
+  readonly partial = new Set<number>();
   constructor(private readonly k: SyntheticKernel) {}
 
   read(pid: number): ProcfsResult {
@@ -80,9 +82,9 @@ export class FakeProcfs implements ProcfsReader {
     const res: ProcfsProcess = {
       ok: true, pid, ppid: p.parent?.pid ?? 0, startTicks: startTicks(p.startNs) + (this.tickSkew.get(pid) ?? 0),
       state: 'S', comm: p.comm, kernelThread: p.kthread, path: p.kthread ? '' : p.path, ...argvOf(p.kthread ? [] : p.argv),
-      argvTruncated: false, cwd: p.kthread ? null : '/work', uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid,
+      argvTruncated: false, cwd: p.kthread || this.partial.has(pid) ? null : '/work', uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid,
       loginuid: 0xffffffff, pidNs: 4026531836, mntNs: p.mntNs, sid: p.sid, tty: p.tty,
-      interactive: !p.kthread && p.tty !== 0 && p.stdioOnTty, partial: false,
+      interactive: !p.kthread && p.tty !== 0 && p.stdioOnTty, partial: this.partial.has(pid),
     };
     return res;
   }

@@ -708,6 +708,23 @@ describe('ProcessTable robustness', () => {
     assert.equal(st.exit_unknown, 1);
   });
 
+  it('a /proc read with a field unreadable is kept and counted; one of a reused pid is neither', () => {
+    const k = new SyntheticKernel();
+    const shell = k.preexisting(k.init, '/bin/bash', ['-bash']);
+    const half = k.preexisting(shell, '/usr/bin/half', ['half']);
+    const reused = k.preexisting(shell, '/usr/bin/old', ['old']);
+    k.procfs.partial.add(half.pid);
+    k.procfs.partial.add(reused.pid);
+    k.procfs.tickSkew.set(reused.pid, 7);
+    const t = k.table();
+    t.bootstrap(k.snapshot());
+    const h = t.lookup(half.pid, half.startNs)!;
+    assert.equal(h.path, '/usr/bin/half');
+    assert.equal(h.cwd, null);
+    assert.equal(t.stats.procfsPartialReads, 1);
+    assert.equal(t.stats.procfsFailures.pid_reused, 1);
+  });
+
   it('/proc failures (ENOENT, EACCES) on a missing ancestor end the walk with a reason, never a throw', () => {
     const { k, t, shell, fork } = setup({ cacheSize: 16 });
     let cur = shell;

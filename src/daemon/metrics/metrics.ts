@@ -224,6 +224,9 @@ export class Metrics {
       (s, k) => (k === 'exited' ? s.evictionsExited : k === 'live' ? s.evictionsLive : s.evictionsPinned));
     cacheCounter('ancestryd_ancestry_cache_expired_total', 'Exited entries removed after process_ancestry_cache_ttl.', (s) => s.expired);
     cacheCounter('ancestryd_ancestry_cache_procfs_reads_total', 'Processes read from /proc because no kernel record described them.', (s) => s.procfsReads);
+    cacheCounter('ancestryd_ancestry_procfs_partial_reads_total',
+      '/proc reads of a live process with an optional field unreadable (exe, cwd, cmdline, namespaces, stdin/stderr): those fields are left empty.',
+      (s) => s.procfsPartialReads);
     cacheByLabel('ancestryd_ancestry_procfs_failures_total', '/proc reads that failed, by reason (gone: the process exited first).', 'reason', PROCFS_FAILURES,
       (s, r) => s.procfsFailures[r]);
     cacheCounter('ancestryd_ancestry_cache_resyncs_total', 'Resynchronizations of the process table with the kernel after lost records.', (s) => s.resyncs);
@@ -413,6 +416,7 @@ export class Metrics {
       cache_exited: a?.exited ?? 0,
       cache_pinned: a?.pinned ?? 0,
       procfs_reads: a?.procfsReads ?? 0,
+      procfs_partial_reads: a?.procfsPartialReads ?? 0,
       resyncs: a?.resyncs ?? 0,
       lineages: a?.lineages ?? 0,
       ready: this.readyFlag,

@@ -27,7 +27,7 @@ function sample(text: string, series: string): number | undefined {
 function ancestryStats(over: Partial<AncestryStats> = {}): AncestryStats {
   return {
     hits: 0, misses: 0, evictions: 0, evictionsExited: 0, evictionsLive: 0, evictionsPinned: 0, expired: 0, size: 0, live: 0,
-    exited: 0, pinned: 0, evictedLive: 0, tombstones: 0, estimatedBytes: 0, tombstoneBytes: 0, procfsReads: 0,
+    exited: 0, pinned: 0, evictedLive: 0, tombstones: 0, estimatedBytes: 0, tombstoneBytes: 0, procfsReads: 0, procfsPartialReads: 0,
     procfsFailures: { gone: 0, denied: 0, raced: 0, malformed: 0, pid_reused: 0 }, resyncs: 0, lineages: 0,
     incomplete: { depth_cap: 0, evicted: 0, exited_before_start: 0, events_lost: 0 },
     skipped: { invalid_record: 0, task_in_stream: 0, unknown_kind: 0, exit_unknown: 0, exit_duplicate: 0, internal_error: 0 },
@@ -101,7 +101,7 @@ describe('Metrics', () => {
       cacheSize: 2000,
       stats: ancestryStats({
         hits: 90, misses: 10, size: 500, estimatedBytes: 123456, evictions: 4, evictionsExited: 3, evictionsLive: 1, expired: 5,
-        procfsReads: 6, resyncs: 1, procfsFailures: { gone: 2, denied: 0, raced: 1, malformed: 0, pid_reused: 0 },
+        procfsReads: 6, procfsPartialReads: 2, resyncs: 1, procfsFailures: { gone: 2, denied: 0, raced: 1, malformed: 0, pid_reused: 0 },
         incomplete: { depth_cap: 3, evicted: 0, exited_before_start: 1, events_lost: 0 },
       }),
     };
@@ -118,6 +118,7 @@ describe('Metrics', () => {
     assert.equal(sample(text, 'ancestryd_ancestry_cache_bytes'), 123456);
     assert.equal(sample(text, 'ancestryd_ancestry_cache_evictions_total{kind="exited"}'), 3);
     assert.equal(sample(text, 'ancestryd_ancestry_procfs_failures_total{reason="gone"}'), 2);
+    assert.equal(sample(text, 'ancestryd_ancestry_procfs_partial_reads_total'), 2);
     assert.equal(sample(text, 'ancestryd_ancestry_incomplete_total{reason="depth_cap"}'), 3);
     assert.equal(sample(text, 'ancestryd_ancestry_records_skipped_total{reason="internal_error"}'), 0);
     col.c.fork.dropped = 5;

@@ -131,9 +131,9 @@ export class LinuxProcfsReader implements ProcfsReader {
     let mntNs = 0;
     let loginuid = 0xffffffff;
     let interactive: boolean | null = false;
+    // A zombie has no descriptors, cwd or namespaces left to read: nothing to read, so nothing missed.
+    const zombie = first.state === 'Z';
     if (!kernelThread) {
-      // A zombie has no descriptors left to tell.
-      const zombie = first.state === 'Z';
       const onTty = zombie ? null : stdioOnTty(dir, first.tty);
       interactive = onTty === UNREADABLE ? null : onTty;
       if (onTty === UNREADABLE) partial = true;
@@ -159,8 +159,7 @@ export class LinuxProcfsReader implements ProcfsReader {
     }
     pidNs = nsInode(`${dir}/ns/pid`);
     mntNs = nsInode(`${dir}/ns/mnt`);
-    // A zombie has left its namespaces: nothing to read, so nothing missed.
-    if ((pidNs === 0 || mntNs === 0) && first.state !== 'Z') partial = true;
+    if ((pidNs === 0 || mntNs === 0) && !zombie) partial = true;
 
     const last = readStat(dir);
     if (typeof last === 'string') return { ok: false, pid, reason: last === 'gone' ? 'raced' : last };

@@ -124,9 +124,9 @@ interface DaemonRun {
    * kernel wakeups), and what each cost and wrote: what the floor's wakeups are set against.
    */
   execs: number;
-  passes: number;
-  cpuUsPerPass: number;
-  bytesPerPass: number;
+  wakeups: number;
+  cpuUsPerWakeup: number;
+  bytesPerWakeup: number;
   cpuUsPerRecord: number;
   latency: Summary;
   rssMb: number;
@@ -171,15 +171,15 @@ async function underDaemon(d: DaemonHandle, dir: string, tag: string, pgArgs: st
   unlinkSync(truth);
   const cpuUs = (cpu1 - cpu0) * 1000;
   const execs = (s1.events.exec ?? 0) - (s0.events.exec ?? 0);
-  const passes = (s1.ring.drain.timer_passes + s1.ring.drain.kernel_wakeups) - (s0.ring.drain.timer_passes + s0.ring.drain.kernel_wakeups);
+  const wakeups = (s1.ring.drain.timer_passes + s1.ring.drain.kernel_wakeups) - (s0.ring.drain.timer_passes + s0.ring.drain.kernel_wakeups);
   return {
     execsPerSec: load.execs_per_sec,
     cpuUsPerExec: cpuUs / execs,
     mainUsPerExec: ((main1 - main0) * 1000) / execs,
     execs,
-    passes,
-    cpuUsPerPass: passes > 0 ? cpuUs / passes : NaN,
-    bytesPerPass: passes > 0 ? (resultsBytes(d.logDir) - bytes0) / passes : NaN,
+    wakeups,
+    cpuUsPerWakeup: wakeups > 0 ? cpuUs / wakeups : NaN,
+    bytesPerWakeup: wakeups > 0 ? (resultsBytes(d.logDir) - bytes0) / wakeups : NaN,
     cpuUsPerRecord: cpuUs / (sum(s1.ring.records) - sum(s0.ring.records)),
     latency: tail.latencyMs.summary(),
     rssMb: Math.max(rssMax, p1.rssKb - ringKb()) / 1024,
@@ -395,8 +395,8 @@ async function main(): Promise<void> {
   }
   // The floor under those wakeups, with the daemon stopped: as often, as many bytes, nothing else.
   const floors: Floor[] = [];
-  if (Number.isFinite(warmRun.bytesPerPass)) {
-    for (let rep = 0; rep < REPS; rep++) floors.push(await passFloor(dir, 600, warmRun.bytesPerPass));
+  if (Number.isFinite(warmRun.bytesPerWakeup)) {
+    for (let rep = 0; rep < REPS; rep++) floors.push(await passFloor(dir, 600, warmRun.bytesPerWakeup));
   }
   say('');
   say('');
@@ -411,22 +411,22 @@ async function main(): Promise<void> {
   say('');
   say('| daemon | CPU µs/exec | wakeups/s | CPU µs/wakeup | KB written/wakeup | latency p50 ms | latency p99 ms | lost |');
   say('|---|---:|---:|---:|---:|---:|---:|---:|');
-  const wakeCols = (r: DaemonRun) => `${f0(r.passes / PACED_SECS)} | ${f0(r.cpuUsPerPass)} | ${f1(r.bytesPerPass / 1024)}`;
+  const wakeCols = (r: DaemonRun) => `${f0(r.wakeups / PACED_SECS)} | ${f0(r.cpuUsPerWakeup)} | ${f1(r.bytesPerWakeup / 1024)}`;
   say(`| just started (cold), 600/s | ${f1(coldRun.cpuUsPerExec)} | ${wakeCols(coldRun)} | ${f1(coldRun.latency.p50)} | ${f1(coldRun.latency.p99)} | ${coldRun.lost + coldRun.ringLost} |`);
   say(`| same daemon, second run (warm), 600/s | ${f1(warmRun.cpuUsPerExec)} | ${wakeCols(warmRun)} | ${f1(warmRun.latency.p50)} | ${f1(warmRun.latency.p99)} | ${warmRun.lost + warmRun.ringLost} |`);
   say(`| warm, 1000/s | ${f1(median(at1k.map((r) => r.cpuUsPerExec)))}${range(at1k.map((r) => r.cpuUsPerExec), 1)} | `
-    + `${f0(median(at1k.map((r) => r.passes / PACED_SECS)))} | ${f0(median(at1k.map((r) => r.cpuUsPerPass)))} | ${f1(median(at1k.map((r) => r.bytesPerPass / 1024)))} | `
+    + `${f0(median(at1k.map((r) => r.wakeups / PACED_SECS)))} | ${f0(median(at1k.map((r) => r.cpuUsPerWakeup)))} | ${f1(median(at1k.map((r) => r.bytesPerWakeup / 1024)))} | `
     + `${f1(median(at1k.map((r) => r.latency.p50)))}${range(at1k.map((r) => r.latency.p50), 1)} | `
     + `${f1(median(at1k.map((r) => r.latency.p99)))}${range(at1k.map((r) => r.latency.p99), 1)} | ${at1k.reduce((a, r) => a + r.lost + r.ringLost, 0)} |`);
   const fw = floors.map((f) => f.cpuUsPerWakeup);
   const fe = floors.map((f) => f.cpuUsPerExec);
   if (floors.length > 0) {
     say(`| floor: bare Node timer every ${OPTIONS.bpf_drain_timeout_ms.default} ms + one write of the warm run's bytes per wakeup; no tracer, 600/s (${REPS} × ${PACED_SECS} s) | `
-      + `${f1(median(fe))}${range(fe, 1)} | ${f0(median(floors.map((f) => f.wakeups / f.secs)))} | ${f0(median(fw))}${range(fw)} | ${f1(warmRun.bytesPerPass / 1024)} | – | – | – |`);
+      + `${f1(median(fe))}${range(fe, 1)} | ${f0(median(floors.map((f) => f.wakeups / f.secs)))} | ${f0(median(fw))}${range(fw)} | ${f1(warmRun.bytesPerWakeup / 1024)} | – | – | – |`);
     say('');
     say('The floor is what any Node daemon waking as often and writing as much pays here before it decodes a record; '
-      + `the target at 600/s is 25 µs/exec. Flat out (section 1, steady), ancestryd woke ${f1(median(anc.map((r) => (r.passes * 1000) / r.execs)))} times per 1 000 execs: `
-      + `at the floor's cost per wakeup, ${f1(median(anc.map((r) => (median(fw) * r.passes) / r.execs)))} µs/exec before any record (the target flat out is 12). `
+      + `the target at 600/s is 25 µs/exec. Flat out (section 1, steady), ancestryd woke ${f1(median(anc.map((r) => (r.wakeups * 1000) / r.execs)))} times per 1 000 execs: `
+      + `at the floor's cost per wakeup, ${f1(median(anc.map((r) => (median(fw) * r.wakeups) / r.execs)))} µs/exec before any record (the target flat out is 12). `
       + 'A lower bound: flat out, each wakeup writes more, on busier CPUs.');
   } else {
     say('| floor | – (the warm run woke the drain no time) | – | – | – | – | – | – |');

@@ -14,8 +14,7 @@ import type { ArgvRedactor } from './argv-redaction';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { argvFromBytes, commandLine, text, type ArgvStrings } from '../collector/byte-text';
 import { ttyName } from './entry-leader';
-import type { Peer } from '../collector/decode';
-import { readTcpPeer } from './tcp-peer';
+import { readTcpPeer, type TcpPeerRead } from './tcp-peer';
 
 export interface ProcfsProcess extends Readonly<ArgvStrings> {
   readonly ok: true;
@@ -74,9 +73,10 @@ export interface ProcfsReader {
   /**
    * The far end of the first established TCP connection among the process's
    * first ET_PEER_FDS_MAX descriptors, as the kernel side reads it for an
-   * exec (et_peer): for a session older than the daemon. Null when none.
+   * exec (et_peer): for a session older than the daemon. peer null when
+   * none; partial when part of what could hold it was not read.
    */
-  tcpPeer(pid: number): Peer | null;
+  tcpPeer(pid: number): TcpPeerRead;
   /** The host's mount and network namespaces, the kernel's initial ones. */
   hostNamespaces(): HostNamespaces;
 }
@@ -177,10 +177,10 @@ export class LinuxProcfsReader implements ProcfsReader {
     return typeof s === 'string' ? s : s.startTicks;
   }
 
-  tcpPeer(pid: number): Peer | null {
-    const peer = readTcpPeer(`${this.root}/${pid}`);
-    if (peer !== null) peer.netNs = nsInode(`${this.root}/${pid}/ns/net`);
-    return peer;
+  tcpPeer(pid: number): TcpPeerRead {
+    const read = readTcpPeer(`${this.root}/${pid}`);
+    if (read.peer !== null) read.peer.netNs = nsInode(`${this.root}/${pid}/ns/net`);
+    return read;
   }
 
   /**

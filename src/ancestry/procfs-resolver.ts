@@ -25,7 +25,10 @@ export class ProcfsResolver {
   /** Ancestor lookups the store could not answer itself (/proc was tried). */
   misses = 0;
   reads = 0;
-  /** Reads that found the process but not every optional field (ProcfsProcess.partial): those fields stay empty. */
+  /**
+   * Reads that found the process but not every optional field (ProcfsProcess.partial, or an ssh session's
+   * connection, TcpPeerRead.partial): those fields stay empty.
+   */
   partialReads = 0;
   readonly failures: Record<ProcfsFailureReason | 'pid_reused', number> = { gone: 0, denied: 0, raced: 0, malformed: 0, pid_reused: 0 };
   private hostNs: HostNamespaces | null = null;
@@ -90,7 +93,13 @@ export class ProcfsResolver {
     const held = parent !== null && parent.pid === res.ppid ? parent : null;
     e.entryKind = entryKindOf(e, res.sid, res.tty, res.ppid, held, this.hostNamespaces());
     // As an exec record's et_peer: the connection sshd holds for this session.
-    e.sourceIp = e.entryKind === ENTRY_SSHD && held !== null ? this.sourceIp(held, this.procfs.tcpPeer(res.ppid)) : null;
+    e.sourceIp = null;
+    if (e.entryKind === ENTRY_SSHD && held !== null) {
+      const read = this.procfs.tcpPeer(res.ppid);
+      // One read of this session that missed something, counted once.
+      if (read.partial && !res.partial) this.partialReads++;
+      e.sourceIp = this.sourceIp(held, read.peer);
+    }
   }
 
   /** An sshd session leader's source: the parent's connection, when trustedPeer() says it may stand. */

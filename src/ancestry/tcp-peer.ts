@@ -14,6 +14,13 @@ const TCP_ESTABLISHED_HEX = '01';
 const TCP_TABLE_MAX_BYTES = 4 * 1024 * 1024;
 const READ_CHUNK = 64 * 1024;
 
+/** readTcpPeer's answer; partial when something that could hold the connection was not read. */
+export interface TcpPeerRead {
+  peer: Peer | null;
+  /** A descriptor's link or a table could not be read, or a table was longer than TCP_TABLE_MAX_BYTES. */
+  partial: boolean;
+}
+
 /**
  * The first established TCP connection among descriptors
  * 0..ET_PEER_FDS_MAX-1 of the process at `dir` (/proc/PID), as the kernel
@@ -23,24 +30,30 @@ const READ_CHUNK = 64 * 1024;
  * row past their first TCP_TABLE_MAX_BYTES is not looked at, and a
  * connection found nowhere gives null. netNs is left 0 for the caller.
  */
-export function readTcpPeer(dir: string): Peer | null {
+export function readTcpPeer(dir: string): TcpPeerRead {
   const inodes: string[] = [];
+  let partial = false;
   for (let fd = 0; fd < Limits.ET_PEER_FDS_MAX; fd++) {
     let target: string;
     try {
       target = readlinkSync(`${dir}/fd/${fd}`, 'latin1');
-    } catch {
+    } catch (err) {
+      // Closed, or the process is gone; anything else hid a descriptor from us.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') partial = true;
       continue;
     }
     if (target.startsWith('socket:[') && target.endsWith(']')) inodes.push(target.slice(8, -1));
   }
-  if (inodes.length === 0) return null;
+  if (inodes.length === 0) return { peer: null, partial };
   let best: Peer | null = null;
   let bestRank = inodes.length;
   for (const [file, family] of [['tcp', AF_INET], ['tcp6', AF_INET6]] as const) {
     const table = readCapped(`${dir}/net/${file}`, TCP_TABLE_MAX_BYTES);
-    if (table === null) continue;
-    for (const line of table.split('\n')) {
+    // No tcp6 table is a kernel without IPv6, not a failure.
+    if (table === MISSING) continue;
+    if (table === UNREADABLE || table.cut) partial = true;
+    if (table === UNREADABLE) continue;
+    for (const line of table.text.split('\n')) {
       // "sl local rem st tx:rx tr:when retrnsmt uid timeout inode ..."
       const f = line.trim().split(/\s+/);
       if (f.length < 10 || f[3] !== TCP_ESTABLISHED_HEX) continue;
@@ -53,7 +66,7 @@ export function readTcpPeer(dir: string): Peer | null {
       }
     }
   }
-  return best;
+  return { peer: best, partial };
 }
 
 /**
@@ -73,35 +86,43 @@ function remote(col: string, family: number): Peer | null {
   return ip === null ? null : { ip, port, netNs: 0 };
 }
 
+const MISSING = 'missing';
+const UNREADABLE = 'unreadable';
+
 /**
  * The whole lines within the first `max` bytes of a file, as latin1 text
- * (a cut last line is dropped); null when it cannot be read.
+ * (a cut last line is dropped; cut says whether the file went on); MISSING
+ * when it does not exist, UNREADABLE when it cannot be read.
  */
-function readCapped(path: string, max: number): string | null {
+function readCapped(path: string, max: number): { text: string; cut: boolean } | typeof MISSING | typeof UNREADABLE {
   let fd: number;
   try {
     fd = openSync(path, 'r');
-  } catch {
-    return null;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? MISSING : UNREADABLE;
   }
   try {
     let buf = Buffer.allocUnsafe(READ_CHUNK);
     let n = 0;
     for (;;) {
       if (n === buf.length) {
-        if (n >= max) break;
+        if (n >= max) {
+          // Exactly full is not cut: one more byte tells.
+          if (readSync(fd, Buffer.allocUnsafe(1), 0, 1, null) === 0) return { text: buf.toString('latin1', 0, n), cut: false };
+          break;
+        }
         const next = Buffer.allocUnsafe(Math.min(max, n * 2));
         buf.copy(next, 0, 0, n);
         buf = next;
       }
       const got = readSync(fd, buf, n, buf.length - n, null);
-      if (got === 0) return buf.toString('latin1', 0, n);
+      if (got === 0) return { text: buf.toString('latin1', 0, n), cut: false };
       n += got;
     }
-    const cut = buf.lastIndexOf(0x0a, n - 1);
-    return buf.toString('latin1', 0, cut < 0 ? 0 : cut + 1);
+    const lastNewline = buf.lastIndexOf(0x0a, n - 1);
+    return { text: buf.toString('latin1', 0, lastNewline < 0 ? 0 : lastNewline + 1), cut: true };
   } catch {
-    return null;
+    return UNREADABLE;
   } finally {
     closeSync(fd);
   }

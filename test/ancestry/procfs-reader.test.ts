@@ -130,11 +130,11 @@ describe('LinuxProcfsReader', () => {
     assert.deepEqual([5601, 5602, 5603, 5604, 5605, 5606].map(partial), [false, true, true, true, false, false]);
   });
 
-  it('tcpPeer: the first established TCP connection among descriptors 0–31, from the namespace\'s tcp and tcp6 tables', () => {
+  it('tcpPeer: the first established TCP connection among descriptors 0–31, from the namespace\'s tcp and tcp6 tables; partial when some of it went unread', () => {
     const head = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
     const row = (rem: string, st: string, inode: number) =>
       `   0: 0100007F:0016 ${rem} ${st} 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 20 4 30 10 -1\n`;
-    const proc = (pid: number, fds: Record<number, string>, tcp: string, tcp6: string) => {
+    const proc = (pid: number, fds: Record<number, string>, tcp: string, tcp6: string | null) => {
       const dir = join(root, String(pid));
       mkdirSync(join(dir, 'fd'), { recursive: true });
       mkdirSync(join(dir, 'net'));
@@ -142,33 +142,47 @@ describe('LinuxProcfsReader', () => {
       symlinkSync('net:[4026531840]', join(dir, 'ns', 'net'));
       for (const [fd, target] of Object.entries(fds)) symlinkSync(target, join(dir, 'fd', fd));
       writeFileSync(join(dir, 'net', 'tcp'), head + tcp);
-      writeFileSync(join(dir, 'net', 'tcp6'), head + tcp6);
+      if (tcp6 !== null) writeFileSync(join(dir, 'net', 'tcp6'), head + tcp6);
     };
     const reader = new LinuxProcfsReader(root);
     // sshd's descriptors: /dev/null, a listening socket (0A), then the client's connection (01), 198.51.100.23:52022.
     proc(5401, { 0: '/dev/null', 3: 'socket:[900]', 4: 'socket:[901]' }, row('00000000:0000', '0A', 900) + row('176433C6:CB36', '01', 901), '');
-    assert.deepEqual(reader.tcpPeer(5401), { ip: '198.51.100.23', port: 52022, netNs: 4026531840 }, 'with the namespace the socket is in');
+    assert.deepEqual(reader.tcpPeer(5401), { peer: { ip: '198.51.100.23', port: 52022, netNs: 4026531840 }, partial: false }, 'with the namespace the socket is in');
     // An IPv6 client in tcp6: its four words each printed as the host reads them.
     proc(5402, { 5: 'socket:[902]' }, '', row('B80D0120000000000000000001000000:CB36', '01', 902));
-    assert.equal(reader.tcpPeer(5402)?.ip, '2001:db8::1');
+    assert.equal(reader.tcpPeer(5402).peer?.ip, '2001:db8::1');
     // A v4 client of a v6 socket: the IPv4 it is.
     proc(5406, { 3: 'socket:[907]' }, '', row('0000000000000000FFFF00007B00A8C0:CB36', '01', 907));
-    assert.equal(reader.tcpPeer(5406)?.ip, '192.168.0.123');
-    // Past the first 4 MiB of the namespace's table, a connection is not found; within it, it is.
+    assert.equal(reader.tcpPeer(5406).peer?.ip, '192.168.0.123');
+    // Past the first 4 MiB of the namespace's table, a connection is not found; within it, it is. Either way the read is partial.
     const filler = row('0100000A:CB36', '06', 1).repeat(Math.ceil((4 * 1024 * 1024) / row('0100000A:CB36', '06', 1).length));
     proc(5407, { 3: 'socket:[908]' }, filler + row('0300000A:CB36', '01', 908), '');
-    assert.equal(reader.tcpPeer(5407), null);
+    assert.deepEqual(reader.tcpPeer(5407), { peer: null, partial: true });
     proc(5408, { 3: 'socket:[909]' }, row('0300000A:CB36', '01', 909) + filler, '');
-    assert.equal(reader.tcpPeer(5408)?.ip, '10.0.0.3');
+    assert.deepEqual([reader.tcpPeer(5408).peer?.ip, reader.tcpPeer(5408).partial], ['10.0.0.3', true]);
+    // A table of exactly 4 MiB is whole: its last row counts, and nothing is partial.
+    const last = row('0500000A:CB36', '01', 910);
+    const pad = ' '.repeat(4 * 1024 * 1024 - head.length - last.length - 1) + '\n';
+    proc(5409, { 3: 'socket:[910]' }, pad + last, '');
+    assert.deepEqual([reader.tcpPeer(5409).peer?.ip, reader.tcpPeer(5409).partial], ['10.0.0.5', false]);
+    // A kernel without IPv6 has no tcp6: not partial. A descriptor that is not a link, or a table it cannot read: partial.
+    proc(5410, { 3: 'socket:[911]' }, row('0600000A:CB36', '01', 911), null);
+    assert.deepEqual([reader.tcpPeer(5410).peer?.ip, reader.tcpPeer(5410).partial], ['10.0.0.6', false]);
+    proc(5411, { 4: 'socket:[912]' }, row('0700000A:CB36', '01', 912), '');
+    writeFileSync(join(root, '5411', 'fd', '3'), '');
+    assert.deepEqual([reader.tcpPeer(5411).peer?.ip, reader.tcpPeer(5411).partial], ['10.0.0.7', true]);
+    proc(5412, { 3: 'socket:[913]' }, row('0800000A:CB36', '01', 913), null);
+    mkdirSync(join(root, '5412', 'net', 'tcp6'));
+    assert.deepEqual([reader.tcpPeer(5412).peer?.ip, reader.tcpPeer(5412).partial], ['10.0.0.8', true]);
     // Two established: the lower descriptor's, as the kernel side picks it.
     proc(5403, { 7: 'socket:[904]', 6: 'socket:[903]' }, row('0100000A:CB36', '01', 904) + row('0200000A:CB36', '01', 903), '');
-    assert.equal(reader.tcpPeer(5403)?.ip, '10.0.0.2');
+    assert.deepEqual(reader.tcpPeer(5403), { peer: { ip: '10.0.0.2', port: 52022, netNs: 4026531840 }, partial: false });
     // Past descriptor 31, not looked at; no socket; a process gone: none.
     proc(5404, { 32: 'socket:[905]' }, row('0100000A:CB36', '01', 905), '');
-    assert.equal(reader.tcpPeer(5404), null);
+    assert.deepEqual(reader.tcpPeer(5404), { peer: null, partial: false });
     proc(5405, { 0: '/dev/null' }, row('0100000A:CB36', '01', 906), '');
-    assert.equal(reader.tcpPeer(5405), null);
-    assert.equal(reader.tcpPeer(5499), null);
+    assert.deepEqual(reader.tcpPeer(5405), { peer: null, partial: false });
+    assert.deepEqual(reader.tcpPeer(5499), { peer: null, partial: false });
   });
 
   it('hostNamespaces: kthreadd\'s (pid 2), the kernel\'s initial ones; 0 where unreadable', () => {

@@ -8,6 +8,7 @@ import type { ExecRecord, ExitRecord, ForkRecord, Peer, ProcessRef, TaskRecord }
 import { ExecFlags } from '../../src/collector/layout';
 import { startTicks } from '../../src/ancestry/identity';
 import type { HostNamespaces, ProcfsProcess, ProcfsReader, ProcfsResult, ProcfsFailureReason } from '../../src/ancestry/procfs-reader';
+import type { TcpPeerRead } from '../../src/ancestry/tcp-peer';
 import { ProcessTable, type ProcessTableOptions, type TableClock } from '../../src/ancestry/table';
 import { argvOf } from '../support/argv';
 
@@ -89,8 +90,8 @@ export class FakeProcfs implements ProcfsReader {
     return res;
   }
 
-  tcpPeer(pid: number): Peer | null {
-    return this.k.live.get(pid)?.tcpPeer ?? null;
+  tcpPeer(pid: number): TcpPeerRead {
+    return { peer: this.k.live.get(pid)?.tcpPeer ?? null, partial: this.partial.has(pid) };
   }
 
   hostNamespaces(): HostNamespaces {

@@ -609,6 +609,19 @@ describe('ProcessTable lineage', () => {
     assert.equal(less.process.interactive, null);
   });
 
+  it('an sshd session older than the daemon whose connection could not all be read counts as a partial read', () => {
+    const k = new SyntheticKernel();
+    const sshd = k.preexisting(k.init, '/usr/sbin/sshd', ['sshd: alice@pts/0']);
+    const old = k.preexisting(sshd, '/bin/bash', ['-bash']);
+    k.setsid(old);
+    k.procfs.partial.add(sshd.pid);
+    const t = k.table();
+    t.bootstrap(k.snapshot());
+    assert.equal(t.lookup(old.pid, old.startNs)!.sourceIp, null);
+    // sshd's own read (its cwd) and the session's connection: two reads that missed something.
+    assert.equal(t.stats.procfsPartialReads, 2);
+  });
+
   it('sourceIp: an sshd session\'s client, from the exec record or, for a session older than the daemon, /proc; no other kind has one', () => {
     const k = new SyntheticKernel();
     const sshd = k.preexisting(k.init, '/usr/sbin/sshd', ['sshd: alice@pts/0']);

@@ -43,7 +43,7 @@ export interface ProcfsProcess extends Readonly<ArgvStrings> {
   readonly tty: number;
   /** stdin and stderr are that terminal (ECS process.interactive); null when that cannot be told (stdioOnTty). */
   readonly interactive: boolean | null;
-  /** Some optional file of a live process (exe, cwd, cmdline, ns, fd 0 or 2) could not be read; the rest is valid. */
+  /** Some optional file of a live process (exe, cwd, cmdline, ns, fd 0 or 2) was refused, not merely gone; the rest is valid. */
   readonly partial: boolean;
 }
 
@@ -131,35 +131,38 @@ export class LinuxProcfsReader implements ProcfsReader {
     let mntNs = 0;
     let loginuid = 0xffffffff;
     let interactive: boolean | null = false;
-    // A zombie has no descriptors, cwd or namespaces left to read: nothing to read, so nothing missed.
-    const zombie = first.state === 'Z';
+    // Partial counts what was refused (EACCES, a hung link): ENOENT is what a
+    // zombie or a process on its way out shows, nothing there to miss.
     if (!kernelThread) {
-      const onTty = zombie ? null : stdioOnTty(dir, first.tty);
+      // A zombie has no descriptors left to tell.
+      const onTty = first.state === 'Z' ? null : stdioOnTty(dir, first.tty);
       interactive = onTty === UNREADABLE ? null : onTty;
       if (onTty === UNREADABLE) partial = true;
       const exe = readLinkBytes(`${dir}/exe`);
-      if (exe !== null) path = text(exe, 0, exe.length);
-      else if (!zombie) partial = true;
+      if (exe instanceof Buffer) path = text(exe, 0, exe.length);
+      else if (exe === UNREADABLE) partial = true;
       const cmd = readBytes(`${dir}/cmdline`);
-      if (cmd !== null) {
+      if (cmd instanceof Buffer) {
         const len = Math.min(cmd.length, this.argvMaxBytes);
         argvTruncated = cmd.length > this.argvMaxBytes;
         argv.argvText = argvFromBytes(cmd, 0, len);
         argv.cmdline = commandLine(argv.argvText);
         this.redactor?.redact(argv);
-      } else partial = true;
+      } else if (cmd === UNREADABLE) partial = true;
       const c = readLinkBytes(`${dir}/cwd`);
-      if (c !== null) cwd = text(c, 0, c.length);
-      else if (!zombie) partial = true;
+      if (c instanceof Buffer) cwd = text(c, 0, c.length);
+      else if (c === UNREADABLE) partial = true;
       const lu = readBytes(`${dir}/loginuid`);
-      if (lu !== null) {
+      if (lu instanceof Buffer) {
         const v = Number(lu.toString('latin1').trim());
         if (Number.isInteger(v)) loginuid = v >>> 0;
       }
     }
-    pidNs = nsInode(`${dir}/ns/pid`);
-    mntNs = nsInode(`${dir}/ns/mnt`);
-    if ((pidNs === 0 || mntNs === 0) && !zombie) partial = true;
+    const pidLink = nsLink(`${dir}/ns/pid`);
+    const mntLink = nsLink(`${dir}/ns/mnt`);
+    pidNs = pidLink === UNREADABLE ? 0 : pidLink;
+    mntNs = mntLink === UNREADABLE ? 0 : mntLink;
+    if (pidLink === UNREADABLE || mntLink === UNREADABLE) partial = true;
 
     const last = readStat(dir);
     if (typeof last === 'string') return { ok: false, pid, reason: last === 'gone' ? 'raced' : last };
@@ -179,7 +182,12 @@ export class LinuxProcfsReader implements ProcfsReader {
 
   tcpPeer(pid: number): TcpPeerRead {
     const read = readTcpPeer(`${this.root}/${pid}`);
-    if (read.peer !== null) read.peer.netNs = nsInode(`${this.root}/${pid}/ns/net`);
+    if (read.peer !== null) {
+      const net = nsLink(`${this.root}/${pid}/ns/net`);
+      // Without its namespace the address is not trusted (trustedPeer): as good as missing.
+      if (net === UNREADABLE) read.partial = true;
+      read.peer.netNs = net === UNREADABLE ? 0 : net;
+    }
     return read;
   }
 
@@ -242,16 +250,24 @@ function idLine(status: string, key: string): [number, number] | null {
   return [real, eff];
 }
 
-function readBytes(path: string): Buffer | null {
-  try {
-    return readFileSync(path);
-  } catch {
-    return null;
-  }
+/** What a read of an optional file gives instead of its bytes. */
+type Missed = typeof GONE | typeof UNREADABLE;
+/** ENOENT: the file, or the part of the process it shows, is not there (a zombie's exe, an exiting process's cwd). */
+const GONE = 'gone';
+/** Any other error: there was something to read and it was refused. */
+const UNREADABLE = 'unreadable';
+
+function missed(err: unknown): Missed {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT' ? GONE : UNREADABLE;
 }
 
-/** stdioOnTty's answer when a descriptor's link cannot be read. */
-const UNREADABLE = 'unreadable';
+function readBytes(path: string): Buffer | Missed {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    return missed(err);
+  }
+}
 
 /**
  * Whether descriptors 0 and 2 are the terminal `tty`, as the kernel side
@@ -272,30 +288,37 @@ function stdioOnTty(dir: string, tty: number): boolean | null | typeof UNREADABL
     try {
       target = readlinkSync(`${dir}/fd/${fd}`, 'latin1');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false; // closed (or the process is gone: the read fails anyway)
-      return UNREADABLE;
+      // Gone: closed (or the process is gone, and the read fails anyway).
+      return missed(err) === GONE ? false : UNREADABLE;
     }
     if (target !== want) return false;
   }
   return true;
 }
 
-function readLinkBytes(path: string): Buffer | null {
+function readLinkBytes(path: string): Buffer | Missed {
   try {
     return readlinkSync(path, { encoding: 'buffer' });
-  } catch {
-    return null;
+  } catch (err) {
+    return missed(err);
   }
 }
 
-/** "pid:[4026531836]" → 4026531836; 0 when unreadable. */
-function nsInode(path: string): number {
+/** "pid:[4026531836]" → 4026531836; 0 when gone or not in that form, UNREADABLE when refused. */
+function nsLink(path: string): number | typeof UNREADABLE {
   const b = readLinkBytes(path);
-  if (b === null) return 0;
+  if (b === UNREADABLE) return UNREADABLE;
+  if (b === GONE) return 0;
   const s = b.toString('latin1');
   const open = s.indexOf('[');
   const v = open < 0 ? NaN : Number(s.slice(open + 1, s.length - 1));
   return Number.isInteger(v) ? v : 0;
+}
+
+/** nsLink with refusal as 0: for the host's namespaces, where 0 trusts nothing. */
+function nsInode(path: string): number {
+  const v = nsLink(path);
+  return v === UNREADABLE ? 0 : v;
 }
 
 function failureOf(err: unknown): ProcfsFailureReason {

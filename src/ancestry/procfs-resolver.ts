@@ -27,7 +27,7 @@ export class ProcfsResolver {
   reads = 0;
   /**
    * Reads that found the process but not every optional field (ProcfsProcess.partial, or an ssh session's
-   * connection, TcpPeerRead.partial): those fields stay empty.
+   * connection, TcpPeerRead.partial): those may be empty or unknown.
    */
   partialReads = 0;
   readonly failures: Record<ProcfsFailureReason | 'pid_reused', number> = { gone: 0, denied: 0, raced: 0, malformed: 0, pid_reused: 0 };

@@ -85,7 +85,7 @@ export interface AncestryStats {
   /** Of estimatedBytes, what tombstones hold: evicted live processes, outside what the capacity bounds. */
   tombstoneBytes: number;
   procfsReads: number;
-  /** /proc reads of a live process with an optional field unreadable (exe, cwd, cmdline, ns, stdio, an ssh session's connection): left empty. */
+  /** /proc reads of a live process with an optional field unreadable (exe, cwd, cmdline, ns, stdio, an ssh session's connection): those may be empty or unknown. */
   procfsPartialReads: number;
   procfsFailures: Record<ProcfsFailureReason | 'pid_reused', number>;
   resyncs: number;

@@ -14,10 +14,13 @@ const TCP_ESTABLISHED_HEX = '01';
 const TCP_TABLE_MAX_BYTES = 4 * 1024 * 1024;
 const READ_CHUNK = 64 * 1024;
 
-/** readTcpPeer's answer; partial when something that could hold the connection was not read. */
+/** readTcpPeer's answer; partial when something that could hold a better answer was not read. */
 export interface TcpPeerRead {
   peer: Peer | null;
-  /** A descriptor's link or a table could not be read, or a table was longer than TCP_TABLE_MAX_BYTES. */
+  /**
+   * A descriptor's link below the answer's could not be read, or a table could not be read or was longer than
+   * TCP_TABLE_MAX_BYTES while the answer was not the first socket.
+   */
   partial: boolean;
 }
 
@@ -28,30 +31,36 @@ export interface TcpPeerRead {
  * filesystem; their connections from the process's network namespace tables,
  * net/tcp and net/tcp6, which list every connection of the namespace: a
  * row past their first TCP_TABLE_MAX_BYTES is not looked at, and a
- * connection found nowhere gives null. netNs is left 0 for the caller.
+ * connection found nowhere gives a null peer. netNs is left 0 for the caller.
  */
 export function readTcpPeer(dir: string): TcpPeerRead {
   const inodes: string[] = [];
-  let partial = false;
+  const fds: number[] = [];
+  // What went unread counts only where it could hold a better answer: a lower descriptor, or a row of a table.
+  let firstHiddenFd = Infinity;
+  let tableMissed = false;
   for (let fd = 0; fd < Limits.ET_PEER_FDS_MAX; fd++) {
     let target: string;
     try {
       target = readlinkSync(`${dir}/fd/${fd}`, 'latin1');
     } catch (err) {
       // Closed, or the process is gone; anything else hid a descriptor from us.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') partial = true;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') firstHiddenFd = Math.min(firstHiddenFd, fd);
       continue;
     }
-    if (target.startsWith('socket:[') && target.endsWith(']')) inodes.push(target.slice(8, -1));
+    if (target.startsWith('socket:[') && target.endsWith(']')) {
+      inodes.push(target.slice(8, -1));
+      fds.push(fd);
+    }
   }
-  if (inodes.length === 0) return { peer: null, partial };
+  if (inodes.length === 0) return { peer: null, partial: firstHiddenFd < Infinity };
   let best: Peer | null = null;
   let bestRank = inodes.length;
   for (const [file, family] of [['tcp', AF_INET], ['tcp6', AF_INET6]] as const) {
     const table = readCapped(`${dir}/net/${file}`, TCP_TABLE_MAX_BYTES);
-    // No tcp6 table is a kernel without IPv6, not a failure.
+    // No tcp6 table is a kernel without IPv6; no tcp table, a process gone.
     if (table === MISSING) continue;
-    if (table === UNREADABLE || table.cut) partial = true;
+    if (table === UNREADABLE || table.cut) tableMissed = true;
     if (table === UNREADABLE) continue;
     for (const line of table.text.split('\n')) {
       // "sl local rem st tx:rx tr:when retrnsmt uid timeout inode ..."
@@ -66,7 +75,8 @@ export function readTcpPeer(dir: string): TcpPeerRead {
       }
     }
   }
-  return { peer: best, partial };
+  const bestFd = best === null ? Infinity : fds[bestRank];
+  return { peer: best, partial: firstHiddenFd < bestFd || (tableMissed && bestRank > 0) };
 }
 
 /**
@@ -102,7 +112,7 @@ function readCapped(path: string, max: number): { text: string; cut: boolean } |
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? MISSING : UNREADABLE;
   }
   try {
-    let buf = Buffer.allocUnsafe(READ_CHUNK);
+    let buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, max));
     let n = 0;
     for (;;) {
       if (n === buf.length) {

@@ -100,9 +100,14 @@ describe('LinuxProcfsReader', () => {
     assert.equal(z.interactive, null);
   });
 
-  it('partial: a live process\'s unreadable exe, cwd, namespace or stdio link; a zombie\'s missing ones are not', () => {
+  it('partial: a live process\'s refused exe, cwd, namespace or stdio link; one that is not there (ENOENT: a zombie, an exiting process) is not', () => {
     const pts3 = (3 & 0xff) | (136 << 8);
     const full = { status: STATUS, cmdline: Buffer.from('sh\0'), exe: Buffer.from('/bin/sh'), cwd: '/' };
+    // Not a link: readlink fails with EINVAL, standing for what the kernel refuses (EACCES).
+    const refuse = (pid: number, file: string) => {
+      rmSync(join(root, String(pid), file), { force: true });
+      writeFileSync(join(root, String(pid), file), '');
+    };
     const fds = (pid: number, links: Record<string, string | null>) => {
       mkdirSync(join(root, String(pid), 'fd'));
       for (const [fd, target] of Object.entries(links)) {
@@ -113,21 +118,28 @@ describe('LinuxProcfsReader', () => {
     fakeProc(5601, { stat: stat(5601, Buffer.from('sh'), 7, 5, 0x400000, 5601, pts3), ...full });
     fds(5601, { 0: '/dev/pts/3', 2: '/dev/pts/3' });
     fakeProc(5602, { stat: stat(5602, Buffer.from('sh'), 7, 5, 0x400000, 5602, pts3), ...full });
-    fds(5602, { 0: null, 2: '/dev/pts/3' }); // fd 0 not a link: EINVAL, unreadable
-    fakeProc(5603, { stat: stat(5603, Buffer.from('sh'), 7, 5), ...full, cwd: undefined });
+    fds(5602, { 0: null, 2: '/dev/pts/3' });
+    fakeProc(5603, { stat: stat(5603, Buffer.from('sh'), 7, 5), ...full });
+    refuse(5603, 'cwd');
     fakeProc(5604, { stat: stat(5604, Buffer.from('sh'), 7, 5), ...full });
-    rmSync(join(root, '5604', 'ns', 'mnt'));
+    refuse(5604, 'ns/mnt');
     fakeProc(5605, { stat: stat(5605, Buffer.from('sh'), 7, 5, 0x400000, 5605, (188 << 8) | 0), ...full }); // a terminal we cannot name
     const zombie = Buffer.from(stat(5606, Buffer.from('sh'), 7, 5).toString().replace(') S ', ') Z '));
     fakeProc(5606, { stat: zombie, status: STATUS, cmdline: Buffer.alloc(0) }); // no exe, no cwd
     rmSync(join(root, '5606', 'ns', 'mnt'));
+    // Exiting, still shown running: its exe, cwd and namespaces already gone.
+    fakeProc(5607, { stat: stat(5607, Buffer.from('sh'), 7, 5), status: STATUS, cmdline: Buffer.alloc(0) });
+    rmSync(join(root, '5607', 'ns', 'pid'));
+    fakeProc(5608, { stat: stat(5608, Buffer.from('sh'), 7, 5), ...full });
+    rmSync(join(root, '5608', 'cmdline'));
+    mkdirSync(join(root, '5608', 'cmdline')); // a directory: EISDIR on read
     const reader = new LinuxProcfsReader(root);
     const partial = (pid: number) => {
       const r = reader.read(pid);
       assert.ok(r.ok, String(pid));
       return r.partial;
     };
-    assert.deepEqual([5601, 5602, 5603, 5604, 5605, 5606].map(partial), [false, true, true, true, false, false]);
+    assert.deepEqual([5601, 5602, 5603, 5604, 5605, 5606, 5607, 5608].map(partial), [false, true, true, true, false, false, false, true]);
   });
 
   it('tcpPeer: the first established TCP connection among descriptors 0–31, from the namespace\'s tcp and tcp6 tables; partial when some of it went unread', () => {
@@ -154,26 +166,41 @@ describe('LinuxProcfsReader', () => {
     // A v4 client of a v6 socket: the IPv4 it is.
     proc(5406, { 3: 'socket:[907]' }, '', row('0000000000000000FFFF00007B00A8C0:CB36', '01', 907));
     assert.equal(reader.tcpPeer(5406).peer?.ip, '192.168.0.123');
-    // Past the first 4 MiB of the namespace's table, a connection is not found; within it, it is. Either way the read is partial.
+    // Past the first 4 MiB of the namespace's table, a connection is not found (partial); within it, on the first socket, it is (whole).
     const filler = row('0100000A:CB36', '06', 1).repeat(Math.ceil((4 * 1024 * 1024) / row('0100000A:CB36', '06', 1).length));
     proc(5407, { 3: 'socket:[908]' }, filler + row('0300000A:CB36', '01', 908), '');
     assert.deepEqual(reader.tcpPeer(5407), { peer: null, partial: true });
     proc(5408, { 3: 'socket:[909]' }, row('0300000A:CB36', '01', 909) + filler, '');
-    assert.deepEqual([reader.tcpPeer(5408).peer?.ip, reader.tcpPeer(5408).partial], ['10.0.0.3', true]);
+    assert.deepEqual(reader.tcpPeer(5408), { peer: { ip: '10.0.0.3', port: 52022, netNs: 4026531840 }, partial: false });
     // A table of exactly 4 MiB is whole: its last row counts, and nothing is partial.
     const last = row('0500000A:CB36', '01', 910);
     const pad = ' '.repeat(4 * 1024 * 1024 - head.length - last.length - 1) + '\n';
     proc(5409, { 3: 'socket:[910]' }, pad + last, '');
-    assert.deepEqual([reader.tcpPeer(5409).peer?.ip, reader.tcpPeer(5409).partial], ['10.0.0.5', false]);
-    // A kernel without IPv6 has no tcp6: not partial. A descriptor that is not a link, or a table it cannot read: partial.
+    assert.deepEqual(reader.tcpPeer(5409), { peer: { ip: '10.0.0.5', port: 52022, netNs: 4026531840 }, partial: false });
+    // A kernel without IPv6 has no tcp6: not partial. What it cannot read is partial only where a better answer could be:
+    // a descriptor below the answer's (not above), a table while the answer is not the first socket, the namespace.
+    const ipAndPartial = (pid: number) => {
+      const r = reader.tcpPeer(pid);
+      return [r.peer?.ip ?? null, r.partial];
+    };
     proc(5410, { 3: 'socket:[911]' }, row('0600000A:CB36', '01', 911), null);
-    assert.deepEqual([reader.tcpPeer(5410).peer?.ip, reader.tcpPeer(5410).partial], ['10.0.0.6', false]);
+    assert.deepEqual(ipAndPartial(5410), ['10.0.0.6', false]);
     proc(5411, { 4: 'socket:[912]' }, row('0700000A:CB36', '01', 912), '');
     writeFileSync(join(root, '5411', 'fd', '3'), '');
-    assert.deepEqual([reader.tcpPeer(5411).peer?.ip, reader.tcpPeer(5411).partial], ['10.0.0.7', true]);
-    proc(5412, { 3: 'socket:[913]' }, row('0800000A:CB36', '01', 913), null);
-    mkdirSync(join(root, '5412', 'net', 'tcp6'));
-    assert.deepEqual([reader.tcpPeer(5412).peer?.ip, reader.tcpPeer(5412).partial], ['10.0.0.8', true]);
+    assert.deepEqual(ipAndPartial(5411), ['10.0.0.7', true]);
+    proc(5413, { 3: 'socket:[914]' }, row('0900000A:CB36', '01', 914), '');
+    writeFileSync(join(root, '5413', 'fd', '5'), '');
+    assert.deepEqual(ipAndPartial(5413), ['10.0.0.9', false]);
+    proc(5412, { 3: 'socket:[913]', 4: 'socket:[915]' }, row('0800000A:CB36', '01', 915), null);
+    mkdirSync(join(root, '5412', 'net', 'tcp6')); // a directory: EISDIR on read
+    assert.deepEqual(ipAndPartial(5412), ['10.0.0.8', true]);
+    proc(5414, { 3: 'socket:[916]' }, row('0A00000A:CB36', '01', 916), null);
+    mkdirSync(join(root, '5414', 'net', 'tcp6'));
+    assert.deepEqual(ipAndPartial(5414), ['10.0.0.10', false]);
+    proc(5415, { 3: 'socket:[917]' }, row('0B00000A:CB36', '01', 917), '');
+    rmSync(join(root, '5415', 'ns', 'net'));
+    writeFileSync(join(root, '5415', 'ns', 'net'), '');
+    assert.deepEqual(reader.tcpPeer(5415), { peer: { ip: '10.0.0.11', port: 52022, netNs: 0 }, partial: true });
     // Two established: the lower descriptor's, as the kernel side picks it.
     proc(5403, { 7: 'socket:[904]', 6: 'socket:[903]' }, row('0100000A:CB36', '01', 904) + row('0200000A:CB36', '01', 903), '');
     assert.deepEqual(reader.tcpPeer(5403), { peer: { ip: '10.0.0.2', port: 52022, netNs: 4026531840 }, partial: false });
@@ -199,7 +226,9 @@ describe('LinuxProcfsReader', () => {
   });
 
   it('a zombie or unreadable exe gives an empty path, not a failure', () => {
-    fakeProc(4243, { stat: stat(4243, Buffer.from('z'), 1, 5), status: STATUS, cmdline: Buffer.alloc(0) });
+    fakeProc(4243, { stat: stat(4243, Buffer.from('z'), 1, 5), status: STATUS, cmdline: Buffer.alloc(0), cwd: '/' });
+    // Not a link: readlink refuses it (EINVAL), as the kernel refuses another user's exe (EACCES).
+    writeFileSync(join(root, '4243', 'exe'), '');
     const r = new LinuxProcfsReader(root).read(4243);
     assert.ok(r.ok);
     assert.equal(r.path, '');

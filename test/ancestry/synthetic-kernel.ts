@@ -63,8 +63,10 @@ export class FakeProcfs implements ProcfsReader {
   readonly tickSkew = new Map<number, number>();
   /** Exited, not yet reaped: /proc shows the pid with neither exe nor cmdline. */
   readonly zombies = new Set<number>();
-  /** Live, with an optional file unreadable (its cwd here): a partial read. */
+  /** Live, with an optional file refused (its cwd here): a partial read. */
   readonly partial = new Set<number>();
+  /** Part of what could hold its TCP connection was refused (TcpPeerRead.partial). */
+  readonly partialPeer = new Set<number>();
   constructor(private readonly k: SyntheticKernel) {}
 
   read(pid: number): ProcfsResult {
@@ -91,7 +93,7 @@ export class FakeProcfs implements ProcfsReader {
   }
 
   tcpPeer(pid: number): TcpPeerRead {
-    return { peer: this.k.live.get(pid)?.tcpPeer ?? null, partial: this.partial.has(pid) };
+    return { peer: this.k.live.get(pid)?.tcpPeer ?? null, partial: this.partialPeer.has(pid) };
   }
 
   hostNamespaces(): HostNamespaces {

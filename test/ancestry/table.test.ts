@@ -609,17 +609,23 @@ describe('ProcessTable lineage', () => {
     assert.equal(less.process.interactive, null);
   });
 
-  it('an sshd session older than the daemon whose connection could not all be read counts as a partial read', () => {
-    const k = new SyntheticKernel();
-    const sshd = k.preexisting(k.init, '/usr/sbin/sshd', ['sshd: alice@pts/0']);
-    const old = k.preexisting(sshd, '/bin/bash', ['-bash']);
-    k.setsid(old);
-    k.procfs.partial.add(sshd.pid);
-    const t = k.table();
-    t.bootstrap(k.snapshot());
-    assert.equal(t.lookup(old.pid, old.startNs)!.sourceIp, null);
-    // sshd's own read (its cwd) and the session's connection: two reads that missed something.
-    assert.equal(t.stats.procfsPartialReads, 2);
+  it('an sshd session older than the daemon whose connection could not all be read counts as a partial read, once per read', () => {
+    const session = (partialLeader: boolean) => {
+      const k = new SyntheticKernel();
+      const sshd = k.preexisting(k.init, '/usr/sbin/sshd', ['sshd: alice@pts/0']);
+      sshd.tcpPeer = { ip: '198.51.100.23', port: 52022, netNs: HOST_NET_NS };
+      const old = k.preexisting(sshd, '/bin/bash', ['-bash']);
+      k.setsid(old);
+      k.procfs.partialPeer.add(sshd.pid);
+      if (partialLeader) k.procfs.partial.add(old.pid);
+      const t = k.table();
+      t.bootstrap(k.snapshot());
+      // What was read still stands.
+      assert.equal(t.lookup(old.pid, old.startNs)!.sourceIp, '198.51.100.23');
+      return t.stats.procfsPartialReads;
+    };
+    assert.equal(session(false), 1, 'the connection alone');
+    assert.equal(session(true), 1, 'the session leader\'s read already counted');
   });
 
   it('sourceIp: an sshd session\'s client, from the exec record or, for a session older than the daemon, /proc; no other kind has one', () => {

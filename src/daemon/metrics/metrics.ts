@@ -225,7 +225,7 @@ export class Metrics {
     cacheCounter('ancestryd_ancestry_cache_expired_total', 'Exited entries removed after process_ancestry_cache_ttl.', (s) => s.expired);
     cacheCounter('ancestryd_ancestry_cache_procfs_reads_total', 'Processes read from /proc because no kernel record described them.', (s) => s.procfsReads);
     cacheCounter('ancestryd_ancestry_procfs_partial_reads_total',
-      '/proc reads of a live process with an optional field unreadable (exe, cwd, cmdline, namespaces, stdin/stderr, an ssh session\'s connection): those fields are left empty.',
+      '/proc reads of a live process with an optional field unreadable (exe, cwd, cmdline, namespaces, stdin/stderr, an ssh session\'s connection): those fields may be empty or unknown.',
       (s) => s.procfsPartialReads);
     cacheByLabel('ancestryd_ancestry_procfs_failures_total', '/proc reads that failed, by reason (gone: the process exited first).', 'reason', PROCFS_FAILURES,
       (s, r) => s.procfsFailures[r]);

@@ -68,7 +68,7 @@ describe('Metrics', () => {
       'ancestryd_events_total', 'ancestryd_ring_records_total', 'ancestryd_ring_records_lost_total', 'ancestryd_decode_failures_total',
       'ancestryd_ancestry_cache_hits_total', 'ancestryd_ancestry_cache_misses_total', 'ancestryd_ancestry_cache_entries',
       'ancestryd_ancestry_cache_bytes', 'ancestryd_ancestry_cache_evictions_total', 'ancestryd_ancestry_cache_expired_total',
-      'ancestryd_ancestry_cache_procfs_reads_total', 'ancestryd_ancestry_cache_resyncs_total', 'ancestryd_ancestry_incomplete_total',
+      'ancestryd_ancestry_cache_procfs_reads_total', 'ancestryd_ancestry_procfs_partial_reads_total', 'ancestryd_ancestry_cache_resyncs_total', 'ancestryd_ancestry_incomplete_total',
       'ancestryd_sink_events_sent_total', 'ancestryd_sink_send_failures_total', 'ancestryd_sink_events_retried_total',
       'ancestryd_sink_spool_bytes', 'ancestryd_sink_events_dropped_total', 'ancestryd_sink_lag_seconds',
       'ancestryd_event_latency_seconds', 'ancestryd_ring_pending_bytes',
@@ -157,7 +157,7 @@ describe('Metrics', () => {
 
   it('snapshots the old process_ancestry_cache_stats columns and the pipeline for the admin stats request', () => {
     const m = metrics();
-    m.setAncestry({ cacheSize: 500, stats: ancestryStats({ hits: 75, misses: 25, size: 40 }) });
+    m.setAncestry({ cacheSize: 500, stats: ancestryStats({ hits: 75, misses: 25, size: 40, procfsPartialReads: 3 }) });
     m.setCollector(fakeCollector());
     m.tallies.events.exec = 5;
     m.sink('file').delivered(5, 500, 0.01);
@@ -167,6 +167,7 @@ describe('Metrics', () => {
     assert.equal(s.cache_size, 40);
     assert.equal(s.cache_hit_rate_percent, 75);
     assert.equal(s.cache_capacity, 500);
+    assert.equal(s.procfs_partial_reads, 3);
     assert.deepEqual((s.ring as { lost: unknown }).lost, { exec: 1, exec_failed: 0, fork: 3, exit: 0 });
     assert.equal(((s.sinks as Record<string, { sent_events: number }>).file).sent_events, 5);
     assert.equal((s.events as { exec: number }).exec, 5);

@@ -288,20 +288,25 @@ static __always_inline __u32 tty_of(struct task_struct *t)
 }
 
 /*
- * Whether descriptor `fd` is the character device numbered `tty`. Read
- * without the file table's lock: a descriptor being replaced while the
- * process execs may be seen before or after, as /proc/PID/fd could show it.
+ * The file at descriptor `fd` of a file table's array `fds` of `max`
+ * entries; NULL when there is none. Read without the table's lock: a
+ * descriptor being replaced meanwhile may be seen before or after, as
+ * /proc/PID/fd could show it.
  */
-static __always_inline bool fd_is_tty(struct fdtable *fdt, __u32 fd, __u32 tty)
+static __always_inline struct file *fd_file(struct file **fds, __u32 max, __u32 fd)
 {
-	struct file **fds = BPF_CORE_READ(fdt, fd);
 	struct file *f = NULL;
-	struct inode *ino;
 
-	if (!fds || fd >= BPF_CORE_READ(fdt, max_fds) ||
-	    bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
-		return false;
-	ino = BPF_CORE_READ(f, f_inode);
+	if (!fds || fd >= max || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+		return NULL;
+	return f;
+}
+
+/* Whether `f` is the character device numbered `tty`. */
+static __always_inline bool file_is_tty(struct file *f, __u32 tty)
+{
+	struct inode *ino = f ? BPF_CORE_READ(f, f_inode) : NULL;
+
 	return ino && (BPF_CORE_READ(ino, i_mode) & ET_S_IFMT) == ET_S_IFCHR &&
 	       BPF_CORE_READ(ino, i_rdev) == tty;
 }
@@ -314,20 +319,23 @@ static __always_inline bool fd_is_tty(struct fdtable *fdt, __u32 fd, __u32 tty)
 static __always_inline __u32 interactive_flags(struct task_struct *t, __u32 tty)
 {
 	struct fdtable *fdt;
+	struct file **fds;
+	__u32 max;
 
 	if (!tty)
 		return ET_EXEC_TTY_CHECKED;
 	fdt = BPF_CORE_READ(t, files, fdt);
 	if (!fdt)
 		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	max = BPF_CORE_READ(fdt, max_fds);
 	return ET_EXEC_TTY_CHECKED |
-	       (fd_is_tty(fdt, 0, tty) && fd_is_tty(fdt, 2, tty) ? ET_EXEC_INTERACTIVE : 0);
+	       (file_is_tty(fd_file(fds, max, 0), tty) && file_is_tty(fd_file(fds, max, 2), tty) ? ET_EXEC_INTERACTIVE : 0);
 }
 
 /*
  * The far end of the first established TCP connection among descriptors
- * 0..ET_PEER_FDS_MAX-1 of `t` into `out`; false when there is none. The
- * file table is read without its lock, as for fd_is_tty().
+ * 0..ET_PEER_FDS_MAX-1 of `t` into `out`; false when there is none.
  */
 static __always_inline bool peer_of(struct task_struct *t, struct et_peer *out)
 {
@@ -342,13 +350,13 @@ static __always_inline bool peer_of(struct task_struct *t, struct et_peer *out)
 	if (!fds)
 		return false;
 	for (i = 0; i < ET_PEER_FDS_MAX && i < max; i++) {
-		struct file *f = NULL;
+		struct file *f = fd_file(fds, max, i);
 		struct inode *ino;
 		struct socket *sock;
 		struct sock *sk;
 		__u16 family;
 
-		if (bpf_probe_read_kernel(&f, sizeof(f), &fds[i]) || !f)
+		if (!f)
 			continue;
 		ino = BPF_CORE_READ(f, f_inode);
 		if (!ino || (BPF_CORE_READ(ino, i_mode) & ET_S_IFMT) != ET_S_IFSOCK)

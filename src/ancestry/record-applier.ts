@@ -123,16 +123,7 @@ export class RecordApplier {
     out.currentParent = r.ppid !== 0 && !out.firstAncestorIs(r.ppid, r.parentStartNs)
       ? this.resolver.resolve(r.ppid, r.parentStartNs, r.chain)
       : null;
-    // Only a session leader has an entry kind; its parent now is the lineage's first ancestor or the one just resolved.
-    if (newImage && r.sid !== r.tgid) {
-      e.entryKind = ENTRY_NONE;
-      e.sourceIp = null;
-    } else if (newImage) {
-      const parent = out.firstAncestorIs(r.ppid, r.parentStartNs) ? out.ancestry[0] : out.currentParent;
-      e.entryKind = entryKindOf(e, r.sid, r.tty, r.ppid, parent, this.resolver.hostNamespaces());
-      // The kernel sends the parent's connection for any session leader; only sshd's is where the session came from.
-      e.sourceIp = e.entryKind === ENTRY_SSHD ? this.resolver.sourceIp(parent, r.peer) : null;
-    }
+    if (newImage) this.classify(e, r, out);
     this.lineages++;
     if (out.incompleteReason !== null) this.incomplete[out.incompleteReason]++;
     return out;
@@ -170,6 +161,22 @@ export class RecordApplier {
     v.record = r;
     v.process = e;
     return v;
+  }
+
+  /**
+   * The entry kind of a new image. Only a session leader has one; its parent
+   * now is the lineage's first ancestor or the one just resolved.
+   */
+  private classify(e: ProcessEntry, r: ExecRecord, out: LineageResult): void {
+    if (r.sid !== r.tgid) {
+      e.entryKind = ENTRY_NONE;
+      e.sourceIp = null;
+      return;
+    }
+    const parent = out.firstAncestorIs(r.ppid, r.parentStartNs) ? out.ancestry[0] : out.currentParent;
+    e.entryKind = entryKindOf(e, r.sid, r.tty, r.ppid, parent, this.resolver.hostNamespaces());
+    // The kernel sends the parent's connection for any session leader; only sshd's is where the session came from.
+    e.sourceIp = e.entryKind === ENTRY_SSHD ? this.resolver.sourceIp(parent, r.peer) : null;
   }
 
   private createFromExec(r: ExecRecord): ProcessEntry {

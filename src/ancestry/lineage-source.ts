@@ -10,7 +10,7 @@
  * started after it should have a fork record, so a parent missing then was
  * lost; one from before may simply have gone before the daemon looked.
  */
-import type { ForkRecord, ProcessRef } from '../collector/decode';
+import type { ForkRecord, KernelChain } from '../collector/decode';
 import type { EntryStore } from './entry-store';
 import { findInChain, OFF_CHAIN, type LineageSource } from './lineage';
 import { LIST_EVICTED_LIVE, LIST_EXITED, LIST_LIVE, LIST_PINNED, LIST_REMOVED, PARENT_FROM_FORK, type ProcessEntry } from './process-entry';
@@ -34,7 +34,7 @@ export class TableLineage implements LineageSource {
     if (this.snapshotNs < 0n) this.snapshotNs = ns;
   }
 
-  parentOf(cur: ProcessEntry, chain: readonly ProcessRef[], chainIndex: number): ProcessEntry | null {
+  parentOf(cur: ProcessEntry, chain: KernelChain, chainIndex: number): ProcessEntry | null {
     const p = cur.parent;
     if (p !== null) {
       const l = p.list;
@@ -56,12 +56,12 @@ export class TableLineage implements LineageSource {
       // Only the pid is known (from /proc); the kernel chain names that live process exactly.
       const at = chainIndex === OFF_CHAIN ? findInChain(chain, cur.pid, cur.startBoottimeNs) : chainIndex;
       const nk = at + 1;
-      if (at === OFF_CHAIN || nk >= chain.length || chain[nk].tgid !== cur.ppid) {
+      if (at === OFF_CHAIN || nk >= chain.length || chain.tgid(nk) !== cur.ppid) {
         this.resolver.misses++;
         cur.parentMissing = this.store.evictions > 0 ? 'evicted' : 'events_lost';
         return null;
       }
-      cur.parentStartNs = chain[nk].startNs;
+      cur.parentStartNs = chain.startNs(nk);
     }
     const e = this.resolver.resolve(cur.ppid, cur.parentStartNs, chain);
     if (e !== null) {

@@ -8,7 +8,7 @@
  * first) is passed along so the table can verify a /proc read and name a
  * live ancestor exactly when its own link is missing.
  */
-import type { ExecRecord, ProcessRef } from '../collector/decode';
+import type { ExecRecord, KernelChain } from '../collector/decode';
 import { PARENT_UNKNOWN, type ProcessEntry } from './process-entry';
 import type { ExecLineage, IncompleteReason, MissingAncestor } from './process-view';
 
@@ -20,7 +20,7 @@ export interface LineageSource {
    * be found. `chainIndex` is cur's position in `chain` when known (-1: the
    * exec'ing process, whose parent is chain[0]), else OFF_CHAIN.
    */
-  parentOf(cur: ProcessEntry, chain: readonly ProcessRef[], chainIndex: number): ProcessEntry | null;
+  parentOf(cur: ProcessEntry, chain: KernelChain, chainIndex: number): ProcessEntry | null;
   /** Why cur's parent could not be found. */
   gapReason(cur: ProcessEntry): IncompleteReason;
   /** cur's parent link is the kernel's current parent for a process whose fork we should have seen. */
@@ -32,9 +32,9 @@ export interface LineageSource {
 export const OFF_CHAIN = -2;
 
 /** Where this process sits in a kernel chain, or OFF_CHAIN. */
-export function findInChain(chain: readonly ProcessRef[], tgid: number, startNs: bigint): number {
-  for (let i = 0; i < chain.length; i++) if (chain[i].tgid === tgid && chain[i].startNs === startNs) return i;
-  return OFF_CHAIN;
+export function findInChain(chain: KernelChain, tgid: number, startNs: bigint): number {
+  const i = chain.indexOf(tgid, startNs);
+  return i < 0 ? OFF_CHAIN : i;
 }
 
 /** The reused result of one exec; valid until the next record is applied. */
@@ -60,7 +60,7 @@ export class LineageResult implements ExecLineage {
  * may skip exited intermediates, or an ancestor whose details are missing;
  * the first one met) over the depth cap (a configured, known cut).
  */
-export function walkLineage(src: LineageSource, p: ProcessEntry, chain: readonly ProcessRef[], out: LineageResult): void {
+export function walkLineage(src: LineageSource, p: ProcessEntry, chain: KernelChain, out: LineageResult): void {
   const anc = out.ancestry;
   // Overwrite in place and cut to length at the end: `length = 0` would drop
   // the backing store and regrow it, an allocation per exec.

@@ -9,12 +9,11 @@
  * now, so every read is checked against the start time the table expects; a
  * reused pid is counted (`pid_reused`) and never taken for the process.
  */
-import type { Peer, ProcessRef } from '../collector/decode';
+import type { KernelChain, Peer } from '../collector/decode';
 import { ENTRY_SSHD, entryKindOf, trustedPeer } from './entry-leader';
 import type { EntryStore } from './entry-store';
 import { startTicks } from './identity';
 import type { Interner } from './interner';
-import { findInChain } from './lineage';
 import { NO_START, PARENT_FROM_CHAIN, ProcessEntry, type EntryContext } from './process-entry';
 import type { HostNamespaces, ProcfsFailureReason, ProcfsProcess, ProcfsReader } from './procfs-reader';
 import type { ProcessView } from './process-view';
@@ -43,7 +42,7 @@ export class ProcfsResolver {
   ) {}
 
   /** Find a process by identity: the store, then an evicted tombstone, then /proc. Counts hit or miss. */
-  resolve(tgid: number, startNs: bigint, chain: readonly ProcessRef[] | null): ProcessEntry | null {
+  resolve(tgid: number, startNs: bigint, chain: KernelChain | null): ProcessEntry | null {
     if (tgid === 0) return null;
     const e = this.store.find(tgid, startNs);
     if (e !== null) return this.hit(e);
@@ -73,7 +72,7 @@ export class ProcfsResolver {
   }
 
   /** Read a process we never held; its identity is exact, /proc only confirms it. */
-  private load(tgid: number, startNs: bigint, chain: readonly ProcessRef[] | null): ProcessEntry | null {
+  private load(tgid: number, startNs: bigint, chain: KernelChain | null): ProcessEntry | null {
     const res = this.read(tgid, startNs);
     if (res === null) return null;
     this.store.retirePid(tgid, startNs);
@@ -114,11 +113,11 @@ export class ProcfsResolver {
   }
 
   /** The exact start of a live parent known by pid only: from the kernel chain, else a tick-verified store entry. */
-  private parentStartOf(tgid: number, startNs: bigint, ppid: number, chain: readonly ProcessRef[] | null): bigint {
+  private parentStartOf(tgid: number, startNs: bigint, ppid: number, chain: KernelChain | null): bigint {
     if (chain !== null) {
-      const at = findInChain(chain, tgid, startNs);
-      if (at >= 0 && at + 1 < chain.length && chain[at + 1].tgid === ppid) return chain[at + 1].startNs;
-      for (let i = 0; i < chain.length; i++) if (chain[i].tgid === ppid) return chain[i].startNs;
+      const at = chain.indexOf(tgid, startNs);
+      if (at >= 0 && at + 1 < chain.length && chain.tgid(at + 1) === ppid) return chain.startNs(at + 1);
+      for (let i = 0; i < chain.length; i++) if (chain.tgid(i) === ppid) return chain.startNs(i);
     }
     const p = this.store.liveByPid(ppid) ?? this.store.evictedLive.get(ppid) ?? null;
     if (p !== null && this.isAlive(p)) return p.startBoottimeNs;

@@ -15,7 +15,7 @@
  *   lineage-source.ts   each entry's parent for the lineage walk, or why not
  *   interner.ts         one copy of repeated strings and ids
  */
-import type { Decoded, ExecRecord, ExitRecord, ForkRecord, TaskRecord } from '../collector/decode';
+import { KernelChain, type Decoded, type ExecRecord, type ExitRecord, type ForkRecord, type TaskRecord } from '../collector/decode';
 import { AncestrydError } from '../errors';
 import { EntryStore } from './entry-store';
 import { EntityIds } from './identity';
@@ -277,7 +277,7 @@ export class ProcessTable {
     }
     const out = new LineageResult();
     out.process = e;
-    walkLineage(this.lineage, e, [], out);
+    walkLineage(this.lineage, e, KernelChain.EMPTY, out);
     if (e.currentPpid !== 0 && !out.firstAncestorIs(e.currentPpid, e.currentParentStartNs)) {
       out.currentParent = this.store.find(e.currentPpid, e.currentParentStartNs);
     }

@@ -1,5 +1,6 @@
 export { BootClock, readBootId } from './boot-clock';
 export { Collector, type CollectorHandlers, type CollectorOptions } from './collector';
+export { KernelChain } from './decode';
 export type {
   DecodeFailure, ExecRecord, ExitRecord, ForkRecord, KernelRecord, ProcessRef, TaskRecord,
 } from './decode';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EntityIds } from '../../src/ancestry/identity';
+import { KernelChain } from '../../src/collector/decode';
 import { LineageResult, walkLineage, type LineageSource } from '../../src/ancestry/lineage';
 import { ProcessEntry } from '../../src/ancestry/process-entry';
 import type { IncompleteReason } from '../../src/ancestry/process-view';
@@ -30,7 +31,7 @@ function source(maxDepth: number, opts: { gapAt?: number; uncertainAt?: number; 
 }
 
 function walk(src: LineageSource, p: ProcessEntry, out = new LineageResult()) {
-  walkLineage(src, p, [], out);
+  walkLineage(src, p, KernelChain.EMPTY, out);
   return { pids: out.ancestry.map((a) => a.pid), reason: out.incompleteReason, complete: out.complete, missing: out.missingAncestor };
 }
 

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { argvList, commandLine, text } from '../../src/collector/byte-text';
-import { decodeRecord, READABLE_VERSIONS, type ExecRecord } from '../../src/collector/decode';
+import { decodeRecord, keepRecord, KernelChain, READABLE_VERSIONS, type ExecRecord } from '../../src/collector/decode';
 import { EtExec, ExecFlags, Kind, Limits } from '../../src/collector/layout';
 import { encodeExec, encodeExit, encodeFork, encodeTask } from '../support/encode';
 import { argvOf } from '../support/argv';
@@ -42,9 +42,32 @@ describe('decodeRecord', () => {
     assert.equal(r.argvText, '/bin/true\0a\0b c\0', 'argv as the kernel laid it out, decoded once');
     assert.deepEqual(argvList(r.argvText), ['/bin/true', 'a', 'b c']);
     assert.equal(commandLine(r.argvText), '/bin/true a b c');
-    assert.deepEqual(r.chain, [{ tgid: 4000, startNs: 99n }, { tgid: 1, startNs: 1n }]);
+    assert.deepEqual(r.chain.refs(), [{ tgid: 4000, startNs: 99n }, { tgid: 1, startNs: 1n }]);
     assert.equal(r.flags & ExecFlags.ET_EXEC_FROM_THREAD, ExecFlags.ET_EXEC_FROM_THREAD);
     assert.deepEqual([r.pgid, r.sid, r.tty], [4242, 4100, (136 << 20) | 3], 'group, session and terminal (pts/3)');
+  });
+
+  it('keeps chain start times exact over the whole u64 range, and finds an ancestor by identity', () => {
+    // 2^53 ns is ~104 days of uptime: past it a start time has no exact Number.
+    const far = [2n ** 53n + 1n, 2n ** 64n - 1n, 0xffffffffn, 2n ** 32n];
+    const refs = far.map((startNs, i) => ({ tgid: 10 + i, startNs }));
+    const rec = encodeExec({ fields: { tgid: 77, tid: 77, ppid: 10 }, chain: refs, filename: '/x', argv: ['x'] });
+    const r = decodeRecord(rec, 0, rec.length) as ExecRecord;
+    assert.deepEqual(r.chain.refs(), refs);
+    assert.equal(r.chain.startNs(1), 2n ** 64n - 1n);
+    assert.equal(r.chain.indexOf(12, 0xffffffffn), 2);
+    assert.equal(r.chain.indexOf(12, 0xfffffffen), -1, 'same pid, another start: another process');
+    assert.equal(r.chain.indexOf(99, 2n ** 32n), -1);
+    assert.deepEqual(KernelChain.of(refs).refs(), refs);
+    // Read in place: the ring's memory is reused after the pass, a kept copy is not.
+    const { buf, off } = inRing(rec);
+    const inPlace = decodeRecord(buf, off, rec.length) as ExecRecord;
+    const kept = keepRecord(inPlace) as ExecRecord;
+    buf.fill(0);
+    assert.equal(inPlace.chain.tgid(0), 0);
+    assert.deepEqual(kept.chain.refs(), refs);
+    const none = encodeExec({ fields: { tgid: 77 }, filename: '/x', argv: ['x'] });
+    assert.equal((decodeRecord(none, 0, none.length) as ExecRecord).chain.length, 0);
   });
 
   it('reads a version-2 exec, the same layout with no terminal', () => {

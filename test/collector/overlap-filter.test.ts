@@ -1,7 +1,7 @@
 /** The upgrade overlap: an event both rings saw is written once, and no genuine event is taken for one. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ExecRecord, ForkRecord } from '../../src/collector/decode';
+import { KernelChain, type ExecRecord, type ForkRecord } from '../../src/collector/decode';
 import { OverlapFilter } from '../../src/collector/overlap-filter';
 import { argvOf } from '../support/argv';
 
@@ -11,7 +11,7 @@ function exec(ktimeNs: number, tgid = 100, filename = '/bin/true'): ExecRecord {
   return {
     kind: 'exec', ktimeNs, tgid, tid: tgid, ppid: 1, uid: 0, gid: 0, euid: 0, egid: 0, loginuid: 0, sessionid: 0, ret: 0, flags: 0,
     pidNs: 0, mntNs: 0, startNs: 5n, parentStartNs: 1n, cgroupId: 1n, comm: 'true', pgid: tgid, sid: 1, tty: 0, filename, exe: filename,
-    ...argvOf([filename]), chain: [], peer: null,
+    ...argvOf([filename]), chain: KernelChain.EMPTY, peer: null,
   };
 }
 

@@ -239,7 +239,7 @@ describe('ancestry on the real kernel', () => {
       helper.send('quit');
       await helper.done();
       // H is live at P's exec: the kernel chain names it exactly.
-      const H = leaf.record.chain[0];
+      const H = leaf.record.chain.refs()[0];
       assert.equal(H.tgid, hLine.pid);
       assert.equal(startTicks(H.startNs), hLine.start_ticks);
       assert.equal(leaf.process.pid, pLine.pid);

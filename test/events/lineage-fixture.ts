@@ -5,7 +5,7 @@
 import type {
   ExecLineage, ExitEventView, ForkEventView, ProcessView,
 } from '../../src/ancestry/process-view';
-import type { ExecRecord, ExitRecord, ForkRecord } from '../../src/collector/decode';
+import { KernelChain, type ExecRecord, type ExitRecord, type ForkRecord } from '../../src/collector/decode';
 import type { EventClock, HostIdentity } from '../../src/events/schema';
 import { argvOf } from '../support/argv';
 
@@ -96,7 +96,7 @@ export function makeExecRecord(view: ProcessView, ktimeNs: number, over: Partial
     filename: view.path,
     exe: over.kind === 'exec_failed' ? '' : view.path,
     ...argvOf(view.argv),
-    chain: [],
+    chain: KernelChain.EMPTY,
     peer: null,
     ...over,
   };

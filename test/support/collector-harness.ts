@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { Collector, type CollectorOptions } from '../../src/collector/collector';
-import type { DecodeFailure, KernelRecord } from '../../src/collector/decode';
+import { keepRecord, type DecodeFailure, type KernelRecord } from '../../src/collector/decode';
 import { Limits } from '../../src/collector/layout';
 import { BPF_OBJECT, requireBuilt } from './paths';
 import { requireRootAndBpf } from './root';
@@ -29,7 +29,7 @@ export class CollectorHarness {
       batchRecords: 4096,
       ...opts,
     }, {
-      onRecord: (r) => this.records.push(r),
+      onRecord: (r) => this.records.push(keepRecord(r)),
       onInvalid: (f) => this.invalid.push(f),
     });
     this.collector.start();

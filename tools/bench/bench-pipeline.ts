@@ -79,7 +79,7 @@ function wireOf(r: ForkRecord | ExecRecord | ExitRecord): Buffer {
       sessionid: r.sessionid, pgid: r.pgid, sid: r.sid, flags: r.flags, pid_ns: r.pidNs, mnt_ns: r.mntNs,
       start_ns: r.startNs, parent_start_ns: r.parentStartNs, cgroup_id: r.cgroupId, comm: r.comm,
     },
-    chain: r.chain, filename: r.filename, exe: r.exe, argv: argvList(r.argvText),
+    chain: r.chain.refs(), filename: r.filename, exe: r.exe, argv: argvList(r.argvText),
   });
 }
 

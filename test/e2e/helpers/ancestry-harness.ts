@@ -8,7 +8,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { BootClock } from '../../../src/collector/boot-clock';
 import { Collector } from '../../../src/collector/collector';
-import type { ExecRecord, ForkRecord, KernelRecord, TaskRecord } from '../../../src/collector/decode';
+import { keepRecord, type ExecRecord, type ForkRecord, type KernelRecord, type TaskRecord } from '../../../src/collector/decode';
 import { Limits } from '../../../src/collector/layout';
 import { ancestorJson } from '../../../src/events/ancestor-json';
 import { ancestryJson } from '../../support/ancestry-json';
@@ -114,7 +114,9 @@ export class AncestryHarness {
     this.collector.start();
   }
 
-  private onRecord(r: KernelRecord): void {
+  private onRecord(raw: KernelRecord): void {
+    // Captures outlive the drain pass, whose ring memory an exec's chain reads.
+    const r = keepRecord(raw);
     this.records.push(r);
     const watched = (r.kind === 'exec' || r.kind === 'exec_failed') && argvList(r.argvText).some((a) => a.includes(this.tag));
     for (let i = 0; i < this.tables.length; i++) {

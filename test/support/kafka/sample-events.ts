@@ -9,7 +9,7 @@
  * ("<boot8>-<ktime>-<tid>-<kind>") and its entity id are unique per n.
  */
 import type { ExecLineage, ProcessView } from '../../../src/ancestry/process-view';
-import type { ExecRecord } from '../../../src/collector/decode';
+import { KernelChain, type ExecRecord } from '../../../src/collector/decode';
 import { createFormat, type EventFormat, type FormatName } from '../../../src/events';
 import { argvOf } from '../argv';
 
@@ -71,7 +71,7 @@ export class SampleEvents {
       uid: 1000, gid: 1000, euid: 1000, egid: 1000, loginuid: 1000, sessionid: 3, pgid: pid, sid: SHELL.pid, tty: 0, ret: 0, flags: 0, peer: null,
       pidNs: 4026531836, mntNs: 4026531841, startNs: proc.startBoottimeNs, parentStartNs: make.startBoottimeNs,
       cgroupId: 4242n, comm: 'gcc', filename: '/usr/bin/gcc', exe: '/usr/bin/gcc', ...argvOf(argv),
-      chain: [],
+      chain: KernelChain.EMPTY,
     };
     return {
       record, process: proc, ancestry: [make, SHELL, SSHD, INIT], currentParent: null,

@@ -14,12 +14,14 @@
  *
  * Prints per build one line: CPU µs per exec (process-wide: V8's GC threads
  * included), wall µs per exec, GC pauses per exec, median and spread over
- * --reps (after one warm-up rep). Flags: USAGE below.
+ * --reps (after one warm-up rep), and the bytes of V8 heap allocated per
+ * exec, which do not move with the machine's load. Flags: USAGE below.
  */
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { ArgvRedactor, DEFAULT_REDACTION_PATTERNS } from '../../src/ancestry/argv-redaction';
 import type { ProcessTable } from '../../src/ancestry/table';
 import { argvList } from '../../src/collector/byte-text';
@@ -107,7 +109,7 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
-interface Rep { cpuUs: number; wallUs: number; gcPerExec: number; gcUs: number; bytes: number }
+interface Rep { cpuUs: number; wallUs: number; gcPerExec: number; gcUs: number; bytes: number; heapBytes: number }
 
 /** One replay into a fresh table: what the pipeline does per record and per pass. */
 async function replay(path: string): Promise<Rep> {
@@ -153,14 +155,22 @@ async function replay(path: string): Promise<Rep> {
   const wall = Number(process.hrtime.bigint() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   closeSync(fd);
-  return { cpuUs: (cpu.user + cpu.system) / EXECS, wallUs: wall / EXECS, gcPerExec: 0, gcUs: 0, bytes: bytes / EXECS };
+  return { cpuUs: (cpu.user + cpu.system) / EXECS, wallUs: wall / EXECS, gcPerExec: 0, gcUs: 0, bytes: bytes / EXECS, heapBytes: 0 };
 }
 
 /** GC entries reach the observer on the event loop: a rep's pauses are counted after it, once they have arrived. */
 async function measured(path: string): Promise<Rep> {
   const gc0 = gcCount;
   const gcMs0 = gcMs;
+  // What the rep allocated on V8's heap: the heap's growth plus what each GC freed. It does not move with the
+  // machine's load, so a change that allocates less shows here even where the CPU figures are noise.
+  const profiler = new GCProfiler();
+  profiler.start();
+  const used0 = getHeapStatistics().used_heap_size;
   const r = await replay(path);
+  let freed = 0;
+  for (const g of profiler.stop().statistics) freed += g.beforeGC.heapStatistics.usedHeapSize - g.afterGC.heapStatistics.usedHeapSize;
+  r.heapBytes = (getHeapStatistics().used_heap_size - used0 + freed) / EXECS;
   await new Promise((resolve) => setTimeout(resolve, 100));
   r.gcPerExec = (gcCount - gc0) / EXECS;
   r.gcUs = ((gcMs - gcMs0) * 1000) / EXECS;
@@ -187,7 +197,7 @@ async function main(): Promise<void> {
     + `${PACE_MS > 0 ? `, one pass every ${PACE_MS} ms` : ' back to back'}, `
     + `${REPS} reps after a warm-up, ${reps[0].bytes.toFixed(0)} B per exec line, written to ${flags.values.out}`);
   console.log(`CPU µs/exec ${med((r) => r.cpuUs)}   wall µs/exec ${med((r) => r.wallUs)}   GC µs/exec ${med((r) => r.gcUs)}   `
-    + `GCs per 1000 execs ${med((r) => r.gcPerExec * 1000)}`);
+    + `GCs per 1000 execs ${med((r) => r.gcPerExec * 1000)}   heap bytes allocated/exec ${med((r) => r.heapBytes)}`);
 }
 
 main().catch((err: unknown) => {

@@ -10,7 +10,8 @@
  * started after it should have a fork record, so a parent missing then was
  * lost; one from before may simply have gone before the daemon looked.
  */
-import type { ForkRecord, KernelChain } from '../collector/decode';
+import type { ForkRecord } from '../collector/decode';
+import type { KernelChain } from '../collector/kernel-chain';
 import type { EntryStore } from './entry-store';
 import { findInChain, OFF_CHAIN, type LineageSource } from './lineage';
 import { LIST_EVICTED_LIVE, LIST_EXITED, LIST_LIVE, LIST_PINNED, LIST_REMOVED, PARENT_FROM_FORK, type ProcessEntry } from './process-entry';

@@ -8,7 +8,8 @@
  * first) is passed along so the table can verify a /proc read and name a
  * live ancestor exactly when its own link is missing.
  */
-import type { ExecRecord, KernelChain } from '../collector/decode';
+import type { ExecRecord } from '../collector/decode';
+import type { KernelChain } from '../collector/kernel-chain';
 import { PARENT_UNKNOWN, type ProcessEntry } from './process-entry';
 import type { ExecLineage, IncompleteReason, MissingAncestor } from './process-view';
 
@@ -37,7 +38,7 @@ export function findInChain(chain: KernelChain, tgid: number, startNs: bigint): 
   return i < 0 ? OFF_CHAIN : i;
 }
 
-/** The reused result of one exec; valid until the next record is applied. */
+/** The reused result of one exec; valid until the next record is applied, and its record's chain only while the drain pass runs (KernelChain). */
 export class LineageResult implements ExecLineage {
   record: ExecRecord = null as unknown as ExecRecord;
   process: ProcessEntry = null as unknown as ProcessEntry;

@@ -9,7 +9,8 @@
  * now, so every read is checked against the start time the table expects; a
  * reused pid is counted (`pid_reused`) and never taken for the process.
  */
-import type { KernelChain, Peer } from '../collector/decode';
+import type { Peer } from '../collector/decode';
+import type { KernelChain } from '../collector/kernel-chain';
 import { ENTRY_SSHD, entryKindOf, trustedPeer } from './entry-leader';
 import type { EntryStore } from './entry-store';
 import { startTicks } from './identity';

@@ -15,7 +15,8 @@
  *   lineage-source.ts   each entry's parent for the lineage walk, or why not
  *   interner.ts         one copy of repeated strings and ids
  */
-import { KernelChain, type Decoded, type ExecRecord, type ExitRecord, type ForkRecord, type TaskRecord } from '../collector/decode';
+import type { Decoded, ExecRecord, ExitRecord, ForkRecord, TaskRecord } from '../collector/decode';
+import { KernelChain } from '../collector/kernel-chain';
 import { AncestrydError } from '../errors';
 import { EntryStore } from './entry-store';
 import { EntityIds } from './identity';

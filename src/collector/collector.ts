@@ -30,7 +30,7 @@ export interface CollectorOptions extends ProgramOptions {
 }
 
 export interface CollectorHandlers {
-  /** An exec's chain reads the ring in place: to hold the record past this call, keep() its chain. */
+  /** An exec's chain reads the ring in place: to hold the record past this call, keepRecord() it. */
   onRecord(record: KernelRecord): void;
   onInvalid(failure: DecodeFailure): void;
   /** After each drain pass with records: flush point for downstream batching. */

@@ -6,6 +6,7 @@
 import { readU64, readU64BigInt } from '../u64-le';
 import { argvFromBytes, commandLine, text, type ArgvStrings } from './byte-text';
 import { ipText } from './ip-text';
+import { KernelChain } from './kernel-chain';
 import {
   EtAncestor, EtExec, EtExit, EtPeer, EtFork, EtHeader, EtTask, ExecFlags, Kind, Limits, TaskFlags,
 } from './layout';
@@ -17,59 +18,6 @@ export interface ProcessRef {
 }
 
 const ANC_SIZE = EtAncestor.size;
-const ANC_TGID = EtAncestor.fields.tgid[0];
-const ANC_START = EtAncestor.fields.start_ns[0];
-
-/**
- * An exec's kernel ancestor chain, nearest parent first, read in place from
- * the record's bytes. Why not decoded into ProcessRef objects: at depth 9 that
- * is ~0.6 µs of the ~10 µs an exec costs warm (bench:pipeline), and the table
- * reads the chain only on its rare paths (a parent known by pid alone, a
- * /proc read).
- *
- * A decoded record's chain reads the ring's memory, which the kernel reuses
- * once the drain pass that read it ends: whatever holds a record past its
- * handler keeps a copy (keep()).
- */
-export class KernelChain {
-  static readonly EMPTY = new KernelChain(Buffer.alloc(0), 0, 0);
-
-  constructor(private readonly buf: Buffer, private readonly off: number, readonly length: number) {}
-
-  static of(refs: readonly ProcessRef[]): KernelChain {
-    const buf = Buffer.alloc(refs.length * ANC_SIZE);
-    refs.forEach((r, i) => {
-      buf.writeUInt32LE(r.tgid, i * ANC_SIZE + ANC_TGID);
-      buf.writeBigUInt64LE(r.startNs, i * ANC_SIZE + ANC_START);
-    });
-    return new KernelChain(buf, 0, refs.length);
-  }
-
-  tgid(i: number): number {
-    return this.buf.readUInt32LE(this.off + i * ANC_SIZE + ANC_TGID);
-  }
-
-  startNs(i: number): bigint {
-    return readU64BigInt(this.buf, this.off + i * ANC_SIZE + ANC_START);
-  }
-
-  /** Where this process sits in the chain, or -1. */
-  indexOf(tgid: number, startNs: bigint): number {
-    for (let i = 0; i < this.length; i++) if (this.tgid(i) === tgid && this.startNs(i) === startNs) return i;
-    return -1;
-  }
-
-  /** The chain in memory of its own, for holding a record past its handler. */
-  keep(): KernelChain {
-    if (this.length === 0) return KernelChain.EMPTY;
-    return new KernelChain(Buffer.from(this.buf.subarray(this.off, this.off + this.length * ANC_SIZE)), 0, this.length);
-  }
-
-  /** The chain as objects: for display and tests, not the hot path. */
-  refs(): ProcessRef[] {
-    return Array.from({ length: this.length }, (_, i) => ({ tgid: this.tgid(i), startNs: this.startNs(i) }));
-  }
-}
 
 interface RecordBase {
   /** CLOCK_BOOTTIME ns when the kernel wrote the record (exact below ~104 days of uptime). */
@@ -354,7 +302,10 @@ function decodeExec(buf: Buffer, off: number, size: number, kind: number, ktimeN
   };
 }
 
-/** A record to hold past its handler: an exec's chain copied out of the ring. */
+/**
+ * A record to hold past its handler: an exec's chain copied out of the ring
+ * (KernelChain says why it must be).
+ */
 export function keepRecord(r: KernelRecord): KernelRecord {
   return r.kind === 'exec' || r.kind === 'exec_failed' ? { ...r, chain: r.chain.keep() } : r;
 }

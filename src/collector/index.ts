@@ -1,6 +1,7 @@
 export { BootClock, readBootId } from './boot-clock';
 export { Collector, type CollectorHandlers, type CollectorOptions } from './collector';
-export { KernelChain } from './decode';
+export { keepRecord } from './decode';
+export { KernelChain } from './kernel-chain';
 export type {
   DecodeFailure, ExecRecord, ExitRecord, ForkRecord, KernelRecord, ProcessRef, TaskRecord,
 } from './decode';

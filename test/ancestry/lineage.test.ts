@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EntityIds } from '../../src/ancestry/identity';
-import { KernelChain } from '../../src/collector/decode';
+import { KernelChain } from '../../src/collector/kernel-chain';
 import { LineageResult, walkLineage, type LineageSource } from '../../src/ancestry/lineage';
 import { ProcessEntry } from '../../src/ancestry/process-entry';
 import type { IncompleteReason } from '../../src/ancestry/process-view';

@@ -4,7 +4,8 @@
  * and task snapshots bpf/exec_trace.bpf.c would emit for them, chain
  * included. Also a fake /proc and clock, so the table runs without a kernel.
  */
-import { KernelChain, type ExecRecord, type ExitRecord, type ForkRecord, type Peer, type ProcessRef, type TaskRecord } from '../../src/collector/decode';
+import type { ExecRecord, ExitRecord, ForkRecord, Peer, ProcessRef, TaskRecord } from '../../src/collector/decode';
+import { KernelChain } from '../../src/collector/kernel-chain';
 import { ExecFlags } from '../../src/collector/layout';
 import { startTicks } from '../../src/ancestry/identity';
 import type { HostNamespaces, ProcfsProcess, ProcfsReader, ProcfsResult, ProcfsFailureReason } from '../../src/ancestry/procfs-reader';
@@ -42,6 +43,8 @@ export interface KProc {
 
 export const HOST_MNT_NS = 4026531841;
 export const HOST_NET_NS = 4026531840;
+/** Bytes before each exec's chain, as a record's chain sits inside the ring: the table's reads of it use the offset. */
+const CHAIN_PAD = 40;
 
 export class FakeClock implements TableClock {
   readonly bootId = BOOT_ID;
@@ -213,7 +216,7 @@ export class SyntheticKernel {
       uid: p.uid, gid: p.uid, euid: p.uid, egid: p.uid, loginuid: 0xffffffff, sessionid: 0xffffffff, pgid: p.pid, sid: p.sid, tty: p.tty,
       ret: failed ? -2 : 0, flags, pidNs: 4026531836, mntNs: p.mntNs,
       startNs: p.startNs, parentStartNs: p.parent?.startNs ?? 0n, cgroupId: 1n, comm: p.comm,
-      filename: path, exe: failed ? '' : path, ...argvOf(argv), chain: KernelChain.of(chain), peer,
+      filename: path, exe: failed ? '' : path, ...argvOf(argv), chain: KernelChain.of(chain, CHAIN_PAD), peer,
     };
   }
 

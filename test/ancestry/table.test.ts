@@ -372,6 +372,20 @@ describe('ProcessTable lineage', () => {
     assert.equal(sd.complete, true);
   });
 
+  it('ancestors only /proc knows: the kernel chain gives each one\'s parent exactly, read where the record holds it', () => {
+    const k = new SyntheticKernel();
+    const shell = k.preexisting(k.init, '/bin/bash', ['-bash']);
+    const t = k.table();
+    t.bootstrap(k.snapshot());
+    // Every record of a and b is lost: the table reads them from /proc, which gives a parent by pid alone.
+    const a = k.fork(shell).proc;
+    const b = k.fork(a).proc;
+    const c = k.fork(b).proc;
+    const s = exec(t, k.exec(c, '/bin/ls', ['ls']));
+    assert.deepEqual(s.ancestry, idsOf([b, a, shell, k.init]), 'each /proc parent matched to the chain by pid');
+    assert.equal(s.reason, 'events_lost', 'the forks were lost');
+  });
+
   it('TTL: an exited process expires ttl seconds after exit or last use; expiries are counted', () => {
     const { k, t, shell, fork } = setup({ cacheTtlSeconds: 10 });
     const leaf = fork(shell);

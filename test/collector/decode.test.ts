@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { argvList, commandLine, text } from '../../src/collector/byte-text';
-import { decodeRecord, keepRecord, KernelChain, READABLE_VERSIONS, type ExecRecord } from '../../src/collector/decode';
+import { decodeRecord, keepRecord, READABLE_VERSIONS, type ExecRecord } from '../../src/collector/decode';
+import { KernelChain } from '../../src/collector/kernel-chain';
 import { EtExec, ExecFlags, Kind, Limits } from '../../src/collector/layout';
 import { encodeExec, encodeExit, encodeFork, encodeTask } from '../support/encode';
 import { argvOf } from '../support/argv';
@@ -66,6 +68,12 @@ describe('decodeRecord', () => {
     buf.fill(0);
     assert.equal(inPlace.chain.tgid(0), 0);
     assert.deepEqual(kept.chain.refs(), refs);
+    // Printed or logged, a record shows its ancestors, not the ring's memory; past its end a chain refuses to read.
+    assert.deepEqual(JSON.parse(JSON.stringify(kept.chain, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))),
+      refs.map((a) => ({ tgid: a.tgid, startNs: String(a.startNs) })));
+    assert.match(inspect(kept), /chain: \[\n? *\{ tgid: 10, startNs: 9007199254740993n \}/);
+    assert.throws(() => kept.chain.tgid(4), RangeError);
+    assert.throws(() => kept.chain.startNs(-1), RangeError);
     const none = encodeExec({ fields: { tgid: 77 }, filename: '/x', argv: ['x'] });
     assert.equal((decodeRecord(none, 0, none.length) as ExecRecord).chain.length, 0);
   });

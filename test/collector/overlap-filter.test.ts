@@ -1,7 +1,8 @@
 /** The upgrade overlap: an event both rings saw is written once, and no genuine event is taken for one. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KernelChain, type ExecRecord, type ForkRecord } from '../../src/collector/decode';
+import type { ExecRecord, ForkRecord } from '../../src/collector/decode';
+import { KernelChain } from '../../src/collector/kernel-chain';
 import { OverlapFilter } from '../../src/collector/overlap-filter';
 import { argvOf } from '../support/argv';
 

@@ -5,7 +5,8 @@
 import type {
   ExecLineage, ExitEventView, ForkEventView, ProcessView,
 } from '../../src/ancestry/process-view';
-import { KernelChain, type ExecRecord, type ExitRecord, type ForkRecord } from '../../src/collector/decode';
+import type { ExecRecord, ExitRecord, ForkRecord } from '../../src/collector/decode';
+import { KernelChain } from '../../src/collector/kernel-chain';
 import type { EventClock, HostIdentity } from '../../src/events/schema';
 import { argvOf } from '../support/argv';
 

@@ -9,7 +9,8 @@
  * ("<boot8>-<ktime>-<tid>-<kind>") and its entity id are unique per n.
  */
 import type { ExecLineage, ProcessView } from '../../../src/ancestry/process-view';
-import { KernelChain, type ExecRecord } from '../../../src/collector/decode';
+import type { ExecRecord } from '../../../src/collector/decode';
+import { KernelChain } from '../../../src/collector/kernel-chain';
 import { createFormat, type EventFormat, type FormatName } from '../../../src/events';
 import { argvOf } from '../argv';
 

@@ -7,15 +7,16 @@
  * Why: `make bench` measures the whole daemon beside the kernel, the timers
  * and the scheduler, and on this VM its CPU per exec moves ±15 % between
  * reps, more than most single changes to the hot path. This replays the same
- * records through the same code in one process, so two builds compare within
- * a few percent (run each build's dist/ in turn). It leaves out what only a
- * real run has: wakeups, the ring's Atomics, the V8 heap of a long-lived
- * table. Those stay `make bench`'s.
+ * records through the same code in one process, so two builds compare
+ * closer (run each build's dist/ in turn), though its CPU figures still move
+ * ±10 % between runs here. It leaves out what only a real run has: wakeups,
+ * the ring's Atomics, the V8 heap of a long-lived table. Those stay
+ * `make bench`'s.
  *
  * Prints per build one line: CPU µs per exec (process-wide: V8's GC threads
  * included), wall µs per exec, GC pauses per exec, median and spread over
  * --reps (after one warm-up rep), and the bytes of V8 heap allocated per
- * exec, which do not move with the machine's load. Flags: USAGE below.
+ * exec, which move 1–3 % between reps, whatever the machine's load. Flags: USAGE below.
  */
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -162,8 +163,8 @@ async function replay(path: string): Promise<Rep> {
 async function measured(path: string): Promise<Rep> {
   const gc0 = gcCount;
   const gcMs0 = gcMs;
-  // What the rep allocated on V8's heap: the heap's growth plus what each GC freed. It does not move with the
-  // machine's load, so a change that allocates less shows here even where the CPU figures are noise.
+  // What the rep allocated on V8's heap: the heap's growth plus what each GC freed. The machine's load does not
+  // move it, so a change that allocates less shows here even where the CPU figures are noise.
   const profiler = new GCProfiler();
   profiler.start();
   const used0 = getHeapStatistics().used_heap_size;

@@ -49,9 +49,9 @@ async function sample(d: DaemonHarness): Promise<Sample> {
   };
 }
 
-/** 6 000 held processes, then churn; a sample per second for 9 s. */
 interface Stats { cache_tombstone_bytes: number; cache_auto: unknown }
 
+/** 6 000 held processes, then churn; a sample per second for 9 s. */
 async function overflow(args: string[], tag: string): Promise<{ samples: Sample[]; stderr: string; stats: Stats }> {
   const d = await DaemonHarness.create(args);
   let stop: (() => Promise<void>) | null = null;

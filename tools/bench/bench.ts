@@ -388,6 +388,7 @@ async function main(): Promise<void> {
   let warmRun: DaemonRun;
   const at1k: DaemonRun[] = [];
   const steady: DaemonRun[] = [];
+  const loadBeforeSteady = Math.max(STEADY_AFTER_SECS, (2 + REPS) * PACED_SECS);
   const idleRss = await settledRssMb(cold.pid);
   const idleRing = ringRssKb(cold.pid) / 1024;
   const idleCpu = await idleCpuMsPerSec(cold);
@@ -398,7 +399,7 @@ async function main(): Promise<void> {
     for (let rep = 0; rep < REPS; rep++) at1k.push(await underDaemon(cold, dir, `b1k${rep}`, paced(1000), mono, true));
     // V8 compiles most of the hot path over the first ~20 s of load (docs/benchmarks.md, "600 exec/s once V8 has
     // compiled"): load it unmeasured up to STEADY_AFTER_SECS whatever --reps, then measure.
-    const settle = STEADY_AFTER_SECS - (2 + REPS) * PACED_SECS;
+    const settle = loadBeforeSteady - (2 + REPS) * PACED_SECS;
     if (settle > 0) await procgenAsync(['flat', '--workers', '2', '--duration', String(settle), '--rate', '600']);
     for (let rep = 0; rep < REPS; rep++) steady.push(await underDaemon(cold, dir, `bsteady${rep}`, paced(600), mono, true));
   } finally {
@@ -427,7 +428,7 @@ async function main(): Promise<void> {
   const pacedRow = (label: string, runs: DaemonRun[]) => {
     const m = (f: (r: DaemonRun) => number, d = 1) => {
       const xs = runs.map(f);
-      return `${d === 0 ? f0(median(xs)) : f1(median(xs))}${d === 0 ? '' : range(xs, d)}`;
+      return d === 0 ? f0(median(xs)) : f1(median(xs)) + range(xs, d);
     };
     say(`| ${label} | ${m((r) => r.cpuUsPerExec)} | ${m((r) => r.mainUsPerExec)} | ${m((r) => r.wakeups / PACED_SECS, 0)} | ${m((r) => r.cpuUsPerWakeup, 0)} | `
       + `${f1(median(runs.map((r) => r.bytesPerWakeup / 1024)))} | ${m((r) => r.latency.p50)} | ${m((r) => r.latency.p99)} | ${runs.reduce((a, r) => a + r.lost + r.ringLost, 0)} |`);
@@ -435,7 +436,7 @@ async function main(): Promise<void> {
   pacedRow('just started (cold), 600/s', [coldRun]);
   pacedRow('same daemon, second run (warm), 600/s', [warmRun]);
   pacedRow('1000/s', at1k);
-  pacedRow(`600/s after ${Math.max(STEADY_AFTER_SECS, (2 + REPS) * PACED_SECS)} s of load (steady; the target)`, steady);
+  pacedRow(`600/s after ${loadBeforeSteady} s of load (steady; the target)`, steady);
   const fw = floors.map((f) => f.cpuUsPerWakeup);
   const fe = floors.map((f) => f.cpuUsPerExec);
   if (floors.length > 0) {

@@ -17,7 +17,8 @@ export PATH := $(NODE_BIN):$(CURDIR)/runtime/bin:$(PATH)
 
 BPF_OBJ := $(BUILD)/exec_trace.bpf.o
 BENCH_OBJ := $(BUILD)/exec_trace_bench.bpf.o
-NATIVE  := $(BUILD)/exec-shapes $(BUILD)/procgen $(BUILD)/burst $(BUILD)/ancestry-scenario $(BUILD)/clock-offset
+NATIVE  := $(BUILD)/exec-shapes $(BUILD)/procgen $(BUILD)/burst $(BUILD)/ancestry-scenario $(BUILD)/clock-offset \
+           $(BUILD)/pass-floor-c
 
 .PHONY: all bpf native ts node deps test-deps run test clean package
 all: bpf native ts
@@ -91,6 +92,10 @@ $(BUILD)/burst: tools/loadgen/burst.c
 $(BUILD)/clock-offset: tools/lib/clock-offset.c
 	@mkdir -p $(BUILD)
 	$(CC) $(NATIVE_CFLAGS) -o $@ $<
+
+$(BUILD)/pass-floor-c: tools/bench/pass-floor.c
+	@mkdir -p $(BUILD)
+	$(CC) $(NATIVE_CFLAGS) -o $@ $< -lm
 
 # Soak, correctness run and benchmarks (issue 6; figures in docs/benchmarks.md). Root.
 #   make soak DURATION=60 RATE=1000 MODE=mix QUERY_RATE=10 OUT=var/soak/run1

@@ -9,6 +9,12 @@
  * right after the daemon's paced runs, under the same paced load with the
  * daemon stopped, so the two figures come from one run.
  *
+ * --wait block sleeps in Atomics.wait instead, never returning to the event
+ * loop: what a thread running the drain as a blocking loop (a worker that
+ * waits, drains and writes, and nothing else) would pay per wakeup. Set
+ * beside the timer, the difference is the event loop's own share of the
+ * floor (docs/benchmarks.md, "The floor by how a pass is woken").
+ *
  * Runs --warmup-secs unmeasured (the JIT, the first page faults), then
  * --secs measured; prints one JSON line: {"wakeups":N,"cpu_us":N}, CPU of
  * every thread (getrusage) over the measured part.
@@ -16,37 +22,60 @@
 import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { Flags } from '../lib/cli-args';
 
-const flags = new Flags('usage: node dist/tools/bench/pass-floor.js --file PATH [--period-ms 15] [--bytes 65536] [--secs 5] [--warmup-secs 1] (secs: at most 3600)', {
+const flags = new Flags('usage: node dist/tools/bench/pass-floor.js --file PATH [--period-ms 15] [--bytes 65536] [--secs 5] [--warmup-secs 1] [--wait timer|block] (secs: at most 3600)', {
   file: { type: 'string' }, 'period-ms': { type: 'string', default: '15' }, bytes: { type: 'string', default: '65536' },
-  secs: { type: 'string', default: '5' }, 'warmup-secs': { type: 'string', default: '1' },
+  secs: { type: 'string', default: '5' }, 'warmup-secs': { type: 'string', default: '1' }, wait: { type: 'string', default: 'timer' },
 });
 const PERIOD_MS = flags.number('period-ms', { integer: true, min: 1, max: 10_000 });
 const BYTES = flags.number('bytes', { integer: true, min: 0, max: 16 * 1024 ** 2 });
 // An hour at most: past 2^31 ms a Node timer fires at once (TimeoutOverflowWarning).
 const SECS = flags.number('secs', { above: 0, max: 3600 });
 const WARMUP_SECS = flags.number('warmup-secs', { min: 0, max: 3600 });
+const WAIT = flags.choice('wait', ['timer', 'block'] as const);
 const file = flags.values.file ?? flags.fail('--file is required');
 
 const fd = openSync(file, 'w');
 // Printable bytes, as a results line is: the page cache does not care, but a reader of the file might.
 const block = Buffer.alloc(BYTES, 'x');
 let wakeups = 0;
-let cpu0: NodeJS.CpuUsage | null = null;
 
-// One Timeout re-armed with refresh(), as the drain's timer is: the cheapest way Node has to wake periodically.
-const timer = setTimeout(() => {
-  if (cpu0 !== null) wakeups++;
-  if (BYTES > 0) writeSync(fd, block);
-  timer.refresh();
-}, PERIOD_MS);
+function report(cpu: NodeJS.CpuUsage): void {
+  closeSync(fd);
+  unlinkSync(file);
+  process.stdout.write(`${JSON.stringify({ wakeups, cpu_us: cpu.user + cpu.system })}\n`);
+}
 
-setTimeout(() => {
-  cpu0 = process.cpuUsage();
+if (WAIT === 'timer') {
+  let cpu0: NodeJS.CpuUsage | null = null;
+  // One Timeout re-armed with refresh(), as the drain's timer is: the cheapest way Node has to wake periodically.
+  const timer = setTimeout(() => {
+    if (cpu0 !== null) wakeups++;
+    if (BYTES > 0) writeSync(fd, block);
+    timer.refresh();
+  }, PERIOD_MS);
   setTimeout(() => {
-    const cpu = process.cpuUsage(cpu0!);
-    clearTimeout(timer);
-    closeSync(fd);
-    unlinkSync(file);
-    process.stdout.write(`${JSON.stringify({ wakeups, cpu_us: cpu.user + cpu.system })}\n`);
-  }, SECS * 1000);
-}, WARMUP_SECS * 1000);
+    cpu0 = process.cpuUsage();
+    setTimeout(() => {
+      clearTimeout(timer);
+      report(process.cpuUsage(cpu0!));
+    }, SECS * 1000);
+  }, WARMUP_SECS * 1000);
+} else {
+  // Nothing ever notifies this word: each wait sleeps its full period in the kernel (a futex), as a blocking drain
+  // loop would sleep on the ring. Ends are read off the monotonic clock, so the windows match the timer's.
+  const word = new Int32Array(new SharedArrayBuffer(4));
+  const measureAt = performance.now() + WARMUP_SECS * 1000;
+  const endAt = measureAt + SECS * 1000;
+  let cpu0: NodeJS.CpuUsage | null = null;
+  for (;;) {
+    const now = performance.now();
+    if (cpu0 === null && now >= measureAt) cpu0 = process.cpuUsage();
+    if (now >= endAt) break;
+    // The last wait ends at the window's end, not a period past it.
+    Atomics.wait(word, 0, 0, Math.min(PERIOD_MS, Math.max(0, endAt - now)));
+    if (performance.now() >= endAt) break;
+    if (cpu0 !== null) wakeups++;
+    if (BYTES > 0) writeSync(fd, block);
+  }
+  report(process.cpuUsage(cpu0 ?? undefined));
+}

@@ -19,10 +19,13 @@
  *        least STEADY_AFTER_SECS of load, once V8 has compiled most of the
  *        hot path (steady, what the target is about): CPU
  *        µs/exec, the main thread's share, per wakeup of the drain, latency
- *        p50/p99. Then the floor under those wakeups
- *        (tools/bench/pass-floor.ts), --reps times at 600 exec/s with the
- *        daemon stopped: a bare Node timer as often as the drain's, writing
- *        the steady runs' bytes per wakeup.
+ *        p50/p99. Then the floor under those wakeups, --reps times at 600
+ *        exec/s with the daemon stopped: a process that wakes as often as the
+ *        drain and writes the steady runs' bytes per wakeup, and does nothing
+ *        else. Three of them, in rotating order: Node on a timer (the
+ *        drain's way, tools/bench/pass-floor.ts), Node blocking in
+ *        Atomics.wait (a drain thread's loop without the event loop) and C
+ *        (tools/bench/pass-floor.c, any program).
  *     b. --hold processes held alive by procgen: ancestry queries over the
  *        admin socket, one at a time, first pass (cold) and second pass (warm),
  *        on a daemon that saw them start and on one started while they lived
@@ -209,20 +212,30 @@ function resultsBytes(logDir: string): number {
 
 interface Floor { wakeups: number; secs: number; cpuUsPerWakeup: number; cpuUsPerExec: number }
 
+/** How the floor's process waits between wakeups. */
+const FLOOR_KINDS = {
+  timer: 'Node, a timer (the drain\'s way)',
+  block: 'Node, blocking in Atomics.wait (no event loop)',
+  c: 'C, nanosleep (any program)',
+} as const;
+type FloorKind = keyof typeof FLOOR_KINDS;
+
 /**
- * tools/bench/pass-floor.js under procgen paced at `rate`, no tracer: a bare
- * Node process waking every default bpf_drain_timeout_ms and writing `bytes`
- * each time. Procgen starts first and outlasts the floor's window at both ends.
+ * The floor's process under procgen paced at `rate`, no tracer: waking every
+ * default bpf_drain_timeout_ms and writing `bytes` each time. Procgen starts
+ * first and outlasts the floor's window at both ends.
  */
-async function passFloor(dir: string, rate: number, bytes: number): Promise<Floor> {
+async function passFloor(dir: string, rate: number, bytes: number, kind: FloorKind): Promise<Floor> {
   const secs = PACED_SECS;
   const pg = procgenAsync(['flat', '--workers', '2', '--duration', String(secs + 3), '--rate', String(rate)]);
   await sleep(500);
-  const r = spawnSync(process.execPath, [...DAEMON_NODE_FLAGS, join(ROOT, 'dist', 'tools', 'bench', 'pass-floor.js'),
-    '--file', join(dir, 'floor.out'), '--period-ms', String(OPTIONS.bpf_drain_timeout_ms.default), '--bytes', String(Math.round(bytes)),
-    '--secs', String(secs), '--warmup-secs', '1'], { encoding: 'utf8' });
+  const args = ['--file', join(dir, 'floor.out'), '--period-ms', String(OPTIONS.bpf_drain_timeout_ms.default), '--bytes', String(Math.round(bytes)),
+    '--secs', String(secs), '--warmup-secs', '1'];
+  const r = kind === 'c'
+    ? spawnSync(join(BUILD, 'pass-floor-c'), args, { encoding: 'utf8' })
+    : spawnSync(process.execPath, [...DAEMON_NODE_FLAGS, join(ROOT, 'dist', 'tools', 'bench', 'pass-floor.js'), ...args, '--wait', kind], { encoding: 'utf8' });
   await pg;
-  if (r.status !== 0) throw new Error(`pass-floor failed (${r.status}): ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`pass-floor (${kind}) failed (${r.status}): ${r.stderr}`);
   const f = JSON.parse(r.stdout.trim()) as { wakeups: number; cpu_us: number };
   return { wakeups: f.wakeups, secs, cpuUsPerWakeup: f.cpu_us / f.wakeups, cpuUsPerExec: f.cpu_us / (rate * secs) };
 }
@@ -407,9 +420,15 @@ async function main(): Promise<void> {
   }
   // The floor under those wakeups, with the daemon stopped: as often, as many bytes, nothing else.
   const steadyBytes = median(steady.map((r) => r.bytesPerWakeup).filter(Number.isFinite));
-  const floors: Floor[] = [];
+  const floors: Record<FloorKind, Floor[]> = { timer: [], block: [], c: [] };
   if (Number.isFinite(steadyBytes)) {
-    for (let rep = 0; rep < REPS; rep++) floors.push(await passFloor(dir, 600, steadyBytes));
+    const kinds = Object.keys(FLOOR_KINDS) as FloorKind[];
+    for (let rep = 0; rep < REPS; rep++) {
+      for (let i = 0; i < kinds.length; i++) {
+        const kind = kinds[(rep + i) % kinds.length];
+        floors[kind].push(await passFloor(dir, 600, steadyBytes, kind));
+      }
+    }
   }
   say('');
   say('');
@@ -437,15 +456,21 @@ async function main(): Promise<void> {
   pacedRow('same daemon, second run (warm), 600/s', [warmRun]);
   pacedRow('1000/s', at1k);
   pacedRow(`600/s after ${loadBeforeSteady} s of load (steady; the target)`, steady);
-  const fw = floors.map((f) => f.cpuUsPerWakeup);
-  const fe = floors.map((f) => f.cpuUsPerExec);
-  if (floors.length > 0) {
-    say(`| floor: bare Node timer every ${OPTIONS.bpf_drain_timeout_ms.default} ms + one write of the steady runs' bytes per wakeup; no tracer, 600/s (${REPS} × ${PACED_SECS} s) | `
-      + `${f1(median(fe))}${range(fe, 1)} | – | ${f0(median(floors.map((f) => f.wakeups / f.secs)))} | ${f0(median(fw))}${range(fw)} | ${f1(steadyBytes / 1024)} | – | – | – |`);
+  const kinds = Object.keys(FLOOR_KINDS) as FloorKind[];
+  if (floors.timer.length > 0) {
+    const perExec = (k: FloorKind) => median(floors[k].map((f) => f.cpuUsPerExec));
+    for (const k of kinds) {
+      const fw = floors[k].map((f) => f.cpuUsPerWakeup);
+      const fe = floors[k].map((f) => f.cpuUsPerExec);
+      say(`| floor: ${FLOOR_KINDS[k]}, waking every ${OPTIONS.bpf_drain_timeout_ms.default} ms to write the steady runs' bytes; no tracer, 600/s (${REPS} × ${PACED_SECS} s) | `
+        + `${f1(median(fe))}${range(fe, 1)} | – | ${f0(median(floors[k].map((f) => f.wakeups / f.secs)))} | ${f0(median(fw))}${range(fw)} | ${f1(steadyBytes / 1024)} | – | – | – |`);
+    }
+    const timerPerWakeup = median(floors.timer.map((f) => f.cpuUsPerWakeup));
     say('');
-    say('The floor is what any Node daemon waking as often and writing as much pays here before it decodes a record; '
+    say('The floor is what a process waking as often and writing as much pays here before it decodes a record: '
+      + `${f1(perExec('timer'))} µs/exec for Node on a timer, ${f1(perExec('block'))} for Node without its event loop, ${f1(perExec('c'))} for C; `
       + `the target at 600/s is 25 µs/exec. Flat out (section 1, steady), ancestryd woke ${f1(median(anc.map((r) => (r.wakeups * 1000) / r.execs)))} times per 1 000 execs: `
-      + `at the floor's cost per wakeup, ${f1(median(anc.map((r) => (median(fw) * r.wakeups) / r.execs)))} µs/exec before any record (the target flat out is 12). `
+      + `at the Node timer floor's cost per wakeup, ${f1(median(anc.map((r) => (timerPerWakeup * r.wakeups) / r.execs)))} µs/exec before any record (the target flat out is 12). `
       + 'A lower bound: flat out, each wakeup writes more, on busier CPUs.');
   } else {
     say('| floor | – (the steady runs woke the drain no time) | – | – | – | – | – | – | – |');

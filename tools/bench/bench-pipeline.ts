@@ -34,9 +34,9 @@ import { SyntheticKernel, type KProc } from '../../test/ancestry/synthetic-kerne
 import { encodeExec, encodeExit, encodeFork } from '../../test/support/encode';
 import { Flags } from '../lib/cli-args';
 
-const flags = new Flags('usage: npm run bench:pipeline -- [--execs 20000] [--reps 5] [--depth 6] [--pass-execs 20] [--pace-ms 0] [--out DIR]', {
+const flags = new Flags('usage: npm run bench:pipeline -- [--execs 20000] [--reps 5] [--depth 6] [--pass-execs 20] [--pace-ms 0] [--pace-wait timer|block] [--out DIR]', {
   execs: { type: 'string', default: '20000' }, reps: { type: 'string', default: '5' }, depth: { type: 'string', default: '6' },
-  'pass-execs': { type: 'string', default: '20' }, 'pace-ms': { type: 'string', default: '0' }, out: { type: 'string', default: tmpdir() },
+  'pass-execs': { type: 'string', default: '20' }, 'pace-ms': { type: 'string', default: '0' }, 'pace-wait': { type: 'string', default: 'timer' }, out: { type: 'string', default: tmpdir() },
 });
 const EXECS = flags.number('execs', { integer: true, min: 1 });
 const REPS = flags.number('reps', { integer: true, min: 1 });
@@ -46,6 +46,12 @@ const PASS_RECORDS = 3 * flags.number('pass-execs', { integer: true, min: 1 });
 // 0: passes back to back (the hot path on warm caches). N: one pass every N ms on a timer, as the drain runs while
 // records flow, so caches and TLBs go cold between passes the way they do in the daemon.
 const PACE_MS = flags.number('pace-ms', { integer: true, min: 0, max: 1000 });
+// timer: the event loop waits, as the daemon's drain does. block: the thread sleeps in Atomics.wait and never returns
+// to the event loop, as a thread running the drain as a blocking loop would; set beside timer, it shows how much of
+// a paced pass's cost such a thread would save (docs/benchmarks.md, "The floor by how a pass is woken").
+const PACE_WAIT = flags.choice('pace-wait', ['timer', 'block'] as const);
+/** Nothing notifies it: each Atomics.wait on it sleeps its full timeout. */
+const sleepWord = new Int32Array(new SharedArrayBuffer(4));
 
 /** The ring's 8-byte record header, then the record, 8-aligned: as RingDrain reads it. */
 function ringOf(records: Buffer[]): { ring: Buffer; offsets: Int32Array; lengths: Int32Array } {
@@ -148,7 +154,10 @@ async function replay(path: string): Promise<Rep> {
     else if (r.kind === 'exit') table.applyExit(r);
     if (i % PASS_RECORDS === PASS_RECORDS - 1) {
       flush();
-      if (PACE_MS > 0) await new Promise((resolve) => setTimeout(resolve, PACE_MS));
+      if (PACE_MS > 0) {
+        if (PACE_WAIT === 'block') Atomics.wait(sleepWord, 0, 0, PACE_MS);
+        else await new Promise((resolve) => setTimeout(resolve, PACE_MS));
+      }
     }
   }
   flush();
@@ -195,7 +204,7 @@ async function main(): Promise<void> {
     return `${m.toFixed(2)} (${s[0].toFixed(2)}–${s[s.length - 1].toFixed(2)})`;
   };
   console.log(`# bench:pipeline ${process.argv[1]}: ${EXECS} execs (fork, exec, exit) at depth ${DEPTH}, ${PASS_RECORDS / 3} execs per pass`
-    + `${PACE_MS > 0 ? `, one pass every ${PACE_MS} ms` : ' back to back'}, `
+    + `${PACE_MS > 0 ? `, one pass every ${PACE_MS} ms (${PACE_WAIT === 'block' ? 'blocking in Atomics.wait' : 'on a timer'})` : ' back to back'}, `
     + `${REPS} reps after a warm-up, ${reps[0].bytes.toFixed(0)} B per exec line, written to ${flags.values.out}`);
   console.log(`CPU µs/exec ${med((r) => r.cpuUs)}   wall µs/exec ${med((r) => r.wallUs)}   GC µs/exec ${med((r) => r.gcUs)}   `
     + `GCs per 1000 execs ${med((r) => r.gcPerExec * 1000)}   heap bytes allocated/exec ${med((r) => r.heapBytes)}`);

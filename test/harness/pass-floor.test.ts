@@ -11,21 +11,22 @@ const FLOOR = join(__dirname, '..', '..', 'tools', 'bench', 'pass-floor.js');
 const dir = mkdtempSync(join(tmpdir(), 'anc-floor-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+const FLOOR_C = join(ROOT, 'build', 'pass-floor-c');
+const NODE_USAGE = 'usage: node dist/tools/bench/pass-floor.js --file PATH [--period-ms 15] [--bytes 65536] [--secs 5] [--warmup-secs 1] [--wait timer|block] (secs: at most 3600)';
+
 /** The three floors bench.ts sets beside each other: same flags, same output. */
 const VARIANTS = [
+  { name: 'pass-floor (Node, timer)', cmd: [process.execPath, FLOOR], usage: NODE_USAGE },
+  { name: 'pass-floor --wait block (Node, Atomics.wait)', cmd: [process.execPath, FLOOR, '--wait', 'block'], usage: NODE_USAGE },
   {
-    name: 'pass-floor (Node, timer)', cmd: [process.execPath, FLOOR],
-    usage: 'usage: node dist/tools/bench/pass-floor.js --file PATH [--period-ms 15] [--bytes 65536] [--secs 5] [--warmup-secs 1] [--wait timer|block] (secs: at most 3600)',
-  },
-  {
-    name: 'pass-floor --wait block (Node, Atomics.wait)', cmd: [process.execPath, FLOOR, '--wait', 'block'],
-    usage: 'usage: node dist/tools/bench/pass-floor.js --file PATH [--period-ms 15] [--bytes 65536] [--secs 5] [--warmup-secs 1] [--wait timer|block] (secs: at most 3600)',
-  },
-  {
-    name: 'pass-floor-c (C, nanosleep)', cmd: [join(ROOT, 'build', 'pass-floor-c')],
+    name: 'pass-floor-c (C, nanosleep)', cmd: [FLOOR_C],
     usage: 'usage: pass-floor-c --file PATH [--period-ms 15] [--bytes 65536] [--secs 5] [--warmup-secs 1] (secs: at most 3600)',
   },
 ];
+
+test('pass-floor-c is built', () => {
+  assert.ok(existsSync(FLOOR_C), `${FLOOR_C} is missing: run "make"`);
+});
 
 for (const [v, variant] of VARIANTS.entries()) {
   const { name, cmd, usage } = variant;
@@ -76,6 +77,16 @@ for (const [v, variant] of VARIANTS.entries()) {
     assert.equal(existsSync(file), false);
   });
 
+  test(`${name}: a window shorter than the period, after a warm-up, measures only the window`, () => {
+    const file = join(dir, `out-4-${v}`);
+    const r = floor(['--file', file, '--period-ms', '10000', '--secs', '0.1', '--warmup-secs', '0.2', '--bytes', '0']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.result!.wakeups, 0);
+    // Asleep for the whole window: far less CPU than the ~30 ms a Node process spends starting, which a window
+    // opened at the process's start instead would include.
+    assert.ok(r.result!.cpu_us < 15_000, r.stdout);
+  });
+
   test(`a usage error stops ${name} with the reason and the usage, exit 2`, () => {
     for (const [args, reason] of [
       [[], '--file is required'],
@@ -83,11 +94,14 @@ for (const [v, variant] of VARIANTS.entries()) {
       [['--file', join(dir, 'x'), '--period-ms', '10001'], '--period-ms'],
       [['--file', join(dir, 'x'), '--period-ms', '1.5'], '--period-ms'],
       [['--file', join(dir, 'x'), '--period-ms', '15ms'], '--period-ms'],
-      [['--file', join(dir, 'x'), '--bytes', '-1'], '--bytes'],
+      // Negative numbers after "=": as a separate word, both parsers take "-1" for a flag.
+      [['--file', join(dir, 'x'), '--bytes=-1'], '--bytes'],
+      [['--file', join(dir, 'x'), '--secs', '5', '--bytes'], '--bytes'],
+      [['--file', '--secs', '5'], '--file'],
       [['--file', join(dir, 'x'), '--bytes', String(16 * 1024 ** 2 + 1)], '--bytes'],
       [['--file', join(dir, 'x'), '--secs', '0'], '--secs'],
       [['--file', join(dir, 'x'), '--secs', '3601'], '--secs'],
-      [['--file', join(dir, 'x'), '--warmup-secs', '-1'], '--warmup-secs'],
+      [['--file', join(dir, 'x'), '--warmup-secs=-1'], '--warmup-secs'],
       [['--file', join(dir, 'x'), '--warmup-secs', '3601'], '--warmup-secs'],
       [['--file', join(dir, 'x'), '--nope'], 'nope'],
     ] as const) {

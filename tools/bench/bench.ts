@@ -219,6 +219,7 @@ const FLOOR_KINDS = {
   c: 'C, nanosleep (any program)',
 } as const;
 type FloorKind = keyof typeof FLOOR_KINDS;
+const FLOOR_KIND_LIST = Object.keys(FLOOR_KINDS) as FloorKind[];
 
 /**
  * The floor's process under procgen paced at `rate`, no tracer: waking every
@@ -235,7 +236,7 @@ async function passFloor(dir: string, rate: number, bytes: number, kind: FloorKi
     ? spawnSync(join(BUILD, 'pass-floor-c'), args, { encoding: 'utf8' })
     : spawnSync(process.execPath, [...DAEMON_NODE_FLAGS, join(ROOT, 'dist', 'tools', 'bench', 'pass-floor.js'), ...args, '--wait', kind], { encoding: 'utf8' });
   await pg;
-  if (r.status !== 0) throw new Error(`pass-floor (${kind}) failed (${r.status}): ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`pass-floor (${kind}) failed (${r.error?.message ?? r.status}): ${r.stderr}`);
   const f = JSON.parse(r.stdout.trim()) as { wakeups: number; cpu_us: number };
   return { wakeups: f.wakeups, secs, cpuUsPerWakeup: f.cpu_us / f.wakeups, cpuUsPerExec: f.cpu_us / (rate * secs) };
 }
@@ -324,7 +325,7 @@ function sample<T>(xs: T[], n: number): T[] {
 }
 
 async function main(): Promise<void> {
-  for (const f of ['procgen', 'burst', 'clock-offset', 'exec_trace.bpf.o']) {
+  for (const f of ['procgen', 'burst', 'clock-offset', 'pass-floor-c', 'exec_trace.bpf.o']) {
     if (!existsSync(join(BUILD, f))) throw new Error(`build/${f} is missing: run "make"`);
   }
   if (process.getuid?.() !== 0) throw new Error('the benchmark loads BPF programs: run it as root');
@@ -422,10 +423,9 @@ async function main(): Promise<void> {
   const steadyBytes = median(steady.map((r) => r.bytesPerWakeup).filter(Number.isFinite));
   const floors: Record<FloorKind, Floor[]> = { timer: [], block: [], c: [] };
   if (Number.isFinite(steadyBytes)) {
-    const kinds = Object.keys(FLOOR_KINDS) as FloorKind[];
     for (let rep = 0; rep < REPS; rep++) {
-      for (let i = 0; i < kinds.length; i++) {
-        const kind = kinds[(rep + i) % kinds.length];
+      for (let i = 0; i < FLOOR_KIND_LIST.length; i++) {
+        const kind = FLOOR_KIND_LIST[(rep + i) % FLOOR_KIND_LIST.length];
         floors[kind].push(await passFloor(dir, 600, steadyBytes, kind));
       }
     }
@@ -456,10 +456,9 @@ async function main(): Promise<void> {
   pacedRow('same daemon, second run (warm), 600/s', [warmRun]);
   pacedRow('1000/s', at1k);
   pacedRow(`600/s after ${loadBeforeSteady} s of load (steady; the target)`, steady);
-  const kinds = Object.keys(FLOOR_KINDS) as FloorKind[];
   if (floors.timer.length > 0) {
     const perExec = (k: FloorKind) => median(floors[k].map((f) => f.cpuUsPerExec));
-    for (const k of kinds) {
+    for (const k of FLOOR_KIND_LIST) {
       const fw = floors[k].map((f) => f.cpuUsPerWakeup);
       const fe = floors[k].map((f) => f.cpuUsPerExec);
       say(`| floor: ${FLOOR_KINDS[k]}, waking every ${OPTIONS.bpf_drain_timeout_ms.default} ms to write the steady runs' bytes; no tracer, 600/s (${REPS} × ${PACED_SECS} s) | `
